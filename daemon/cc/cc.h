@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Call control: VCs, legs and parties with their Q.2931 / Q.2971 state
+ * machines, and the CoNDIS rules of SPEC §1 and §4.
+ *
+ * Pure: no sockets, no libevent, no clock.  The daemon feeds events with
+ * cc_handle() and carries out the actions appended to a struct cc_actions:
+ * messages to send to a peer, events for client sessions, timers to start
+ * or stop.  A timer that expires comes back as a CC_EV_TIMER event with the
+ * key given in CC_ACT_TIMER_START.  Messages sent to this node's own MAC
+ * (a local leg) must be fed back by the caller as CC_EV_MESSAGE from that
+ * same MAC, after the current cc_handle() returns.
+ */
+#ifndef CALLMGR_CC_H
+#define CALLMGR_CC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "callmgr/client.h"
+#include "sig/q2931.h"
+
+typedef struct cc cc;
+
+struct cc_mac {
+	uint8_t a[6];
+};
+
+enum cc_timer_kind {
+	CC_T303 = 1, /* SETUP sent (leg) */
+	CC_T308,     /* RELEASE sent (leg) */
+	CC_T309,     /* link down (peer; obj = cc_mac_key(peer)) */
+	CC_T310,     /* CALL PROCEEDING received (leg) */
+	CC_T313,     /* CONNECT sent, leaf side (leg) */
+	CC_T322,     /* STATUS ENQUIRY sent (leg) */
+	CC_T397,     /* PARTY ALERTING received (party) */
+	CC_T398,     /* DROP PARTY sent (party) */
+	CC_T399,     /* ADD PARTY sent (party) */
+};
+
+struct cc_timer_key {
+	uint8_t kind;  /* enum cc_timer_kind */
+	uint64_t obj;  /* leg id, party id, or cc_mac_key() for T309 */
+};
+
+/* Timer durations (ms), retry counts and per-session limits. */
+struct cc_config {
+	uint32_t t303_ms, t308_ms, t309_ms, t310_ms, t313_ms, t322_ms;
+	uint32_t t397_ms, t398_ms, t399_ms;
+	uint8_t n303, n308, n322;     /* sends before giving up (standard: 2) */
+	uint32_t max_vcs_per_session;
+	uint32_t max_parties_per_vc;
+	uint32_t max_pending_per_session;
+	uint8_t prefix[13];           /* this node's AESA prefix */
+	struct cc_mac esi;            /* this node's MAC: parties with it are local */
+};
+
+/* Fills in the standard defaults (SPEC §3, reference §3.5). */
+void cc_config_defaults(struct cc_config *cfg);
+
+enum cc_req_type {
+	CC_REQ_REGISTER_SAP = 1,
+	CC_REQ_MAKE_CALL,
+	CC_REQ_ADD_PARTY,
+	CC_REQ_DROP_PARTY,
+	CC_REQ_CLOSE_CALL,
+	CC_REQ_ACCEPT_CALL,  /* no completion: call_connected or incoming_close follows */
+	CC_REQ_REJECT_CALL,  /* no completion */
+	CC_REQ_ADMIN_DROP,   /* operator: drop a party of anyone's VC */
+	CC_REQ_ADMIN_CLOSE,  /* operator: close anyone's VC */
+};
+
+/* A client request.  Data is only borrowed for the duration of cc_handle(). */
+struct cc_request {
+	uint8_t type;              /* enum cc_req_type */
+	uint64_t session;          /* who asks; completions go back to it */
+	uint64_t req_id;           /* echoed in the completion */
+	cm_vc_id vc;
+	cm_party_id party;
+	uint8_t selector;          /* REGISTER_SAP */
+	uint8_t addr[Q_AESA_LEN];  /* MAKE_CALL, ADD_PARTY */
+	struct cm_call_params params;
+	const uint8_t *data;       /* DROP_PARTY, CLOSE_CALL; len may exceed 128 */
+	size_t data_len;
+	unsigned flags;            /* CLOSE_CALL: CM_CLOSE_FORCE */
+	int cause;                 /* REJECT_CALL */
+};
+
+enum cc_event_type {
+	CC_EV_REQUEST = 1,    /* .req */
+	CC_EV_SESSION_CLOSED, /* .session: tear its VCs down with cause 31 */
+	CC_EV_MESSAGE,        /* .msg received from .peer */
+	CC_EV_TIMER,          /* .timer expired */
+	CC_EV_LINK_UP,        /* .peer's SSCOP association is established */
+	CC_EV_LINK_DOWN,      /* .peer's association failed or was released */
+	CC_EV_SHUTDOWN,       /* release every call (SIGTERM) */
+};
+
+struct cc_event {
+	uint8_t type; /* enum cc_event_type */
+	uint64_t session;
+	struct cc_request req;
+	struct cc_mac peer;
+	const struct q_msg *msg;
+	struct cc_timer_key timer;
+};
+
+enum cc_client_event_type {
+	CC_CEV_REGISTER_SAP_COMPLETE = 1,
+	CC_CEV_MAKE_CALL_COMPLETE,
+	CC_CEV_ADD_PARTY_COMPLETE,
+	CC_CEV_DROP_PARTY_COMPLETE,
+	CC_CEV_CLOSE_CALL_COMPLETE,
+	CC_CEV_INCOMING_DROP_PARTY,
+	CC_CEV_INCOMING_CLOSE_CALL,
+	CC_CEV_INCOMING_CALL,
+	CC_CEV_CALL_CONNECTED,
+	CC_CEV_ADMIN_COMPLETE,  /* completion of CC_REQ_ADMIN_DROP / _CLOSE */
+};
+
+struct cc_client_event {
+	uint8_t type;               /* enum cc_client_event_type */
+	uint64_t session;
+	uint64_t req_id;            /* completions only */
+	int status;                 /* CM_OK or CM_E_* (completions) */
+	int cause;                  /* Q.2931 cause, 0 when none */
+	cm_vc_id vc;
+	cm_party_id party;
+	uint8_t selector;
+	uint8_t caller[Q_AESA_LEN]; /* INCOMING_CALL */
+	struct cm_call_params params;
+	uint8_t data_len;
+	uint8_t data[Q_UU_MAX];
+};
+
+enum cc_action_type {
+	CC_ACT_SEND = 1,      /* .msg to .peer */
+	CC_ACT_CLIENT_EVENT,  /* .cev */
+	CC_ACT_TIMER_START,   /* .timer for .ms (restarts it if running) */
+	CC_ACT_TIMER_STOP,    /* .timer */
+};
+
+struct cc_action {
+	uint8_t type; /* enum cc_action_type */
+	struct cc_mac peer;
+	struct q_msg msg;
+	struct cc_client_event cev;
+	struct cc_timer_key timer;
+	uint32_t ms;
+};
+
+/* A growable list of actions, owned by the caller and reused across calls. */
+struct cc_actions {
+	struct cc_action *v;
+	size_t n, cap;
+};
+void cc_actions_init(struct cc_actions *a);
+void cc_actions_clear(struct cc_actions *a); /* n = 0, keeps the memory */
+void cc_actions_free(struct cc_actions *a);
+
+cc *cc_new(const struct cc_config *cfg);
+void cc_free(cc *c);
+/* Replace timers and limits (SIGHUP); identity (prefix, esi) is kept. */
+void cc_reconfigure(cc *c, const struct cc_config *cfg);
+
+/* Feed one event; appends the resulting actions to *out. */
+void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out);
+
+/*
+ * The invariants of issue #3, checked over the whole state: returns NULL when
+ * they hold, else a static text naming the first one broken.  Tests run it
+ * after every event; the fuzzer too.
+ */
+const char *cc_check_invariants(const cc *c);
+
+static inline uint64_t cc_mac_key(struct cc_mac m)
+{
+	uint64_t k = 0;
+	for (int i = 0; i < 6; i++)
+		k = (k << 8) | m.a[i];
+	return k;
+}
+
+/* ---- read-only views for cmctl (admin requests) ---- */
+
+enum cc_vc_state {
+	CC_VC_NULL = 0,
+	CC_VC_CALLING,    /* MakeCall pending (root) / incoming call offered (leaf) */
+	CC_VC_ACTIVE,
+	CC_VC_CLOSING,    /* CloseCall (or forced close) in progress */
+	CC_VC_CLOSE_RECEIVED, /* remote released; waiting for the owner's CloseCall */
+};
+
+struct cc_vc_info {
+	cm_vc_id vc;
+	uint64_t session;
+	bool root;            /* made by its owner (true) or offered to a SAP (false) */
+	uint8_t state;        /* enum cc_vc_state */
+	uint32_t n_parties;
+	uint32_t n_legs;
+};
+
+struct cc_party_info {
+	cm_party_id party;
+	uint8_t state;        /* enum q_ep_state */
+	uint8_t addr[Q_AESA_LEN];
+	struct cc_mac peer;   /* the leg's peer (own MAC for a local leg) */
+	uint32_t cref;
+	uint16_t epref;
+	uint8_t call_state;   /* the leg's Q.2931 call state code */
+	uint8_t timer;        /* enum cc_timer_kind running for the party or leg, 0 none */
+};
+
+struct cc_stats {
+	uint64_t vcs, parties, legs, saps;
+	uint64_t calls_made, calls_failed, parties_added, parties_dropped;
+	uint64_t msgs_in, msgs_out, msgs_bad, timer_expiries;
+};
+
+/* Up to max VCs with id > after, in increasing id order; returns the count. */
+size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t max);
+/* CM_OK or CM_E_NO_VC. */
+int cc_vc_get(const cc *c, cm_vc_id vc, struct cc_vc_info *out);
+/* Up to max parties of vc with id > after, in increasing id order. */
+size_t cc_party_list(const cc *c, cm_vc_id vc, cm_party_id after,
+		     struct cc_party_info *out, size_t max);
+void cc_get_stats(const cc *c, struct cc_stats *out);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The link layer: one AF_PACKET socket on one interface (EtherType 0x88B5)
+ * and one SSCOP association (Q.2110) per peer MAC, giving call control
+ * reliable, in-order delivery of Q.2931 messages.
+ *
+ * Associations are made on demand: link_send() to a peer without one starts
+ * establishment (BGN) and queues the message.  Up/down changes and received
+ * messages are reported through struct link_ops.  The SSCOP machine itself
+ * lives in sscop.c and is pure; this module is its I/O edge.
+ */
+#ifndef CALLMGR_LINK_H
+#define CALLMGR_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+
+#define LINK_ETHERTYPE 0x88B5
+
+struct link_config {
+	uint32_t timer_cc_ms;          /* BGN/END retransmission (default 1000) */
+	uint32_t max_cc;               /* BGN/END sends before giving up (default 4) */
+	uint32_t timer_poll_ms;        /* while SDs are outstanding (default 750) */
+	uint32_t timer_keepalive_ms;   /* idle poll interval (default 2000) */
+	uint32_t timer_noresponse_ms;  /* no STAT at all: link failed (default 7000) */
+	uint32_t timer_idle_ms;        /* (default 15000) */
+	uint32_t max_queue;            /* messages queued per peer before refusing */
+};
+void link_config_defaults(struct link_config *cfg);
+
+struct link_ops {
+	/* One SD payload (a Q.2931 message), in order, from peer mac. */
+	void (*deliver)(void *ctx, const uint8_t mac[6], const uint8_t *msg, size_t len);
+	/* The association with mac became established (up) or failed/ended. */
+	void (*state)(void *ctx, const uint8_t mac[6], bool up);
+};
+
+struct link;
+
+/* Open ifname; NULL and errno set on failure (needs CAP_NET_RAW). */
+struct link *link_open(struct event_base *base, const char *ifname,
+		       const struct link_config *cfg, const struct link_ops *ops, void *ctx);
+void link_close(struct link *l);
+/* Release every association (END) and flush; used at shutdown. */
+void link_release_all(struct link *l);
+void link_own_mac(const struct link *l, uint8_t mac[6]);
+
+/* Queue one message for mac; 0, or -ENOBUFS / -EMSGSIZE / -EIO. */
+int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t len);
+
+struct link_peer_info {
+	uint8_t mac[6];
+	const char *state;     /* "idle", "outgoing", "ready", "releasing", ... */
+	uint64_t sd_tx, sd_rx, retransmits, polls, stats, ustats, establishments, failures;
+	uint32_t queued;
+};
+/* Up to max peers, returns the count (in MAC order). */
+size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max);
+
+struct link_counters {
+	uint64_t frames_rx, frames_tx, frames_bad, frames_unknown_peer;
+};
+void link_get_counters(const struct link *l, struct link_counters *out);
+
+#endif

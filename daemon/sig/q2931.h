@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Q.2931 / Q.2971 messages as plain C structures: the contract between the
+ * codec (sig/) and call control (cc/).  The codec fills and reads these; call
+ * control never sees a byte of wire format.
+ */
+#ifndef CALLMGR_SIG_Q2931_H
+#define CALLMGR_SIG_Q2931_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define Q_PD 0x09              /* protocol discriminator, Q.2931 */
+#define Q_CREF_MAX 0x7fffffu   /* call reference value is 23 bits */
+#define Q_EPREF_MAX 0x7fffu    /* endpoint reference identifier is 15 bits */
+#define Q_UU_MAX 128           /* user-user information, octets */
+#define Q_AESA_LEN 20
+
+enum q_msg_type {
+	Q_MSG_ALERTING = 0x01,
+	Q_MSG_CALL_PROCEEDING = 0x02,
+	Q_MSG_SETUP = 0x05,
+	Q_MSG_CONNECT = 0x07,
+	Q_MSG_CONNECT_ACK = 0x0f,
+	Q_MSG_RESTART = 0x46,
+	Q_MSG_RESTART_ACK = 0x4e,
+	Q_MSG_RELEASE = 0x4d,
+	Q_MSG_RELEASE_COMPLETE = 0x5a,
+	Q_MSG_NOTIFY = 0x6e,
+	Q_MSG_STATUS_ENQUIRY = 0x75,
+	Q_MSG_STATUS = 0x7d,
+	Q_MSG_ADD_PARTY = 0x80,
+	Q_MSG_ADD_PARTY_ACK = 0x81,
+	Q_MSG_ADD_PARTY_REJECT = 0x82,
+	Q_MSG_DROP_PARTY = 0x83,
+	Q_MSG_DROP_PARTY_ACK = 0x84,
+	Q_MSG_PARTY_ALERTING = 0x85,
+};
+
+/* Cause values used by callmgr (Q.2931 / Q.850 numbering). */
+enum q_cause {
+	Q_CAUSE_UNALLOCATED = 1,
+	Q_CAUSE_NO_ROUTE = 3,
+	Q_CAUSE_NORMAL_CLEARING = 16,
+	Q_CAUSE_USER_BUSY = 17,
+	Q_CAUSE_NO_USER_RESPONDING = 18,
+	Q_CAUSE_CALL_REJECTED = 21,
+	Q_CAUSE_DEST_OUT_OF_ORDER = 27,
+	Q_CAUSE_STATUS_ENQUIRY_RESPONSE = 30,
+	Q_CAUSE_NORMAL_UNSPECIFIED = 31,
+	Q_CAUSE_TEMPORARY_FAILURE = 41,
+	Q_CAUSE_RESOURCE_UNAVAILABLE = 47,
+	Q_CAUSE_INVALID_CREF = 81,
+	Q_CAUSE_INCOMPATIBLE_DEST = 88,
+	Q_CAUSE_INVALID_EPREF = 89,
+	Q_CAUSE_TOO_MANY_ADD_PARTY = 92,
+	Q_CAUSE_MANDATORY_IE_MISSING = 96,
+	Q_CAUSE_MSG_TYPE_NONEXISTENT = 97,
+	Q_CAUSE_IE_NONEXISTENT = 99,
+	Q_CAUSE_INVALID_IE_CONTENTS = 100,
+	Q_CAUSE_MSG_NOT_COMPATIBLE = 101,
+	Q_CAUSE_RECOVERY_ON_TIMER = 102,
+	Q_CAUSE_PROTOCOL_ERROR = 111,
+};
+
+/* Endpoint state IE values (Q.2971), also the party state codes. */
+enum q_ep_state {
+	Q_EPS_NULL = 0,
+	Q_EPS_ADD_PARTY_INITIATED = 1,
+	Q_EPS_ALERTING_DELIVERED = 4,
+	Q_EPS_ADD_PARTY_RECEIVED = 6,
+	Q_EPS_ALERTING_RECEIVED = 7,
+	Q_EPS_ACTIVE = 10,
+	Q_EPS_DROP_PARTY_INITIATED = 11,
+	Q_EPS_DROP_PARTY_RECEIVED = 12,
+};
+
+struct q_ie_cause {
+	bool present;
+	uint8_t location;      /* 0 = user */
+	uint8_t value;         /* enum q_cause */
+	uint8_t diag_len;
+	uint8_t diag[8];       /* e.g. the timer number "398" as IA5 for cause 102 */
+};
+
+struct q_ie_epref {
+	bool present;
+	bool flag;             /* 0 = sent by the side that allocated it */
+	uint16_t value;        /* 15 bits */
+};
+
+struct q_ie_aal {              /* AAL parameters, AAL type 5 only */
+	bool present;
+	uint32_t fwd_max_sdu;
+	uint32_t bwd_max_sdu;
+};
+
+struct q_ie_traffic {          /* ATM traffic descriptor, CLP 0+1 peak cell rates */
+	bool present;
+	uint32_t fwd_peak_cr;  /* cells/s */
+	uint32_t bwd_peak_cr;
+	bool best_effort;
+};
+
+struct q_ie_bearer {           /* broadband bearer capability */
+	bool present;
+	uint8_t bearer_class;  /* 0x10 = BCOB-X */
+	bool p2mp;             /* user-plane connection configuration */
+};
+
+struct q_ie_address {          /* called / calling party number, AESA plan */
+	bool present;
+	uint8_t aesa[Q_AESA_LEN];
+};
+
+struct q_ie_conn_id {          /* connection identifier */
+	bool present;
+	uint16_t vpci;
+	uint16_t vci;
+};
+
+struct q_ie_qos {              /* QoS parameter */
+	bool present;
+	uint8_t fwd_class;
+	uint8_t bwd_class;
+};
+
+struct q_ie_blli {             /* broadband low-layer information: carries the SAP */
+	bool present;
+	uint8_t user_l3;       /* user-specified layer 3 information: the selector */
+};
+
+struct q_ie_uu {               /* user-user */
+	bool present;
+	uint8_t len;
+	uint8_t data[Q_UU_MAX];
+};
+
+struct q_ie_restart {          /* restart indicator */
+	bool present;
+	uint8_t rclass;        /* 0 = indicated VC, 2 = all VCs on the interface */
+};
+
+/*
+ * One decoded message.  Absent IEs have present == false.  Only the IEs
+ * listed in SPEC §3 are carried; the decoder skips others by the rules of
+ * Q.2931 §5.6 (and reports them when their action indicator says so).
+ */
+struct q_msg {
+	uint8_t type;              /* enum q_msg_type */
+	uint32_t cref;             /* call reference value, 23 bits */
+	bool cref_flag;            /* 0 = sent by the call's originator */
+	struct q_ie_cause cause;
+	struct q_ie_cause cause2;  /* RELEASE may carry a second cause */
+	bool call_state_present;
+	uint8_t call_state;        /* Q.2931 call state code (U0..U12) */
+	struct q_ie_epref epref;
+	bool ep_state_present;
+	uint8_t ep_state;          /* enum q_ep_state */
+	struct q_ie_aal aal;
+	struct q_ie_traffic traffic;
+	struct q_ie_bearer bearer;
+	struct q_ie_address called;
+	struct q_ie_address calling;
+	struct q_ie_conn_id conn_id;
+	struct q_ie_qos qos;
+	struct q_ie_blli blli;
+	struct q_ie_uu uu;
+	struct q_ie_restart restart;
+};
+
+#endif

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libcallmgr — the client library of callmgrd.
+ *
+ * The model is CoNDIS: every request returns at once (0 = queued, "pending";
+ * a negative CM_E_* code = it could not even be sent) and its result arrives
+ * later through exactly one completion callback.  Remote requests arrive as
+ * incoming events.  Callbacks run only inside cm_client_dispatch(), and every
+ * callback may issue any request, including cm_client_close().
+ *
+ * No protobuf or libevent type is visible here: the library is usable from
+ * any event loop through cm_client_fd() and cm_client_dispatch().
+ */
+#ifndef CALLMGR_CLIENT_H
+#define CALLMGR_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One error space shared by the library, the daemon and cmctl. */
+enum cm_status {
+	CM_OK = 0,
+	CM_E_INVAL = -1,         /* bad argument or malformed request */
+	CM_E_NO_VC = -2,         /* no such VC */
+	CM_E_NO_PARTY = -3,      /* no such party on that VC */
+	CM_E_LAST_PARTY = -4,    /* DropParty on the only remaining party: use CloseCall */
+	CM_E_PARTIES_REMAIN = -5,/* CloseCall while other parties remain */
+	CM_E_BUSY = -6,          /* a drop or close is already pending for it */
+	CM_E_CLOSING = -7,       /* the VC is being closed */
+	CM_E_REJECTED = -8,      /* the remote refused; the Q.2931 cause is given */
+	CM_E_TIMEOUT = -9,       /* a signalling timer expired */
+	CM_E_LINK_DOWN = -10,    /* the link to the peer failed */
+	CM_E_UNREACHABLE = -11,  /* no route to the party's address */
+	CM_E_PERM = -12,         /* not the VC's owner, or not allowed */
+	CM_E_NOMEM = -13,        /* out of memory */
+	CM_E_LIMIT = -14,        /* a configured limit was reached */
+	CM_E_TOO_BIG = -15,      /* user data over CM_MAX_DATA octets */
+	CM_E_DISCONNECTED = -16, /* the daemon went away */
+	CM_E_PROTO = -17,        /* protocol error between library and daemon */
+	CM_E_SAP_IN_USE = -18,   /* the selector is registered by another client */
+	CM_E_NO_SAP = -19,       /* no client registered that selector */
+	CM_E_STATE = -20,        /* request not valid in the current state */
+};
+#define CM_STATUS_MIN (-20)
+
+#define CM_MAX_DATA 128          /* user-user data with DropParty / CloseCall */
+#define CM_ADDR_HEX_LEN 40       /* an AESA as hex digits, without separators */
+#define CM_CLOSE_FORCE 0x1u      /* cm_close_call: drop the others first */
+
+typedef struct cm_client cm_client;
+typedef uint64_t cm_vc_id;       /* assigned by the daemon, never reused while it runs */
+typedef uint64_t cm_party_id;    /* likewise */
+
+/* Traffic and QoS of a call; 0 in a field means "the daemon's default". */
+struct cm_call_params {
+	uint32_t peak_kbps;      /* peak rate, kbit/s, both directions */
+	uint32_t max_sdu;        /* AAL5 maximum SDU size, octets */
+	uint8_t qos_class;       /* Q.2931 QoS class 0..4 */
+};
+
+/* Every callback may call any cm_ request, including cm_client_close(). */
+struct cm_client_ops {
+	void (*register_sap_complete)(cm_client *, int status, uint8_t selector, void *req_ctx);
+	void (*make_call_complete)(cm_client *, int status, cm_vc_id, cm_party_id, void *req_ctx);
+	void (*add_party_complete)(cm_client *, int status, cm_vc_id, cm_party_id, void *req_ctx);
+	void (*drop_party_complete)(cm_client *, int status, cm_vc_id, cm_party_id, void *req_ctx);
+	void (*close_call_complete)(cm_client *, int status, cm_vc_id, void *req_ctx);
+	void (*incoming_drop_party)(cm_client *, cm_vc_id, cm_party_id, int cause,
+				    const void *data, size_t len);
+	void (*incoming_close_call)(cm_client *, cm_vc_id, int cause, const void *data,
+				    size_t len);
+	void (*incoming_call)(cm_client *, cm_vc_id, cm_party_id, const char *caller,
+			      const struct cm_call_params *);
+	void (*call_connected)(cm_client *, cm_vc_id, cm_party_id);
+};
+
+/*
+ * Connect to the daemon and complete the hello exchange before returning.
+ * socket_path NULL means $CALLMGR_SOCKET, else CM_DEFAULT_SOCKET.  On failure
+ * returns NULL and stores a CM_E_* code in *error (if error is not NULL).
+ */
+#define CM_DEFAULT_SOCKET "/run/callmgr/callmgr.sock"
+cm_client *cm_client_open(const char *socket_path, const struct cm_client_ops *ops,
+			  void *userdata, int *error);
+
+/* The descriptor to poll for POLLIN; then call cm_client_dispatch(). */
+int cm_client_fd(const cm_client *c);
+
+/*
+ * Read what the daemon sent and run the callbacks.  Never blocks.  Returns 0,
+ * or CM_E_DISCONNECTED once the daemon has gone (after every outstanding
+ * request has been completed with CM_E_DISCONNECTED).
+ */
+int cm_client_dispatch(cm_client *c);
+
+/*
+ * Close the connection.  Safe inside a callback: the handle is freed when
+ * the callback returns.  Outstanding requests get no completion after this.
+ */
+void cm_client_close(cm_client *c);
+
+/* The userdata given to cm_client_open(). */
+void *cm_client_userdata(const cm_client *c);
+
+/*
+ * This node's address for a selector, as 40 hex digits and a NUL, into buf
+ * (len >= 41).  Returns 0 or a negative CM_E_ code.
+ */
+int cm_client_address(const cm_client *c, uint8_t selector, char *buf, size_t len);
+
+/* Claim a service access point; incoming calls to it come to this client. */
+int cm_register_sap(cm_client *c, uint8_t selector, void *req_ctx);
+
+/* Make a multipoint call whose first party is the AESA first_party (hex). */
+int cm_make_call(cm_client *c, const struct cm_call_params *params,
+		 const char *first_party, void *req_ctx);
+
+/* Add a party to a VC whose MakeCall completed with CM_OK. */
+int cm_add_party(cm_client *c, cm_vc_id vc, const char *party, void *req_ctx);
+
+/*
+ * Drop one party that is not the last; data (up to CM_MAX_DATA octets)
+ * travels to the party before it is dropped.  Also the answer to
+ * incoming_drop_party, which then completes at once with CM_OK.
+ */
+int cm_drop_party(cm_client *c, cm_vc_id vc, cm_party_id party, const void *data,
+		  size_t len, void *req_ctx);
+
+/*
+ * Close a VC, naming its last party.  With CM_CLOSE_FORCE, last_party may be
+ * 0: the daemon drops every other party first and completes once.
+ */
+int cm_close_call(cm_client *c, cm_vc_id vc, cm_party_id last_party, const void *data,
+		  size_t len, unsigned flags, void *req_ctx);
+
+/* Leaf side: accept an incoming call; call_connected follows. */
+int cm_accept_call(cm_client *c, cm_vc_id vc, cm_party_id party);
+
+/* Leaf side: refuse an incoming call with a Q.2931 cause (e.g. 21). */
+int cm_reject_call(cm_client *c, cm_vc_id vc, cm_party_id party, int cause);
+
+/* A one-line English text for a status code; never NULL. */
+const char *cm_strerror(int status);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

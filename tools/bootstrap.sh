@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The two set-up commands of the README:
+#   tools/bootstrap.sh demo   install what is missing, build, run callmgrd in
+#                             local mode and the multipoint demo client
+#   tools/bootstrap.sh test   install what is missing, build plain and with
+#                             ASan/UBSan, run the whole test suite
+# The last line of "test" is "N passed, N failed", counted from meson's logs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(meson ninja-build gcc clang pkg-config libevent-dev libprotobuf-c-dev
+	protobuf-c-compiler libsystemd-dev check libjson-c-dev libinih-dev
+	iproute2 tshark systemd valgrind clang-tidy cppcheck libclang-rt-14-dev
+	dpkg-dev debhelper bash-completion)
+
+install_missing() {
+	local missing=()
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing packages: ${missing[*]} (run as root to install them)" >&2
+		exit 1
+	fi
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+setup_build() { # dir [meson options...]
+	local dir=$1
+	shift
+	if [ -d "$dir" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$@" >/dev/null
+	fi
+	meson compile -C "$dir"
+}
+
+run_demo() {
+	setup_build build
+	if [ ! -x build/examples/demo ]; then
+		echo "callmgr is built; the multipoint demo arrives with the client library (issue #5)."
+		return 0
+	fi
+	exec tools/demo.sh build
+}
+
+# Count meson's JSON test log: OK and EXPECTEDFAIL pass; FAIL, TIMEOUT,
+# ERROR and UNEXPECTEDPASS fail; SKIP is neither.
+count_log() { # testlog.json -> "passed failed skipped"
+	python3 - "$1" <<'PY'
+import json, sys
+p = f = s = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line).get("result")
+    if r in ("OK", "EXPECTEDFAIL"): p += 1
+    elif r == "SKIP": s += 1
+    else: f += 1
+print(p, f, s)
+PY
+}
+
+run_tests() {
+	local passed=0 failed=0 rc=0
+	setup_build build
+	setup_build build-san -Db_sanitize=address,undefined -Db_lundef=false
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	for dir in build build-san; do
+		echo "== meson test in $dir"
+		meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=1
+		read -r p f s < <(count_log "$dir/meson-logs/testlog.json")
+		echo "   $dir: $p passed, $f failed, $s skipped"
+		passed=$((passed + p))
+		failed=$((failed + f))
+	done
+	if [ -x tools/extra-checks.sh ]; then
+		tools/extra-checks.sh || rc=1
+	fi
+	echo "$passed passed, $failed failed"
+	[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
+}
+
+case "${1:-}" in
+demo) install_missing; run_demo ;;
+test) install_missing; run_tests ;;
+*) echo "usage: $0 demo|test" >&2; exit 2 ;;
+esac
