@@ -103,6 +103,15 @@ struct cc_event {
 	struct cc_request req;
 	struct cc_mac peer;
 	const struct q_msg *msg;
+	/*
+	 * With CC_EV_MESSAGE: 0 when the message decoded cleanly, else the
+	 * Q.2931 cause the decoder found (96 mandatory IE missing, 97 message
+	 * type non-existent, 99 IE non-existent, 100 invalid IE contents) and
+	 * the IE concerned; msg then holds the header and whatever decoded.
+	 * Call control answers by Q.2931 §5.6 (STATUS, RELEASE COMPLETE).
+	 */
+	uint8_t msg_error;
+	uint8_t msg_error_ie;
 	struct cc_timer_key timer;
 };
 

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int log_max_level = LOG_NOTICE;
+static log_sink_fn log_sink;
+
+static const char *const level_names[] = {
+	[LOG_ERR] = "err", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
+
+void log_set_level(int level)
+{
+	if (level < LOG_ERR)
+		level = LOG_ERR;
+	if (level > LOG_DEBUG)
+		level = LOG_DEBUG;
+	log_max_level = level;
+}
+
+int log_level_parse(const char *name)
+{
+	for (int l = LOG_ERR; l <= LOG_DEBUG; l++)
+		if (strcmp(name, level_names[l]) == 0)
+			return l;
+	if (name[0] >= '3' && name[0] <= '7' && name[1] == '\0')
+		return name[0] - '0';
+	return -1;
+}
+
+const char *log_level_name(int level)
+{
+	if (level < LOG_ERR || level > LOG_DEBUG)
+		return "?";
+	return level_names[level];
+}
+
+void log_set_sink(log_sink_fn fn)
+{
+	log_sink = fn;
+}
+
+static void log_to_stderr(int level, const struct log_ctx *ctx, const char *msg)
+{
+	char where[64] = "";
+	if (ctx->vc)
+		snprintf(where, sizeof(where), " vc=%llu", (unsigned long long)ctx->vc);
+	if (ctx->party)
+		snprintf(where + strlen(where), sizeof(where) - strlen(where), " party=%llu",
+			 (unsigned long long)ctx->party);
+	fprintf(stderr, "callmgrd[%s]%s: %s\n", log_level_name(level), where, msg);
+}
+
+void log_write(int level, uint64_t vc, uint64_t party, const uint8_t *peer, const char *file,
+	       int line, const char *func, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	struct log_ctx ctx = { vc, party, peer, file, line, func };
+	(log_sink ? log_sink : log_to_stderr)(level, &ctx, msg);
+}
