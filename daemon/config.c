@@ -76,8 +76,9 @@ static const struct key_def keys[] = {
 	{ "limits", "max_parties_per_vc", K_U32, CF(cc.max_parties_per_vc), 1, 100000000, true },
 	{ "limits", "max_pending_per_session", K_U32, CF(cc.max_pending_per_session), 1,
 	  100000000, true },
-	{ "limits", "session_output_bytes", K_U32, CF(session_output_bytes), 4096, 1u << 30, true },
-	{ "limits", "monitor_queue", K_U32, CF(monitor_queue), 1, 10000000, true },
+	/* the IPC layer sizes its buffers once, at start-up */
+	{ "limits", "session_output_bytes", K_U32, CF(session_output_bytes), 4096, 1u << 30, false },
+	{ "limits", "monitor_queue", K_U32, CF(monitor_queue), 4096, 1u << 30, false },
 	{ "limits", "link_queue", K_U32, CF(link.max_queue), 1, 10000000, false },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -109,7 +110,7 @@ void config_daemon_defaults(struct daemon_config *cfg)
 	cfg->log_level = LOG_NOTICE;
 	cfg->socket_mode = 0660;
 	cfg->session_output_bytes = 4u << 20;
-	cfg->monitor_queue = 4096;
+	cfg->monitor_queue = 512u << 10;
 }
 
 static int hexval(char c)

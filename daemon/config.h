@@ -12,6 +12,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/*
+ * This header shadows the build's generated config.h for sources in daemon/,
+ * so it brings in the same definitions (CALLMGR_VERSION, ...) under another name.
+ */
+#include "callmgr-build.h"
 #include "cc/cc.h"
 #include "link/link.h"
 
@@ -35,7 +40,7 @@ struct daemon_config {
 	gid_t admin_gid;           /* valid when admin_group is set */
 	unsigned socket_mode;      /* permission bits of the socket we create */
 	uint32_t session_output_bytes; /* queued output per session before it is cut */
-	uint32_t monitor_queue;    /* events queued per monitor before EventsLost */
+	uint32_t monitor_queue;    /* bytes of events queued per monitor before EventsLost */
 	struct cc_config cc;
 	struct link_config link;
 };
@@ -104,10 +109,10 @@ void config_diff(const struct daemon_config *cur, const struct daemon_config *ne
 
 /*
  * SIGHUP: rebuild the configuration into *next and describe in changed the
- * run-time settings that differ from *cur ("t303 4000->5000 ms, log_level
- * notice->debug"; "" when none).  Settings that cannot change while running
- * (interface, socket, prefix, admin group, socket mode) are kept from *cur;
- * a difference in them is named in changed with "(needs restart)".
+ * settings that differ from *cur ("t303 4000->5000 ms, log_level
+ * notice->debug"; "" when none).  Only call control's timers and limits and
+ * the log level change while running; everything else is kept from *cur
+ * and named in changed with "(needs restart)".
  */
 int config_reload(const struct daemon_config *cur, const struct config_cmdline *cl,
 		  struct daemon_config *next, char *changed, size_t changed_len, char *err,

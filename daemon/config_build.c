@@ -40,14 +40,12 @@ int config_reload(const struct daemon_config *cur, const struct config_cmdline *
 	config_diff(cur, &fresh, changed, changed_len);
 
 	/*
-	 * Only call control's timers and limits, the IPC limits and the log
-	 * level can change under running sessions; the rest (interface,
-	 * socket, identity, SSCOP) waits for a restart, as the diff says.
+	 * Only call control's timers and limits and the log level can change
+	 * under running sessions; the rest (interface, socket, identity, IPC
+	 * buffers, SSCOP) waits for a restart, as the diff says.
 	 */
 	struct daemon_config keep = *cur;
 	keep.log_level = fresh.log_level;
-	keep.session_output_bytes = fresh.session_output_bytes;
-	keep.monitor_queue = fresh.monitor_queue;
 	struct cc_config ccc = fresh.cc;
 	memcpy(ccc.prefix, cur->cc.prefix, sizeof(ccc.prefix));
 	ccc.esi = cur->cc.esi;

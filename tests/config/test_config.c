@@ -98,7 +98,7 @@ START_TEST(every_key_is_read)
 		      "[limits]\n"
 		      "max_vcs_per_session = 11 ; inline comment\n"
 		      "max_parties_per_vc = 12\nmax_pending_per_session = 13\n"
-		      "session_output_bytes = 65536\nmonitor_queue = 15\nlink_queue = 16\n",
+		      "session_output_bytes = 65536\nmonitor_queue = 8192\nlink_queue = 16\n",
 		      &cfg, msg, sizeof(msg));
 	ck_assert_msg(rc == 0, "%s", msg);
 	ck_assert_str_eq(cfg.interface, "veth0");
@@ -133,7 +133,7 @@ START_TEST(every_key_is_read)
 	ck_assert_uint_eq(cfg.cc.max_parties_per_vc, 12);
 	ck_assert_uint_eq(cfg.cc.max_pending_per_session, 13);
 	ck_assert_uint_eq(cfg.session_output_bytes, 65536);
-	ck_assert_uint_eq(cfg.monitor_queue, 15);
+	ck_assert_uint_eq(cfg.monitor_queue, 8192);
 	ck_assert_uint_eq(cfg.link.max_queue, 16);
 }
 END_TEST
@@ -189,7 +189,7 @@ static const struct {
 	{ "[limits]\nsession_output_bytes = 100\n",
 	  ":2: [limits] session_output_bytes: 100 is out of range (4096..1073741824)" },
 	{ "[limits]\nmonitor_queue = 0\n",
-	  ":2: [limits] monitor_queue: 0 is out of range (1..10000000)" },
+	  ":2: [limits] monitor_queue: 0 is out of range (4096..1073741824)" },
 	{ "[timers]\nt999 = 5\n", ":2: [timers] t999: unknown key" },
 	{ "[daemon]\nt303 = 5000\n", ":2: [daemon] t303: unknown key" },
 	{ "[daemon]\n\n[bogus]\nkey = 1\n",
