@@ -170,4 +170,91 @@ struct q_msg {
 	struct q_ie_restart restart;
 };
 
+/* Information element identifiers (Q.2931 §4.5, Q.2971, Q.2957 user-user). */
+enum q_ie_id {
+	Q_IE_CAUSE = 0x08,
+	Q_IE_CALL_STATE = 0x14,
+	Q_IE_EPREF = 0x54,
+	Q_IE_EPSTATE = 0x55,
+	Q_IE_AAL = 0x58,
+	Q_IE_TRAFFIC = 0x59,
+	Q_IE_CONN_ID = 0x5a,
+	Q_IE_QOS = 0x5c,
+	Q_IE_BEARER = 0x5e,
+	Q_IE_BLLI = 0x5f,
+	Q_IE_CALLING = 0x6c,
+	Q_IE_CALLED = 0x70,
+	Q_IE_RESTART = 0x79,
+	Q_IE_UU = 0x7e,
+};
+
+#define Q_HDR_LEN 9            /* PD, cref length, 3 cref octets, type, compat, 2 length */
+#define Q_BLLI_USER_L3_MAX 127 /* the user-specified layer 3 field is 7 bits */
+#define Q_BEARER_BCOB_X 0x10
+#define Q_RESTART_VC 0         /* restart the indicated VC */
+#define Q_RESTART_ALL 2        /* restart all VCs controlled by the sender */
+
+/* q_msg_encode() failures. */
+enum q_encode_error {
+	Q_ENC_E_NOSPACE = -1,   /* buffer too small */
+	Q_ENC_E_INVAL = -2,     /* a value does not fit its field, or unknown type */
+	Q_ENC_E_MANDATORY = -3, /* a mandatory IE of this message type is absent */
+	Q_ENC_E_TOO_BIG = -4,   /* user-user data over Q_UU_MAX octets */
+};
+
+/*
+ * What q_msg_decode() found, by Q.2931 §5.6.  The return value equals
+ * status.result.
+ */
+enum q_decode_result {
+	Q_DEC_DROP = -1,  /* header undecodable (§5.6.1-5.6.3): drop silently */
+	Q_DEC_OK = 0,     /* decoded cleanly */
+	Q_DEC_REPORT = 1, /* usable; an optional IE was discarded and the sender
+			     asked for a STATUS (cause, ie say which) */
+	Q_DEC_REJECT = 2, /* not usable; act on cause / ie / action */
+};
+
+/* What the receiver is asked to do about the error (message or IE action indicator). */
+enum q_error_action {
+	Q_ACT_NONE = 0,
+	Q_ACT_REPORT,  /* proceed (or discard, with REJECT) and send STATUS */
+	Q_ACT_IGNORE,  /* discard the message silently */
+	Q_ACT_CLEAR,   /* clear the call with the cause */
+};
+
+struct q_decode_status {
+	int result;         /* enum q_decode_result */
+	uint8_t cause;      /* Q.2931 cause when result > 0: 96, 97, 99 or 100 */
+	uint8_t ie;         /* IE identifier concerned, 0 if none */
+	uint8_t action;     /* enum q_error_action */
+	const char *reason; /* static text for the log */
+};
+
+/*
+ * Encodes m as one Q.2931 message.  Returns its length, or a negative
+ * enum q_encode_error.  IEs go out in one fixed order (see docs/wire.md).
+ */
+int q_msg_encode(const struct q_msg *m, uint8_t *buf, size_t cap);
+
+/*
+ * Decodes one message into m (zeroed first).  Never reads outside
+ * buf[0..len).  st may not be NULL.  Returns st->result.
+ */
+int q_msg_decode(const uint8_t *buf, size_t len, struct q_msg *m, struct q_decode_status *st);
+
+/* "SETUP", "DROP PARTY ACKNOWLEDGE", ...; "unknown" for others. */
+const char *q_msg_type_name(uint8_t type);
+/* Q.2931 cause text, "unknown cause" for others. */
+const char *q_cause_name(uint8_t cause);
+/* "cause", "endpoint reference", ...; "unknown IE" for others. */
+const char *q_ie_name(uint8_t ie);
+
+/*
+ * AESA text: 40 hex digits; '.' may separate digits (not lead, trail or
+ * repeat).  Returns 0 or -1.
+ */
+int q_aesa_parse(const char *text, uint8_t aesa[Q_AESA_LEN]);
+/* Writes 40 lower-case hex digits and a NUL; returns 40, or -1 if len < 41. */
+int q_aesa_format(const uint8_t aesa[Q_AESA_LEN], char *buf, size_t len);
+
 #endif
