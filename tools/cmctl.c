@@ -174,9 +174,9 @@ static void daemon_error(const Callmgr__Error *e, const char *what)
 }
 
 /*
- * Wait for the reply of request req_id: a message of case want, or an Error
- * for it (fatal, or naming it) which ends the program.  Anything else (a
- * pushed event, a newer daemon's message) is skipped.
+ * Wait for the reply of request req_id: a message of case want echoing it,
+ * or an Error for it (or a fatal one), which ends the program.  Anything
+ * else (a pushed event, a newer daemon's message) is skipped.
  */
 static Callmgr__DaemonMsg *await_reply(uint64_t req_id, Callmgr__DaemonMsg__BodyCase want,
 				       const char *what)
@@ -184,8 +184,11 @@ static Callmgr__DaemonMsg *await_reply(uint64_t req_id, Callmgr__DaemonMsg__Body
 	for (;;) {
 		Callmgr__DaemonMsg *m = recv_msg();
 		if (m->body_case == want) {
-			if (want != CALLMGR__DAEMON_MSG__BODY_COMPLETION ||
-			    m->completion->req_id == req_id)
+			uint64_t echoed = want == CALLMGR__DAEMON_MSG__BODY_COMPLETION
+						  ? m->completion->req_id
+						  : m->req_id;
+			/* the hello reply comes before any request could be echoed */
+			if (echoed == req_id || want == CALLMGR__DAEMON_MSG__BODY_HELLO_REPLY)
 				return m;
 		} else if (m->body_case == CALLMGR__DAEMON_MSG__BODY_ERROR &&
 			   (m->error->req_id == req_id || m->error->req_id == 0 || m->error->fatal)) {
@@ -555,66 +558,94 @@ static void cmd_vc_list(char **argv)
 		table_print(&t);
 }
 
+static json_object *party_json(const Callmgr__PartyInfo *p)
+{
+	char addr[2 * 20 + 1], mac[18];
+	json_object *po = json_object_new_object();
+	jadd(po, "party", JU64(p->party));
+	jadd(po, "state", JSTR(p->state));
+	jadd(po, "call_state", JSTR(p->call_state));
+	jadd(po, "address", JSTR(p->addr.len <= 20 ? bin_hex(p->addr, addr) : "?"));
+	jadd(po, "peer", JSTR(mac_str(p->peer, mac)));
+	jadd(po, "cref", JU64(p->cref));
+	jadd(po, "epref", JU64(p->epref));
+	jadd(po, "timer", p->timer[0] ? JSTR(p->timer) : NULL);
+	return po;
+}
+
+static void party_row(struct table *t, const Callmgr__PartyInfo *p)
+{
+	char addr[2 * 20 + 1], mac[18], party[24], cref[16], epref[16];
+	snprintf(party, sizeof(party), "%" PRIu64, p->party);
+	snprintf(cref, sizeof(cref), "%u", p->cref);
+	snprintf(epref, sizeof(epref), "%u", p->epref);
+	table_add(t, (const char *[]){ party, p->state, p->call_state, mac_str(p->peer, mac), cref,
+				       epref, p->timer[0] ? p->timer : "-",
+				       p->addr.len <= 20 ? bin_hex(p->addr, addr) : "?" });
+}
+
 static void cmd_vc_show(char **argv)
 {
 	if (!*argv)
 		usage_error("vc show: which VC?");
 	uint64_t vc = parse_id(*argv++, "VC");
 	no_more_args(argv);
-	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__ShowVc s = CALLMGR__SHOW_VC__INIT;
-	s.vc = vc;
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_SHOW_VC;
-	m.show_vc = &s;
-	uint64_t id = send_request(&m);
 	char what[48];
 	snprintf(what, sizeof(what), "vc %" PRIu64, vc);
-	Callmgr__DaemonMsg *r = await_reply(id, CALLMGR__DAEMON_MSG__BODY_VC_DETAIL, what);
-	Callmgr__VcDetail *d = r->vc_detail;
-	if (!d->vc)
-		die(EXIT_DAEMON, "%s: %s", what, cm_strerror(CM_E_NO_VC));
-	char addr[2 * 20 + 1], mac[18];
-	if (json) {
-		json_object *o = vc_json(d->vc);
-		json_object *a = json_object_new_array();
+
+	json_object *o = NULL, *parties = NULL;
+	struct table t = { .ncols = 8 };
+	uint64_t after = 0;
+	bool first_page = true;
+	/* the parties come in pages (at most 500 a reply) */
+	for (;;) {
+		Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+		Callmgr__ShowVc s = CALLMGR__SHOW_VC__INIT;
+		s.vc = vc;
+		s.after = after;
+		m.body_case = CALLMGR__CLIENT_MSG__BODY_SHOW_VC;
+		m.show_vc = &s;
+		uint64_t id = send_request(&m);
+		Callmgr__DaemonMsg *r = await_reply(id, CALLMGR__DAEMON_MSG__BODY_VC_DETAIL, what);
+		Callmgr__VcDetail *d = r->vc_detail;
+		if (!d->vc)
+			die(EXIT_DAEMON, "%s: %s", what, cm_strerror(CM_E_NO_VC));
+		if (first_page) {
+			const Callmgr__VcInfo *v = d->vc;
+			if (json) {
+				o = vc_json(v);
+				parties = json_object_new_array();
+			} else {
+				printf("vc %" PRIu64 " %s %s session %" PRIu64 " uid %u parties %u legs %u\n",
+				       v->vc, v->root ? "root" : "leaf", v->state, v->session,
+				       v->owner_uid, v->parties, v->legs);
+				table_add(&t, (const char *[]){ "PARTY", "STATE", "CALL", "PEER",
+								"CREF", "EPREF", "TIMER", "ADDRESS" });
+			}
+			first_page = false;
+		}
 		for (size_t i = 0; i < d->n_parties; i++) {
 			const Callmgr__PartyInfo *p = d->parties[i];
-			json_object *po = json_object_new_object();
-			jadd(po, "party", JU64(p->party));
-			jadd(po, "state", JSTR(p->state));
-			jadd(po, "call_state", JSTR(p->call_state));
-			jadd(po, "address", JSTR(p->addr.len <= 20 ? bin_hex(p->addr, addr) : "?"));
-			jadd(po, "peer", JSTR(mac_str(p->peer, mac)));
-			jadd(po, "cref", JU64(p->cref));
-			jadd(po, "epref", JU64(p->epref));
-			jadd(po, "timer", p->timer[0] ? JSTR(p->timer) : NULL);
-			json_object_array_add(a, po);
+			if (p->party <= after)
+				die(EXIT_DAEMON, "protocol error: party %" PRIu64 " listed after %" PRIu64,
+				    p->party, after);
+			after = p->party;
+			if (json)
+				json_object_array_add(parties, party_json(p));
+			else
+				party_row(&t, p);
 		}
-		jadd(o, "party_list", a);
+		bool more = d->more && d->n_parties > 0;
+		callmgr__daemon_msg__free_unpacked(r, NULL);
+		if (!more)
+			break;
+	}
+	if (json) {
+		jadd(o, "party_list", parties);
 		json_print(o);
 	} else {
-		const Callmgr__VcInfo *v = d->vc;
-		printf("vc %" PRIu64 " %s %s session %" PRIu64 " uid %u parties %u legs %u\n",
-		       v->vc, v->root ? "root" : "leaf", v->state, v->session, v->owner_uid,
-		       v->parties, v->legs);
-		struct table t = { .ncols = 8 };
-		table_add(&t, (const char *[]){ "PARTY", "STATE", "CALL", "PEER", "CREF",
-						"EPREF", "TIMER", "ADDRESS" });
-		for (size_t i = 0; i < d->n_parties; i++) {
-			const Callmgr__PartyInfo *p = d->parties[i];
-			char party[24], cref[16], epref[16];
-			snprintf(party, sizeof(party), "%" PRIu64, p->party);
-			snprintf(cref, sizeof(cref), "%u", p->cref);
-			snprintf(epref, sizeof(epref), "%u", p->epref);
-			table_add(&t, (const char *[]){
-					      party, p->state, p->call_state,
-					      mac_str(p->peer, mac), cref, epref,
-					      p->timer[0] ? p->timer : "-",
-					      p->addr.len <= 20 ? bin_hex(p->addr, addr) : "?" });
-		}
 		table_print(&t);
 	}
-	callmgr__daemon_msg__free_unpacked(r, NULL);
 }
 
 static void cmd_link_list(char **argv)
