@@ -441,13 +441,15 @@ const char config_usage[] =
 	"  -p, --prefix HEX26       this node's 13-octet AESA prefix\n"
 	"  -l, --log-level LEVEL    err, warning, notice, info or debug\n"
 	"      --log-target TARGET  auto, stderr or journal (default auto)\n"
+	"  -f, --foreground         do not detach (implied under systemd)\n"
+	"      --check-config       check the configuration and exit\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n";
 
 int config_parse_cmdline(int argc, char **argv, struct config_cmdline *cl, char *err,
 			 size_t errlen)
 {
-	enum { OPT_LOG_TARGET = 256 };
+	enum { OPT_LOG_TARGET = 256, OPT_CHECK_CONFIG };
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "socket", required_argument, NULL, 's' },
@@ -455,6 +457,8 @@ int config_parse_cmdline(int argc, char **argv, struct config_cmdline *cl, char 
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "log-target", required_argument, NULL, OPT_LOG_TARGET },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -463,7 +467,7 @@ int config_parse_cmdline(int argc, char **argv, struct config_cmdline *cl, char 
 	optind = 0; /* glibc: full re-initialisation, so this may run more than once */
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":i:s:c:p:l:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:s:c:p:l:fhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			cl->interface = optarg;
@@ -493,6 +497,12 @@ int config_parse_cmdline(int argc, char **argv, struct config_cmdline *cl, char 
 					 optarg);
 				return -1;
 			}
+			break;
+		case 'f':
+			cl->foreground = true;
+			break;
+		case OPT_CHECK_CONFIG:
+			cl->check_config = true;
 			break;
 		case 'h':
 			cl->help = true;

@@ -53,6 +53,8 @@ struct config_cmdline {
 	const char *prefix;
 	const char *log_level;
 	enum config_log_target log_target;
+	bool foreground;           /* do not detach (never needed under systemd) */
+	bool check_config;         /* read the configuration, report, exit */
 	bool help, version;
 };
 

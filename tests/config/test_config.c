@@ -297,7 +297,7 @@ START_TEST(cmdline_options)
 	char err[CONFIG_ERR_MAX];
 	char *argv[] = { "callmgrd", "--interface", "veth1", "-s", "/tmp/x.sock", "--config",
 			 "/etc/x.conf", "--prefix", "47000580ffe1000000f21a2f3c", "-l",
-			 "info", "--log-target", "journal", NULL };
+			 "info", "--log-target", "journal", "-f", "--check-config", NULL };
 	ck_assert_int_eq(parse(argv, &cl, err), 0);
 	ck_assert_str_eq(cl.interface, "veth1");
 	ck_assert_str_eq(cl.socket_path, "/tmp/x.sock");
@@ -305,6 +305,7 @@ START_TEST(cmdline_options)
 	ck_assert_str_eq(cl.prefix, "47000580ffe1000000f21a2f3c");
 	ck_assert_str_eq(cl.log_level, "info");
 	ck_assert_int_eq(cl.log_target, CONFIG_LOG_JOURNAL);
+	ck_assert(cl.foreground && cl.check_config);
 	ck_assert(!cl.help && !cl.version);
 
 	char *help[] = { "callmgrd", "-h", NULL };
