@@ -108,7 +108,7 @@ void config_daemon_defaults(struct daemon_config *cfg)
 	cfg->link = lc;
 	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", CONFIG_DEFAULT_SOCKET);
 	cfg->log_level = LOG_NOTICE;
-	cfg->socket_mode = 0660;
+	cfg->socket_mode = 0666;
 	cfg->session_output_bytes = 4u << 20;
 	cfg->monitor_queue = 512u << 10;
 }

@@ -37,7 +37,7 @@ struct daemon_settings {
 	 * daemon keeps prefix and esi and calls cc_reconfigure), or -1 to keep
 	 * the running ones.  NULL: SIGHUP is ignored.
 	 */
-	int (*reload)(void *ctx, struct cc_config *cc);
+	int (*reload)(void *ctx, struct cc_config *cc_out);
 	void *reload_ctx;
 	struct cc_config cc;       /* prefix and esi are filled in by daemon_run */
 	struct link_config link;

@@ -15,7 +15,7 @@ static struct config_cmdline cmdline;
 static struct daemon_config running;
 
 /* SIGHUP, from daemon.c: read the file again and say what changed. */
-static int reload(void *ctx, struct cc_config *cc)
+static int reload(void *ctx, struct cc_config *cc_out)
 {
 	struct daemon_config next;
 	char changed[1024], err[CONFIG_ERR_MAX];
@@ -28,7 +28,7 @@ static int reload(void *ctx, struct cc_config *cc)
 	running = next;
 	log_set_level(running.log_level);
 	log_notice("reloaded %s: %s", path, changed[0] ? changed : "nothing changed");
-	*cc = running.cc;
+	*cc_out = running.cc;
 	return 0;
 }
 
