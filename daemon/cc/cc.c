@@ -231,8 +231,8 @@ struct cc_action *act_push(struct cc_actions *out)
 void emit_cev(cc *c, const struct cc_client_event *ev, struct cc_actions *out)
 {
 	struct cc_session *s = session_find(c, ev->session);
-	if (!s || s->closed)
-		return;
+	if (s && s->closed)
+		return; /* nothing goes to a client that is gone */
 	struct cc_action *a = act_push(out);
 	a->type = CC_ACT_CLIENT_EVENT;
 	a->cev = *ev;
