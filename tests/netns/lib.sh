@@ -65,7 +65,7 @@ dump_state() {
 }
 
 netns_cleanup() {
-	local c n fd
+	local c n fd ns pids
 	trap - EXIT INT TERM
 	for c in "${!CLIENT_FD[@]}"; do
 		fd=${CLIENT_FD[$c]}
@@ -77,6 +77,12 @@ netns_cleanup() {
 	[ -n "$CAPTURE_PID" ] && kill "$CAPTURE_PID" 2>/dev/null
 	for n in "${NETNS_NODES[@]}"; do
 		[ -n "${NODE_PID[$n]:-}" ] && kill -KILL "${NODE_PID[$n]}" 2>/dev/null
+	done
+	# anything still running in our namespaces was started by this test
+	for n in "${NETNS_NODES[@]}" sw; do
+		ns=${NODE_NS[$n]:-${NETNS_TAG}sw}
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
 	done
 	wait 2>/dev/null
 	for n in "${NETNS_NODES[@]}"; do
@@ -147,7 +153,8 @@ node_start() {
 	sock="$NETNS_TMP/$n.sock"
 	[ -e "$conf" ] || : >"$conf"
 	rm -f "$sock"
-	in_node "$n" "$BUILD/daemon/callmgrd" --foreground --interface cm0 \
+	# not through in_node: $! must be callmgrd itself (ip netns exec execs it)
+	ip netns exec "${NODE_NS[$n]}" "$BUILD/daemon/callmgrd" --foreground --interface cm0 \
 		--socket "$sock" --config "$conf" --log-target stderr \
 		--log-level "${CALLMGRD_LOG_LEVEL:-info}" >>"$NETNS_TMP/$n.log" 2>&1 &
 	NODE_PID[$n]=$!
@@ -174,7 +181,7 @@ client_start() {
 	fifo="$NETNS_TMP/$c.in"
 	mkfifo "$fifo"
 	: >"$NETNS_TMP/$c.out"
-	in_node "$n" "$BUILD/tests/netns/cmscript" -s "${NODE_SOCK[$n]}" -n "$c" \
+	ip netns exec "${NODE_NS[$n]}" "$BUILD/tests/netns/cmscript" -s "${NODE_SOCK[$n]}" -n "$c" \
 		<"$fifo" >"$NETNS_TMP/$c.out" 2>"$NETNS_TMP/$c.err" &
 	CLIENT_PID[$c]=$!
 	exec {fd}>"$fifo"
