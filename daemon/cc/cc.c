@@ -839,7 +839,9 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 		vc_free(c, vc);
 		return;
 	}
-	if (vc->state == CC_VC_CALLING && !admin)
+	/* a MakeCall in progress, or a call offered and not yet answered, is not closed */
+	if (vc->state == CC_VC_CALLING && !admin &&
+	    (vc->root || !vc->p_head || vc->p_head->state == Q_EPS_ADD_PARTY_RECEIVED))
 		return complete_now(c, r, CM_E_STATE, r->vc, 0, out);
 	bool force = admin || (r->flags & CM_CLOSE_FORCE);
 	struct cc_party *last = NULL;

@@ -407,6 +407,47 @@ START_TEST(leaf_reject_and_no_sap)
 }
 END_TEST
 
+
+START_TEST(leaf_close_cases)
+{
+	/* offered, not answered: CloseCall is refused; the client rejects instead */
+	struct lcall k;
+	leaf_offered(&k, 101);
+	ck_assert_int_eq(status_of(drv_close(&d, LEAF1, k.vc, k.party, 0)), CM_E_STATE);
+	/* accepted, CONNECT ACK not yet in: CloseCall releases the call */
+	drv_accept(&d, LEAF1, k.vc, k.party);
+	drv_clear(&d);
+	uint64_t cl = drv_close(&d, LEAF1, k.vc, k.party, 0);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	peer_send(Q_MSG_RELEASE_COMPLETE, 101, false, -1, 0);
+	ck_assert_int_eq(status_of(cl), CM_OK);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_CALL_CONNECTED), 0);
+	/* an operator closes an offered call: RELEASE COMPLETE, the owner is told */
+	struct lcall l;
+	leaf_offered(&l, 102);
+	drv_clear(&d);
+	struct cc_request r = { .type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = l.vc };
+	uint64_t ac = drv_request(&d, &r);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
+	ck_assert_int_eq(status_of(ac), CM_OK);
+	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, LEAF1);
+	ck_assert_int_eq(status_of(drv_close(&d, LEAF1, l.vc, l.party, 0)), CM_OK);
+	/* ... and an offered ADD PARTY: ADD PARTY REJECT */
+	struct lcall m, b;
+	leaf_active(&m, 103);
+	leaf_add_offered(&m, 1, 2, &b);
+	drv_clear(&d);
+	struct cc_request r2 = { .type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = b.vc };
+	ac = drv_request(&d, &r2);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY_REJECT), 1);
+	ck_assert_int_eq(status_of(ac), CM_OK);
+	ck_assert_int_eq(status_of(drv_close(&d, LEAF2, b.vc, b.party, 0)), CM_OK);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.vcs, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cc-rules");
@@ -424,6 +465,7 @@ int main(void)
 	tcase_add_test(tc, drop_while_adding);
 	tcase_add_test(tc, admin_drop_and_close);
 	tcase_add_test(tc, leaf_reject_and_no_sap);
+	tcase_add_test(tc, leaf_close_cases);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
