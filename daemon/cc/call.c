@@ -913,7 +913,7 @@ void call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out)
 {
 	struct cc_peer *peer = peer_get(c, mac);
 	peer->up = true;
-	if (!peer->seen_up) {
+	if (!peer->seen_up && !mac_eq(mac, c->cfg.esi)) {
 		peer->seen_up = true;
 		/* Q.2931 §5.5: a node that (re)started clears what the peer may hold */
 		struct q_msg m;
