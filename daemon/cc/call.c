@@ -86,9 +86,9 @@ void leg_unusable(cc *c, struct cc_leg *leg)
 
 static void leg_stop_timers(cc *c, struct cc_leg *leg, struct cc_actions *out)
 {
-	for (uint8_t k = CC_T303; k <= CC_T322; k++)
+	for (unsigned k = CC_T303; k <= CC_T322; k++)
 		if (LEG_TIMERS & (1u << k))
-			timer_stop(c, &leg->timers, k, leg->id, out);
+			timer_stop(c, &leg->timers, (uint8_t)k, leg->id, out);
 }
 
 void leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)

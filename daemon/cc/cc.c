@@ -25,7 +25,7 @@ void ht_init(struct htab *t)
 {
 	t->nb = 64;
 	t->n = 0;
-	t->b = calloc(t->nb, sizeof(*t->b));
+	t->b = calloc(t->nb, sizeof(struct hnode *));
 	if (!t->b)
 		abort();
 }
@@ -42,7 +42,7 @@ static void ht_grow(struct htab *t)
 	size_t onb = t->nb;
 	struct hnode **ob = t->b;
 	t->nb = onb * 2;
-	t->b = calloc(t->nb, sizeof(*t->b));
+	t->b = calloc(t->nb, sizeof(struct hnode *));
 	if (!t->b)
 		abort();
 	for (size_t i = 0; i < onb; i++) {
@@ -400,7 +400,9 @@ struct cc_vc *vc_new(cc *c, struct cc_session *s, bool root)
 
 void party_relive(struct cc_party *p)
 {
-	bool live = p->vc && !p->drop.type && !p->incoming_sent;
+	if (!p->vc)
+		return; /* an orphan was uncounted when it left its VC */
+	bool live = !p->drop.type && !p->incoming_sent;
 	if (live == p->live_counted)
 		return;
 	p->live_counted = live;
@@ -869,11 +871,13 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 		ref_complete(c, &p->add, CM_E_CLOSING, 0, vc->id, p->id, out);
 	}
 	vc_set_state(c, vc, CC_VC_CLOSING);
-	vc_free_zombies(c, vc, out);
-	if (vc->root)
+	if (vc->root) {
+		vc_free_zombies(c, vc, out);
 		vc_release_legs(c, vc, &uu, Q_CAUSE_NORMAL_CLEARING, out);
-	else
+	} else {
+		/* a leaf VC's one party is never in PU6 here: that VC is CLOSE_RECEIVED */
 		leaf_close(c, vc, &uu, out);
+	}
 	vc_after_change(c, vc, 0, out);
 }
 
