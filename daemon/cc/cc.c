@@ -310,32 +310,6 @@ void ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, u
 
 /* -------------------------------------------------------------- timers */
 
-uint32_t timer_ms(const cc *c, uint8_t kind)
-{
-	const struct cc_config *f = &c->cfg;
-	switch (kind) {
-	case CC_T303:
-		return f->t303_ms;
-	case CC_T308:
-		return f->t308_ms;
-	case CC_T309:
-		return f->t309_ms;
-	case CC_T310:
-	case CC_TACCEPT:
-		return f->t310_ms;
-	case CC_T313:
-		return f->t313_ms;
-	case CC_T322:
-		return f->t322_ms;
-	case CC_T397:
-		return f->t397_ms;
-	case CC_T398:
-		return f->t398_ms;
-	default:
-		return f->t399_ms;
-	}
-}
-
 void timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t ms,
 		 struct cc_actions *out)
 {

@@ -160,7 +160,6 @@ void ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, u
 void timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t ms,
 		 struct cc_actions *out);
 void timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_actions *out);
-uint32_t timer_ms(const cc *c, uint8_t kind);
 
 struct cc_vc *vc_new(cc *c, struct cc_session *s, bool root);
 void vc_set_state(cc *c, struct cc_vc *vc, uint8_t state);

@@ -448,6 +448,59 @@ START_TEST(leaf_close_cases)
 }
 END_TEST
 
+
+START_TEST(drop_setup_party_of_new_leg)
+{
+	struct rcall k;
+	root_active(&k);
+	struct cc_mac Q = drv_mac(3);
+	uint8_t a[20];
+	drv_addr(a, Q, 1);
+	drv_clear(&d);
+	uint64_t rx = drv_add_party(&d, ROOT, k.vc, a);
+	uint32_t qcref = drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref;
+	cm_party_id x = last_party(k.vc);
+	drv_addr(a, Q, 2);
+	uint64_t ry = drv_add_party(&d, ROOT, k.vc, a);
+	/* the SETUP's party goes while its leg is being set up and another add waits on it */
+	drv_clear(&d);
+	uint64_t dx = drv_drop(&d, ROOT, k.vc, x, 5);
+	ck_assert_int_eq(status_of(rx), CM_E_CLOSING);
+	ck_assert_ptr_null(drv_done(&d, dx));
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY) + drv_nsent(&d, Q_MSG_RELEASE), 0);
+	/* CONNECT: the waiting add goes out, then the deferred DROP PARTY with its data */
+	struct q_msg m = pmsg(Q_MSG_CONNECT, qcref, true, 0, 0);
+	drv_clear(&d);
+	drv_msg(&d, Q, &m);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_CONNECT_ACK), 1);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY), 1);
+	const struct cc_action *dp = drv_sent(&d, Q_MSG_DROP_PARTY, 0);
+	ck_assert_ptr_nonnull(dp);
+	ck_assert_uint_eq(dp->msg.epref.value, 0);
+	ck_assert_uint_eq(dp->msg.uu.len, 5);
+	ck_assert(drv_sent(&d, Q_MSG_ADD_PARTY, 0) < dp);
+	m = pmsg(Q_MSG_DROP_PARTY_ACK, qcref, true, 0, 16);
+	drv_msg(&d, Q, &m);
+	ck_assert_int_eq(status_of(dx), CM_OK);
+	m = pmsg(Q_MSG_ADD_PARTY_ACK, qcref, true, 1, 0);
+	drv_msg(&d, Q, &m);
+	ck_assert_int_eq(status_of(ry), CM_OK);
+	/* alone on its leg: RELEASE at once */
+	drv_addr(a, drv_mac(4), 1);
+	drv_clear(&d);
+	uint64_t rz = drv_add_party(&d, ROOT, k.vc, a);
+	uint32_t c4 = drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref;
+	cm_party_id z = last_party(k.vc);
+	drv_clear(&d);
+	uint64_t dz = drv_drop(&d, ROOT, k.vc, z, 0);
+	ck_assert_int_eq(status_of(rz), CM_E_CLOSING);
+	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_RELEASE, drv_mac(4)), 1);
+	m = pmsg(Q_MSG_RELEASE_COMPLETE, c4, true, -1, 0);
+	drv_msg(&d, drv_mac(4), &m);
+	ck_assert_int_eq(status_of(dz), CM_OK);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cc-rules");
@@ -466,6 +519,7 @@ int main(void)
 	tcase_add_test(tc, admin_drop_and_close);
 	tcase_add_test(tc, leaf_reject_and_no_sap);
 	tcase_add_test(tc, leaf_close_cases);
+	tcase_add_test(tc, drop_setup_party_of_new_leg);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
