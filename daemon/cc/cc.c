@@ -985,6 +985,7 @@ static void cc_request(cc *c, const struct cc_request *r, struct cc_actions *out
 static void vc_teardown(cc *c, struct cc_vc *vc, uint8_t cause, int add_status,
 			struct cc_actions *out)
 {
+	uint64_t id = vc->id; /* the wire procedures below may already free the VC */
 	vc_settle(c, vc, add_status, cause, out);
 	if (vc->root) {
 		vc_release_legs(c, vc, NULL, cause, out);
@@ -1007,7 +1008,7 @@ static void vc_teardown(cc *c, struct cc_vc *vc, uint8_t cause, int add_status,
 			}
 		}
 	}
-	if (vc_find(c, vc->id))
+	if ((vc = vc_find(c, id)) != NULL)
 		vc_free(c, vc);
 }
 
