@@ -86,9 +86,9 @@ void leg_unusable(cc *c, struct cc_leg *leg)
 
 static void leg_stop_timers(cc *c, struct cc_leg *leg, struct cc_actions *out)
 {
-	for (uint8_t k = CC_T303; k <= CC_T322; k++)
+	for (unsigned k = CC_T303; k <= CC_T322; k++)
 		if (LEG_TIMERS & (1u << k))
-			timer_stop(c, &leg->timers, k, leg->id, out);
+			timer_stop(c, &leg->timers, (uint8_t)k, leg->id, out);
 }
 
 void leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
@@ -948,7 +948,7 @@ void call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out)
 {
 	struct cc_peer *peer = peer_get(c, mac);
 	peer->up = true;
-	if (!peer->seen_up) {
+	if (!peer->seen_up && !mac_eq(mac, c->cfg.esi)) {
 		peer->seen_up = true;
 		/* SETUPs sent before the link came up are queued behind the
 		 * RESTART send_msg() put first; a lost one is T303's to resend. */

@@ -24,12 +24,6 @@ enum {
 	U11 = 11, /* Release Request: RELEASE sent, T308 */
 };
 
-/*
- * Leaf side: a party offered to a client (SETUP or ADD PARTY) waits for
- * ACCEPT_CALL / REJECT_CALL under this timer (duration t310_ms).
- */
-#define CC_TACCEPT 10
-
 /* ---- intrusive chained hash keyed by two 64-bit words ---- */
 struct hnode {
 	struct hnode *next;
@@ -167,7 +161,6 @@ void ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, u
 void timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t ms,
 		 struct cc_actions *out);
 void timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_actions *out);
-uint32_t timer_ms(const cc *c, uint8_t kind);
 
 struct cc_vc *vc_new(cc *c, struct cc_session *s, bool root);
 void vc_set_state(cc *c, struct cc_vc *vc, uint8_t state);
@@ -209,7 +202,7 @@ void party_set_state(cc *c, struct cc_party *p, uint8_t state);
 void party_send_add(cc *c, struct cc_party *p, struct cc_actions *out);
 void party_gone(cc *c, struct cc_party *p, int status, int cause, const struct q_ie_uu *uu,
 		struct cc_actions *out);
-void party_drop_request(cc *c, struct cc_party *p, const struct q_ie_uu *uu,
+void party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struct q_ie_uu *uu,
 			struct cc_actions *out);
 void party_message(cc *c, struct cc_party *p, const struct q_msg *m, struct cc_actions *out);
 void party_timer(cc *c, struct cc_party *p, uint8_t kind, struct cc_actions *out);
