@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The link layer's I/O edge: an AF_PACKET socket, libevent timers, and one
+ * sscop machine per peer MAC.  Frame layout (docs/wire.md "Frame layout"):
+ *
+ *   [dst MAC][src MAC][0x88B5][u16 BE SSCOP PDU length][SSCOP PDU][padding]
+ *
+ * The length prefix exists because Ethernet pads short frames to 60 octets
+ * and a trailer-coded SSCOP PDU cannot be found at the end of padding.
+ */
+#include "link/link.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "link/sscop.h"
+#include "log.h"
+
+#define ETH_HDR_LEN    14
+#define LEN_PREFIX     2
+#define MIN_FRAME      60 /* without FCS; the kernel does not pad for us */
+#define MAX_FRAME      (ETH_HDR_LEN + LEN_PREFIX + SSCOP_MAX_PDU)
+#define RX_BATCH       32
+#define RX_BUF_SIZE    2048
+#define LINK_MAX_PEERS 4096
+
+struct link_peer;
+
+struct peer_timer {
+	struct link_peer *peer;
+	enum sscop_timer which;
+	struct event *ev;
+};
+
+struct link_peer {
+	struct link *l;
+	uint8_t mac[6];
+	struct sscop *sscop;
+	struct peer_timer timers[SSCOP_TIMER_COUNT];
+};
+
+struct link {
+	struct event_base *base;
+	int fd;
+	int ifindex;
+	uint8_t mac[6];
+	struct link_config cfg;
+	struct link_ops ops;
+	void *ctx;
+	struct event *rx_ev;
+	struct link_peer **peers; /* sorted by MAC */
+	size_t n_peers, cap_peers;
+	struct link_counters ctr;
+	uint8_t (*rx_bufs)[RX_BUF_SIZE];
+};
+
+void link_config_defaults(struct link_config *cfg)
+{
+	struct sscop_params p;
+	sscop_params_defaults(&p);
+	cfg->timer_cc_ms = p.timer_cc_ms;
+	cfg->max_cc = p.max_cc;
+	cfg->timer_poll_ms = p.timer_poll_ms;
+	cfg->timer_keepalive_ms = p.timer_keepalive_ms;
+	cfg->timer_noresponse_ms = p.timer_noresp_ms;
+	cfg->timer_idle_ms = p.timer_idle_ms;
+	cfg->max_queue = 256;
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames out                                                          */
+
+static void link_transmit(struct link *l, const uint8_t dst[6], const uint8_t *pdu, size_t len)
+{
+	uint8_t frame[MAX_FRAME];
+	if (len > SSCOP_MAX_PDU)
+		return;
+	memcpy(frame, dst, 6);
+	memcpy(frame + 6, l->mac, 6);
+	frame[12] = LINK_ETHERTYPE >> 8;
+	frame[13] = LINK_ETHERTYPE & 0xff;
+	frame[14] = (uint8_t)(len >> 8);
+	frame[15] = (uint8_t)len;
+	memcpy(frame + ETH_HDR_LEN + LEN_PREFIX, pdu, len);
+	size_t flen = ETH_HDR_LEN + LEN_PREFIX + len;
+	if (flen < MIN_FRAME) {
+		memset(frame + flen, 0, MIN_FRAME - flen);
+		flen = MIN_FRAME;
+	}
+	if (send(l->fd, frame, flen, MSG_DONTWAIT) < 0) {
+		/* a dropped frame is a lost frame: SSCOP recovers it */
+		log_at(LOG_DEBUG, 0, 0, dst, "link: send: %s", strerror(errno));
+		return;
+	}
+	l->ctr.frames_tx++;
+}
+
+/* ------------------------------------------------------------------ */
+/* sscop callbacks                                                     */
+
+static void peer_transmit(void *ctx, const uint8_t *pdu, size_t len)
+{
+	struct link_peer *p = ctx;
+	link_transmit(p->l, p->mac, pdu, len);
+}
+
+static void peer_deliver(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct link_peer *p = ctx;
+	p->l->ops.deliver(p->l->ctx, p->mac, msg, len);
+}
+
+static void peer_up(void *ctx)
+{
+	struct link_peer *p = ctx;
+	log_at(LOG_NOTICE, 0, 0, p->mac, "link: association up");
+	p->l->ops.state(p->l->ctx, p->mac, true);
+}
+
+static void peer_down(void *ctx, enum sscop_reason why)
+{
+	struct link_peer *p = ctx;
+	log_at(LOG_NOTICE, 0, 0, p->mac, "link: association down (%s)", sscop_reason_name(why));
+	p->l->ops.state(p->l->ctx, p->mac, false);
+}
+
+static void peer_incoming(void *ctx)
+{
+	/* auto_accept is set: never called */
+}
+
+static void peer_timer_start(void *ctx, enum sscop_timer t, uint32_t ms)
+{
+	struct link_peer *p = ctx;
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	evtimer_add(p->timers[t].ev, &tv);
+}
+
+static void peer_timer_stop(void *ctx, enum sscop_timer t)
+{
+	struct link_peer *p = ctx;
+	evtimer_del(p->timers[t].ev);
+}
+
+static const struct sscop_ops peer_sscop_ops = {
+	.transmit = peer_transmit,
+	.deliver = peer_deliver,
+	.up = peer_up,
+	.down = peer_down,
+	.incoming = peer_incoming,
+	.timer_start = peer_timer_start,
+	.timer_stop = peer_timer_stop,
+};
+
+static void peer_timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer_timer *pt = arg;
+	sscop_timer_expired(pt->peer->sscop, pt->which);
+}
+
+/* ------------------------------------------------------------------ */
+/* Peers                                                               */
+
+/* Index of mac, or where it would be inserted (with *found false). */
+static size_t peer_search(const struct link *l, const uint8_t mac[6], bool *found)
+{
+	size_t lo = 0, hi = l->n_peers;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(l->peers[mid]->mac, mac, 6);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+static struct link_peer *peer_find(const struct link *l, const uint8_t mac[6])
+{
+	bool found;
+	size_t i = peer_search(l, mac, &found);
+	return found ? l->peers[i] : NULL;
+}
+
+static void peer_free(struct link_peer *p)
+{
+	sscop_destroy(p->sscop);
+	for (int t = 0; t < SSCOP_TIMER_COUNT; t++)
+		if (p->timers[t].ev)
+			event_free(p->timers[t].ev);
+	free(p);
+}
+
+static uint8_t random_octet(void)
+{
+	uint8_t v;
+	if (getrandom(&v, 1, GRND_NONBLOCK) == 1)
+		return v;
+	return (uint8_t)(time(NULL) ^ getpid());
+}
+
+static struct link_peer *peer_create(struct link *l, const uint8_t mac[6])
+{
+	bool found;
+	size_t at = peer_search(l, mac, &found);
+	if (found)
+		return l->peers[at];
+	if (l->n_peers >= LINK_MAX_PEERS)
+		return NULL;
+	if (l->n_peers == l->cap_peers) {
+		size_t cap = l->cap_peers ? l->cap_peers * 2 : 8;
+		struct link_peer **np = realloc(l->peers, cap * sizeof(struct link_peer *));
+		if (!np)
+			return NULL;
+		l->peers = np;
+		l->cap_peers = cap;
+	}
+	struct link_peer *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->l = l;
+	memcpy(p->mac, mac, 6);
+	for (int t = 0; t < SSCOP_TIMER_COUNT; t++) {
+		p->timers[t].peer = p;
+		p->timers[t].which = t;
+		p->timers[t].ev = evtimer_new(l->base, peer_timer_fired, &p->timers[t]);
+		if (!p->timers[t].ev) {
+			peer_free(p);
+			return NULL;
+		}
+	}
+	struct sscop_params sp;
+	sscop_params_defaults(&sp);
+	sp.timer_cc_ms = l->cfg.timer_cc_ms;
+	sp.max_cc = l->cfg.max_cc;
+	sp.timer_poll_ms = l->cfg.timer_poll_ms;
+	sp.timer_keepalive_ms = l->cfg.timer_keepalive_ms;
+	sp.timer_noresp_ms = l->cfg.timer_noresponse_ms;
+	sp.timer_idle_ms = l->cfg.timer_idle_ms;
+	sp.max_queue = l->cfg.max_queue;
+	sp.auto_accept = true;
+	sp.initial_sq = random_octet();
+	sp.log_peer = mac;
+	p->sscop = sscop_create(&sp, &peer_sscop_ops, p);
+	if (!p->sscop) {
+		peer_free(p);
+		return NULL;
+	}
+	memmove(l->peers + at + 1, l->peers + at, (l->n_peers - at) * sizeof(struct link_peer *));
+	l->peers[at] = p;
+	l->n_peers++;
+	log_at(LOG_INFO, 0, 0, mac, "link: new peer");
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames in                                                           */
+
+static void link_frame_in(struct link *l, const uint8_t *f, size_t len)
+{
+	l->ctr.frames_rx++;
+	if (len < ETH_HDR_LEN + LEN_PREFIX + 4) {
+		l->ctr.frames_bad++;
+		return;
+	}
+	const uint8_t *src = f + 6;
+	size_t plen = (size_t)f[14] << 8 | f[15];
+	if (plen > len - ETH_HDR_LEN - LEN_PREFIX) {
+		l->ctr.frames_bad++;
+		return;
+	}
+	const uint8_t *pdu = f + ETH_HDR_LEN + LEN_PREFIX;
+	struct sscop_pdu parsed;
+	if (sscop_pdu_parse(pdu, plen, &parsed) < 0) {
+		l->ctr.frames_bad++;
+		return;
+	}
+	struct link_peer *p = peer_find(l, src);
+	if (!p) {
+		/* Only a BGN makes a new association; anything else from a
+		 * stranger is state from before our restart: end it. */
+		l->ctr.frames_unknown_peer++;
+		if (parsed.type == SSCOP_PDU_BGN) {
+			p = peer_create(l, src);
+		} else if (parsed.type == SSCOP_PDU_SD || parsed.type == SSCOP_PDU_POLL ||
+			   parsed.type == SSCOP_PDU_STAT || parsed.type == SSCOP_PDU_USTAT) {
+			uint8_t end[8];
+			size_t n = sscop_build_end(end, sizeof(end), true);
+			link_transmit(l, src, end, n);
+		}
+		if (!p)
+			return;
+	}
+	sscop_receive(p->sscop, pdu, plen);
+}
+
+static void link_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct link *l = arg;
+	struct mmsghdr msgs[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sockaddr_ll from[RX_BATCH];
+	memset(from, 0, sizeof(from));
+	/* Bounded, so one busy link cannot starve the rest of the loop. */
+	for (int round = 0; round < 16; round++) {
+		memset(msgs, 0, sizeof(msgs));
+		for (int i = 0; i < RX_BATCH; i++) {
+			iov[i].iov_base = l->rx_bufs[i];
+			iov[i].iov_len = RX_BUF_SIZE;
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &from[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		int n = recvmmsg(l->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("link: recvmmsg: %s", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			/* our own frames and frames for others (promiscuous) */
+			if (from[i].sll_pkttype == PACKET_OUTGOING ||
+			    from[i].sll_pkttype == PACKET_OTHERHOST)
+				continue;
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				l->ctr.frames_rx++;
+				l->ctr.frames_bad++;
+				continue;
+			}
+			link_frame_in(l, l->rx_bufs[i], msgs[i].msg_len);
+		}
+		if (n < RX_BATCH)
+			return;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* link.h                                                              */
+
+struct link *link_open(struct event_base *base, const char *ifname,
+		       const struct link_config *cfg, const struct link_ops *ops, void *ctx)
+{
+	int saved;
+	struct link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->fd = -1;
+	l->base = base;
+	l->ops = *ops;
+	l->ctx = ctx;
+	/* zero fields take their defaults, so callers may fill in only some */
+	link_config_defaults(&l->cfg);
+	if (cfg) {
+#define TAKE(f) (l->cfg.f = cfg->f ? cfg->f : l->cfg.f)
+		TAKE(timer_cc_ms);
+		TAKE(max_cc);
+		TAKE(timer_poll_ms);
+		TAKE(timer_keepalive_ms);
+		TAKE(timer_noresponse_ms);
+		TAKE(timer_idle_ms);
+		TAKE(max_queue);
+#undef TAKE
+	}
+	l->rx_bufs = malloc(RX_BATCH * sizeof(*l->rx_bufs));
+	if (!l->rx_bufs)
+		goto fail;
+	l->ifindex = (int)if_nametoindex(ifname);
+	if (l->ifindex == 0)
+		goto fail;
+	/* Protocol 0 until bound, so no frame of another interface slips in. */
+	l->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd < 0)
+		goto fail;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlen(ifname) >= sizeof(ifr.ifr_name)) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	strcpy(ifr.ifr_name, ifname);
+	if (ioctl(l->fd, SIOCGIFHWADDR, &ifr) < 0)
+		goto fail;
+	memcpy(l->mac, ifr.ifr_hwaddr.sa_data, 6);
+	int one = 1;
+#ifdef PACKET_IGNORE_OUTGOING
+	/* not fatal: the receive path filters PACKET_OUTGOING as well */
+	(void)setsockopt(l->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+#else
+	(void)one;
+#endif
+	struct sockaddr_ll sll;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(LINK_ETHERTYPE);
+	sll.sll_ifindex = l->ifindex;
+	if (bind(l->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		goto fail;
+	l->rx_ev = event_new(base, l->fd, EV_READ | EV_PERSIST, link_readable, l);
+	if (!l->rx_ev || event_add(l->rx_ev, NULL) < 0) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	log_info("link: %s (ifindex %d) %02x:%02x:%02x:%02x:%02x:%02x", ifname, l->ifindex,
+		 l->mac[0], l->mac[1], l->mac[2], l->mac[3], l->mac[4], l->mac[5]);
+	return l;
+fail:
+	saved = errno ? errno : EINVAL;
+	link_close(l);
+	errno = saved;
+	return NULL;
+}
+
+void link_close(struct link *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n_peers; i++)
+		peer_free(l->peers[i]);
+	free(l->peers);
+	if (l->rx_ev)
+		event_free(l->rx_ev);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->rx_bufs);
+	free(l);
+}
+
+void link_release_all(struct link *l)
+{
+	/* Callbacks may add peers while we walk, so walk a snapshot of MACs. */
+	size_t n = l->n_peers;
+	uint8_t(*macs)[6] = malloc((n ? n : 1) * sizeof(*macs));
+	if (!macs)
+		return;
+	for (size_t i = 0; i < n; i++)
+		memcpy(macs[i], l->peers[i]->mac, 6);
+	for (size_t i = 0; i < n; i++) {
+		struct link_peer *p = peer_find(l, macs[i]);
+		if (p)
+			sscop_release(p->sscop);
+	}
+	free(macs);
+}
+
+void link_own_mac(const struct link *l, uint8_t mac[6])
+{
+	memcpy(mac, l->mac, 6);
+}
+
+int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t len)
+{
+	if (len == 0 || len > SSCOP_MAX_SDU)
+		return -EMSGSIZE;
+	struct link_peer *p = peer_create(l, mac);
+	if (!p)
+		return -ENOBUFS;
+	enum sscop_state st = sscop_get_state(p->sscop);
+	if (st == SSCOP_IDLE || st == SSCOP_OUT_DISC_PENDING)
+		sscop_establish(p->sscop);
+	int rc = sscop_send(p->sscop, msg, len);
+	if (rc == -ENOTCONN)
+		return -EIO;
+	return rc;
+}
+
+size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max)
+{
+	size_t n = 0;
+	for (; n < l->n_peers && n < max; n++) {
+		const struct link_peer *p = l->peers[n];
+		struct sscop_stats st;
+		sscop_get_stats(p->sscop, &st);
+		struct link_peer_info *o = &out[n];
+		memset(o, 0, sizeof(*o));
+		memcpy(o->mac, p->mac, 6);
+		o->state = sscop_state_name(sscop_get_state(p->sscop));
+		o->sd_tx = st.sd_tx;
+		o->sd_rx = st.sd_rx;
+		o->retransmits = st.retransmits;
+		o->polls = st.polls;
+		o->stats = st.stats;
+		o->ustats = st.ustats;
+		o->establishments = st.establishments;
+		o->failures = st.failures;
+		o->queued = sscop_queued(p->sscop);
+	}
+	return n;
+}
+
+void link_get_counters(const struct link *l, struct link_counters *out)
+{
+	*out = l->ctr;
+}
