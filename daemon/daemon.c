@@ -1086,8 +1086,8 @@ int daemon_run(const struct daemon_settings *set)
 	char esi[18];
 	snprintf(esi, sizeof(esi), "%02x:%02x:%02x:%02x:%02x:%02x", d->own.a[0], d->own.a[1],
 		 d->own.a[2], d->own.a[3], d->own.a[4], d->own.a[5]);
-	log_notice("callmgrd %s ready: %s%s, ESI %s, socket %s", CALLMGR_VERSION,
-		   d->link ? "wire mode on " : "local mode", d->link ? set->interface : "", esi,
+	log_notice("callmgrd %s ready: %s mode, ESI %s, socket %s", CALLMGR_VERSION,
+		   d->link ? set->interface : "local", esi,
 		   set->listen_fd >= 0 ? "(inherited)" : ic.path);
 
 	event_base_dispatch(d->base);
