@@ -151,6 +151,7 @@ static const char *timer_name(uint8_t kind)
 	case CC_T397: return "T397";
 	case CC_T398: return "T398";
 	case CC_T399: return "T399";
+	case CC_TACCEPT: return "accept";
 	}
 	return "unknown";
 }
