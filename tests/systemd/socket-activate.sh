@@ -16,7 +16,7 @@ trap cleanup EXIT
 : >"$dir/empty.conf"
 systemd-socket-activate -l "$dir/cm.sock" \
 	"$callmgrd" --config "$dir/empty.conf" --socket "$dir/unused.sock" \
-	--log-target stderr 2>"$dir/log" &
+	--log-target stderr --foreground 2>"$dir/log" &
 pid=$!
 # the listener exists before the daemon does
 i=0
@@ -37,7 +37,7 @@ grep -q "(inherited)" "$dir/log" || { echo "daemon did not use the passed socket
 [ ! -e "$dir/unused.sock" ] || { echo "daemon bound its own socket too"; exit 1; }
 # a second client is served by the same daemon
 "$cmctl" -s "$dir/cm.sock" vc list >/dev/null || exit 1
-kill -TERM "$pid"
+kill -TERM "$pid" || { echo "callmgrd is gone before SIGTERM"; exit 1; }
 wait "$pid"
 rc=$?
 pid=
