@@ -278,9 +278,10 @@ void drv_session_closed(struct drv *d, uint64_t session)
 	struct cc_event ev = { 0 };
 	ev.type = CC_EV_SESSION_CLOSED;
 	ev.session = session;
+	size_t from = d->nlog;
 	drv_feed(d, &ev);
 	/* nothing is owed to a session that is gone */
-	for (size_t i = 0; i < d->nlog; i++)
+	for (size_t i = from; i < d->nlog; i++)
 		if (d->log[i].type == CC_ACT_CLIENT_EVENT)
 			ck_assert_uint_ne(d->log[i].cev.session, session);
 }
