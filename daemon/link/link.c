@@ -226,7 +226,7 @@ static struct link_peer *peer_create(struct link *l, const uint8_t mac[6])
 		return NULL;
 	if (l->n_peers == l->cap_peers) {
 		size_t cap = l->cap_peers ? l->cap_peers * 2 : 8;
-		struct link_peer **np = realloc(l->peers, cap * sizeof(*np));
+		struct link_peer **np = realloc(l->peers, cap * sizeof(struct link_peer *));
 		if (!np)
 			return NULL;
 		l->peers = np;
@@ -263,7 +263,7 @@ static struct link_peer *peer_create(struct link *l, const uint8_t mac[6])
 		peer_free(p);
 		return NULL;
 	}
-	memmove(l->peers + at + 1, l->peers + at, (l->n_peers - at) * sizeof(*l->peers));
+	memmove(l->peers + at + 1, l->peers + at, (l->n_peers - at) * sizeof(struct link_peer *));
 	l->peers[at] = p;
 	l->n_peers++;
 	log_at(LOG_INFO, 0, 0, mac, "link: new peer");
@@ -317,6 +317,7 @@ static void link_readable(evutil_socket_t fd, short what, void *arg)
 	struct mmsghdr msgs[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	struct sockaddr_ll from[RX_BATCH];
+	memset(from, 0, sizeof(from));
 	/* Bounded, so one busy link cannot starve the rest of the loop. */
 	for (int round = 0; round < 16; round++) {
 		memset(msgs, 0, sizeof(msgs));

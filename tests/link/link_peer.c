@@ -1,18 +1,72 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One end of the real AF_PACKET test (netns.sh):
- *   link_peer IFACE echo               echo every message back until "BYE"
- *   link_peer IFACE send PEER_MAC N    send N messages, expect each echoed
- *                                      in order, then "BYE"; exit 0 if so
+ *   link_peer IFACE echo               echo every message back until "BYE";
+ *                                      expect exactly JUNK_FRAMES bad frames
+ *   link_peer IFACE send PEER_MAC N    first send JUNK_FRAMES malformed
+ *                                      frames on a socket of its own, then N
+ *                                      messages, expect each echoed in
+ *                                      order, then "BYE"; exit 0 if so
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "link/link.h"
 #include "log.h"
+
+/* Frames the link must count as bad and otherwise ignore. */
+#define JUNK_FRAMES 5
+
+static int send_junk(const char *ifname, const uint8_t dst[6])
+{
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = (int)if_nametoindex(ifname),
+				   .sll_halen = 6 };
+	memcpy(sll.sll_addr, dst, 6);
+	uint8_t f[64];
+	memset(f, 0, sizeof(f));
+	memcpy(f, dst, 6);
+	memcpy(f + 6, "\x02\0\0\0\0\x09", 6); /* a stranger */
+	f[12] = 0x88;
+	f[13] = 0xb5;
+	struct {
+		uint16_t len_field;
+		size_t frame_len;
+		uint8_t last_word0;
+	} junk[JUNK_FRAMES] = {
+		{ 8, 60, 0x01 },  /* fine PDU but the frame: see below */
+		{ 200, 60, 0x01 }, /* length beyond the frame */
+		{ 6, 60, 0x01 },  /* not a whole number of words */
+		{ 8, 60, 0x00 },  /* PDU type 0 */
+		{ 12, 60, 0x0a }, /* POLL of 12 octets */
+	};
+	int rc = 0;
+	for (int i = 0; i < JUNK_FRAMES; i++) {
+		memset(f + 14, 0, sizeof(f) - 14);
+		f[14] = (uint8_t)(junk[i].len_field >> 8);
+		f[15] = (uint8_t)junk[i].len_field;
+		size_t pdu_len = junk[i].len_field < 40 ? junk[i].len_field : 8;
+		if (pdu_len >= 4)
+			f[16 + pdu_len - 4] = junk[i].last_word0;
+		size_t flen = junk[i].frame_len;
+		if (i == 0)
+			flen = 14 + 2 + 3; /* shorter than length + a trailer */
+		if (sendto(fd, f, flen, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+			rc = -1;
+	}
+	close(fd);
+	return rc;
+}
 
 struct peer_state {
 	struct event_base *base;
@@ -134,6 +188,10 @@ int main(int argc, char **argv)
 		}
 		ps.count = (uint32_t)strtoul(argv[4], NULL, 10);
 	}
+	if (!ps.echo && send_junk(argv[1], peer_mac) < 0) {
+		fprintf(stderr, "send: junk: %s\n", strerror(errno));
+		return 1;
+	}
 	ps.base = event_base_new();
 	struct link_config cfg;
 	link_config_defaults(&cfg);
@@ -142,6 +200,13 @@ int main(int argc, char **argv)
 	if (!ps.l) {
 		fprintf(stderr, "link_open %s: %s\n", argv[1], strerror(errno));
 		return 1;
+	}
+	/* tell netns.sh the socket is bound, so nothing it sends is missed */
+	const char *ready = getenv("LINK_PEER_READY");
+	if (ready) {
+		FILE *rf = fopen(ready, "w");
+		if (rf)
+			fclose(rf);
 	}
 	struct event *tick = event_new(ps.base, -1, EV_PERSIST, on_tick, &ps);
 	struct event *deadline = evtimer_new(ps.base, on_deadline, &ps);
@@ -166,7 +231,8 @@ int main(int argc, char **argv)
 			(unsigned long long)info[0].polls, (unsigned long long)info[0].establishments);
 	fprintf(stderr, "\n");
 
-	bool ok = !ps.failed && ps.bye_seen && c.frames_bad == 0 && n == 1 &&
+	bool ok = !ps.failed && ps.bye_seen && c.frames_bad == (ps.echo ? JUNK_FRAMES : 0) &&
+		  n == 1 &&
 		  info[0].establishments == 1 && info[0].sd_tx == info[0].sd_rx && ps.ups == 1;
 	if (ps.echo) {
 		/* released by the sender: down once, idle, not a failure */

@@ -14,7 +14,9 @@ tag="cmlk$$$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')"
 nsa="${tag}a"
 nsb="${tag}b"
 echo_pid=
+ready_file=$(mktemp -u /tmp/cmlink-ready.XXXXXX)
 cleanup() {
+	rm -f "$ready_file"
 	[ -n "$echo_pid" ] && kill "$echo_pid" 2>/dev/null
 	ip netns del "$nsa" 2>/dev/null
 	ip netns del "$nsb" 2>/dev/null
@@ -30,8 +32,14 @@ ip -n "$nsa" link set cm0 up || exit 1
 ip -n "$nsb" link set cm1 up || exit 1
 mac_b=$(ip netns exec "$nsb" cat /sys/class/net/cm1/address) || exit 1
 
-ip netns exec "$nsb" "$bin" cm1 echo &
+LINK_PEER_READY=$ready_file ip netns exec "$nsb" "$bin" cm1 echo &
 echo_pid=$!
+tries=0
+while [ ! -e "$ready_file" ]; do
+	tries=$((tries + 1))
+	[ "$tries" -le 100 ] || { echo "echo side did not start"; exit 1; }
+	sleep 0.05
+done
 ip netns exec "$nsa" "$bin" cm0 send "$mac_b" "$count"
 rc_send=$?
 wait "$echo_pid"

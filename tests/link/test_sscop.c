@@ -574,7 +574,8 @@ static void valid_pdus(uint8_t pdus[][40], size_t *lens, size_t *count)
 		case SSCOP_PDU_UD:
 		case SSCOP_PDU_MD:
 			len = 12; /* 6 octets + pad 2 */
-			memcpy(b, "\0\0\0\0ab", 6);
+			b[4] = 'a';
+			b[5] = 'b';
 			b[8] = (uint8_t)(0x80 | types[t]);
 			break;
 		case SSCOP_PDU_STAT:
