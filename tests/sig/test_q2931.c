@@ -829,17 +829,17 @@ static int with_extra_ie(uint8_t *buf, uint8_t id, uint8_t instr)
 START_TEST(unrecognised_ie_follows_action_indicator)
 {
 	struct {
-		uint8_t instr;
 		int result;
+		uint8_t instr;
 		uint8_t action;
 	} cases[] = {
-		{0x80, Q_DEC_REPORT, Q_ACT_REPORT}, /* regular: discard IE, go on, report */
-		{0x90, Q_DEC_REJECT, Q_ACT_CLEAR},  /* clear call */
-		{0x91, Q_DEC_OK, Q_ACT_NONE},       /* discard IE and proceed */
-		{0x92, Q_DEC_REPORT, Q_ACT_REPORT}, /* discard IE, proceed, report */
-		{0x95, Q_DEC_REJECT, Q_ACT_IGNORE}, /* discard message, ignore */
-		{0x96, Q_DEC_REJECT, Q_ACT_REPORT}, /* discard message, report */
-		{0x97, Q_DEC_REPORT, Q_ACT_REPORT}, /* reserved: as 2 */
+		{Q_DEC_REPORT, 0x80, Q_ACT_REPORT}, /* regular: discard IE, go on, report */
+		{Q_DEC_REJECT, 0x90, Q_ACT_CLEAR},  /* clear call */
+		{Q_DEC_OK, 0x91, Q_ACT_NONE},       /* discard IE and proceed */
+		{Q_DEC_REPORT, 0x92, Q_ACT_REPORT}, /* discard IE, proceed, report */
+		{Q_DEC_REJECT, 0x95, Q_ACT_IGNORE}, /* discard message, ignore */
+		{Q_DEC_REJECT, 0x96, Q_ACT_REPORT}, /* discard message, report */
+		{Q_DEC_REPORT, 0x97, Q_ACT_REPORT}, /* reserved: as 2 */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t buf[BUF];
