@@ -3,12 +3,12 @@
  * Test helper for cmctl: one process, two libcallmgr clients on a local-mode
  * callmgrd.  The leaf registers selectors 1..PARTIES and accepts every call;
  * the root makes VCS multipoint calls, each with parties on selectors
- * 1..PARTIES.  Then it prints one line per root VC:
+ * 1..PARTIES (or FIRST..FIRST+PARTIES-1).  Then it prints one line per root VC:
  *   VC <vc> <party> <party> ...
  * and "READY", and keeps both clients alive (answering incoming drops and
  * closes, printing "EVENT <what> <vc> <party>") until stdin closes.
  *
- *   calls SOCKET VCS PARTIES
+ *   calls SOCKET VCS PARTIES [FIRST]
  */
 #include <callmgr/client.h>
 #include <poll.h>
@@ -169,13 +169,15 @@ static int pump(int watch_stdin)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: calls SOCKET VCS PARTIES\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: calls SOCKET VCS PARTIES [FIRST]\n");
 		return 2;
 	}
 	n_vcs = atoi(argv[2]);
 	n_parties = atoi(argv[3]);
-	if (n_vcs < 1 || n_parties < 1 || n_parties > MAX_PARTIES)
+	int first = argc == 5 ? atoi(argv[4]) : 1;
+	if (n_vcs < 1 || n_parties < 1 || n_parties > MAX_PARTIES || first < 0 ||
+	    first + n_parties > 256)
 		return 2;
 	vcs = calloc((size_t)n_vcs, sizeof(*vcs));
 	int err;
@@ -186,10 +188,11 @@ int main(int argc, char **argv)
 	if (!leaf)
 		die("open", err);
 	for (int i = 1; i <= n_parties; i++) {
-		int rc = cm_register_sap(leaf, (uint8_t)i, NULL);
+		uint8_t sel = (uint8_t)(first + i - 1);
+		int rc = cm_register_sap(leaf, sel, NULL);
 		if (rc)
 			die("RegisterSap", rc);
-		rc = cm_client_address(leaf, (uint8_t)i, addr[i], sizeof(addr[i]));
+		rc = cm_client_address(leaf, sel, addr[i], sizeof(addr[i]));
 		if (rc)
 			die("address", rc);
 	}

@@ -67,9 +67,10 @@ class Lines:
         return line.decode()
 
 
-def start_calls(vcs, parties, timeout=60):
+def start_calls(vcs, parties, timeout=60, first_sel=1):
     """Returns the helper process and {vc: [party, ...]} of its root VCs."""
-    p = subprocess.Popen([CALLS, SOCK, str(vcs), str(parties)], stdin=subprocess.PIPE,
+    p = subprocess.Popen([CALLS, SOCK, str(vcs), str(parties), str(first_sel)],
+                         stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, bufsize=0)
     procs.append(p)
     p.lines = Lines(p.stdout)
@@ -252,7 +253,7 @@ def drop_close_monitor():
     mon = subprocess.Popen([CMCTL, "-s", SOCK, "monitor"], stdout=subprocess.PIPE, text=True)
     procs.append(mon)
     time.sleep(0.3)
-    helper2, calls2 = start_calls(1, 1)
+    helper2, calls2 = start_calls(1, 1, first_sel=100)
     time.sleep(0.3)
     mon.send_signal(signal.SIGINT)
     out, _ = mon.communicate(timeout=5)
