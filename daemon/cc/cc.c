@@ -782,7 +782,7 @@ static void req_drop_party(cc *c, const struct cc_request *r, bool admin, struct
 		emit_cev(c, &ev, out);
 	}
 	party_relive(p);
-	party_drop_request(c, p, &uu, out);
+	party_drop_request(c, p, Q_CAUSE_NORMAL_CLEARING, &uu, out);
 }
 
 static void vc_release_legs(cc *c, struct cc_vc *vc, const struct q_ie_uu *uu, uint8_t cause,
@@ -816,7 +816,7 @@ static void leaf_close(cc *c, struct cc_vc *vc, const struct q_ie_uu *uu, struct
 {
 	struct cc_party *p = vc->p_head;
 	if (p && p->leg && p->state != Q_EPS_DROP_PARTY_INITIATED)
-		party_drop_request(c, p, uu, out);
+		party_drop_request(c, p, Q_CAUSE_NORMAL_CLEARING, uu, out);
 }
 
 /* CoNDIS NdisClCloseCall (and the CM_CLOSE_FORCE convenience). */
@@ -1022,8 +1022,8 @@ static void vc_teardown(cc *c, struct cc_vc *vc, uint8_t cause, int add_status,
 				leg_free(c, leg, out);
 			} else if (p->state != Q_EPS_DROP_PARTY_INITIATED && leg->state != U11) {
 				struct q_ie_uu none = { 0 };
-				vc->state = CC_VC_CLOSING; /* no owner events from here on */
-				party_drop_request(c, p, &none, out);
+				vc_set_state(c, vc, CC_VC_CLOSING); /* no owner events from here on */
+				party_drop_request(c, p, cause, &none, out);
 			}
 		}
 	}
@@ -1041,9 +1041,11 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 	for (int i = 0; i < 256; i++)
 		if (c->sap_owner[i] == id + 1)
 			c->sap_owner[i] = 0;
-	while (s->v_head)
+	/* the session is freed with its last VC once nothing is owed to it */
+	while ((s = session_find(c, id)) && s->v_head)
 		vc_teardown(c, s->v_head, Q_CAUSE_NORMAL_UNSPECIFIED, CM_E_CLOSING, out);
-	session_maybe_free(c, s);
+	if (s)
+		session_maybe_free(c, s);
 }
 
 /*
