@@ -316,19 +316,33 @@ def permissions():
 
 
 def scale():
-    n = int(os.environ.get("CMCTL_SCALE_VCS", "50000"))
+    # SPEC: cmctl vc list over 100,000 VCs in under a second.  Each call is a
+    # root VC plus a leaf VC at the SAP, so 50,000 calls make 100,000 VCs.
+    # Instrumented builds check the paging only; timing them means nothing.
+    sanitized = os.environ.get("CMCTL_SANITIZED") == "1"
+    n = 5000 if sanitized else 50000
     start_daemon()
     t0 = time.time()
     helper, calls = start_calls(n, 1, timeout=240)
     print("made %d calls in %.1f s" % (n, time.time() - t0))
     for args in (["-j", "vc", "list"], ["vc", "list"]):
-        t0 = time.time()
-        out = cmctl_ok(*args)
-        dt = time.time() - t0
-        rows = len(json.loads(out)) if args[0] == "-j" else len(out.splitlines()) - 1
-        print("cmctl %s: %d VCs in %.3f s" % (" ".join(args), rows, dt))
-        check(rows == 2 * n, "%d VCs listed, wanted %d" % (rows, 2 * n))
-        check(dt < 1.0 * max(1, 2 * n / 100000), "too slow: %.3f s" % dt)
+        best = None
+        # the best of three: the machine is shared and noisy
+        for _ in range(3):
+            t0 = time.time()
+            out = cmctl_ok(*args)
+            dt = time.time() - t0
+            best = dt if best is None else min(best, dt)
+            if args[0] == "-j":
+                ids = [v["vc"] for v in json.loads(out)]
+                check(ids == sorted(set(ids)), "VC ids repeat or are out of order")
+                rows = len(ids)
+            else:
+                rows = len(out.splitlines()) - 1
+            check(rows == 2 * n, "%d VCs listed, wanted %d" % (rows, 2 * n))
+        print("cmctl %s: %d VCs, best of 3 %.3f s" % (" ".join(args), rows, best))
+        if not sanitized:
+            check(best < 1.0, "too slow: %.3f s" % best)
     stop_all()
 
 
