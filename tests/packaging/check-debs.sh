@@ -57,7 +57,7 @@ check cmctl usr/sbin/cmctl usr/share/bash-completion/completions/cmctl \
 	'usr/share/man/man8/cmctl.8*'
 check libcallmgr0 "usr/lib/$multiarch/libcallmgr.so.0" "usr/lib/$multiarch/libcallmgr.so.0.*"
 check libcallmgr-dev usr/include/callmgr/client.h "usr/lib/$multiarch/libcallmgr.so" \
-	"usr/lib/$multiarch/pkgconfig/libcallmgr.pc"
+	"usr/lib/$multiarch/pkgconfig/libcallmgr.pc" 'usr/share/man/man3/libcallmgr.3*'
 
 # the soname link points at the real library, and the dev link at the soname
 lib="$work/x-libcallmgr0/usr/lib/$multiarch"
