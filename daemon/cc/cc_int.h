@@ -75,6 +75,7 @@ struct cc_peer {
 	uint32_t next_cref;
 	bool seen_up, up;
 	uint16_t timers; /* T309 */
+	uint32_t n_active; /* legs in U10 */
 	struct cc_leg *l_head, *l_tail;
 	uint32_t n_legs;
 };
