@@ -76,6 +76,7 @@ struct cc_peer {
 	bool seen_up, up;
 	bool restart_sent; /* our RESTART is queued ahead of everything else */
 	uint16_t timers; /* T309 */
+	uint32_t n_active; /* legs in U10 */
 	struct cc_leg *l_head, *l_tail;
 	uint32_t n_legs;
 };

@@ -191,6 +191,11 @@ const char *cc_check_invariants(const cc *c)
 		}
 		if (n != pe->n_legs)
 			return "peer leg count wrong";
+		uint32_t n_active = 0;
+		for (const struct cc_leg *l = pe->l_head; l; l = l->peer_next)
+			n_active += l->state == U10;
+		if (n_active != pe->n_active)
+			return "peer active leg count wrong";
 		if (has(pe->timers, CC_T309) && !active)
 			return "T309 runs with no active call";
 	}

@@ -199,7 +199,7 @@ static void leg_after_party(cc *c, struct cc_leg *leg, uint64_t leg_id, struct c
 {
 	if (leg_by_id(c, leg_id) != leg)
 		return;
-	if (leg->n_est == 0 && leg->state == U10)
+	if (leg->n_est == 0 && leg->state != U11)
 		leg_release(c, leg, Q_CAUSE_NORMAL_CLEARING, NULL, out);
 }
 
