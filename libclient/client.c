@@ -83,7 +83,7 @@ static size_t bucket_of(const cm_client *c, uint64_t id)
 static void pending_grow(cm_client *c)
 {
 	size_t n = c->nbuckets * 2;
-	struct pending **nb = calloc(n, sizeof(*nb));
+	struct pending **nb = calloc(n, sizeof(struct pending *));
 	if (!nb)
 		return; /* longer chains, still correct */
 	free(c->buckets);
@@ -551,7 +551,7 @@ cm_client *cm_client_open(const char *socket_path, const struct cm_client_ops *o
 	}
 	c->fd = -1;
 	c->nbuckets = 64;
-	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	c->buckets = calloc(c->nbuckets, sizeof(struct pending *));
 	if (!c->buckets) {
 		*error = CM_E_NOMEM;
 		client_free(c);

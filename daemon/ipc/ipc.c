@@ -93,7 +93,7 @@ static struct session *session_find(const struct ipc *ipc, uint64_t id)
 static int table_grow(struct ipc *ipc)
 {
 	size_t n = ipc->nbuckets * 2;
-	struct session **nb = calloc(n, sizeof(*nb));
+	struct session **nb = calloc(n, sizeof(struct session *));
 	if (!nb)
 		return -1;
 	struct session **old = ipc->buckets;
@@ -311,6 +311,7 @@ int ipc_send_error(struct ipc *ipc, uint64_t session, uint64_t req_id, int statu
 	char text[256];
 	va_list ap;
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): started just above */
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	return session_error(s, req_id, status, fatal, text);
@@ -624,7 +625,7 @@ struct ipc *ipc_open(struct event_base *base, const struct ipc_config *cfg,
 	ipc->ops = *ops;
 	ipc->ctx = ctx;
 	ipc->nbuckets = 64;
-	ipc->buckets = calloc(ipc->nbuckets, sizeof(*ipc->buckets));
+	ipc->buckets = calloc(ipc->nbuckets, sizeof(struct session *));
 	ipc->reap_ev = event_new(base, -1, 0, reap_cb, ipc);
 	if (!ipc->buckets || !ipc->reap_ev)
 		goto fail;
@@ -683,11 +684,12 @@ void ipc_close(struct ipc *ipc)
 	if (!ipc)
 		return;
 	ipc->closing = true;
-	while (ipc->live) {
-		struct session *s = ipc->live;
-		table_remove(ipc, s);
+	/* The table goes with them: no need to unlink one by one. */
+	for (struct session *s = ipc->live, *next; s; s = next) {
+		next = s->next;
 		session_free(s);
 	}
+	ipc->live = NULL;
 	while (ipc->reap) {
 		struct session *s = ipc->reap;
 		ipc->reap = s->next;

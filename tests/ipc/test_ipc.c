@@ -92,7 +92,7 @@ static void stop_daemon(struct dmn *d)
 
 START_TEST(lifecycle)
 {
-	struct dmn d;
+	struct dmn d = { 0 };
 	dmn_start(&d);
 	static struct tclient root, a, b, c;
 	struct tclient *ts[] = { &root, &a, &b, &c };
@@ -199,7 +199,7 @@ static void chain_hook(struct tclient *t, const struct ev *e)
 
 START_TEST(chained_teardown)
 {
-	struct dmn d;
+	struct dmn d = { 0 };
 	dmn_start(&d);
 	static struct tclient root, l[4];
 	struct tclient *ts[] = { &root, &l[0], &l[1], &l[2], &l[3] };
@@ -236,7 +236,7 @@ END_TEST
 
 START_TEST(incoming_drop)
 {
-	struct dmn d;
+	struct dmn d = { 0 };
 	dmn_start(&d);
 	static struct tclient root, a, b;
 	struct tclient *ts[] = { &root, &a, &b };
@@ -344,7 +344,7 @@ static int intruder(const struct dmn *d, cm_vc_id vc, cm_party_id party)
 
 START_TEST(permissions)
 {
-	struct dmn d;
+	struct dmn d = { 0 };
 	dmn_start(&d);
 	static struct tclient root, a;
 	struct tclient *ts[] = { &root, &a };
@@ -406,7 +406,7 @@ END_TEST
 
 START_TEST(client_killed)
 {
-	struct dmn d;
+	struct dmn d = { 0 };
 	dmn_start(&d);
 	static struct tclient a;
 	struct tclient *ts[] = { &a };
@@ -475,7 +475,7 @@ static void get_status(int fd, uint64_t req_id, uint64_t want_seq)
 
 START_TEST(bad_frames)
 {
-	struct dmn d;
+	struct dmn d = { 0 };
 	dmn_start(&d);
 	static struct tclient root, a;
 	struct tclient *ts[] = { &root, &a };
@@ -578,7 +578,7 @@ static void flood_make_call_complete(cm_client *c, int status, cm_vc_id vc, cm_p
 
 START_TEST(slow_reader)
 {
-	struct dmn d;
+	struct dmn d = { 0 };
 	dmn_start(&d);
 	static struct tclient a;
 	struct tclient *ts[] = { &a };
@@ -639,7 +639,7 @@ END_TEST
 
 START_TEST(daemon_dies)
 {
-	struct dmn d;
+	struct dmn d = { 0 };
 	dmn_start(&d);
 	static struct tclient root, mute;
 	struct tclient *ts[] = { &root, &mute };
@@ -693,7 +693,7 @@ static void close_hook(struct tclient *t, const struct ev *e)
 
 START_TEST(close_in_callback)
 {
-	struct dmn d;
+	struct dmn d = { 0 };
 	dmn_start(&d);
 	static struct tclient root, a, b;
 	struct tclient *ts[] = { &root, &a, &b };
@@ -731,7 +731,7 @@ static void mon_sap_complete(cm_client *c, int status, uint8_t sel, void *ctx)
 
 START_TEST(monitor_overflow)
 {
-	struct dmn d;
+	struct dmn d = { 0 };
 	dmn_start(&d);
 	int sub = raw_connect(&d);
 	raw_hello(sub);
@@ -799,7 +799,7 @@ END_TEST
 
 START_TEST(shutdown_releases)
 {
-	struct dmn d;
+	struct dmn d = { 0 };
 	dmn_start(&d);
 	static struct tclient root, a, b;
 	struct tclient *ts[] = { &root, &a, &b };
