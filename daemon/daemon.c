@@ -196,7 +196,17 @@ static void handle_one(struct daemon *d, const struct cc_event *ev)
 static void feed(struct daemon *d, const struct cc_event *ev)
 {
 	if (d->draining) {
-		/* Only queued kinds can arrive here (the link, re-entering). */
+		/*
+		 * Only the link can re-enter (a state change reported from
+		 * inside link_send); requests, timers and session ends come
+		 * from their own libevent callbacks, never from inside here.
+		 */
+		if (ev->type != CC_EV_MESSAGE && ev->type != CC_EV_LINK_UP &&
+		    ev->type != CC_EV_LINK_DOWN) {
+			log_err("event %u fed to call control from inside call control; dropped",
+				ev->type);
+			return;
+		}
 		struct pending_ev pe = { .type = ev->type, .peer = ev->peer,
 					 .msg_error = ev->msg_error,
 					 .msg_error_ie = ev->msg_error_ie };

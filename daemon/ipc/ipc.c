@@ -39,7 +39,7 @@ struct session {
 	bool subscribed;
 	bool ending;            /* no more input or output; reported or about to be */
 	bool flush;             /* deliver what is queued before closing */
-	const char *reason;
+	char reason[128];       /* why it ended, for the log */
 	char name[65];
 	struct session *hnext;  /* bucket chain */
 	struct session *next;   /* live list, or the reap list once ending */
@@ -189,7 +189,8 @@ static void session_end(struct session *s, const char *reason, bool flush)
 	if (s->ending)
 		return;
 	s->ending = true;
-	s->reason = reason;
+	/* callers pass texts on their stack: keep a copy */
+	snprintf(s->reason, sizeof(s->reason), "%s", reason);
 	s->flush = flush;
 	bufferevent_disable(s->bev, EV_READ);
 	table_remove(ipc, s);
@@ -373,8 +374,13 @@ static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
 		return;
 	}
 	const Callmgr__Hello *h = m->hello;
-	if (h->client_name)
+	if (h->client_name) {
+		/* it goes into log lines: nothing but printable ASCII */
 		snprintf(s->name, sizeof(s->name), "%s", h->client_name);
+		for (char *p = s->name; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				*p = '?';
+	}
 	if (h->min_version > h->max_version || h->min_version > IPC_PROTO_VERSION ||
 	    h->max_version < 1) {
 		char text[96];
