@@ -476,6 +476,7 @@ static void client_event(struct daemon *d, const struct cc_client_event *ce)
 		c.selector = ce->selector;
 		m.body_case = CALLMGR__DAEMON_MSG__BODY_COMPLETION;
 		m.completion = &c;
+		m.req_id = ce->req_id;
 	}
 	/* A session already gone is being torn down by call control. */
 	int sent = ipc_send(d->ipc, ce->session, &m);

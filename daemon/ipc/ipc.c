@@ -297,6 +297,7 @@ static int session_error(struct session *s, uint64_t req_id, int status, bool fa
 	e.fatal = fatal;
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_ERROR;
 	m.error = &e;
+	m.req_id = req_id;
 	int rc = session_queue(s, &m, false);
 	if (fatal)
 		session_end(s, text, true);
