@@ -6,6 +6,10 @@
 set -euo pipefail
 build=${1:?usage: tools/demo.sh BUILD_DIR}
 build=$(cd "$build" && pwd)
+if [ ! -x "$build/daemon/callmgrd" ]; then
+	echo "demo: $build/daemon/callmgrd is not built (call control, daemon/cc, is not in this tree yet)" >&2
+	exit 1
+fi
 tmp=$(mktemp -d /tmp/callmgr-demo.XXXXXX)
 sock=$tmp/callmgr.sock
 pids=()

@@ -231,8 +231,8 @@ struct cc_action *act_push(struct cc_actions *out)
 void emit_cev(cc *c, const struct cc_client_event *ev, struct cc_actions *out)
 {
 	struct cc_session *s = session_find(c, ev->session);
-	if (!s || s->closed)
-		return;
+	if (s && s->closed)
+		return; /* nothing goes to a client that is gone */
 	struct cc_action *a = act_push(out);
 	a->type = CC_ACT_CLIENT_EVENT;
 	a->cev = *ev;
@@ -517,6 +517,7 @@ void vc_free(cc *c, struct cc_vc *vc)
 {
 	struct cc_party *p = vc->p_head;
 	while (p) {
+		c->work++;
 		struct cc_party *next = p->vc_next;
 		if (p->leg) {
 			party_unlink_vc(c, p);
@@ -529,6 +530,7 @@ void vc_free(cc *c, struct cc_vc *vc)
 	}
 	struct cc_leg *l = vc->l_head;
 	while (l) {
+		c->work++;
 		struct cc_leg *next = l->vc_next;
 		leg_unusable(c, l);
 		l->vc = NULL;
@@ -566,6 +568,7 @@ void vc_free(cc *c, struct cc_vc *vc)
 static void vc_settle(cc *c, struct cc_vc *vc, int add_status, int cause, struct cc_actions *out)
 {
 	for (struct cc_party *p = vc->p_head; p; p = p->vc_next) {
+		c->work++;
 		ref_complete(c, &p->add, add_status, cause, vc->id, p->id, out);
 		ref_complete(c, &p->drop, CM_OK, cause, vc->id, p->id, out);
 		party_relive(p);
@@ -779,7 +782,7 @@ static void req_drop_party(cc *c, const struct cc_request *r, bool admin, struct
 		emit_cev(c, &ev, out);
 	}
 	party_relive(p);
-	party_drop_request(c, p, &uu, out);
+	party_drop_request(c, p, Q_CAUSE_NORMAL_CLEARING, &uu, out);
 }
 
 static void vc_release_legs(cc *c, struct cc_vc *vc, const struct q_ie_uu *uu, uint8_t cause,
@@ -787,6 +790,7 @@ static void vc_release_legs(cc *c, struct cc_vc *vc, const struct q_ie_uu *uu, u
 {
 	struct cc_leg *l = vc->l_head;
 	while (l) {
+		c->work++;
 		struct cc_leg *next = l->vc_next;
 		if (l->state != U11)
 			leg_release(c, l, cause, uu, out);
@@ -799,6 +803,7 @@ static void vc_free_zombies(cc *c, struct cc_vc *vc, struct cc_actions *out)
 {
 	struct cc_party *p = vc->p_head;
 	while (p) {
+		c->work++;
 		struct cc_party *next = p->vc_next;
 		if (p->incoming_sent && !p->leg && !p->drop.type)
 			party_free(c, p, out);
@@ -811,7 +816,7 @@ static void leaf_close(cc *c, struct cc_vc *vc, const struct q_ie_uu *uu, struct
 {
 	struct cc_party *p = vc->p_head;
 	if (p && p->leg && p->state != Q_EPS_DROP_PARTY_INITIATED)
-		party_drop_request(c, p, uu, out);
+		party_drop_request(c, p, Q_CAUSE_NORMAL_CLEARING, uu, out);
 }
 
 /* CoNDIS NdisClCloseCall (and the CM_CLOSE_FORCE convenience). */
@@ -857,8 +862,10 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 	if (admin)
 		emit_incoming_close(c, vc, Q_CAUSE_NORMAL_CLEARING, NULL, out);
 	/* adds still pending are overtaken by the close */
-	for (struct cc_party *p = vc->p_head; p; p = p->vc_next)
+	for (struct cc_party *p = vc->p_head; p; p = p->vc_next) {
+		c->work++;
 		ref_complete(c, &p->add, CM_E_CLOSING, 0, vc->id, p->id, out);
+	}
 	vc_set_state(c, vc, CC_VC_CLOSING);
 	vc_free_zombies(c, vc, out);
 	if (vc->root)
@@ -1015,8 +1022,8 @@ static void vc_teardown(cc *c, struct cc_vc *vc, uint8_t cause, int add_status,
 				leg_free(c, leg, out);
 			} else if (p->state != Q_EPS_DROP_PARTY_INITIATED && leg->state != U11) {
 				struct q_ie_uu none = { 0 };
-				vc->state = CC_VC_CLOSING; /* no owner events from here on */
-				party_drop_request(c, p, &none, out);
+				vc_set_state(c, vc, CC_VC_CLOSING); /* no owner events from here on */
+				party_drop_request(c, p, cause, &none, out);
 			}
 		}
 	}
@@ -1034,9 +1041,11 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 	for (int i = 0; i < 256; i++)
 		if (c->sap_owner[i] == id + 1)
 			c->sap_owner[i] = 0;
-	while (s->v_head)
+	/* the session is freed with its last VC once nothing is owed to it */
+	while ((s = session_find(c, id)) && s->v_head)
 		vc_teardown(c, s->v_head, Q_CAUSE_NORMAL_UNSPECIFIED, CM_E_CLOSING, out);
-	session_maybe_free(c, s);
+	if (s)
+		session_maybe_free(c, s);
 }
 
 /*
@@ -1047,6 +1056,7 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 static void shutdown_all(cc *c, struct cc_actions *out)
 {
 	while (c->all_head) {
+		c->work++;
 		struct cc_vc *vc = c->all_head;
 		if (vc->state != CC_VC_CLOSING && vc->state != CC_VC_CLOSE_RECEIVED)
 			emit_incoming_close(c, vc, Q_CAUSE_NORMAL_UNSPECIFIED, NULL, out);
@@ -1063,6 +1073,7 @@ static void shutdown_all(cc *c, struct cc_actions *out)
 			}
 		}
 	while (todo) {
+		c->work++;
 		struct cc_leg *l = todo;
 		todo = l->vc_next;
 		l->vc_next = NULL;

@@ -24,12 +24,6 @@ enum {
 	U11 = 11, /* Release Request: RELEASE sent, T308 */
 };
 
-/*
- * Leaf side: a party offered to a client (SETUP or ADD PARTY) waits for
- * ACCEPT_CALL / REJECT_CALL under this timer (duration t310_ms).
- */
-#define CC_TACCEPT 10
-
 /* ---- intrusive chained hash keyed by two 64-bit words ---- */
 struct hnode {
 	struct hnode *next;
@@ -208,7 +202,7 @@ void party_set_state(cc *c, struct cc_party *p, uint8_t state);
 void party_send_add(cc *c, struct cc_party *p, struct cc_actions *out);
 void party_gone(cc *c, struct cc_party *p, int status, int cause, const struct q_ie_uu *uu,
 		struct cc_actions *out);
-void party_drop_request(cc *c, struct cc_party *p, const struct q_ie_uu *uu,
+void party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struct q_ie_uu *uu,
 			struct cc_actions *out);
 void party_message(cc *c, struct cc_party *p, const struct q_msg *m, struct cc_actions *out);
 void party_timer(cc *c, struct cc_party *p, uint8_t kind, struct cc_actions *out);

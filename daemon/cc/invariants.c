@@ -59,7 +59,7 @@ static const char *check_party(const cc *c, const struct cc_party *p)
 	case Q_EPS_ADD_PARTY_INITIATED:
 		if (!has(p->timers, CC_T399) && !(leg_establishing(l) && p->epref == 0))
 			return "PU1 without T399";
-		if (!p->add.type && p->vc)
+		if (!p->add.type && p->vc && p->vc->state != CC_VC_CLOSING)
 			return "PU1 owes no add completion";
 		break;
 	case Q_EPS_ALERTING_RECEIVED:

@@ -123,6 +123,7 @@ void party_gone(cc *c, struct cc_party *p, int status, int cause, const struct q
 		struct cc_actions *out)
 {
 	struct cc_vc *vc = p->vc;
+	c->work++;
 	party_detach_leg(c, p, out);
 	if (!vc) {
 		party_free(c, p, out);
@@ -377,7 +378,7 @@ void party_message(cc *c, struct cc_party *p, const struct q_msg *m, struct cc_a
  * in PU1, PU4 and PU7 (an add still pending completes with CM_E_CLOSING
  * first); PU2 (offered, leaf teardown) is refused with ADD PARTY REJECT.
  */
-void party_drop_request(cc *c, struct cc_party *p, const struct q_ie_uu *uu,
+void party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struct q_ie_uu *uu,
 			struct cc_actions *out)
 {
 	struct cc_leg *leg = p->leg;
@@ -394,7 +395,7 @@ void party_drop_request(cc *c, struct cc_party *p, const struct q_ie_uu *uu,
 			party_set_state(c, p, Q_EPS_NULL);
 			party_free(c, p, out);
 			if (leg_by_id(c, leg_id) == leg && leg->n_est == 0 && leg->state != U11)
-				leg_release(c, leg, Q_CAUSE_NORMAL_CLEARING, uu, out);
+				leg_release(c, leg, cause, uu, out);
 			if (vc)
 				vc_after_change(c, vc, Q_CAUSE_NORMAL_CLEARING, out);
 			return;
@@ -403,7 +404,7 @@ void party_drop_request(cc *c, struct cc_party *p, const struct q_ie_uu *uu,
 			/* the SETUP's party: DROP PARTY must wait for CONNECT */
 			party_set_state(c, p, Q_EPS_DROP_PARTY_INITIATED);
 			if (leg->n_est == 0) {
-				leg_release(c, leg, Q_CAUSE_NORMAL_CLEARING, uu, out);
+				leg_release(c, leg, cause, uu, out);
 			} else {
 				p->drop_deferred = true;
 				if (uu && uu->present) {
@@ -422,14 +423,13 @@ void party_drop_request(cc *c, struct cc_party *p, const struct q_ie_uu *uu,
 		if (leg->state == U11)
 			return; /* the RELEASE already on its way takes the party too */
 		if (leg->n_est == 0) {
-			leg_release(c, leg, Q_CAUSE_NORMAL_CLEARING, uu, out);
+			leg_release(c, leg, cause, uu, out);
 			return;
 		}
 		struct q_msg m;
 		party_msg_init(&m, p, Q_MSG_DROP_PARTY);
 		m.cause.present = true;
-		m.cause.value = vc && vc->state != CC_VC_CLOSING ? Q_CAUSE_NORMAL_CLEARING
-								 : Q_CAUSE_NORMAL_UNSPECIFIED;
+		m.cause.value = cause;
 		if (uu && uu->present)
 			m.uu = *uu;
 		send_msg(c, leg->peer->mac, &m, out);
@@ -440,13 +440,13 @@ void party_drop_request(cc *c, struct cc_party *p, const struct q_ie_uu *uu,
 		struct q_msg m2;
 		party_msg_init(&m2, p, Q_MSG_ADD_PARTY_REJECT);
 		m2.cause.present = true;
-		m2.cause.value = Q_CAUSE_NORMAL_UNSPECIFIED;
+		m2.cause.value = cause;
 		uint32_t left = others_in_use(p);
 		party_set_state(c, p, Q_EPS_NULL);
 		party_free(c, p, out);
 		if (leg->state != U11) {
 			if (left == 0)
-				leg_release(c, leg, Q_CAUSE_NORMAL_UNSPECIFIED, NULL, out);
+				leg_release(c, leg, cause, NULL, out);
 			else
 				send_msg(c, leg->peer->mac, &m2, out);
 		}

@@ -507,6 +507,8 @@ static void session_event_cb(struct bufferevent *bev, short what, void *arg)
 		session_end(s, "end of file", false);
 	else if (what & BEV_EVENT_TIMEOUT)
 		session_end(s, "no hello in time", false);
+	else if (errno == ECONNRESET || errno == EPIPE)
+		session_end(s, "connection reset by the client", false);
 	else
 		session_end(s, "socket error", false);
 }

@@ -41,6 +41,11 @@ struct drv {
 	size_t nreq, capreq;
 	uint64_t next_req;
 	uint64_t events;
+	/* called for every client event as it is recorded; may drv_queue() requests */
+	void (*on_cev)(struct drv *d, const struct cc_client_event *ev);
+	struct cc_request *rq; /* requests queued by on_cev, fed after the current event */
+	size_t nrq, caprq;
+	size_t check_every;    /* run the invariant checker every n events (0/1: always) */
 };
 
 void drv_init(struct drv *d, const struct cc_config *cfg);
@@ -55,6 +60,8 @@ uint64_t drv_add_party(struct drv *d, uint64_t session, cm_vc_id vc, const uint8
 uint64_t drv_drop(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, size_t len);
 uint64_t drv_close(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, unsigned flags);
 uint64_t drv_request(struct drv *d, struct cc_request *r);
+/* A request issued from inside a client callback: fed once the current event is done. */
+uint64_t drv_queue(struct drv *d, struct cc_request *r);
 void drv_accept(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p);
 void drv_reject(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, int cause);
 

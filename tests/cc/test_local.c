@@ -6,13 +6,11 @@
 
 #include "drv.h"
 
-enum { ROOT = 1, LEAF1 = 11, LEAF2 = 12, LEAF3 = 13 };
-
-static struct drv d;
+#include "common.h"
 
 static void setup_leaves(void)
 {
-	drv_init(&d, NULL);
+	common_setup();
 	for (int i = 1; i <= 3; i++) {
 		uint64_t r = drv_register(&d, LEAF1 + i - 1, (uint8_t)i);
 		ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
@@ -21,7 +19,7 @@ static void setup_leaves(void)
 
 static void teardown(void)
 {
-	drv_free(&d);
+	common_teardown();
 }
 
 /* Accept every call offered since the last drv_clear(); the log restarts. */
@@ -221,6 +219,111 @@ START_TEST(force_close)
 }
 END_TEST
 
+
+/* ---- clients that answer from inside their callbacks, as libcallmgr allows ---- */
+
+static cm_vc_id chain_vc;
+static cm_party_id chain_left[16];
+static size_t chain_n;
+static uint64_t chain_close_req;
+static size_t leaf_closes;
+
+static void auto_client(struct drv *dd, const struct cc_client_event *ev)
+{
+	struct cc_request r = { 0 };
+	r.session = ev->session;
+	r.vc = ev->vc;
+	if (ev->type == CC_CEV_INCOMING_CALL) {
+		r.type = CC_REQ_ACCEPT_CALL;
+		r.party = ev->party;
+		drv_queue(dd, &r);
+	} else if (ev->type == CC_CEV_INCOMING_CLOSE_CALL && ev->session != ROOT) {
+		r.type = CC_REQ_CLOSE_CALL;
+		drv_queue(dd, &r);
+		leaf_closes++;
+	} else if (ev->type == CC_CEV_DROP_PARTY_COMPLETE && ev->session == ROOT &&
+		   ev->vc == chain_vc) {
+		ck_assert_int_eq(ev->status, CM_OK);
+		/* DropParty for the next, or CloseCall for the very last, from inside the completion */
+		if (chain_n > 1) {
+			r.type = CC_REQ_DROP_PARTY;
+			r.party = chain_left[--chain_n];
+			drv_queue(dd, &r);
+		} else {
+			r.type = CC_REQ_CLOSE_CALL;
+			r.party = chain_left[0];
+			chain_close_req = drv_queue(dd, &r);
+		}
+	}
+}
+
+START_TEST(drops_chained_from_completions)
+{
+	for (int i = 4; i <= 8; i++)
+		drv_register(&d, (uint64_t)(20 + i), (uint8_t)i);
+	d.on_cev = auto_client;
+	uint8_t a[20];
+	drv_addr(a, d.me, 1);
+	uint64_t r = drv_make_call(&d, ROOT, a);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	chain_vc = drv_done(&d, r)->vc;
+	chain_left[chain_n++] = drv_done(&d, r)->party;
+	for (int i = 2; i <= 8; i++) {
+		drv_addr(a, d.me, (uint8_t)i);
+		r = drv_add_party(&d, ROOT, chain_vc, a);
+		ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+		chain_left[chain_n++] = drv_done(&d, r)->party;
+	}
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.parties, 16); /* 8 root parties, 8 leaf parties */
+	ck_assert_uint_eq(st.legs, 2);     /* the root's leg and the leaves' leg, same cref */
+	/* one DropParty starts the chain; everything else happens inside callbacks */
+	drv_clear(&d);
+	r = drv_drop(&d, ROOT, chain_vc, chain_left[--chain_n], 10);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_uint_ne(chain_close_req, 0);
+	ck_assert_int_eq(drv_done(&d, chain_close_req)->status, CM_OK);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_DROP_PARTY_COMPLETE), 7);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 7);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	ck_assert_uint_eq(leaf_closes, 8);
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.vcs + st.parties + st.legs, 0);
+	ck_assert_uint_eq(drv_ntimers(&d), 0);
+}
+END_TEST
+
+START_TEST(session_closed_local)
+{
+	struct call k;
+	three_party_call(&k);
+	drv_clear(&d);
+	drv_session_closed(&d, ROOT);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CLOSE_CALL), 3);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_int_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, i)->cause, 31);
+	for (int i = 1; i <= 3; i++) {
+		uint64_t r = drv_close(&d, LEAF1 + i - 1, k.leaf_vc[i], k.leaf_party[i], 0);
+		ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	}
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.vcs + st.parties + st.legs, 0);
+	/* a leaf's client crashing drops only its party */
+	three_party_call(&k);
+	drv_clear(&d);
+	drv_session_closed(&d, LEAF2);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 1);
+	ck_assert_uint_eq(drv_sent(&d, Q_MSG_DROP_PARTY, 0)->msg.cause.value, 31);
+	const struct cc_client_event *idp = drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0);
+	ck_assert_ptr_nonnull(idp);
+	ck_assert_uint_eq(idp->party, k.party[2]);
+	ck_assert_int_eq(idp->cause, 31);
+}
+END_TEST
+
 static Suite *local_suite(void)
 {
 	Suite *s = suite_create("cc-local");
@@ -229,6 +332,8 @@ static Suite *local_suite(void)
 	tcase_add_test(tc, lifecycle_three_saps);
 	tcase_add_test(tc, leaf_initiated_drop);
 	tcase_add_test(tc, force_close);
+	tcase_add_test(tc, drops_chained_from_completions);
+	tcase_add_test(tc, session_closed_local);
 	suite_add_tcase(s, tc);
 	return s;
 }

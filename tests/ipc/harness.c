@@ -101,6 +101,14 @@ int dmn_stop(struct dmn *d)
 	return rc;
 }
 
+int dmn_wait(struct dmn *d, int timeout_ms)
+{
+	int rc = wait_exit(d->pid, timeout_ms);
+	d->pid = 0;
+	rm_dir(d);
+	return rc;
+}
+
 void dmn_kill(struct dmn *d)
 {
 	kill(d->pid, SIGKILL);

@@ -24,6 +24,8 @@ struct dmn {
 void dmn_start(struct dmn *d);
 /* SIGTERM and wait; returns the exit status (or 128+signal). */
 int dmn_stop(struct dmn *d);
+/* Wait for it to exit by itself; the exit status, -1 if it had to be killed. */
+int dmn_wait(struct dmn *d, int timeout_ms);
 void dmn_kill(struct dmn *d);
 long dmn_rss_kb(const struct dmn *d);
 

@@ -719,6 +719,114 @@ START_TEST(close_in_callback)
 }
 END_TEST
 
+
+/* ---------------------------------------------------------------- monitor overflow */
+
+static unsigned long mon_completions;
+
+static void mon_sap_complete(cm_client *c, int status, uint8_t sel, void *ctx)
+{
+	mon_completions++;
+}
+
+START_TEST(monitor_overflow)
+{
+	struct dmn d;
+	dmn_start(&d);
+	int sub = raw_connect(&d);
+	raw_hello(sub);
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__Subscribe sb = CALLMGR__SUBSCRIBE__INIT;
+	sb.enable = true;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_SUBSCRIBE;
+	m.subscribe = &sb;
+	m.req_id = 3;
+	raw_send(sub, &m);
+	bool eof;
+	Callmgr__DaemonMsg *r = raw_recv(sub, 5000, &eof);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_COMPLETION);
+	ck_assert_int_eq(r->completion->kind, CALLMGR__REQUEST_KIND__SUBSCRIBE);
+	ck_assert_uint_eq(r->req_id, 3);
+	uint64_t seq = r->seq;
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+
+	/* 30000 events while the subscriber reads nothing */
+	static const struct cm_client_ops ops = { .register_sap_complete = mon_sap_complete };
+	int err;
+	cm_client *x = cm_client_open(d.sock, &ops, NULL, &err);
+	ck_assert_ptr_nonnull(x);
+	const unsigned long total = 30000;
+	for (unsigned long sent = 0; sent < total;) {
+		for (int i = 0; i < 1000; i++, sent++)
+			ck_assert_int_eq(cm_register_sap(x, 7, NULL), CM_OK);
+		for (int i = 0; i < 5000 && mon_completions < sent; i++) {
+			struct pollfd pfd = { .fd = cm_client_fd(x), .events = POLLIN };
+			poll(&pfd, 1, 10);
+			ck_assert_int_eq(cm_client_dispatch(x), CM_OK);
+		}
+		ck_assert_uint_eq(mon_completions, sent);
+	}
+
+	/* now read: events, one EventsLost, events again; no gap in seq */
+	unsigned long events = 0, lost = 0, lost_msgs = 0;
+	while ((r = raw_recv(sub, 1000, &eof)) != NULL) {
+		ck_assert_uint_eq(r->seq, seq + 1);
+		seq = r->seq;
+		if (r->body_case == CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT) {
+			events += strcmp(r->monitor_event->kind, "register-sap-complete") == 0;
+		} else {
+			ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_EVENTS_LOST);
+			ck_assert_uint_gt(r->events_lost->count, 0);
+			lost += r->events_lost->count;
+			lost_msgs++;
+		}
+		callmgr__daemon_msg__free_unpacked(r, NULL);
+	}
+	ck_assert(!eof);
+	ck_assert_msg(lost > 0, "30000 events fitted the monitor queue: nothing was lost");
+	ck_assert_uint_ge(events + lost, total);
+	ck_assert_uint_le(lost_msgs, 8);
+	/* the subscriber is still served */
+	get_status(sub, 4, seq + 1);
+	cm_client_close(x);
+	close(sub);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- SIGTERM */
+
+START_TEST(shutdown_releases)
+{
+	struct dmn d;
+	dmn_start(&d);
+	static struct tclient root, a, b;
+	struct tclient *ts[] = { &root, &a, &b };
+	tc_open(&root, &d, "root");
+	tc_open(&a, &d, "a");
+	tc_open(&b, &d, "b");
+	register_sap(ts, 3, &a, 1);
+	register_sap(ts, 3, &b, 2);
+	const struct ev *mc = make_call(ts, 3, &root, 1);
+	add_party(ts, 3, &root, mc->vc, 2);
+	ck_assert_ptr_nonnull(tc_wait(ts, 3, &b, EV_CONNECTED, 1, 5000));
+	kill(d.pid, SIGTERM);
+	/* everybody hears the call go, then the daemon leaves */
+	ck_assert_ptr_nonnull(tc_wait(ts, 3, &root, EV_INCOMING_CLOSE, 1, 5000));
+	ck_assert_ptr_nonnull(tc_wait(ts, 3, &a, EV_INCOMING_CLOSE, 1, 5000));
+	ck_assert_ptr_nonnull(tc_wait(ts, 3, &b, EV_INCOMING_CLOSE, 1, 5000));
+	for (int i = 0; i < 500 && !(root.disconnected && a.disconnected && b.disconnected); i++)
+		pump_for(ts, 3, 10);
+	ck_assert_msg(root.disconnected && a.disconnected && b.disconnected,
+		      "callmgrd did not close its sessions within 5 s of SIGTERM");
+	int rc = dmn_wait(&d, 5000);
+	ck_assert_msg(rc == 0, "callmgrd exited with %d after SIGTERM", rc);
+	for (int i = 0; i < 3; i++)
+		tc_close(ts[i]);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	const struct {
@@ -735,6 +843,8 @@ int main(int argc, char **argv)
 		{ "slow_reader", slow_reader, 120 },
 		{ "daemon_dies", daemon_dies, 30 },
 		{ "close_in_callback", close_in_callback, 30 },
+		{ "monitor_overflow", monitor_overflow, 60 },
+		{ "shutdown_releases", shutdown_releases, 30 },
 	};
 	Suite *s = suite_create("ipc");
 	int added = 0;
