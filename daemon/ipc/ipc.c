@@ -19,6 +19,7 @@
 
 #include "callmgr/client.h"
 #include "config.h"
+#include "frame.h"
 #include "log.h"
 
 /* A session sending nothing but undecodable frames is not worth keeping. */
@@ -482,12 +483,14 @@ static void session_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	/* Every complete frame of this read, in order; the rest waits. */
 	while (!s->ending) {
-		uint8_t hdr[4];
-		if (evbuffer_copyout(in, hdr, 4) < 4)
+		uint8_t hdr[IPC_FRAME_HDR];
+		ev_ssize_t got = evbuffer_copyout(in, hdr, sizeof(hdr));
+		size_t len;
+		enum ipc_frame_status fs = ipc_frame_next(hdr, got < 0 ? 0 : (size_t)got,
+							  evbuffer_get_length(in), &len);
+		if (fs == IPC_FRAME_PARTIAL)
 			break;
-		size_t len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 |
-			     hdr[3];
-		if (len > IPC_MAX_FRAME) {
+		if (fs == IPC_FRAME_TOO_BIG) {
 			s->ipc->stats.frames_bad++;
 			char text[96];
 			snprintf(text, sizeof(text), "frame of %zu octets is over the %u limit", len,
@@ -495,15 +498,13 @@ static void session_read_cb(struct bufferevent *bev, void *arg)
 			session_error(s, 0, CM_E_PROTO, true, text);
 			break;
 		}
-		if (evbuffer_get_length(in) < 4 + len)
-			break;
-		const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)(4 + len));
+		const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)(IPC_FRAME_HDR + len));
 		if (!p) {
 			session_end(s, "out of memory for input", false);
 			break;
 		}
-		session_frame(s, p + 4, len);
-		evbuffer_drain(in, 4 + len);
+		session_frame(s, p + IPC_FRAME_HDR, len);
+		evbuffer_drain(in, IPC_FRAME_HDR + len);
 	}
 }
 

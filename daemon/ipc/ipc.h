@@ -20,12 +20,12 @@
 #include <sys/types.h>
 
 #include "callmgr.pb-c.h"
+#include "frame.h"
 
 struct event_base;
 struct ipc;
 
 #define IPC_PROTO_VERSION 1u
-#define IPC_MAX_FRAME (64u * 1024u)
 #define IPC_DEFAULT_SOCKET "/run/callmgr/callmgr.sock"
 
 struct ipc_config {

@@ -540,6 +540,10 @@ static int dec_bearer(const uint8_t *p, size_t n, struct q_ie_bearer *b)
 	uint8_t upcc = p[i] & 0x03;
 	if (upcc > 1)
 		return -1;
+	/* Bearer class 0 is reserved (Q.2931 §4.5.5); the encoder refuses it
+	 * too, so accepting it would hand call control a SETUP it cannot echo. */
+	if ((p[0] & 0x1f) == 0)
+		return -1;
 	b->bearer_class = p[0] & 0x1f;
 	b->p2mp = upcc == 1;
 	b->present = true;
