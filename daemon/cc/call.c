@@ -27,7 +27,18 @@ static void leg_log(const struct cc_leg *leg, const char *what, uint8_t a, uint8
 void leg_set_state(cc *c, struct cc_leg *leg, uint8_t state)
 {
 	leg_log(leg, "call state", leg->state, state);
+	if (leg->state == U10)
+		leg->peer->n_active--;
+	if (state == U10)
+		leg->peer->n_active++;
 	leg->state = state;
+}
+
+/* T309 guards active calls only: the last one gone, it stops. */
+static void peer_check_t309(cc *c, struct cc_peer *peer, struct cc_actions *out)
+{
+	if (peer->n_active == 0)
+		timer_stop(c, &peer->timers, CC_T309, cc_mac_key(peer->mac), out);
 }
 
 struct cc_leg *leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig, struct cc_vc *vc)
@@ -86,9 +97,9 @@ void leg_unusable(cc *c, struct cc_leg *leg)
 
 static void leg_stop_timers(cc *c, struct cc_leg *leg, struct cc_actions *out)
 {
-	for (uint8_t k = CC_T303; k <= CC_T322; k++)
+	for (unsigned k = CC_T303; k <= CC_T322; k++)
 		if (LEG_TIMERS & (1u << k))
-			timer_stop(c, &leg->timers, k, leg->id, out);
+			timer_stop(c, &leg->timers, (uint8_t)k, leg->id, out);
 }
 
 void leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
@@ -124,6 +135,7 @@ void leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 	else
 		peer->l_tail = leg->peer_prev;
 	peer->n_legs--;
+	peer_check_t309(c, peer, out);
 	ht_del(&c->legs, &leg->key_node);
 	ht_del(&c->legs_by_id, &leg->id_node);
 	free(leg->setup);
@@ -277,6 +289,7 @@ void leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_uu 
 	leg->rel_cause = cause;
 	send_release(c, leg, uu, false, out);
 	leg_set_state(c, leg, U11);
+	peer_check_t309(c, leg->peer, out);
 	leg->retries = 1;
 	timer_start(c, &leg->timers, CC_T308, leg->id, c->cfg.t308_ms, out);
 }
@@ -461,7 +474,8 @@ static void call_any_status(cc *c, struct cc_leg *leg, const struct q_msg *m,
 	if (leg->state == U11)
 		return;
 	timer_stop(c, &leg->timers, CC_T322, leg->id, out);
-	if (m->epref.present && m->ep_state_present && m->ep_state == Q_EPS_NULL) {
+	if (leg->state == U10 && m->epref.present && m->ep_state_present &&
+	    m->ep_state == Q_EPS_NULL) {
 		struct cc_party *p = party_by_epref(c, leg, m->epref.value);
 		if (p)
 			party_message(c, p, m, out);
@@ -913,7 +927,7 @@ void call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out)
 {
 	struct cc_peer *peer = peer_get(c, mac);
 	peer->up = true;
-	if (!peer->seen_up) {
+	if (!peer->seen_up && !mac_eq(mac, c->cfg.esi)) {
 		peer->seen_up = true;
 		/* Q.2931 §5.5: a node that (re)started clears what the peer may hold */
 		struct q_msg m;

@@ -25,7 +25,7 @@ void ht_init(struct htab *t)
 {
 	t->nb = 64;
 	t->n = 0;
-	t->b = calloc(t->nb, sizeof(*t->b));
+	t->b = calloc(t->nb, sizeof(struct hnode *));
 	if (!t->b)
 		abort();
 }
@@ -42,7 +42,7 @@ static void ht_grow(struct htab *t)
 	size_t onb = t->nb;
 	struct hnode **ob = t->b;
 	t->nb = onb * 2;
-	t->b = calloc(t->nb, sizeof(*t->b));
+	t->b = calloc(t->nb, sizeof(struct hnode *));
 	if (!t->b)
 		abort();
 	for (size_t i = 0; i < onb; i++) {
@@ -310,32 +310,6 @@ void ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, u
 
 /* -------------------------------------------------------------- timers */
 
-uint32_t timer_ms(const cc *c, uint8_t kind)
-{
-	const struct cc_config *f = &c->cfg;
-	switch (kind) {
-	case CC_T303:
-		return f->t303_ms;
-	case CC_T308:
-		return f->t308_ms;
-	case CC_T309:
-		return f->t309_ms;
-	case CC_T310:
-	case CC_TACCEPT:
-		return f->t310_ms;
-	case CC_T313:
-		return f->t313_ms;
-	case CC_T322:
-		return f->t322_ms;
-	case CC_T397:
-		return f->t397_ms;
-	case CC_T398:
-		return f->t398_ms;
-	default:
-		return f->t399_ms;
-	}
-}
-
 void timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t ms,
 		 struct cc_actions *out)
 {
@@ -400,7 +374,9 @@ struct cc_vc *vc_new(cc *c, struct cc_session *s, bool root)
 
 void party_relive(struct cc_party *p)
 {
-	bool live = p->vc && !p->drop.type && !p->incoming_sent;
+	if (!p->vc)
+		return; /* an orphan was uncounted when it left its VC */
+	bool live = !p->drop.type && !p->incoming_sent;
 	if (live == p->live_counted)
 		return;
 	p->live_counted = live;
@@ -839,7 +815,9 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 		vc_free(c, vc);
 		return;
 	}
-	if (vc->state == CC_VC_CALLING && !admin)
+	/* a MakeCall in progress, or a call offered and not yet answered, is not closed */
+	if (vc->state == CC_VC_CALLING && !admin &&
+	    (vc->root || !vc->p_head || vc->p_head->state == Q_EPS_ADD_PARTY_RECEIVED))
 		return complete_now(c, r, CM_E_STATE, r->vc, 0, out);
 	bool force = admin || (r->flags & CM_CLOSE_FORCE);
 	struct cc_party *last = NULL;
@@ -867,11 +845,13 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 		ref_complete(c, &p->add, CM_E_CLOSING, 0, vc->id, p->id, out);
 	}
 	vc_set_state(c, vc, CC_VC_CLOSING);
-	vc_free_zombies(c, vc, out);
-	if (vc->root)
+	if (vc->root) {
+		vc_free_zombies(c, vc, out);
 		vc_release_legs(c, vc, &uu, Q_CAUSE_NORMAL_CLEARING, out);
-	else
+	} else {
+		/* a leaf VC's one party is never in PU6 here: that VC is CLOSE_RECEIVED */
 		leaf_close(c, vc, &uu, out);
+	}
 	vc_after_change(c, vc, 0, out);
 }
 
@@ -1005,6 +985,7 @@ static void cc_request(cc *c, const struct cc_request *r, struct cc_actions *out
 static void vc_teardown(cc *c, struct cc_vc *vc, uint8_t cause, int add_status,
 			struct cc_actions *out)
 {
+	uint64_t id = vc->id; /* the wire procedures below may already free the VC */
 	vc_settle(c, vc, add_status, cause, out);
 	if (vc->root) {
 		vc_release_legs(c, vc, NULL, cause, out);
@@ -1027,7 +1008,7 @@ static void vc_teardown(cc *c, struct cc_vc *vc, uint8_t cause, int add_status,
 			}
 		}
 	}
-	if (vc_find(c, vc->id))
+	if ((vc = vc_find(c, id)) != NULL)
 		vc_free(c, vc);
 }
 

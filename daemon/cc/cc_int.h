@@ -75,6 +75,7 @@ struct cc_peer {
 	uint32_t next_cref;
 	bool seen_up, up;
 	uint16_t timers; /* T309 */
+	uint32_t n_active; /* legs in U10 */
 	struct cc_leg *l_head, *l_tail;
 	uint32_t n_legs;
 };
@@ -160,7 +161,6 @@ void ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, u
 void timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t ms,
 		 struct cc_actions *out);
 void timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_actions *out);
-uint32_t timer_ms(const cc *c, uint8_t kind);
 
 struct cc_vc *vc_new(cc *c, struct cc_session *s, bool root);
 void vc_set_state(cc *c, struct cc_vc *vc, uint8_t state);

@@ -199,7 +199,7 @@ static void leg_after_party(cc *c, struct cc_leg *leg, uint64_t leg_id, struct c
 {
 	if (leg_by_id(c, leg_id) != leg)
 		return;
-	if (leg->n_est == 0 && leg->state == U10)
+	if (leg->n_est == 0 && leg->state != U11)
 		leg_release(c, leg, Q_CAUSE_NORMAL_CLEARING, NULL, out);
 }
 
@@ -437,6 +437,11 @@ void party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struct q
 		return;
 	case Q_EPS_ADD_PARTY_RECEIVED: {
 		ref_complete(c, &p->drop, CM_OK, 0, vcid, p->id, out);
+		if (leg->state == U6) {
+			/* an offered SETUP is refused with RELEASE COMPLETE */
+			leg_release(c, leg, cause, NULL, out);
+			return;
+		}
 		struct q_msg m2;
 		party_msg_init(&m2, p, Q_MSG_ADD_PARTY_REJECT);
 		m2.cause.present = true;
@@ -450,6 +455,8 @@ void party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struct q
 			else
 				send_msg(c, leg->peer->mac, &m2, out);
 		}
+		if (vc && vc_find(c, vcid) == vc)
+			vc_after_change(c, vc, cause, out);
 		return;
 	}
 	default:

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "drv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,10 +167,30 @@ void drv_feed(struct drv *d, const struct cc_event *ev)
 	} *q = NULL;
 	size_t qn = 0, qcap = 0, qh = 0;
 	struct cc_event cur = *ev;
+	static int trace = -1;
+	if (trace < 0)
+		trace = getenv("CC_TRACE") != NULL;
 	for (;;) {
 		cc_actions_clear(&out);
+		if (trace)
+			fprintf(stderr, "ev %llu: type %u req %u vc %llu party %llu msg 0x%02x cref %u/%u ep %d/%u err %u timer %u/%llu\n",
+				(unsigned long long)d->events + 1, cur.type, cur.req.type,
+				(unsigned long long)cur.req.vc, (unsigned long long)cur.req.party,
+				cur.msg ? cur.msg->type : 0, cur.msg ? cur.msg->cref : 0,
+				cur.msg ? cur.msg->cref_flag : 0,
+				cur.msg && cur.msg->epref.present ? cur.msg->epref.value : -1,
+				cur.msg ? cur.msg->epref.flag : 0, cur.msg_error, cur.timer.kind,
+				(unsigned long long)cur.timer.obj);
 		cc_handle(d->c, &cur, &out);
 		d->events++;
+		if (trace)
+			for (size_t i = 0; i < out.n; i++)
+				fprintf(stderr, "   act %u msg 0x%02x cref %u cause %u ep %u cev %u st %d sess %llu timer %u/%llu\n",
+					out.v[i].type, out.v[i].msg.type, out.v[i].msg.cref,
+					out.v[i].msg.cause.value, out.v[i].msg.epref.value,
+					out.v[i].cev.type, out.v[i].cev.status,
+					(unsigned long long)out.v[i].cev.session, out.v[i].timer.kind,
+					(unsigned long long)out.v[i].timer.obj);
 		for (size_t i = 0; i < out.n; i++) {
 			record(d, &out.v[i]);
 			if (d->loop && out.v[i].type == CC_ACT_SEND &&
@@ -187,6 +208,8 @@ void drv_feed(struct drv *d, const struct cc_event *ev)
 		}
 		if (d->check_every <= 1 || d->events % d->check_every == 0) {
 			const char *err = cc_check_invariants(d->c);
+			if (err && trace)
+				fprintf(stderr, "INVARIANT FAIL: %s\n", err);
 			ck_assert_msg(err == NULL, "invariant broken after event %llu: %s",
 				      (unsigned long long)d->events, err);
 			check_views(d);

@@ -260,7 +260,7 @@ static void auto_client(struct drv *dd, const struct cc_client_event *ev)
 START_TEST(drops_chained_from_completions)
 {
 	for (int i = 4; i <= 8; i++)
-		drv_register(&d, (uint64_t)(20 + i), (uint8_t)i);
+		drv_register(&d, 20 + (uint64_t)i, (uint8_t)i);
 	d.on_cev = auto_client;
 	uint8_t a[20];
 	drv_addr(a, d.me, 1);

@@ -407,6 +407,100 @@ START_TEST(leaf_reject_and_no_sap)
 }
 END_TEST
 
+
+START_TEST(leaf_close_cases)
+{
+	/* offered, not answered: CloseCall is refused; the client rejects instead */
+	struct lcall k;
+	leaf_offered(&k, 101);
+	ck_assert_int_eq(status_of(drv_close(&d, LEAF1, k.vc, k.party, 0)), CM_E_STATE);
+	/* accepted, CONNECT ACK not yet in: CloseCall releases the call */
+	drv_accept(&d, LEAF1, k.vc, k.party);
+	drv_clear(&d);
+	uint64_t cl = drv_close(&d, LEAF1, k.vc, k.party, 0);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	peer_send(Q_MSG_RELEASE_COMPLETE, 101, false, -1, 0);
+	ck_assert_int_eq(status_of(cl), CM_OK);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_CALL_CONNECTED), 0);
+	/* an operator closes an offered call: RELEASE COMPLETE, the owner is told */
+	struct lcall l;
+	leaf_offered(&l, 102);
+	drv_clear(&d);
+	struct cc_request r = { .type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = l.vc };
+	uint64_t ac = drv_request(&d, &r);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
+	ck_assert_int_eq(status_of(ac), CM_OK);
+	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, LEAF1);
+	ck_assert_int_eq(status_of(drv_close(&d, LEAF1, l.vc, l.party, 0)), CM_OK);
+	/* ... and an offered ADD PARTY: ADD PARTY REJECT */
+	struct lcall m, b;
+	leaf_active(&m, 103);
+	leaf_add_offered(&m, 1, 2, &b);
+	drv_clear(&d);
+	struct cc_request r2 = { .type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = b.vc };
+	ac = drv_request(&d, &r2);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY_REJECT), 1);
+	ck_assert_int_eq(status_of(ac), CM_OK);
+	ck_assert_int_eq(status_of(drv_close(&d, LEAF2, b.vc, b.party, 0)), CM_OK);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.vcs, 1);
+}
+END_TEST
+
+
+START_TEST(drop_setup_party_of_new_leg)
+{
+	struct rcall k;
+	root_active(&k);
+	struct cc_mac Q = drv_mac(3);
+	uint8_t a[20];
+	drv_addr(a, Q, 1);
+	drv_clear(&d);
+	uint64_t rx = drv_add_party(&d, ROOT, k.vc, a);
+	uint32_t qcref = drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref;
+	cm_party_id x = last_party(k.vc);
+	drv_addr(a, Q, 2);
+	uint64_t ry = drv_add_party(&d, ROOT, k.vc, a);
+	/* the SETUP's party goes while its leg is being set up and another add waits on it */
+	drv_clear(&d);
+	uint64_t dx = drv_drop(&d, ROOT, k.vc, x, 5);
+	ck_assert_int_eq(status_of(rx), CM_E_CLOSING);
+	ck_assert_ptr_null(drv_done(&d, dx));
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY) + drv_nsent(&d, Q_MSG_RELEASE), 0);
+	/* CONNECT: the waiting add goes out, then the deferred DROP PARTY with its data */
+	struct q_msg m = pmsg(Q_MSG_CONNECT, qcref, true, 0, 0);
+	drv_clear(&d);
+	drv_msg(&d, Q, &m);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_CONNECT_ACK), 1);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY), 1);
+	const struct cc_action *dp = drv_sent(&d, Q_MSG_DROP_PARTY, 0);
+	ck_assert_ptr_nonnull(dp);
+	ck_assert_uint_eq(dp->msg.epref.value, 0);
+	ck_assert_uint_eq(dp->msg.uu.len, 5);
+	ck_assert(drv_sent(&d, Q_MSG_ADD_PARTY, 0) < dp);
+	m = pmsg(Q_MSG_DROP_PARTY_ACK, qcref, true, 0, 16);
+	drv_msg(&d, Q, &m);
+	ck_assert_int_eq(status_of(dx), CM_OK);
+	m = pmsg(Q_MSG_ADD_PARTY_ACK, qcref, true, 1, 0);
+	drv_msg(&d, Q, &m);
+	ck_assert_int_eq(status_of(ry), CM_OK);
+	/* alone on its leg: RELEASE at once */
+	drv_addr(a, drv_mac(4), 1);
+	drv_clear(&d);
+	uint64_t rz = drv_add_party(&d, ROOT, k.vc, a);
+	uint32_t c4 = drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref;
+	cm_party_id z = last_party(k.vc);
+	drv_clear(&d);
+	uint64_t dz = drv_drop(&d, ROOT, k.vc, z, 0);
+	ck_assert_int_eq(status_of(rz), CM_E_CLOSING);
+	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_RELEASE, drv_mac(4)), 1);
+	m = pmsg(Q_MSG_RELEASE_COMPLETE, c4, true, -1, 0);
+	drv_msg(&d, drv_mac(4), &m);
+	ck_assert_int_eq(status_of(dz), CM_OK);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cc-rules");
@@ -424,6 +518,8 @@ int main(void)
 	tcase_add_test(tc, drop_while_adding);
 	tcase_add_test(tc, admin_drop_and_close);
 	tcase_add_test(tc, leaf_reject_and_no_sap);
+	tcase_add_test(tc, leaf_close_cases);
+	tcase_add_test(tc, drop_setup_party_of_new_leg);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
