@@ -78,8 +78,7 @@ static void cleanup(void)
 	sock = -1;
 }
 
-static void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void die(int code, const char *fmt, ...)
+__attribute__((noreturn, format(printf, 2, 3))) static void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 	fflush(stdout);
@@ -91,8 +90,7 @@ static void die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void usage_error(const char *fmt, ...)
+__attribute__((noreturn, format(printf, 1, 2))) static void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	fputs("cmctl: ", stderr);
@@ -148,7 +146,7 @@ static uint64_t send_request(Callmgr__ClientMsg *m)
 	size_t len = callmgr__client_msg__get_packed_size(m);
 	uint8_t *buf = malloc(4 + len);
 	if (!buf)
-		die(EXIT_DAEMON, "out of memory");
+		die(EXIT_DAEMON, "%s", "out of memory");
 	uint32_t be = htonl((uint32_t)len);
 	memcpy(buf, &be, 4);
 	callmgr__client_msg__pack(m, buf + 4);
@@ -172,7 +170,7 @@ static bool read_all(uint8_t *p, size_t len, bool eof_ok)
 		if (n == 0) {
 			if (got == 0 && eof_ok)
 				return false;
-			die(EXIT_DAEMON, "the daemon closed the connection");
+			die(EXIT_DAEMON, "%s", "the daemon closed the connection");
 		}
 		got += (size_t)n;
 	}
@@ -186,7 +184,7 @@ static Callmgr__DaemonMsg *recv_msg(void)
 	if (held_msg)
 		release(held_msg);
 	if (!read_all(hdr, 4, true))
-		die(EXIT_DAEMON, "the daemon closed the connection");
+		die(EXIT_DAEMON, "%s", "the daemon closed the connection");
 	uint32_t len;
 	memcpy(&len, hdr, 4);
 	len = ntohl(len);
@@ -195,7 +193,7 @@ static Callmgr__DaemonMsg *recv_msg(void)
 	read_all(frame, len, false);
 	Callmgr__DaemonMsg *m = callmgr__daemon_msg__unpack(NULL, len, frame);
 	if (!m)
-		die(EXIT_DAEMON, "protocol error: a frame from the daemon does not decode");
+		die(EXIT_DAEMON, "%s", "protocol error: a frame from the daemon does not decode");
 	held_msg = m;
 	return m;
 }
@@ -318,13 +316,13 @@ static void table_add(struct table *t, const char *const *row)
 		t->cap = t->cap ? t->cap * 2 : 64;
 		t->cells = realloc(t->cells, t->cap * t->ncols * sizeof(char *));
 		if (!t->cells)
-			die(EXIT_DAEMON, "out of memory");
+			die(EXIT_DAEMON, "%s", "out of memory");
 	}
 	held_table = t;
 	for (size_t c = 0; c < t->ncols; c++) {
 		char *s = strdup(row[c] ? row[c] : "");
 		if (!s)
-			die(EXIT_DAEMON, "out of memory");
+			die(EXIT_DAEMON, "%s", "out of memory");
 		t->cells[t->nrows * t->ncols + c] = s;
 		size_t w = strlen(s);
 		if (w > t->width[c])
@@ -634,7 +632,7 @@ static void party_row(struct table *t, const Callmgr__PartyInfo *p)
 static void cmd_vc_show(char **argv)
 {
 	if (!*argv)
-		usage_error("vc show: which VC?");
+		usage_error("%s", "vc show: which VC?");
 	uint64_t vc = parse_id(*argv++, "VC");
 	no_more_args(argv);
 	char what[48];
@@ -850,7 +848,7 @@ static void cmd_monitor(char **argv)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
-			die(EXIT_DAEMON, "the daemon closed the connection");
+			die(EXIT_DAEMON, "%s", "the daemon closed the connection");
 		Callmgr__DaemonMsg *r = recv_msg();
 		switch (r->body_case) {
 		case CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT:
@@ -906,7 +904,7 @@ static void cmd_drop(char **argv)
 	for (; *argv; argv++) {
 		if (strcmp(*argv, "--data") == 0) {
 			if (!argv[1])
-				usage_error("--data needs a HEX argument");
+				usage_error("%s", "--data needs a HEX argument");
 			data_len = parse_data(*++argv, data);
 		} else if (npos < 2) {
 			pos[npos++] = *argv;
@@ -915,7 +913,7 @@ static void cmd_drop(char **argv)
 		}
 	}
 	if (npos < 2)
-		usage_error("usage: drop VC PARTY [--data HEX]");
+		usage_error("%s", "usage: drop VC PARTY [--data HEX]");
 	uint64_t vc = parse_id(pos[0], "VC"), party = parse_id(pos[1], "party");
 
 	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
@@ -944,7 +942,7 @@ static void cmd_close(char **argv)
 			usage_error("unexpected argument \"%s\"", *argv);
 	}
 	if (!vcs)
-		usage_error("usage: close VC [--force]");
+		usage_error("%s", "usage: close VC [--force]");
 	uint64_t vc = parse_id(vcs, "VC");
 	char what[48];
 	snprintf(what, sizeof(what), "close vc %" PRIu64, vc);
@@ -1024,12 +1022,12 @@ int main(int argc, char **argv)
 		socket_path = CM_DEFAULT_SOCKET;
 	char **args = argv + optind;
 	if (!args[0])
-		usage_error("no command");
+		usage_error("%s", "no command");
 
 	const struct command *cmd = NULL;
 	bool word1_known = false;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(args[0], commands[i].word1))
+		if (strcmp(args[0], commands[i].word1) != 0)
 			continue;
 		word1_known = true;
 		if (!commands[i].word2 || (args[1] && strcmp(args[1], commands[i].word2) == 0)) {

@@ -119,7 +119,7 @@ static const char *next_state(int timeout_ms)
 	for (;;) {
 		long left = end - now_ms();
 		const char *m = next_notification(left > 0 ? (int)left : 0);
-		if (!*m || (strcmp(m, "WATCHDOG=1") && strncmp(m, "STATUS=", 7)))
+		if (!*m || (strcmp(m, "WATCHDOG=1") != 0 && strncmp(m, "STATUS=", 7) != 0))
 			return m;
 	}
 }
