@@ -1186,7 +1186,8 @@ static void vc_info(const struct cc_vc *vc, struct cc_vc_info *o)
 	o->root = vc->root;
 	o->state = vc->state;
 	o->n_parties = vc->n_parties;
-	o->n_legs = vc->n_legs;
+	/* a leaf VC rides on a leg it does not own: its one party's */
+	o->n_legs = vc->root ? vc->n_legs : (vc->p_head && vc->p_head->leg ? 1 : 0);
 }
 
 size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t max)
