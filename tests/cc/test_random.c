@@ -21,11 +21,12 @@ static uint32_t rnd(uint32_t n)
 }
 
 static const uint8_t msg_types[] = {
-	Q_MSG_ALERTING,	      Q_MSG_CALL_PROCEEDING, Q_MSG_SETUP,	  Q_MSG_CONNECT,
-	Q_MSG_CONNECT_ACK,    Q_MSG_RESTART,	     Q_MSG_RELEASE,	  Q_MSG_RELEASE_COMPLETE,
-	Q_MSG_NOTIFY,	      Q_MSG_STATUS_ENQUIRY,  Q_MSG_STATUS,	  Q_MSG_ADD_PARTY,
-	Q_MSG_ADD_PARTY_ACK,  Q_MSG_ADD_PARTY_REJECT, Q_MSG_DROP_PARTY,	  Q_MSG_DROP_PARTY_ACK,
-	Q_MSG_PARTY_ALERTING, 0x33,
+	Q_MSG_ALERTING,	      Q_MSG_CALL_PROCEEDING,  Q_MSG_SETUP,
+	Q_MSG_CONNECT,	      Q_MSG_CONNECT_ACK,      Q_MSG_RESTART,
+	Q_MSG_RELEASE,	      Q_MSG_RELEASE_COMPLETE, Q_MSG_NOTIFY,
+	Q_MSG_STATUS_ENQUIRY, Q_MSG_STATUS,	      Q_MSG_ADD_PARTY,
+	Q_MSG_ADD_PARTY_ACK,  Q_MSG_ADD_PARTY_REJECT, Q_MSG_DROP_PARTY,
+	Q_MSG_DROP_PARTY_ACK, Q_MSG_PARTY_ALERTING,   0x33,
 };
 
 static cm_vc_id any_vc(void)
@@ -56,8 +57,8 @@ static uint64_t owner(cm_vc_id vc)
 
 static void random_request(void)
 {
-	struct cc_request r = { 0 };
-	struct cc_mac peers[2] = { P, d.me };
+	struct cc_request r = {0};
+	struct cc_mac peers[2] = {P, d.me};
 	r.session = 1 + rnd(3);
 	switch (rnd(8)) {
 	case 0:
@@ -136,7 +137,7 @@ static void random_message(void)
 	m.uu.len = (uint8_t)rnd(Q_UU_MAX + 1);
 	m.restart.present = rnd(2);
 	m.restart.rclass = (uint8_t)rnd(3);
-	static const uint8_t errs[] = { 0, 0, 0, 0, 0, 0, 96, 97, 99, 100 };
+	static const uint8_t errs[] = {0, 0, 0, 0, 0, 0, 96, 97, 99, 100};
 	drv_msg_err(&d, P, &m, errs[rnd(sizeof(errs))]);
 }
 
@@ -181,7 +182,7 @@ START_TEST(random_walk)
 			break;
 		}
 	}
-	struct cc_event ev = { .type = CC_EV_SHUTDOWN };
+	struct cc_event ev = {.type = CC_EV_SHUTDOWN};
 	drv_feed(&d, &ev);
 	/* after shutdown only wire procedures remain; let their timers run out */
 	for (int i = 0; i < 10000 && drv_ntimers(&d); i++)
@@ -195,11 +196,10 @@ START_TEST(random_walk)
 }
 END_TEST
 
-
 /* Clients that answer from their callbacks, most of the time. */
 static void random_client(struct drv *dd, const struct cc_client_event *ev)
 {
-	struct cc_request r = { 0 };
+	struct cc_request r = {0};
 	r.session = ev->session;
 	r.vc = ev->vc;
 	r.party = ev->party;
@@ -244,7 +244,7 @@ START_TEST(random_walk_local)
 	for (int s = 1; s <= 3; s++)
 		drv_register(&d, (uint64_t)s, (uint8_t)s);
 	for (int step = 0; step < 2000; step++) {
-		struct cc_request r = { 0 };
+		struct cc_request r = {0};
 		r.session = 1 + rnd(3);
 		switch (rnd(6)) {
 		case 0:
@@ -280,7 +280,7 @@ START_TEST(random_walk_local)
 			break;
 		}
 	}
-	struct cc_event ev = { .type = CC_EV_SHUTDOWN };
+	struct cc_event ev = {.type = CC_EV_SHUTDOWN};
 	drv_feed(&d, &ev);
 	for (int i = 0; i < 10000 && drv_ntimers(&d); i++)
 		random_timer();

@@ -59,7 +59,6 @@ START_TEST(drop_does_not_scan)
 }
 END_TEST
 
-
 /* Call references per peer and endpoint references per leg skip the ones in use and wrap. */
 START_TEST(allocators_skip_and_wrap)
 {
