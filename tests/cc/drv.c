@@ -181,9 +181,9 @@ void drv_feed(struct drv *d, const struct cc_event *ev)
 				(unsigned long long)d->events + 1, cur.type, cur.req.type,
 				(unsigned long long)cur.req.vc, (unsigned long long)cur.req.party,
 				cur.msg ? cur.msg->type : 0, cur.msg ? cur.msg->cref : 0,
-				cur.msg ? cur.msg->cref_flag : 0,
+				cur.msg ? (unsigned)cur.msg->cref_flag : 0u,
 				cur.msg && cur.msg->epref.present ? cur.msg->epref.value : -1,
-				cur.msg ? cur.msg->epref.flag : 0, cur.msg_error, cur.timer.kind,
+				cur.msg ? (unsigned)cur.msg->epref.flag : 0u, cur.msg_error, cur.timer.kind,
 				(unsigned long long)cur.timer.obj);
 		cc_handle(d->c, &cur, &out);
 		d->events++;

@@ -501,6 +501,30 @@ START_TEST(drop_setup_party_of_new_leg)
 }
 END_TEST
 
+
+START_TEST(own_esi_always_valid)
+{
+	/* a daemon in local mode may leave its ESI all-zero: its own addresses still work */
+	drv_free(&d);
+	struct cc_config cfg;
+	cc_config_defaults(&cfg);
+	drv_init(&d, &cfg);
+	drv_register(&d, LEAF1, 1);
+	uint8_t a[20];
+	drv_addr(a, d.me, 1);
+	drv_clear(&d);
+	uint64_t r = drv_make_call(&d, ROOT, a);
+	ck_assert_ptr_null(drv_done(&d, r));
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 1);
+	/* another station with a zero ESI is still no station */
+	drv_free(&d);
+	cfg.esi = drv_mac(1);
+	drv_init(&d, &cfg);
+	memset(a + 13, 0, 6);
+	ck_assert_int_eq(status_of(drv_make_call(&d, ROOT, a)), CM_E_INVAL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cc-rules");
@@ -520,6 +544,7 @@ int main(void)
 	tcase_add_test(tc, leaf_reject_and_no_sap);
 	tcase_add_test(tc, leaf_close_cases);
 	tcase_add_test(tc, drop_setup_party_of_new_leg);
+	tcase_add_test(tc, own_esi_always_valid);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
