@@ -14,13 +14,14 @@
 
 #include "log.h"
 
-#define LEG_TIMERS ((1u << CC_T303) | (1u << CC_T308) | (1u << CC_T310) | (1u << CC_T313) | \
-		    (1u << CC_T322))
+#define LEG_TIMERS                                                                                 \
+	((1u << CC_T303) | (1u << CC_T308) | (1u << CC_T310) | (1u << CC_T313) | (1u << CC_T322))
 
 static void leg_log(const struct cc_leg *leg, const char *what, uint8_t a, uint8_t b)
 {
-	log_at(LOG_DEBUG, leg->vc ? leg->vc->id : 0, 0, leg->peer->mac.a, "leg %llu cref %u%s: %s U%u -> U%u",
-	       (unsigned long long)leg->id, leg->cref, leg->orig ? " (root)" : " (leaf)", what, a, b);
+	log_at(LOG_DEBUG, leg->vc ? leg->vc->id : 0, 0, leg->peer->mac.a,
+	       "leg %llu cref %u%s: %s U%u -> U%u", (unsigned long long)leg->id, leg->cref,
+	       leg->orig ? " (root)" : " (leaf)", what, a, b);
 }
 
 /* Every call state change goes through here. */
@@ -194,8 +195,8 @@ void send_msg(cc *c, struct cc_mac to, const struct q_msg *m, struct cc_actions 
 	c->st.msgs_out++;
 }
 
-static void send_cause(cc *c, struct cc_mac to, const struct q_msg *in, uint8_t type,
-		       uint8_t cause, struct cc_actions *out)
+static void send_cause(cc *c, struct cc_mac to, const struct q_msg *in, uint8_t type, uint8_t cause,
+		       struct cc_actions *out)
 {
 	struct q_msg m;
 	reply_init(&m, in, type);
@@ -432,7 +433,7 @@ static void call_u8_connect_ack(cc *c, struct cc_leg *leg, struct cc_actions *ou
 	if (!p || !p->vc || p->vc->state != CC_VC_CALLING)
 		return;
 	vc_set_state(c, p->vc, CC_VC_ACTIVE);
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = CC_CEV_CALL_CONNECTED;
 	ev.session = p->vc->session;
 	ev.vc = p->vc->id;
@@ -618,7 +619,7 @@ static void leg_dispatch(cc *c, struct cc_leg *leg, const struct q_msg *m, struc
 static void offer_to_client(cc *c, struct cc_vc *vc, struct cc_party *p, struct cc_actions *out)
 {
 	timer_start(c, &p->timers, CC_TACCEPT, p->id, c->cfg.t310_ms, out);
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = CC_CEV_INCOMING_CALL;
 	ev.session = vc->session;
 	ev.vc = vc->id;
@@ -677,7 +678,7 @@ static void call_u0_setup(cc *c, struct cc_peer *peer, const struct q_msg *m,
 	struct cc_leg *leg = leg_new(c, peer, m->cref, false, NULL);
 	leg_set_state(c, leg, U6);
 	struct cc_vc *vc = leaf_vc_new(c, session, m);
-	uint8_t caller[Q_AESA_LEN] = { 0 };
+	uint8_t caller[Q_AESA_LEN] = {0};
 	if (m->calling.present)
 		memcpy(caller, m->calling.aesa, Q_AESA_LEN);
 	struct cc_party *p = party_new(c, vc, caller);
@@ -706,7 +707,7 @@ static void call_u10_add_party(cc *c, struct cc_leg *leg, const struct q_msg *m,
 		return;
 	}
 	struct cc_vc *vc = leaf_vc_new(c, session, m);
-	uint8_t caller[Q_AESA_LEN] = { 0 };
+	uint8_t caller[Q_AESA_LEN] = {0};
 	if (m->calling.present)
 		memcpy(caller, m->calling.aesa, Q_AESA_LEN);
 	struct cc_party *p = party_new(c, vc, caller);
@@ -947,8 +948,8 @@ void call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out)
 		c->st.timer_expiries++;
 		/* Q.2931 §5.6.10: the link did not come back: clear every call, cause 27 */
 		while (peer->l_head)
-			leg_cleared(c, peer->l_head, CM_E_LINK_DOWN, Q_CAUSE_DEST_OUT_OF_ORDER, NULL,
-				    out);
+			leg_cleared(c, peer->l_head, CM_E_LINK_DOWN, Q_CAUSE_DEST_OUT_OF_ORDER,
+				    NULL, out);
 		return;
 	}
 	default:

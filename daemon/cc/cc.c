@@ -16,7 +16,8 @@
 
 static size_t ht_slot(const struct htab *t, uint64_t k1, uint64_t k2)
 {
-	uint64_t h = k1 * 0x9e3779b97f4a7c15ull ^ (k2 + 0x632be59bd9b4e019ull) * 0xc2b2ae3d27d4eb4full;
+	uint64_t h =
+		k1 * 0x9e3779b97f4a7c15ull ^ (k2 + 0x632be59bd9b4e019ull) * 0xc2b2ae3d27d4eb4full;
 	h ^= h >> 29;
 	return (size_t)(h & (t->nb - 1));
 }
@@ -267,7 +268,7 @@ void ref_take(cc *c, struct cc_ref *r, const struct cc_request *req)
 static void complete_now(cc *c, const struct cc_request *req, int status, uint64_t vc,
 			 uint64_t party, struct cc_actions *out)
 {
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = completion_type(req->type);
 	ev.session = req->session;
 	ev.req_id = req->req_id;
@@ -283,7 +284,7 @@ void ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, u
 {
 	if (!r->type)
 		return;
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = completion_type(r->type);
 	ev.session = r->session;
 	ev.req_id = r->req_id;
@@ -325,7 +326,7 @@ void timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_act
 {
 	if (!(*bits & (1u << kind)))
 		return;
-	*bits &= (uint16_t)~(1u << kind);
+	*bits &= (uint16_t) ~(1u << kind);
 	struct cc_action *a = act_push(out);
 	a->type = CC_ACT_TIMER_STOP;
 	a->timer.kind = kind;
@@ -334,8 +335,8 @@ void timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_act
 
 /* ------------------------------------------------------------ objects */
 
-static const char *const vc_state_names[] = { "Null", "Calling", "Active", "Closing",
-					      "CloseReceived" };
+static const char *const vc_state_names[] = {"Null", "Calling", "Active", "Closing",
+					     "CloseReceived"};
 
 /* Every VC state change goes through here. */
 void vc_set_state(cc *c, struct cc_vc *vc, uint8_t state)
@@ -555,7 +556,7 @@ static void vc_settle(cc *c, struct cc_vc *vc, int add_status, int cause, struct
 static void emit_incoming_close(cc *c, struct cc_vc *vc, int cause, const struct q_ie_uu *uu,
 				struct cc_actions *out)
 {
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = CC_CEV_INCOMING_CLOSE_CALL;
 	ev.session = vc->session;
 	ev.vc = vc->id;
@@ -594,9 +595,11 @@ void vc_after_change(cc *c, struct cc_vc *vc, int cause, struct cc_actions *out)
 
 /* ----------------------------------------------------------- requests */
 
-static bool addr_ok(const uint8_t *addr)
+static bool addr_ok(const cc *c, const uint8_t *addr)
 {
 	static const uint8_t zero[6];
+	if (mac_eq(aesa_esi(addr), c->cfg.esi))
+		return true; /* ours, whatever the daemon chose as its ESI */
 	if (memcmp(addr + 13, zero, 6) == 0)
 		return false;
 	return !(addr[13] & 1); /* a group MAC is no station */
@@ -645,7 +648,7 @@ static struct cc_leg *root_leg_new(cc *c, struct cc_vc *vc, struct cc_party *p)
 static void req_make_call(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	struct cm_call_params params = r->params;
-	if (!addr_ok(r->addr) || !params_fill(&params))
+	if (!addr_ok(c, r->addr) || !params_fill(&params))
 		return complete_now(c, r, CM_E_INVAL, 0, 0, out);
 	struct cc_session *s = session_get(c, r->session);
 	if (c->cfg.max_vcs_per_session && s->n_vcs >= c->cfg.max_vcs_per_session)
@@ -672,7 +675,7 @@ static void req_add_party(cc *c, const struct cc_request *r, struct cc_actions *
 		return complete_now(c, r, CM_E_CLOSING, r->vc, 0, out);
 	if (!vc->root || !vc->made_ok)
 		return complete_now(c, r, CM_E_STATE, r->vc, 0, out);
-	if (!addr_ok(r->addr))
+	if (!addr_ok(c, r->addr))
 		return complete_now(c, r, CM_E_INVAL, r->vc, 0, out);
 	if (c->cfg.max_parties_per_vc && vc->n_parties >= c->cfg.max_parties_per_vc)
 		return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
@@ -749,7 +752,7 @@ static void req_drop_party(cc *c, const struct cc_request *r, bool admin, struct
 	if (admin) {
 		/* the owner learns of it now and answers with DropParty */
 		p->incoming_sent = true;
-		struct cc_client_event ev = { 0 };
+		struct cc_client_event ev = {0};
 		ev.type = CC_CEV_INCOMING_DROP_PARTY;
 		ev.session = vc->session;
 		ev.vc = vc->id;
@@ -898,7 +901,7 @@ static void req_accept(cc *c, const struct cc_request *r, struct cc_actions *out
 	party_set_state(c, p, Q_EPS_ACTIVE);
 	send_msg(c, leg->peer->mac, &m, out);
 	vc_set_state(c, vc, CC_VC_ACTIVE);
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = CC_CEV_CALL_CONNECTED;
 	ev.session = vc->session;
 	ev.vc = vc->id;
@@ -916,8 +919,8 @@ static void req_reject(cc *c, const struct cc_request *r, struct cc_actions *out
 		log_at(LOG_INFO, r->vc, r->party, NULL, "reject ignored: not an offered call");
 		return;
 	}
-	uint8_t cause = (r->cause > 0 && r->cause < 128) ? (uint8_t)r->cause
-							 : Q_CAUSE_CALL_REJECTED;
+	uint8_t cause =
+		(r->cause > 0 && r->cause < 128) ? (uint8_t)r->cause : Q_CAUSE_CALL_REJECTED;
 	struct cc_leg *leg = p->leg;
 	struct q_msg m;
 	if (leg->state == U6) {
@@ -1002,8 +1005,9 @@ static void vc_teardown(cc *c, struct cc_vc *vc, uint8_t cause, int add_status,
 				party_free(c, p, out);
 				leg_free(c, leg, out);
 			} else if (p->state != Q_EPS_DROP_PARTY_INITIATED && leg->state != U11) {
-				struct q_ie_uu none = { 0 };
-				vc_set_state(c, vc, CC_VC_CLOSING); /* no owner events from here on */
+				struct q_ie_uu none = {0};
+				vc_set_state(c, vc,
+					     CC_VC_CLOSING); /* no owner events from here on */
 				party_drop_request(c, p, cause, &none, out);
 			}
 		}
@@ -1113,8 +1117,8 @@ void cc_config_defaults(struct cc_config *cfg)
 	cfg->max_parties_per_vc = 1000000;
 	cfg->max_pending_per_session = 100000;
 	/* a private AESA prefix: DCC format, AFI 0x39, the rest ours */
-	static const uint8_t prefix[13] = { 0x39, 0x99, 0x99, 0x00, 0x00, 0x00, 0x00,
-					    0x00, 0x00, 0x00, 0x00, 0x00, 0x01 };
+	static const uint8_t prefix[13] = {0x39, 0x99, 0x99, 0x00, 0x00, 0x00, 0x00,
+					   0x00, 0x00, 0x00, 0x00, 0x00, 0x01};
 	memcpy(cfg->prefix, prefix, 13);
 }
 
@@ -1186,7 +1190,8 @@ static void vc_info(const struct cc_vc *vc, struct cc_vc_info *o)
 	o->root = vc->root;
 	o->state = vc->state;
 	o->n_parties = vc->n_parties;
-	o->n_legs = vc->n_legs;
+	/* a leaf VC rides on a leg it does not own: its one party's */
+	o->n_legs = vc->root ? vc->n_legs : (vc->p_head && vc->p_head->leg ? 1 : 0);
 }
 
 size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t max)

@@ -5,9 +5,9 @@
  */
 #include "cc_int.h"
 
-#define FOR_HT(t, type, member, var)                                                    \
-	for (size_t i_##var = 0; i_##var < (t)->nb; i_##var++)                          \
-		for (struct hnode *n_##var = (t)->b[i_##var]; n_##var; n_##var = n_##var->next) \
+#define FOR_HT(t, type, member, var)                                                               \
+	for (size_t i_##var = 0; i_##var < (t)->nb; i_##var++)                                     \
+		for (struct hnode *n_##var = (t)->b[i_##var]; n_##var; n_##var = n_##var->next)    \
 			for (type *var = container_of(n_##var, type, member); var; var = NULL)
 
 static bool has(uint16_t bits, uint8_t kind)

@@ -21,11 +21,12 @@ static uint32_t rnd(uint32_t n)
 }
 
 static const uint8_t msg_types[] = {
-	Q_MSG_ALERTING,	      Q_MSG_CALL_PROCEEDING, Q_MSG_SETUP,	  Q_MSG_CONNECT,
-	Q_MSG_CONNECT_ACK,    Q_MSG_RESTART,	     Q_MSG_RELEASE,	  Q_MSG_RELEASE_COMPLETE,
-	Q_MSG_NOTIFY,	      Q_MSG_STATUS_ENQUIRY,  Q_MSG_STATUS,	  Q_MSG_ADD_PARTY,
-	Q_MSG_ADD_PARTY_ACK,  Q_MSG_ADD_PARTY_REJECT, Q_MSG_DROP_PARTY,	  Q_MSG_DROP_PARTY_ACK,
-	Q_MSG_PARTY_ALERTING, 0x33,
+	Q_MSG_ALERTING,	      Q_MSG_CALL_PROCEEDING,  Q_MSG_SETUP,
+	Q_MSG_CONNECT,	      Q_MSG_CONNECT_ACK,      Q_MSG_RESTART,
+	Q_MSG_RELEASE,	      Q_MSG_RELEASE_COMPLETE, Q_MSG_NOTIFY,
+	Q_MSG_STATUS_ENQUIRY, Q_MSG_STATUS,	      Q_MSG_ADD_PARTY,
+	Q_MSG_ADD_PARTY_ACK,  Q_MSG_ADD_PARTY_REJECT, Q_MSG_DROP_PARTY,
+	Q_MSG_DROP_PARTY_ACK, Q_MSG_PARTY_ALERTING,   0x33,
 };
 
 static cm_vc_id any_vc(void)
@@ -56,8 +57,8 @@ static uint64_t owner(cm_vc_id vc)
 
 static void random_request(void)
 {
-	struct cc_request r = { 0 };
-	struct cc_mac peers[2] = { P, d.me };
+	struct cc_request r = {0};
+	struct cc_mac peers[2] = {P, d.me};
 	r.session = 1 + rnd(3);
 	switch (rnd(8)) {
 	case 0:
@@ -136,7 +137,7 @@ static void random_message(void)
 	m.uu.len = (uint8_t)rnd(Q_UU_MAX + 1);
 	m.restart.present = rnd(2);
 	m.restart.rclass = (uint8_t)rnd(3);
-	static const uint8_t errs[] = { 0, 0, 0, 0, 0, 0, 96, 97, 99, 100 };
+	static const uint8_t errs[] = {0, 0, 0, 0, 0, 0, 96, 97, 99, 100};
 	drv_msg_err(&d, P, &m, errs[rnd(sizeof(errs))]);
 }
 
@@ -181,7 +182,7 @@ START_TEST(random_walk)
 			break;
 		}
 	}
-	struct cc_event ev = { .type = CC_EV_SHUTDOWN };
+	struct cc_event ev = {.type = CC_EV_SHUTDOWN};
 	drv_feed(&d, &ev);
 	/* after shutdown only wire procedures remain; let their timers run out */
 	for (int i = 0; i < 10000 && drv_ntimers(&d); i++)
@@ -195,6 +196,103 @@ START_TEST(random_walk)
 }
 END_TEST
 
+/* Clients that answer from their callbacks, most of the time. */
+static void random_client(struct drv *dd, const struct cc_client_event *ev)
+{
+	struct cc_request r = {0};
+	r.session = ev->session;
+	r.vc = ev->vc;
+	r.party = ev->party;
+	switch (ev->type) {
+	case CC_CEV_INCOMING_CALL:
+		if (rnd(10) < 7) {
+			r.type = CC_REQ_ACCEPT_CALL;
+		} else if (rnd(2)) {
+			r.type = CC_REQ_REJECT_CALL;
+			r.cause = 21;
+		} else {
+			return;
+		}
+		break;
+	case CC_CEV_INCOMING_CLOSE_CALL:
+		if (rnd(10) < 2)
+			return;
+		r.type = CC_REQ_CLOSE_CALL;
+		break;
+	case CC_CEV_INCOMING_DROP_PARTY:
+		if (rnd(10) < 2)
+			return;
+		r.type = CC_REQ_DROP_PARTY;
+		break;
+	case CC_CEV_DROP_PARTY_COMPLETE:
+	case CC_CEV_ADD_PARTY_COMPLETE:
+		if (rnd(10) < 6 || !ev->vc)
+			return;
+		r.type = rnd(3) ? CC_REQ_DROP_PARTY : CC_REQ_CLOSE_CALL;
+		r.party = any_party(ev->vc);
+		break;
+	default:
+		return;
+	}
+	drv_queue(dd, &r);
+}
+
+START_TEST(random_walk_local)
+{
+	rng = 1442695040888963407ull + (uint64_t)_i * 104729;
+	d.on_cev = random_client;
+	for (int s = 1; s <= 3; s++)
+		drv_register(&d, (uint64_t)s, (uint8_t)s);
+	for (int step = 0; step < 2000; step++) {
+		struct cc_request r = {0};
+		r.session = 1 + rnd(3);
+		switch (rnd(6)) {
+		case 0:
+			r.type = CC_REQ_MAKE_CALL;
+			drv_addr(r.addr, d.me, (uint8_t)(1 + rnd(4)));
+			drv_request(&d, &r);
+			break;
+		case 1:
+		case 2:
+			r.type = CC_REQ_ADD_PARTY;
+			r.vc = any_vc();
+			r.session = owner(r.vc);
+			drv_addr(r.addr, rnd(4) ? d.me : P, (uint8_t)(1 + rnd(4)));
+			drv_request(&d, &r);
+			break;
+		case 3:
+			random_timer();
+			break;
+		case 4:
+			if (rnd(30) == 0)
+				drv_session_closed(&d, 1 + rnd(3));
+			else if (rnd(3) == 0)
+				random_message();
+			else
+				random_request();
+			break;
+		default:
+			r.type = CC_REQ_DROP_PARTY;
+			r.vc = any_vc();
+			r.session = owner(r.vc);
+			r.party = any_party(r.vc);
+			drv_request(&d, &r);
+			break;
+		}
+	}
+	struct cc_event ev = {.type = CC_EV_SHUTDOWN};
+	drv_feed(&d, &ev);
+	for (int i = 0; i < 10000 && drv_ntimers(&d); i++)
+		random_timer();
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.vcs + st.parties + st.legs, 0);
+	ck_assert_uint_gt(st.calls_made, 0);
+	ck_assert_uint_gt(st.parties_added, 0);
+	ck_assert_uint_gt(st.parties_dropped, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cc-random");
@@ -202,6 +300,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, common_setup, common_teardown);
 	tcase_add_loop_test(tc, random_walk, 0, 20);
+	tcase_add_loop_test(tc, random_walk_local, 0, 10);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
