@@ -298,6 +298,10 @@ void leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_uu 
 	if (leg->state == U11)
 		return;
 	leg_stop_timers(c, leg, out);
+	for (struct cc_party *p = leg->p_head; p; p = p->leg_next) {
+		c->work++;
+		party_released(c, p, out);
+	}
 	free(leg->setup);
 	leg->setup = NULL;
 	leg->rel_cause = cause;

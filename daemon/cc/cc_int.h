@@ -201,6 +201,7 @@ void call_connected_leg(cc *c, struct cc_leg *leg, struct cc_actions *out);
 /* party.c */
 void party_set_state(cc *c, struct cc_party *p, uint8_t state);
 void party_send_add(cc *c, struct cc_party *p, struct cc_actions *out);
+void party_released(cc *c, struct cc_party *p, struct cc_actions *out);
 void party_gone(cc *c, struct cc_party *p, int status, int cause, const struct q_ie_uu *uu,
 		struct cc_actions *out);
 void party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struct q_ie_uu *uu,

@@ -55,8 +55,14 @@ static const char *check_party(const cc *c, const struct cc_party *p)
 	if (party_by_epref(c, p->leg, p->epref) != p)
 		return "endpoint reference not unique within its leg";
 	const struct cc_leg *l = p->leg;
-	if (l->state == U11)
-		return NULL; /* the RELEASE sent takes every party; T308 guards it */
+	if (l->state == U11) {
+		/* the RELEASE sent takes every party; T308 alone guards them */
+		if (p->state != Q_EPS_DROP_PARTY_INITIATED)
+			return "party on a clearing leg not dropping";
+		if (p->timers)
+			return "party on a clearing leg with its own timer";
+		return NULL;
+	}
 	switch (p->state) {
 	case Q_EPS_ADD_PARTY_INITIATED:
 		if (!has(p->timers, CC_T399) && !(leg_establishing(l) && p->epref == 0))

@@ -59,6 +59,21 @@ void party_set_state(cc *c, struct cc_party *p, uint8_t state)
 	p->state = state;
 }
 
+/*
+ * Q.2971: the RELEASE we send takes every party of the call, whatever its
+ * state: the party is being dropped (PU5), and the leg's T308 guards it,
+ * so its own add, alerting, drop and accept timers stop here.
+ */
+void party_released(cc *c, struct cc_party *p, struct cc_actions *out)
+{
+	timer_stop(c, &p->timers, CC_T397, p->id, out);
+	timer_stop(c, &p->timers, CC_T398, p->id, out);
+	timer_stop(c, &p->timers, CC_T399, p->id, out);
+	timer_stop(c, &p->timers, CC_TACCEPT, p->id, out);
+	if (p->state != Q_EPS_DROP_PARTY_INITIATED)
+		party_set_state(c, p, Q_EPS_DROP_PARTY_INITIATED);
+}
+
 static void party_msg_init(struct q_msg *m, const struct cc_party *p, uint8_t type)
 {
 	msg_init(m, p->leg, type);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cc/cc_int.h"
 #include "drv.h"
 
 #include "common.h"
@@ -325,6 +326,62 @@ START_TEST(session_closed_local)
 }
 END_TEST
 
+/*
+ * fuzz_cc_sequence (cc_sequence-pu1-without-t399): the caller goes away
+ * while its call to a SAP of this node is still offered.  The RELEASE it
+ * sends must take the SETUP's party too (PU1 -> PU5, guarded by T308), not
+ * leave it in PU1 on a clearing leg; then the leaf's answer ends it.
+ */
+START_TEST(session_closed_before_answer_local)
+{
+	uint8_t a[20];
+	drv_addr(a, d.me, 1);
+	drv_clear(&d);
+	drv_make_call(&d, ROOT, a);
+	const struct cc_client_event *in = drv_cev(&d, CC_CEV_INCOMING_CALL, 0);
+	ck_assert_ptr_nonnull(in);
+	cm_vc_id leaf_vc = in->vc;
+	cm_party_id leaf_party = in->party;
+	struct cc_vc_info vi[4];
+	ck_assert_uint_eq(cc_vc_list(d.c, 0, vi, 4), 2);
+	ck_assert(vi[0].root);
+	struct cc_party_info pi[2];
+	ck_assert_uint_eq(cc_party_list(d.c, vi[0].vc, 0, pi, 2), 1);
+	ck_assert_int_eq(pi[0].state, Q_EPS_ADD_PARTY_INITIATED);
+	cm_party_id root_party = pi[0].party;
+
+	/* hold the RELEASE back to look at the root side before the leaf answers */
+	d.loop = false;
+	drv_clear(&d);
+	drv_session_closed(&d, ROOT);
+	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_RELEASE, d.me), 1);
+	struct q_msg rel = drv_sent(&d, Q_MSG_RELEASE, 0)->msg;
+	ck_assert_int_eq(cc_vc_get(d.c, vi[0].vc, &vi[0]), CM_E_NO_VC);
+	const struct cc_party *p = party_find(d.c, root_party);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(p->leg);
+	ck_assert_uint_eq(p->leg->state, U11);
+	ck_assert_uint_eq(p->state, Q_EPS_DROP_PARTY_INITIATED);
+	ck_assert_uint_eq(p->timers, 0);
+	ck_assert_uint_eq(p->leg->n_est, 0);
+
+	d.loop = true;
+	drv_clear(&d);
+	drv_msg(&d, d.me, &rel);
+	const struct cc_client_event *ic = drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0);
+	ck_assert_ptr_nonnull(ic);
+	ck_assert_uint_eq(ic->session, LEAF1);
+	ck_assert_uint_eq(ic->vc, leaf_vc);
+	ck_assert_ptr_null(party_find(d.c, root_party));
+	uint64_t r = drv_close(&d, LEAF1, leaf_vc, leaf_party, 0);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.vcs + st.parties + st.legs, 0);
+	ck_assert_uint_eq(drv_ntimers(&d), 0);
+}
+END_TEST
+
 static Suite *local_suite(void)
 {
 	Suite *s = suite_create("cc-local");
@@ -335,6 +392,7 @@ static Suite *local_suite(void)
 	tcase_add_test(tc, force_close);
 	tcase_add_test(tc, drops_chained_from_completions);
 	tcase_add_test(tc, session_closed_local);
+	tcase_add_test(tc, session_closed_before_answer_local);
 	suite_add_tcase(s, tc);
 	return s;
 }
