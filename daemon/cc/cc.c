@@ -822,15 +822,17 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 	if (vc->state == CC_VC_CALLING && !admin &&
 	    (vc->root || !vc->p_head || vc->p_head->state == Q_EPS_ADD_PARTY_RECEIVED))
 		return complete_now(c, r, CM_E_STATE, r->vc, 0, out);
-	bool force = admin || (r->flags & CM_CLOSE_FORCE);
+	bool force = (r->flags & CM_CLOSE_FORCE) != 0;
 	struct cc_party *last = NULL;
-	if (!force || r->party) {
+	if ((!force && !admin) || r->party) {
 		last = party_find(c, r->party);
 		if (!last || last->vc != vc)
 			return complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
 	}
 	if (!force) {
-		uint32_t others = vc->n_live - (last->live_counted ? 1 : 0);
+		/* an operator names no party: whichever one live party is left is the last */
+		uint32_t others = last ? vc->n_live - (last->live_counted ? 1 : 0)
+				       : (vc->n_live ? vc->n_live - 1 : 0);
 		if (others)
 			return complete_now(c, r, CM_E_PARTIES_REMAIN, r->vc, r->party, out);
 	}

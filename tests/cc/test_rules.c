@@ -363,6 +363,59 @@ START_TEST(admin_drop_and_close)
 }
 END_TEST
 
+/*
+ * An operator's close keeps the owner's rule: with more than one live party
+ * left it is refused (CM_E_PARTIES_REMAIN) unless forced; forced, every
+ * party goes and the VC closes.  One live party left closes unforced.
+ */
+START_TEST(admin_close_force_rule)
+{
+	struct rcall k;
+	root_active(&k);
+	uint16_t ep;
+	cm_party_id b;
+	uint64_t rb = root_add(&k, 6, &ep, &b);
+	peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, ep, 0);
+	ck_assert_int_eq(status_of(rb), CM_OK);
+	drv_clear(&d);
+	struct cc_request rc = {.type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = k.vc};
+	ck_assert_int_eq(status_of(drv_request(&d, &rc)), CM_E_PARTIES_REMAIN);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 0);
+	ck_assert_uint_eq(drv_ncev_session(&d, ROOT), 0);
+	ck_assert_int_eq(party_state(k.vc, k.a), Q_EPS_ACTIVE);
+	ck_assert_int_eq(party_state(k.vc, b), Q_EPS_ACTIVE);
+	/* forced: RELEASE takes both parties, the owner is told, the close completes */
+	drv_clear(&d);
+	rc.flags = CM_CLOSE_FORCE;
+	uint64_t ac = drv_request(&d, &rc);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, ROOT);
+	ck_assert_ptr_null(drv_done(&d, ac));
+	peer_send(Q_MSG_RELEASE_COMPLETE, k.cref, true, -1, 0);
+	ck_assert_int_eq(status_of(ac), CM_OK);
+	ck_assert_int_eq(party_state(k.vc, b), -1);
+	ck_assert_int_eq(status_of(drv_close(&d, ROOT, k.vc, k.a, 0)), CM_OK);
+	/* a party the owner was told is gone does not count: one live party closes unforced */
+	struct rcall m;
+	root_active(&m);
+	rb = root_add(&m, 7, &ep, &b);
+	peer_send(Q_MSG_ADD_PARTY_ACK, m.cref, true, ep, 0);
+	ck_assert_int_eq(status_of(rb), CM_OK);
+	peer_send(Q_MSG_DROP_PARTY, m.cref, true, ep, 16);
+	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0)->party, b);
+	drv_clear(&d);
+	struct cc_request rm = {.type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = m.vc};
+	ac = drv_request(&d, &rm);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	peer_send(Q_MSG_RELEASE_COMPLETE, m.cref, true, -1, 0);
+	ck_assert_int_eq(status_of(ac), CM_OK);
+	ck_assert_int_eq(status_of(drv_close(&d, ROOT, m.vc, m.a, 0)), CM_OK);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.vcs + st.parties + st.legs, 0);
+}
+END_TEST
+
 START_TEST(leaf_reject_and_no_sap)
 {
 	struct lcall k;
@@ -541,6 +594,7 @@ int main(void)
 	tcase_add_test(tc, add_queued_while_leg_sets_up);
 	tcase_add_test(tc, drop_while_adding);
 	tcase_add_test(tc, admin_drop_and_close);
+	tcase_add_test(tc, admin_close_force_rule);
 	tcase_add_test(tc, leaf_reject_and_no_sap);
 	tcase_add_test(tc, leaf_close_cases);
 	tcase_add_test(tc, drop_setup_party_of_new_leg);
