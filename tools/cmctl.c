@@ -946,24 +946,7 @@ static void cmd_close(char **argv)
 	uint64_t vc = parse_id(vcs, "VC");
 	char what[48];
 	snprintf(what, sizeof(what), "close vc %" PRIu64, vc);
-	if (!force) {
-		/*
-		 * CoNDIS closes a VC naming its last party; the daemon's admin
-		 * close always drops what remains, so the rule is kept here.
-		 */
-		Callmgr__ClientMsg q = CALLMGR__CLIENT_MSG__INIT;
-		Callmgr__ShowVc s = CALLMGR__SHOW_VC__INIT;
-		s.vc = vc;
-		q.body_case = CALLMGR__CLIENT_MSG__BODY_SHOW_VC;
-		q.show_vc = &s;
-		uint64_t id = send_request(&q);
-		Callmgr__DaemonMsg *r = await_reply(id, CALLMGR__DAEMON_MSG__BODY_VC_DETAIL, what);
-		uint32_t parties = r->vc_detail->vc ? r->vc_detail->vc->parties : 0;
-		release(r);
-		if (parties > 1)
-			die(EXIT_DAEMON, "%s: %s (%u parties; drop them, or use --force)", what,
-			    cm_strerror(CM_E_PARTIES_REMAIN), parties);
-	}
+	/* the daemon refuses an unforced close while other live parties remain */
 	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
 	Callmgr__AdminClose c = CALLMGR__ADMIN_CLOSE__INIT;
 	c.vc = vc;

@@ -232,7 +232,7 @@ def drop_close_monitor():
     check(any(e[0] == "leaf-incoming-close-call" and e[3:] == ["by"] for e in seen), seen)
 
     # close without --force is refused while two parties remain
-    expect_error(["close", str(vc)], 1, "close vc %d:" % vc)
+    expect_error(["close", str(vc)], 1, "close vc %d: other parties remain" % vc)
     check(cmctl_json("vc", "show", str(vc))["parties"] == 2, "refused close changed the VC")
     cmctl_ok("close", str(vc), "--force")
     deadline = time.time() + 5
