@@ -416,6 +416,42 @@ START_TEST(admin_close_force_rule)
 }
 END_TEST
 
+/*
+ * A forced close while an add waits on a leg still being set up: the
+ * RELEASE takes the waiting party too, so its T399 stops with it rather
+ * than running on under the leg's T308.
+ */
+START_TEST(close_stops_queued_add_timer)
+{
+	struct rcall k;
+	root_active(&k);
+	struct cc_mac Q = drv_mac(3);
+	uint8_t a[20];
+	drv_addr(a, Q, 1);
+	uint64_t rx = drv_add_party(&d, ROOT, k.vc, a);
+	drv_addr(a, Q, 2);
+	uint64_t ry = drv_add_party(&d, ROOT, k.vc, a);
+	cm_party_id y = last_party(k.vc);
+	ck_assert(drv_running(&d, CC_T399, y));
+	drv_clear(&d);
+	uint64_t cl = drv_close(&d, ROOT, k.vc, 0, CM_CLOSE_FORCE);
+	ck_assert_int_eq(status_of(rx), CM_E_CLOSING);
+	ck_assert_int_eq(status_of(ry), CM_E_CLOSING);
+	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_RELEASE, Q), 1);
+	ck_assert(!drv_running(&d, CC_T399, y));
+	ck_assert_int_eq(party_state(k.vc, y), Q_EPS_DROP_PARTY_INITIATED);
+	uint32_t qcref = 0;
+	for (size_t i = 0; i < drv_nsent(&d, Q_MSG_RELEASE); i++)
+		if (memcmp(drv_sent(&d, Q_MSG_RELEASE, i)->peer.a, Q.a, 6) == 0)
+			qcref = drv_sent(&d, Q_MSG_RELEASE, i)->msg.cref;
+	peer_send(Q_MSG_RELEASE_COMPLETE, k.cref, true, -1, 0);
+	struct q_msg m = pmsg(Q_MSG_RELEASE_COMPLETE, qcref, true, -1, 0);
+	drv_msg(&d, Q, &m);
+	ck_assert_int_eq(status_of(cl), CM_OK);
+	ck_assert_uint_eq(drv_ntimers(&d), 0);
+}
+END_TEST
+
 START_TEST(leaf_reject_and_no_sap)
 {
 	struct lcall k;
@@ -595,6 +631,7 @@ int main(void)
 	tcase_add_test(tc, drop_while_adding);
 	tcase_add_test(tc, admin_drop_and_close);
 	tcase_add_test(tc, admin_close_force_rule);
+	tcase_add_test(tc, close_stops_queued_add_timer);
 	tcase_add_test(tc, leaf_reject_and_no_sap);
 	tcase_add_test(tc, leaf_close_cases);
 	tcase_add_test(tc, drop_setup_party_of_new_leg);
