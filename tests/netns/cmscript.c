@@ -403,12 +403,12 @@ int main(int argc, char **argv)
 
 	char line[1024];
 	size_t have = 0;
-	bool stdin_open = true, running = true;
+	bool running = true;
 	int status = 0;
 	while (running) {
 		struct pollfd pfd[2] = {
 			{ .fd = cm_client_fd(c), .events = POLLIN },
-			{ .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+			{ .fd = STDIN_FILENO, .events = POLLIN },
 		};
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -425,10 +425,8 @@ int main(int argc, char **argv)
 		if (!pfd[1].revents)
 			continue;
 		ssize_t n = read(STDIN_FILENO, line + have, sizeof(line) - 1 - have);
-		if (n <= 0) {
-			stdin_open = false; /* end of commands: quit */
+		if (n <= 0) /* end of commands: quit */
 			break;
-		}
 		have += (size_t)n;
 		line[have] = '\0';
 		char *nl;

@@ -163,7 +163,7 @@ int main(int argc, char **argv)
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			for (;;) {
-				struct sockaddr_ll from;
+				struct sockaddr_ll from = { 0 };
 				socklen_t fl = sizeof(from);
 				ssize_t len = recvfrom(ports[i].fd, frame, sizeof(frame), 0,
 						       (struct sockaddr *)&from, &fl);
