@@ -37,6 +37,7 @@ enum cc_timer_kind {
 	CC_T397,     /* PARTY ALERTING received (party) */
 	CC_T398,     /* DROP PARTY sent (party) */
 	CC_T399,     /* ADD PARTY sent (party) */
+	CC_TACCEPT,  /* leaf: call offered to the client, awaiting accept/reject (party); t310_ms */
 };
 
 struct cc_timer_key {

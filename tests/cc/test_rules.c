@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT */
+/* The CoNDIS rules' error codes, in the order the brief fixes, and request bookkeeping. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "common.h"
+
+static int status_of(uint64_t req)
+{
+	const struct cc_client_event *e = drv_done(&d, req);
+	ck_assert_msg(e, "request %llu not completed", (unsigned long long)req);
+	return e->status;
+}
+
+START_TEST(make_call_errors)
+{
+	uint8_t a[20];
+	drv_addr(a, P, 5);
+	struct cc_request r = { .type = CC_REQ_MAKE_CALL, .session = ROOT };
+	memcpy(r.addr, a, 20);
+	r.params.qos_class = 5;
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_INVAL);
+	r.params.qos_class = 0;
+	r.params.max_sdu = 70000;
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_INVAL);
+	r.params.max_sdu = 0;
+	r.params.peak_kbps = 0xffffffff;
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_INVAL);
+	r.params.peak_kbps = 0;
+	memset(r.addr + 13, 0, 6); /* no station */
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_INVAL);
+	r.addr[13] = 0x01; /* group MAC */
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_INVAL);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_SETUP), 0);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.vcs, 0);
+}
+END_TEST
+
+START_TEST(limits)
+{
+	drv_free(&d);
+	struct cc_config cfg;
+	cc_config_defaults(&cfg);
+	cfg.esi = drv_mac(1);
+	cfg.max_vcs_per_session = 2;
+	cfg.max_parties_per_vc = 2;
+	cfg.max_pending_per_session = 3;
+	drv_init(&d, &cfg);
+	struct rcall k;
+	root_active(&k);
+	uint16_t ep;
+	cm_party_id b;
+	root_add(&k, 6, &ep, &b);
+	uint8_t a[20];
+	drv_addr(a, P, 7);
+	ck_assert_int_eq(status_of(drv_add_party(&d, ROOT, k.vc, a)), CM_E_LIMIT);
+	uint64_t m2 = drv_make_call(&d, ROOT, a);
+	ck_assert_ptr_null(drv_done(&d, m2));
+	/* two pending (add + make); a third request still fits, a fourth does not */
+	uint64_t m3 = drv_make_call(&d, ROOT, a);
+	ck_assert_int_eq(status_of(m3), CM_E_LIMIT); /* VC limit comes first */
+	uint64_t dr = drv_drop(&d, ROOT, k.vc, k.a, 0);
+	ck_assert_ptr_null(drv_done(&d, dr));
+	/* pending: add, make, drop = 3; b is the only live party, so only the limit refuses */
+	uint64_t c = drv_close(&d, ROOT, k.vc, b, 0);
+	ck_assert_int_eq(status_of(c), CM_E_LIMIT);
+	drv_addr(a, P, 8);
+	struct cc_request r = { .type = CC_REQ_DROP_PARTY, .session = ROOT, .vc = k.vc, .party = b };
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_LAST_PARTY);
+	/* a new session has room of its own */
+	uint64_t o = drv_make_call(&d, OTHER, a);
+	ck_assert_ptr_null(drv_done(&d, o));
+}
+END_TEST
+
+START_TEST(add_party_errors)
+{
+	uint8_t a[20];
+	drv_addr(a, P, 6);
+	ck_assert_int_eq(status_of(drv_add_party(&d, ROOT, 12345, a)), CM_E_NO_VC);
+	struct rcall k;
+	root_calling(&k);
+	/* MakeCall not complete yet */
+	ck_assert_int_eq(status_of(drv_add_party(&d, ROOT, k.vc, a)), CM_E_STATE);
+	ck_assert_int_eq(status_of(drv_add_party(&d, OTHER, k.vc, a)), CM_E_PERM);
+	peer_send(Q_MSG_CONNECT, k.cref, true, 0, 0);
+	uint8_t bad[20] = { 0 };
+	ck_assert_int_eq(status_of(drv_add_party(&d, ROOT, k.vc, bad)), CM_E_INVAL);
+	/* a leaf VC takes no AddParty */
+	struct lcall l;
+	leaf_active(&l, 55);
+	ck_assert_int_eq(status_of(drv_add_party(&d, LEAF1, l.vc, a)), CM_E_STATE);
+	/* closing */
+	drv_close(&d, ROOT, k.vc, k.a, 0);
+	ck_assert_int_eq(status_of(drv_add_party(&d, ROOT, k.vc, a)), CM_E_CLOSING);
+}
+END_TEST
+
+START_TEST(drop_party_errors_in_order)
+{
+	struct rcall k;
+	root_active(&k);
+	uint16_t ep;
+	cm_party_id b, c;
+	uint64_t rb = root_add(&k, 6, &ep, &b);
+	peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, ep, 0);
+	ck_assert_int_eq(status_of(rb), CM_OK);
+	uint16_t epc;
+	uint64_t rc = root_add(&k, 7, &epc, &c);
+	peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, epc, 0);
+	ck_assert_int_eq(status_of(rc), CM_OK);
+
+	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, 999, b, 0)), CM_E_NO_VC);
+	/* PERM before TOO_BIG before NO_PARTY */
+	ck_assert_int_eq(status_of(drv_drop(&d, OTHER, k.vc, 999, 200)), CM_E_PERM);
+	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, 999, 129)), CM_E_TOO_BIG);
+	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, 999, 128)), CM_E_NO_PARTY);
+	drv_clear(&d);
+	uint64_t r1 = drv_drop(&d, ROOT, k.vc, b, 128);
+	ck_assert_ptr_null(drv_done(&d, r1));
+	ck_assert_uint_eq(drv_sent(&d, Q_MSG_DROP_PARTY, 0)->msg.uu.len, 128);
+	/* a second drop of the same party */
+	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, b, 0)), CM_E_BUSY);
+	/* c is now the last live party but one: dropping it is fine, then a is the last */
+	uint64_t r2 = drv_drop(&d, ROOT, k.vc, c, 0);
+	ck_assert_ptr_null(drv_done(&d, r2));
+	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, k.a, 0)), CM_E_LAST_PARTY);
+	/* CloseCall naming a while drops are pending is legal; the pending drops complete CM_OK */
+	drv_clear(&d);
+	uint64_t cl = drv_close(&d, ROOT, k.vc, k.a, 0);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, b, 0)), CM_E_BUSY);
+	ck_assert_int_eq(status_of(drv_close(&d, ROOT, k.vc, k.a, 0)), CM_E_BUSY);
+	peer_send(Q_MSG_RELEASE_COMPLETE, k.cref, true, -1, 16);
+	ck_assert_int_eq(status_of(r1), CM_OK);
+	ck_assert_int_eq(status_of(r2), CM_OK);
+	ck_assert_int_eq(status_of(cl), CM_OK);
+	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, b, 0)), CM_E_NO_VC);
+}
+END_TEST
+
+START_TEST(drop_closing_and_drop_received)
+{
+	struct rcall k;
+	root_active(&k);
+	uint16_t ep;
+	cm_party_id b;
+	uint64_t rb = root_add(&k, 6, &ep, &b);
+	peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, ep, 0);
+	ck_assert_int_eq(status_of(rb), CM_OK);
+	/* remote drops b: acked at once, IncomingDropParty, then the answer completes at once */
+	drv_clear(&d);
+	struct q_msg m = pmsg(Q_MSG_DROP_PARTY, k.cref, true, ep, 31);
+	m.uu.present = true;
+	m.uu.len = 3;
+	memcpy(m.uu.data, "bye", 3);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY_ACK), 1);
+	const struct cc_client_event *idp = drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0);
+	ck_assert_uint_eq(idp->party, b);
+	ck_assert_int_eq(idp->cause, 31);
+	ck_assert_uint_eq(idp->data_len, 3);
+	ck_assert_mem_eq(idp->data, "bye", 3);
+	/* a is the only live party: it cannot be dropped, but closing needs no drop of b */
+	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, k.a, 0)), CM_E_LAST_PARTY);
+	/* force close on a VC closing -> CLOSING for drops */
+	drv_clear(&d);
+	uint64_t cl = drv_close(&d, ROOT, k.vc, k.a, 0);
+	ck_assert_ptr_null(drv_done(&d, cl));
+	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, k.a, 0)), CM_E_CLOSING);
+	/* b was freed by the close: the id is gone */
+	ck_assert_int_eq(party_state(k.vc, b), -1);
+	peer_send(Q_MSG_RELEASE_COMPLETE, k.cref, true, -1, 0);
+	ck_assert_int_eq(status_of(cl), CM_OK);
+}
+END_TEST
+
+START_TEST(close_call_errors)
+{
+	ck_assert_int_eq(status_of(drv_close(&d, ROOT, 77, 1, 0)), CM_E_NO_VC);
+	struct rcall k;
+	root_calling(&k);
+	ck_assert_int_eq(status_of(drv_close(&d, OTHER, k.vc, k.a, 0)), CM_E_PERM);
+	ck_assert_int_eq(status_of(drv_close(&d, ROOT, k.vc, k.a, 0)), CM_E_STATE);
+	peer_send(Q_MSG_CONNECT, k.cref, true, 0, 0);
+	struct cc_request r = { .type = CC_REQ_CLOSE_CALL, .session = ROOT, .vc = k.vc,
+				.party = k.a, .data_len = 129 };
+	static const uint8_t big[129];
+	r.data = big;
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_TOO_BIG);
+	ck_assert_int_eq(status_of(drv_close(&d, ROOT, k.vc, 4242, 0)), CM_E_NO_PARTY);
+	uint16_t ep;
+	cm_party_id b;
+	uint64_t rb = root_add(&k, 6, &ep, &b);
+	/* the pending add is a live party */
+	ck_assert_int_eq(status_of(drv_close(&d, ROOT, k.vc, k.a, 0)), CM_E_PARTIES_REMAIN);
+	/* force: the add completes CM_E_CLOSING, RELEASE, one completion when the leg is gone */
+	drv_clear(&d);
+	uint64_t cl = drv_close(&d, ROOT, k.vc, 0, CM_CLOSE_FORCE);
+	ck_assert_int_eq(status_of(rb), CM_E_CLOSING);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE, 0)->msg.cause.value, 16);
+	ck_assert_ptr_null(drv_done(&d, cl));
+	ck_assert_int_eq(status_of(drv_close(&d, ROOT, k.vc, 0, CM_CLOSE_FORCE)), CM_E_BUSY);
+	peer_send(Q_MSG_RELEASE_COMPLETE, k.cref, true, -1, 0);
+	ck_assert_int_eq(status_of(cl), CM_OK);
+	ck_assert_uint_eq(drv_ntimers(&d), 0);
+}
+END_TEST
+
+START_TEST(incoming_close_then_close)
+{
+	struct rcall k;
+	root_active(&k);
+	drv_clear(&d);
+	struct q_msg m = pmsg(Q_MSG_RELEASE, k.cref, true, -1, 21);
+	m.uu.present = true;
+	m.uu.len = 1;
+	m.uu.data[0] = 0x42;
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
+	const struct cc_client_event *ic = drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0);
+	ck_assert_int_eq(ic->cause, 21);
+	ck_assert_uint_eq(ic->data_len, 1);
+	struct cc_vc_info vi;
+	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_OK);
+	ck_assert_uint_eq(vi.state, CC_VC_CLOSE_RECEIVED);
+	uint8_t a[20];
+	drv_addr(a, P, 9);
+	ck_assert_int_eq(status_of(drv_add_party(&d, ROOT, k.vc, a)), CM_E_CLOSING);
+	drv_clear(&d);
+	uint64_t cl = drv_close(&d, ROOT, k.vc, k.a, 0);
+	ck_assert_int_eq(status_of(cl), CM_OK);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 0);
+	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_E_NO_VC);
+}
+END_TEST
+
+START_TEST(register_sap)
+{
+	ck_assert_int_eq(status_of(drv_register(&d, LEAF1, 7)), CM_OK);
+	ck_assert_int_eq(status_of(drv_register(&d, LEAF1, 7)), CM_OK);
+	ck_assert_int_eq(status_of(drv_register(&d, LEAF2, 7)), CM_E_SAP_IN_USE);
+	drv_session_closed(&d, LEAF1);
+	ck_assert_int_eq(status_of(drv_register(&d, LEAF2, 7)), CM_OK);
+}
+END_TEST
+
+START_TEST(add_queued_while_leg_sets_up)
+{
+	struct rcall k;
+	root_active(&k);
+	/* two parties on a second peer Q: the first makes a new leg, the second waits for it */
+	struct cc_mac Q = drv_mac(3);
+	uint8_t a[20];
+	drv_addr(a, Q, 1);
+	drv_clear(&d);
+	uint64_t r1 = drv_add_party(&d, ROOT, k.vc, a);
+	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_SETUP, Q), 1);
+	uint32_t qcref = drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref;
+	drv_addr(a, Q, 2);
+	drv_clear(&d);
+	uint64_t r2 = drv_add_party(&d, ROOT, k.vc, a);
+	ck_assert_uint_eq(d.nlog, 1); /* only T399 starts: nothing on the wire yet */
+	cm_party_id p2 = last_party(k.vc);
+	ck_assert(drv_running(&d, CC_T399, p2));
+	struct q_msg m = pmsg(Q_MSG_CONNECT, qcref, true, 0, 0);
+	drv_clear(&d);
+	drv_msg(&d, Q, &m);
+	ck_assert_int_eq(status_of(r1), CM_OK);
+	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_ADD_PARTY, Q), 1);
+	ck_assert_uint_eq(drv_sent(&d, Q_MSG_ADD_PARTY, 0)->msg.epref.value, 1);
+	ck_assert_ptr_null(drv_done(&d, r2));
+	struct cc_vc_info vi;
+	cc_vc_get(d.c, k.vc, &vi);
+	ck_assert_uint_eq(vi.n_legs, 2);
+	/* the SETUP of a leg fails: queued adds fail the same way */
+	drv_addr(a, drv_mac(4), 1);
+	drv_clear(&d);
+	uint64_t r3 = drv_add_party(&d, ROOT, k.vc, a);
+	uint32_t c4 = drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref;
+	drv_addr(a, drv_mac(4), 2);
+	uint64_t r4 = drv_add_party(&d, ROOT, k.vc, a);
+	m = pmsg(Q_MSG_RELEASE_COMPLETE, c4, true, -1, 17);
+	drv_msg(&d, drv_mac(4), &m);
+	ck_assert_int_eq(status_of(r3), CM_E_REJECTED);
+	ck_assert_int_eq(drv_done(&d, r3)->cause, 17);
+	ck_assert_int_eq(status_of(r4), CM_E_REJECTED);
+	ck_assert_int_eq(drv_done(&d, r4)->cause, 17);
+}
+END_TEST
+
+START_TEST(drop_while_adding)
+{
+	struct rcall k;
+	root_active(&k);
+	uint16_t ep;
+	cm_party_id b;
+	uint64_t rb = root_add(&k, 6, &ep, &b);
+	drv_clear(&d);
+	uint64_t dr = drv_drop(&d, ROOT, k.vc, b, 0);
+	/* the add completes first, with CM_E_CLOSING; the drop goes on the wire */
+	ck_assert_int_eq(status_of(rb), CM_E_CLOSING);
+	ck_assert_ptr_null(drv_done(&d, dr));
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 1);
+	ck_assert(!drv_running(&d, CC_T399, b));
+	/* the ack for the add crossing our drop is ignored; the drop ack completes */
+	peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, ep, 0);
+	ck_assert_ptr_null(drv_done(&d, dr));
+	peer_send(Q_MSG_DROP_PARTY_ACK, k.cref, true, ep, 16);
+	ck_assert_int_eq(status_of(dr), CM_OK);
+	/* a queued add dropped before its leg connects: both complete, nothing on the wire */
+	uint8_t a[20];
+	drv_addr(a, drv_mac(3), 1);
+	drv_add_party(&d, ROOT, k.vc, a);
+	drv_addr(a, drv_mac(3), 2);
+	uint64_t rq = drv_add_party(&d, ROOT, k.vc, a);
+	cm_party_id q = last_party(k.vc);
+	drv_clear(&d);
+	uint64_t dq = drv_drop(&d, ROOT, k.vc, q, 0);
+	ck_assert_int_eq(status_of(rq), CM_E_CLOSING);
+	ck_assert_int_eq(status_of(dq), CM_OK);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY) + drv_nsent(&d, Q_MSG_RELEASE), 0);
+}
+END_TEST
+
+START_TEST(admin_drop_and_close)
+{
+	struct rcall k;
+	root_active(&k);
+	uint16_t ep;
+	cm_party_id b;
+	uint64_t rb = root_add(&k, 6, &ep, &b);
+	peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, ep, 0);
+	ck_assert_int_eq(status_of(rb), CM_OK);
+	drv_clear(&d);
+	struct cc_request r = { .type = CC_REQ_ADMIN_DROP, .session = OTHER, .vc = k.vc,
+				.party = b };
+	uint64_t ad = drv_request(&d, &r);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 1);
+	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0)->session, ROOT);
+	peer_send(Q_MSG_DROP_PARTY_ACK, k.cref, true, ep, 16);
+	ck_assert_int_eq(status_of(ad), CM_OK);
+	ck_assert_uint_eq(drv_done(&d, ad)->type, CC_CEV_ADMIN_COMPLETE);
+	/* the owner answers its IncomingDropParty */
+	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, b, 0)), CM_OK);
+	drv_clear(&d);
+	struct cc_request rc = { .type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = k.vc };
+	uint64_t ac = drv_request(&d, &rc);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, ROOT);
+	peer_send(Q_MSG_RELEASE_COMPLETE, k.cref, true, -1, 0);
+	ck_assert_int_eq(status_of(ac), CM_OK);
+	uint64_t cl = drv_close(&d, ROOT, k.vc, k.a, 0);
+	ck_assert_int_eq(status_of(cl), CM_OK);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.vcs + st.parties + st.legs, 0);
+}
+END_TEST
+
+START_TEST(leaf_reject_and_no_sap)
+{
+	struct lcall k;
+	leaf_offered(&k, 91);
+	drv_clear(&d);
+	drv_reject(&d, LEAF1, k.vc, k.party, 17);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
+	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 17);
+	struct cc_vc_info vi;
+	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_E_NO_VC);
+	/* no SAP for selector 9: RELEASE COMPLETE 88 */
+	struct q_msg m = pmsg(Q_MSG_SETUP, 92, false, 0, 0);
+	m.bearer.present = m.traffic.present = m.called.present = true;
+	m.bearer.p2mp = true;
+	drv_addr(m.called.aesa, d.me, 9);
+	drv_clear(&d);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 88);
+	/* missing mandatory IE: 96 */
+	m.traffic.present = false;
+	drv_clear(&d);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 96);
+	/* ADD PARTY refused by the leaf: ADD PARTY REJECT, or RELEASE for the leg's last */
+	struct lcall a, b;
+	leaf_active(&a, 93);
+	leaf_add_offered(&a, 1, 2, &b);
+	drv_clear(&d);
+	drv_reject(&d, LEAF2, b.vc, b.party, 0);
+	ck_assert_uint_eq(drv_sent(&d, Q_MSG_ADD_PARTY_REJECT, 0)->msg.cause.value, 21);
+	/* ADD PARTY for a selector nobody has */
+	drv_clear(&d);
+	struct q_msg ap = pmsg(Q_MSG_ADD_PARTY, 93, false, 2, 0);
+	ap.called.present = true;
+	drv_addr(ap.called.aesa, d.me, 50);
+	drv_msg(&d, P, &ap);
+	ck_assert_uint_eq(drv_sent(&d, Q_MSG_ADD_PARTY_REJECT, 0)->msg.cause.value, 88);
+	/* the leaf's own party closes: the leg's last, so RELEASE; completes on RELEASE COMPLETE */
+	drv_clear(&d);
+	uint64_t cl = drv_close(&d, LEAF1, a.vc, a.party, 0);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	peer_send(Q_MSG_RELEASE_COMPLETE, 93, false, -1, 0);
+	ck_assert_int_eq(status_of(cl), CM_OK);
+}
+END_TEST
+
+
+START_TEST(leaf_close_cases)
+{
+	/* offered, not answered: CloseCall is refused; the client rejects instead */
+	struct lcall k;
+	leaf_offered(&k, 101);
+	ck_assert_int_eq(status_of(drv_close(&d, LEAF1, k.vc, k.party, 0)), CM_E_STATE);
+	/* accepted, CONNECT ACK not yet in: CloseCall releases the call */
+	drv_accept(&d, LEAF1, k.vc, k.party);
+	drv_clear(&d);
+	uint64_t cl = drv_close(&d, LEAF1, k.vc, k.party, 0);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	peer_send(Q_MSG_RELEASE_COMPLETE, 101, false, -1, 0);
+	ck_assert_int_eq(status_of(cl), CM_OK);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_CALL_CONNECTED), 0);
+	/* an operator closes an offered call: RELEASE COMPLETE, the owner is told */
+	struct lcall l;
+	leaf_offered(&l, 102);
+	drv_clear(&d);
+	struct cc_request r = { .type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = l.vc };
+	uint64_t ac = drv_request(&d, &r);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
+	ck_assert_int_eq(status_of(ac), CM_OK);
+	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, LEAF1);
+	ck_assert_int_eq(status_of(drv_close(&d, LEAF1, l.vc, l.party, 0)), CM_OK);
+	/* ... and an offered ADD PARTY: ADD PARTY REJECT */
+	struct lcall m, b;
+	leaf_active(&m, 103);
+	leaf_add_offered(&m, 1, 2, &b);
+	drv_clear(&d);
+	struct cc_request r2 = { .type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = b.vc };
+	ac = drv_request(&d, &r2);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY_REJECT), 1);
+	ck_assert_int_eq(status_of(ac), CM_OK);
+	ck_assert_int_eq(status_of(drv_close(&d, LEAF2, b.vc, b.party, 0)), CM_OK);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.vcs, 1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cc-rules");
+	TCase *tc = tcase_create("rules");
+	tcase_add_checked_fixture(tc, common_setup, common_teardown);
+	tcase_add_test(tc, make_call_errors);
+	tcase_add_test(tc, limits);
+	tcase_add_test(tc, add_party_errors);
+	tcase_add_test(tc, drop_party_errors_in_order);
+	tcase_add_test(tc, drop_closing_and_drop_received);
+	tcase_add_test(tc, close_call_errors);
+	tcase_add_test(tc, incoming_close_then_close);
+	tcase_add_test(tc, register_sap);
+	tcase_add_test(tc, add_queued_while_leg_sets_up);
+	tcase_add_test(tc, drop_while_adding);
+	tcase_add_test(tc, admin_drop_and_close);
+	tcase_add_test(tc, leaf_reject_and_no_sap);
+	tcase_add_test(tc, leaf_close_cases);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Regression: work per event must not grow with the size of a VC.  The
+ * module counts every list step it takes (cc->work); dropping the 10,000th
+ * party of a VC must take a handful, like dropping the 2nd.
+ */
+#include <check.h>
+#include <stdlib.h>
+
+#include "cc/cc_int.h"
+#include "common.h"
+
+#define N 10000
+
+static uint64_t drop_cost(struct rcall *k, cm_party_id p, uint16_t ep)
+{
+	uint64_t before = d.c->work;
+	uint64_t r = drv_drop(&d, ROOT, k->vc, p, 0);
+	peer_send(Q_MSG_DROP_PARTY_ACK, k->cref, true, ep, 16);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	return d.c->work - before;
+}
+
+START_TEST(drop_does_not_scan)
+{
+	d.check_every = N; /* the checker itself is O(everything) */
+	struct rcall k;
+	root_active(&k);
+	static cm_party_id party[N + 1];
+	static uint16_t epref[N + 1];
+	uint8_t a[20];
+	for (int i = 1; i <= N; i++) {
+		drv_addr(a, P, (uint8_t)(i % 200 + 1));
+		drv_clear(&d);
+		uint64_t r = drv_add_party(&d, ROOT, k.vc, a);
+		epref[i] = drv_sent(&d, Q_MSG_ADD_PARTY, 0)->msg.epref.value;
+		peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, epref[i], 0);
+		ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+		party[i] = drv_done(&d, r)->party;
+		d.nreq = 0; /* keep the driver's own bookkeeping O(1) */
+	}
+	ck_assert_str_eq(cc_check_invariants(d.c) ? cc_check_invariants(d.c) : "ok", "ok");
+	uint64_t early = drop_cost(&k, party[1], epref[1]);
+	uint64_t late = drop_cost(&k, party[N], epref[N]);
+	ck_assert_uint_le(late, 8);
+	ck_assert_uint_le(late, early + 2);
+	/* adding to a big VC is O(1) too (epref allocation skips few) */
+	uint64_t before = d.c->work;
+	drv_addr(a, P, 1);
+	drv_add_party(&d, ROOT, k.vc, a);
+	ck_assert_uint_le(d.c->work - before, 4);
+	ck_assert_ptr_null(cc_check_invariants(d.c));
+	struct cc_vc_info vi;
+	cc_vc_get(d.c, k.vc, &vi);
+	ck_assert_uint_eq(vi.n_parties, N);
+	/* the view pages without rescanning from the start */
+	struct cc_party_info pi[100];
+	ck_assert_uint_eq(cc_party_list(d.c, k.vc, party[N - 50], pi, 100), 50);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cc-scale");
+	TCase *tc = tcase_create("scale");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, common_setup, common_teardown);
+	tcase_add_test(tc, drop_does_not_scan);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
