@@ -16,6 +16,7 @@
 #include "config.h"
 #include "ipc/ipc.h"
 #include "log.h"
+#include "sd.h"
 
 #define VC_PAGE_DEFAULT 1000u
 #define VC_PAGE_MAX 2000u
@@ -62,7 +63,7 @@ struct daemon {
 	struct dtimer **tb;
 	size_t ntb, ntimers;
 	struct admin_req *admin;
-	struct event *sig_term, *sig_int, *shutdown_tick;
+	struct event *sig_term, *sig_int, *sig_hup, *shutdown_tick;
 	bool shutting_down;
 	uint64_t shutdown_deadline_ms;
 	uint64_t start_ms;
@@ -588,6 +589,34 @@ static void reply(struct daemon *d, uint64_t session, uint64_t req_id, Callmgr__
 	ipc_send(d->ipc, session, m);
 }
 
+static uint64_t links_up(struct daemon *d)
+{
+	uint64_t up = 0;
+#ifdef HAVE_WIRE
+	if (d->link) {
+		struct link_peer_info *p = calloc(LINK_LIST_MAX, sizeof(*p));
+		size_t n = p ? link_peers(d->link, p, LINK_LIST_MAX) : 0;
+		for (size_t i = 0; i < n; i++)
+			up += strcmp(p[i].state, "ready") == 0;
+		free(p);
+	}
+#endif
+	return up;
+}
+
+/* systemd's STATUS= line, refreshed by sd.c's timer. */
+static void status_text(void *ctx, char *buf, size_t len)
+{
+	struct daemon *d = ctx;
+	struct cc_stats cs;
+	struct ipc_stats is;
+	cc_get_stats(d->cc, &cs);
+	ipc_get_stats(d->ipc, &is);
+	snprintf(buf, len, "%llu sessions, %llu VCs, %llu parties, %llu links up",
+		 (unsigned long long)is.sessions, (unsigned long long)cs.vcs,
+		 (unsigned long long)cs.parties, (unsigned long long)links_up(d));
+}
+
 static void answer_status(struct daemon *d, uint64_t session, uint64_t req_id)
 {
 	Callmgr__DaemonMsg m = CALLMGR__DAEMON_MSG__INIT;
@@ -607,15 +636,7 @@ static void answer_status(struct daemon *d, uint64_t session, uint64_t req_id)
 	r.sessions = is.sessions;
 	r.vcs = cs.vcs;
 	r.parties = cs.parties;
-#ifdef HAVE_WIRE
-	if (d->link) {
-		struct link_peer_info *p = calloc(LINK_LIST_MAX, sizeof(*p));
-		size_t n = p ? link_peers(d->link, p, LINK_LIST_MAX) : 0;
-		for (size_t i = 0; i < n; i++)
-			r.links_up += strcmp(p[i].state, "ready") == 0;
-		free(p);
-	}
-#endif
+	r.links_up = links_up(d);
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_STATUS;
 	m.status = &r;
 	reply(d, session, req_id, &m);
@@ -960,6 +981,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_notice("%s: releasing every call", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	sdg_stopping();
 	d->shutting_down = true;
 	d->shutdown_deadline_ms = now_ms(CLOCK_MONOTONIC) + d->set.shutdown_ms;
 	/* No new clients; existing ones may still answer the releases. */
@@ -972,6 +994,25 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 #endif
 	struct timeval tv = { 0, 20000 };
 	event_add(d->shutdown_tick, &tv);
+}
+
+/* SIGHUP: new timers and limits for call control; main reads the file. */
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	if (d->shutting_down || !d->set.reload)
+		return;
+	sdg_reloading();
+	struct cc_config next = d->set.cc;
+	if (d->set.reload(d->set.reload_ctx, &next) == 0) {
+		memcpy(next.prefix, d->set.cc.prefix, sizeof(next.prefix));
+		next.esi = d->set.cc.esi;
+		d->set.cc = next;
+		cc_reconfigure(d->cc, &next);
+	}
+	char status[256];
+	status_text(d, status, sizeof(status));
+	sdg_ready(status);
 }
 
 /* ---------------------------------------------------------------- run */
@@ -1078,9 +1119,11 @@ int daemon_run(const struct daemon_settings *set)
 
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, on_sighup, d);
 	d->shutdown_tick = event_new(d->base, -1, EV_PERSIST, shutdown_tick, d);
-	if (!d->sig_term || !d->sig_int || !d->shutdown_tick || event_add(d->sig_term, NULL) < 0 ||
-	    event_add(d->sig_int, NULL) < 0) {
+	if (!d->sig_term || !d->sig_int || !d->sig_hup || !d->shutdown_tick ||
+	    event_add(d->sig_term, NULL) < 0 || event_add(d->sig_int, NULL) < 0 ||
+	    event_add(d->sig_hup, NULL) < 0) {
 		log_err("cannot set up signal handling");
 		goto out;
 	}
@@ -1090,6 +1133,12 @@ int daemon_run(const struct daemon_settings *set)
 	log_notice("callmgrd %s ready: %s mode, ESI %s, socket %s", CALLMGR_VERSION,
 		   d->link ? set->interface : "local", esi,
 		   set->listen_fd >= 0 ? "(inherited)" : ic.path);
+
+	char sd_status[256];
+	status_text(d, sd_status, sizeof(sd_status));
+	sdg_ready(sd_status);
+	if (sdg_start(d->base, status_text, d) < 0)
+		log_warn("cannot start the systemd status/watchdog timer");
 
 	event_base_dispatch(d->base);
 	d->exit_status = 0;
@@ -1113,6 +1162,9 @@ out:
 		event_free(d->sig_term);
 	if (d->sig_int)
 		event_free(d->sig_int);
+	if (d->sig_hup)
+		event_free(d->sig_hup);
+	sdg_stop();
 	if (d->shutdown_tick)
 		event_free(d->shutdown_tick);
 	if (d->base)

@@ -32,6 +32,13 @@ struct daemon_settings {
 	uint32_t monitor_output_bytes; /* 0: the IPC default */
 	uint32_t shutdown_ms;      /* bound on SIGTERM clean-up; 0: 3000 */
 	bool foreground;           /* else detach once the socket listens (not under systemd) */
+	/*
+	 * SIGHUP: fill *cc with the new timers and limits and return 0 (the
+	 * daemon keeps prefix and esi and calls cc_reconfigure), or -1 to keep
+	 * the running ones.  NULL: SIGHUP is ignored.
+	 */
+	int (*reload)(void *ctx, struct cc_config *cc_out);
+	void *reload_ctx;
 	struct cc_config cc;       /* prefix and esi are filled in by daemon_run */
 	struct link_config link;
 };

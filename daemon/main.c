@@ -1,111 +1,88 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * callmgrd [--interface IFNAME] [--socket PATH] [--config FILE]
- *          [--prefix HEX26] [--log-level LEVEL] [--foreground]
+ * callmgrd: configuration (config.c), systemd (sd.c), then the daemon's
+ * loop (daemon.c).  See callmgrd(8).
  */
-#include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "sd.h"
 
-static const char usage[] =
-	"usage: callmgrd [--interface IFNAME] [--socket PATH] [--config FILE]\n"
-	"                [--prefix HEX26] [--log-level LEVEL] [--foreground]\n"
-	"  --interface IFNAME  signal over IFNAME (AF_PACKET, needs CAP_NET_RAW);\n"
-	"                      without it: local mode, ESI 02:00:00:00:00:01\n"
-	"  --socket PATH       client socket (default " "/run/callmgr/callmgr.sock" ")\n"
-	"  --prefix HEX26      this node's 13-octet AESA prefix, '.' allowed\n"
-	"  --log-level LEVEL   err, warning, notice, info, debug\n"
-	"  --foreground        do not detach (the default under systemd)\n";
+static struct config_cmdline cmdline;
+static struct daemon_config running;
 
-/* 26 hex digits, dots allowed between them. */
-static int parse_prefix(const char *s, uint8_t out[13])
+/* SIGHUP, from daemon.c: read the file again and say what changed. */
+static int reload(void *ctx, struct cc_config *cc_out)
 {
-	int n = 0;
-	for (const char *p = s; *p; p++) {
-		if (*p == '.') {
-			if (p == s || p[1] == '\0' || p[1] == '.')
-				return -1;
-			continue;
-		}
-		if (!isxdigit((unsigned char)*p) || n >= 26)
-			return -1;
-		int v = isdigit((unsigned char)*p) ? *p - '0' : (tolower((unsigned char)*p) - 'a' + 10);
-		if (n % 2 == 0)
-			out[n / 2] = (uint8_t)(v << 4);
-		else
-			out[n / 2] |= (uint8_t)v;
-		n++;
+	struct daemon_config next;
+	char changed[1024], err[CONFIG_ERR_MAX];
+	const char *path = cmdline.config_path ? cmdline.config_path : config_default_path();
+	if (config_reload(&running, &cmdline, &next, changed, sizeof(changed), err,
+			  sizeof(err)) < 0) {
+		log_err("reload: %s; keeping the running configuration", err);
+		return -1;
 	}
-	return n == 26 ? 0 : -1;
+	running = next;
+	log_set_level(running.log_level);
+	log_notice("reloaded %s: %s", path, changed[0] ? changed : "nothing changed");
+	*cc_out = running.cc;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "prefix", required_argument, NULL, 'p' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct daemon_settings set;
-	daemon_settings_defaults(&set);
-	int c;
-	while ((c = getopt_long(argc, argv, "i:s:c:p:l:fhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			set.interface = optarg;
-			break;
-		case 's':
-			set.socket_path = optarg;
-			break;
-		case 'c':
-			fprintf(stderr, "callmgrd: --config: this build reads no configuration file\n");
-			return 2;
-		case 'p':
-			if (parse_prefix(optarg, set.prefix) < 0) {
-				fprintf(stderr, "callmgrd: --prefix: \"%s\" is not 26 hex digits\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'l': {
-			int level = log_level_parse(optarg);
-			if (level < 0) {
-				fprintf(stderr, "callmgrd: --log-level: unknown level \"%s\"\n",
-					optarg);
-				return 2;
-			}
-			log_set_level(level);
-			break;
-		}
-		case 'f':
-			set.foreground = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			printf("callmgrd %s\n", CALLMGR_VERSION);
-			return 0;
-		default:
-			fputs(usage, stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "callmgrd: unexpected argument \"%s\"\n%s", argv[optind], usage);
+	char err[CONFIG_ERR_MAX];
+	if (config_parse_cmdline(argc, argv, &cmdline, err, sizeof(err)) < 0) {
+		fprintf(stderr, "callmgrd: %s\n%s", err, config_usage);
 		return 2;
 	}
+	if (cmdline.help) {
+		fputs(config_usage, stdout);
+		return 0;
+	}
+	if (cmdline.version) {
+		printf("callmgrd %s\n", CALLMGR_VERSION);
+		return 0;
+	}
+	if (config_build(&running, &cmdline, err, sizeof(err)) < 0) {
+		fprintf(stderr, "callmgrd: %s\n", err);
+		return 2;
+	}
+	if (cmdline.check_config) {
+		printf("callmgrd: configuration ok (%s)\n",
+		       cmdline.config_path ? cmdline.config_path : config_default_path());
+		return 0;
+	}
+
+	if (cmdline.log_target == CONFIG_LOG_JOURNAL ||
+	    (cmdline.log_target == CONFIG_LOG_AUTO && sdg_stderr_is_journal()))
+		sdg_use_journal();
+	log_set_level(running.log_level);
+
+	int listen_fd = sdg_listen_fd(err, sizeof(err));
+	if (listen_fd == -2) {
+		log_err("%s", err);
+		return 1;
+	}
+
+	struct daemon_settings set;
+	daemon_settings_defaults(&set);
+	set.interface = running.interface[0] ? running.interface : NULL;
+	set.socket_path = running.socket_path;
+	set.listen_fd = listen_fd;
+	set.socket_mode = running.socket_mode;
+	if (running.have_prefix)
+		memcpy(set.prefix, running.prefix, sizeof(set.prefix));
+	set.have_admin_gid = running.admin_group[0] != '\0';
+	set.admin_gid = running.admin_gid;
+	set.session_output_bytes = running.session_output_bytes;
+	set.monitor_output_bytes = running.monitor_queue;
+	set.foreground = cmdline.foreground;
+	set.cc = running.cc;
+	set.link = running.link;
+	set.reload = reload;
 	return daemon_run(&set);
 }

@@ -1,0 +1,353 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""cmctl against a real callmgrd in local mode, with calls made through
+libcallmgr by the helper 'calls'.  One case per run:
+    test_cmctl.py CASE CALLMGRD CMCTL CALLS
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+case, CALLMGRD, CMCTL, CALLS = sys.argv[1:5]
+tmp = tempfile.mkdtemp(prefix="cmctl-test.")
+os.chmod(tmp, 0o755)  # the permissions case connects as another user
+SOCK = os.path.join(tmp, "callmgr.sock")
+procs = []
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def start_daemon():
+    conf = os.path.join(tmp, "callmgrd.conf")
+    with open(conf, "w") as f:
+        f.write("")
+    log = open(os.path.join(tmp, "daemon.log"), "w")
+    p = subprocess.Popen([CALLMGRD, "--foreground", "--config", conf, "--socket", SOCK,
+                          "--log-target", "stderr"], stderr=log)
+    procs.append(p)
+    for _ in range(200):
+        if os.path.exists(SOCK):
+            return p
+        time.sleep(0.02)
+    fail("callmgrd did not create its socket")
+
+
+class Lines:
+    """Lines of a pipe, read in chunks, with a timeout (select() sees the pipe)."""
+
+    def __init__(self, f):
+        self.fd = f.fileno()
+        self.buf = b""
+
+    def readline(self, timeout):
+        import select
+        end = time.time() + timeout
+        while b"\n" not in self.buf:
+            left = end - time.time()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                return ""
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode()
+
+
+def start_calls(vcs, parties, timeout=60, first_sel=1):
+    """Returns the helper process and {vc: [party, ...]} of its root VCs."""
+    p = subprocess.Popen([CALLS, SOCK, str(vcs), str(parties), str(first_sel)],
+                         stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, bufsize=0)
+    procs.append(p)
+    p.lines = Lines(p.stdout)
+    calls = {}
+    end = time.time() + timeout
+    while time.time() < end:
+        line = p.lines.readline(max(0, end - time.time()))
+        check(line is not None, "the calls helper was not ready in time")
+        check(line, "the calls helper died before READY")
+        w = line.split()
+        if w[0] == "READY":
+            return p, calls
+        if w[0] == "VC":
+            calls[int(w[1])] = [int(x) for x in w[2:]]
+    fail("the calls helper was not ready in time")
+
+
+def cmctl(*args, env=None, user=None):
+    cmd = [CMCTL, "-s", SOCK] + list(args)
+    if user is not None:
+        cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=30)
+    return r.returncode, r.stdout, r.stderr
+
+
+def cmctl_ok(*args):
+    rc, out, err = cmctl(*args)
+    check(rc == 0, "cmctl %s: exit %d, %s" % (" ".join(args), rc, err))
+    check(err == "", "cmctl %s wrote to stderr: %s" % (" ".join(args), err))
+    return out
+
+
+def cmctl_json(*args):
+    out = cmctl_ok("-j", *args)
+    try:
+        return json.loads(out)
+    except ValueError as e:
+        fail("cmctl -j %s: not JSON (%s): %r" % (" ".join(args), e, out[:200]))
+
+
+def expect_error(args, code, text, user=None):
+    rc, out, err = cmctl(*args, user=user)
+    check(rc == code, "cmctl %s: exit %d, wanted %d (%s)" % (" ".join(args), rc, code, err))
+    check(err.startswith("cmctl: ") and err.count("\n") == 1,
+          "cmctl %s: not a one-line error: %r" % (" ".join(args), err))
+    check(text in err, "cmctl %s: %r does not say %r" % (" ".join(args), err, text))
+    check(out == "", "cmctl %s printed %r on error" % (" ".join(args), out))
+
+
+def helper_events(helper, n, timeout=5):
+    """The next n "EVENT" lines of the helper, as word lists without "EVENT"."""
+    got = []
+    end = time.time() + timeout
+    while len(got) < n and time.time() < end:
+        line = helper.lines.readline(max(0, end - time.time()))
+        if line is None:
+            break
+        w = line.split()
+        check(w, "the calls helper died")
+        if w[0] == "EVENT":
+            got.append(w[1:])
+    check(len(got) == n, "helper events: %s" % got)
+    return got
+
+
+def stop_all():
+    """Clients leave first (their VCs are torn down), then SIGTERM: a clean exit."""
+    daemon = procs[0]
+    for p in procs[1:]:
+        if p.poll() is None and p.stdin:
+            p.stdin.close()
+            p.wait(timeout=10)
+    check(daemon.poll() is None, "callmgrd died (exit %s)" % daemon.poll())
+    daemon.send_signal(signal.SIGTERM)
+    rc = daemon.wait(timeout=10)
+    check(rc == 0, "callmgrd exited with %d" % rc)
+
+
+def vc_rows(vcs):
+    return {v["vc"]: v for v in vcs}
+
+
+# ------------------------------------------------------------------ cases
+
+def tables_and_json():
+    start_daemon()
+    helper, calls = start_calls(2, 3)
+    (vc, parties), (vc2, _) = sorted(calls.items())
+
+    st = cmctl_json("status")
+    check(st["mode"] == "local" and st["interface"] is None, st)
+    check(st["sessions"] == 3, "sessions %s (root, leaf, cmctl)" % st["sessions"])
+    # two root VCs of 3 parties; each party is also a leaf VC at its SAP
+    check(st["vcs"] == 2 + 6, "vcs %s" % st["vcs"])
+    check(st["esi"] == "02:00:00:00:00:01", st)
+
+    lst = vc_rows(cmctl_json("vc", "list"))
+    check(len(lst) == 8, "vc list has %d VCs" % len(lst))
+    for v in (vc, vc2):
+        check(lst[v]["root"] is True and lst[v]["state"] == "active" and
+              lst[v]["parties"] == 3, lst[v])
+    leaves = [v for v in lst.values() if not v["root"]]
+    check(len(leaves) == 6 and all(l["parties"] == 1 for l in leaves), leaves)
+    check(lst[vc]["owner_uid"] == os.getuid(), lst[vc])
+
+    show = cmctl_json("vc", "show", str(vc))
+    check(show["vc"] == vc and show["parties"] == 3, show)
+    got = [p["party"] for p in show["party_list"]]
+    check(got == sorted(parties), "parties %s, made %s" % (got, parties))
+    for p in show["party_list"]:
+        check(p["state"] == "PU7 Active", p)
+        check(p["call_state"] == "U10 Active", p)
+        check(p["timer"] is None, p)
+        check(len(p["address"]) == 40, p)
+    check(len({p["epref"] for p in show["party_list"]}) == 3, "endpoint references repeat")
+
+    addr = cmctl_json("address", "7")
+    check(addr["address"] == st["prefix"] + "020000000001" + "07", addr)
+
+    # the table for people: a header, one row per VC, columns aligned
+    text = cmctl_ok("vc", "list").splitlines()
+    check(text[0].split() == ["VC", "SESSION", "UID", "ROLE", "STATE", "PARTIES", "LEGS"],
+          text[0])
+    check(len(text) == 9, "%d lines" % len(text))
+    col = text[0].index("STATE")
+    for line in text[1:]:
+        check(line[col - 2:col] == "  " and line[col] != " ", "misaligned: %r" % line)
+    text = cmctl_ok("vc", "show", str(vc)).splitlines()
+    check(text[0].startswith("vc %d root active" % vc), text[0])
+    check(text[1].split()[:3] == ["PARTY", "STATE", "CALL"], text[1])
+    check(sum("PU7 Active" in l for l in text) == 3, text)
+
+    stats = cmctl_json("stats")
+    check(stats["calls_made"] >= 2 and stats["parties_added"] >= 4, stats)
+    check(cmctl_json("link", "list") == [], "links in local mode")
+    check("links up" in cmctl_ok("status"), "status table")
+    stop_all()
+
+
+def drop_close_monitor():
+    start_daemon()
+    helper, calls = start_calls(1, 3)
+    (vc, parties), = calls.items()
+
+    mon = subprocess.Popen([CMCTL, "-s", SOCK, "-j", "monitor"], stdout=subprocess.PIPE,
+                           text=True)
+    procs.append(mon)
+    time.sleep(0.3)  # subscribed before the drop
+
+    out = cmctl_ok("-j", "drop", str(vc), str(parties[1]), "--data", "6279")
+    check(json.loads(out)["status"] == 0, out)
+    show = cmctl_json("vc", "show", str(vc))
+    left = [p["party"] for p in show["party_list"]]
+    check(parties[1] not in left and show["parties"] == 2, show)
+    # the owner heard about it, and the party got the data before it went
+    seen = helper_events(helper, 4)
+    check(["root-incoming-drop-party", str(vc), str(parties[1])] in [e[:3] for e in seen],
+          seen)
+    check(any(e[0] == "leaf-incoming-close-call" and e[3:] == ["by"] for e in seen), seen)
+
+    # close without --force is refused while two parties remain
+    expect_error(["close", str(vc)], 1, "close vc %d:" % vc)
+    check(cmctl_json("vc", "show", str(vc))["parties"] == 2, "refused close changed the VC")
+    cmctl_ok("close", str(vc), "--force")
+    deadline = time.time() + 5
+    while time.time() < deadline and vc in vc_rows(cmctl_json("vc", "list")):
+        time.sleep(0.05)
+    check(vc not in vc_rows(cmctl_json("vc", "list")), "closed VC still listed")
+
+    time.sleep(0.3)
+    mon.send_signal(signal.SIGINT)
+    out, _ = mon.communicate(timeout=5)
+    check(mon.returncode == 0, "monitor exit %d" % mon.returncode)
+    events = [json.loads(l) for l in out.splitlines()]
+    kinds = [e["kind"] for e in events if e.get("vc") == vc]
+    check("admin-drop-complete" in kinds and "admin-close-complete" in kinds, kinds)
+    check(kinds.index("admin-drop-complete") < kinds.index("admin-close-complete"), kinds)
+
+    # the text form: one line per event
+    mon = subprocess.Popen([CMCTL, "-s", SOCK, "monitor"], stdout=subprocess.PIPE, text=True)
+    procs.append(mon)
+    time.sleep(0.3)
+    helper2, calls2 = start_calls(1, 1, first_sel=100)
+    time.sleep(0.3)
+    mon.send_signal(signal.SIGINT)
+    out, _ = mon.communicate(timeout=5)
+    check(mon.returncode == 0, "monitor exit %d" % mon.returncode)
+    vc2 = list(calls2)[0]
+    check(any(" make-call-complete " in l and " vc %d" % vc2 in l for l in out.splitlines()),
+          out)
+    stop_all()
+
+
+def errors():
+    expect_error(["status"], 3, "cannot connect to %s" % SOCK)
+    r = subprocess.run([CMCTL, "status"], capture_output=True, text=True,
+                       env=dict(os.environ, CALLMGR_SOCKET=os.path.join(tmp, "nope")))
+    check(r.returncode == 3 and os.path.join(tmp, "nope") in r.stderr, r.stderr)
+    for args in (["vc", "show"], ["vc", "show", "x1"], ["vc"], ["vc", "frob"], ["frob"],
+                 ["drop", "1"], ["drop", "1", "2", "--data", "zz"],
+                 ["drop", "1", "2", "--data", "00" * 129], ["close"], ["--bogus", "status"],
+                 ["status", "extra"], ["address", "256"], []):
+        expect_error(args, 2, "")
+    start_daemon()
+    helper, calls = start_calls(1, 2)
+    (vc, parties), = calls.items()
+    expect_error(["vc", "show", "999999"], 1, "vc 999999: ")
+    expect_error(["drop", "999999", "1"], 1, "drop vc 999999 party 1:")
+    expect_error(["drop", str(vc), "999999"], 1, "drop vc %d party 999999:" % vc)
+    expect_error(["close", "999999"], 1, "close vc 999999:")
+    # the last two: one party may not be dropped while it is the last
+    cmctl_ok("drop", str(vc), str(parties[1]))
+    expect_error(["drop", str(vc), str(parties[0])], 1, "drop vc %d party %d:" % (vc, parties[0]))
+    # the env variable names the socket when -s does not
+    r = subprocess.run([CMCTL, "-j", "status"], capture_output=True, text=True,
+                       env=dict(os.environ, CALLMGR_SOCKET=SOCK))
+    check(r.returncode == 0 and json.loads(r.stdout)["mode"] == "local", r.stderr)
+    # a daemon that goes away mid-stream: monitor ends with an error
+    mon = subprocess.Popen([CMCTL, "-s", SOCK, "monitor"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    procs[0].send_signal(signal.SIGKILL)
+    out, err = mon.communicate(timeout=5)
+    check(mon.returncode == 1 and "closed the connection" in err, (mon.returncode, err))
+
+
+def permissions():
+    if os.getuid() != 0 or not shutil.which("setpriv"):
+        print("needs root and setpriv")
+        sys.exit(77)
+    start_daemon()
+    helper, calls = start_calls(1, 2)
+    (vc, parties), = calls.items()
+    nobody = 65534
+    # reads are open to anyone who can connect; changes are not
+    rc, out, err = cmctl("-j", "vc", "list", user=nobody)
+    check(rc == 0 and vc in vc_rows(json.loads(out)), (rc, err))
+    expect_error(["drop", str(vc), str(parties[1])], 1, "drop vc %d party %d:" % (vc, parties[1]),
+                 user=nobody)
+    expect_error(["close", str(vc), "--force"], 1, "close vc %d:" % vc, user=nobody)
+    check(cmctl_json("vc", "show", str(vc))["parties"] == 2, "refused drop changed the VC")
+    stop_all()
+
+
+def scale():
+    n = int(os.environ.get("CMCTL_SCALE_VCS", "50000"))
+    start_daemon()
+    t0 = time.time()
+    helper, calls = start_calls(n, 1, timeout=240)
+    print("made %d calls in %.1f s" % (n, time.time() - t0))
+    for args in (["-j", "vc", "list"], ["vc", "list"]):
+        t0 = time.time()
+        out = cmctl_ok(*args)
+        dt = time.time() - t0
+        rows = len(json.loads(out)) if args[0] == "-j" else len(out.splitlines()) - 1
+        print("cmctl %s: %d VCs in %.3f s" % (" ".join(args), rows, dt))
+        check(rows == 2 * n, "%d VCs listed, wanted %d" % (rows, 2 * n))
+        check(dt < 1.0 * max(1, 2 * n / 100000), "too slow: %.3f s" % dt)
+    stop_all()
+
+
+try:
+    {"tables_and_json": tables_and_json, "drop_close_monitor": drop_close_monitor,
+     "errors": errors, "permissions": permissions, "scale": scale}[case]()
+    print("ok")
+finally:
+    for p in reversed(procs):
+        if p.poll() is None:
+            if p.stdin:
+                p.stdin.close()
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    log = os.path.join(tmp, "daemon.log")
+    if os.path.exists(log):
+        print("--- daemon log (last lines)")
+        print("".join(open(log).readlines()[-15:]))
+    shutil.rmtree(tmp, ignore_errors=True)
