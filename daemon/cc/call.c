@@ -160,8 +160,21 @@ static void reply_init(struct q_msg *m, const struct q_msg *in, uint8_t type)
 	m->cref_flag = !in->cref_flag;
 }
 
+static void send_restart(cc *c, struct cc_peer *peer, struct cc_actions *out);
+
 void send_msg(cc *c, struct cc_mac to, const struct q_msg *m, struct cc_actions *out)
 {
+	/*
+	 * Q.2931 §5.5: our RESTART must reach a peer before anything else we
+	 * say to it, or it would clear the call our first SETUP just set up.
+	 * The link queues messages until the association is up, so the
+	 * RESTART goes into that queue first.  Local legs have no link.
+	 */
+	if (m->type != Q_MSG_RESTART && memcmp(to.a, c->cfg.esi.a, 6) != 0) {
+		struct cc_peer *peer = peer_get(c, to);
+		if (!peer->seen_up && !peer->restart_sent)
+			send_restart(c, peer, out);
+	}
 	struct cc_action *a = act_push(out);
 	a->type = CC_ACT_SEND;
 	a->peer = to;
@@ -743,7 +756,24 @@ static void call_unknown_cref(cc *c, struct cc_peer *peer, const struct q_msg *m
 	send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, Q_CAUSE_INVALID_CREF, out);
 }
 
-/* Q.2931 §5.5 RESTART (all VCs): clear every call with that peer, then RESTART ACK. */
+/* Q.2931 §5.5: a node that (re)started clears what the peer may hold. */
+static void send_restart(cc *c, struct cc_peer *peer, struct cc_actions *out)
+{
+	struct q_msg m;
+	memset(&m, 0, sizeof(m));
+	m.type = Q_MSG_RESTART;
+	m.restart.present = true;
+	m.restart.rclass = 2;
+	peer->restart_sent = true;
+	send_msg(c, peer->mac, &m, out);
+}
+
+/*
+ * Q.2931 §5.5 RESTART (all VCs): clear every call with that peer, then
+ * RESTART ACK.  Calls in U1 are kept: a SETUP outstanding now was sent on
+ * this association (a link loss clears calls not yet active at once), so
+ * the peer sent its RESTART before it saw our SETUP, which it still holds.
+ */
 static void call_restart(cc *c, struct cc_peer *peer, const struct q_msg *m,
 			 struct cc_actions *out)
 {
@@ -751,8 +781,13 @@ static void call_restart(cc *c, struct cc_peer *peer, const struct q_msg *m,
 		send_status(c, peer->mac, m, NULL, Q_CAUSE_INVALID_IE_CONTENTS, out);
 		return;
 	}
-	while (peer->l_head)
-		leg_cleared(c, peer->l_head, CM_E_REJECTED, Q_CAUSE_TEMPORARY_FAILURE, NULL, out);
+	struct cc_leg *l = peer->l_head;
+	while (l) {
+		struct cc_leg *next = l->peer_next;
+		if (l->state != U1)
+			leg_cleared(c, l, CM_E_REJECTED, Q_CAUSE_TEMPORARY_FAILURE, NULL, out);
+		l = next;
+	}
 	struct q_msg r;
 	reply_init(&r, m, Q_MSG_RESTART_ACK);
 	r.restart.present = true;
@@ -915,20 +950,10 @@ void call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out)
 	peer->up = true;
 	if (!peer->seen_up && !mac_eq(mac, c->cfg.esi)) {
 		peer->seen_up = true;
-		/* Q.2931 §5.5: a node that (re)started clears what the peer may hold */
-		struct q_msg m;
-		memset(&m, 0, sizeof(m));
-		m.type = Q_MSG_RESTART;
-		m.restart.present = true;
-		m.restart.rclass = 2;
-		send_msg(c, mac, &m, out);
-		/* SETUPs sent before the link came up follow the RESTART */
-		for (struct cc_leg *l = peer->l_head; l; l = l->peer_next)
-			if (l->state == U1 && l->setup) {
-				send_msg(c, mac, l->setup, out);
-				l->retries = 1;
-				timer_start(c, &l->timers, CC_T303, l->id, c->cfg.t303_ms, out);
-			}
+		/* SETUPs sent before the link came up are queued behind the
+		 * RESTART send_msg() put first; a lost one is T303's to resend. */
+		if (!peer->restart_sent)
+			send_restart(c, peer, out);
 	}
 	if (peer->timers & (1u << CC_T309)) {
 		timer_stop(c, &peer->timers, CC_T309, cc_mac_key(mac), out);

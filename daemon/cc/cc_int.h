@@ -74,6 +74,7 @@ struct cc_peer {
 	struct cc_mac mac;
 	uint32_t next_cref;
 	bool seen_up, up;
+	bool restart_sent; /* our RESTART is queued ahead of everything else */
 	uint16_t timers; /* T309 */
 	struct cc_leg *l_head, *l_tail;
 	uint32_t n_legs;
