@@ -18,6 +18,8 @@ NETNS_TAG=
 NETNS_TMP=
 NETNS_NODES=()
 declare -A NODE_NS NODE_PID NODE_SOCK NODE_MAC
+# NODE_WRAP[NODE]: a command callmgrd runs under on that node (e.g. valgrind)
+declare -A NODE_WRAP
 declare -A CLIENT_PID CLIENT_FD CLIENT_CURSOR CLIENT_NODE
 CAPTURE_PID=
 CAPTURE_FILE=
@@ -147,12 +149,14 @@ node_start() {
 	sock="$NETNS_TMP/$n.sock"
 	[ -e "$conf" ] || : >"$conf"
 	rm -f "$sock"
-	in_node "$n" "$BUILD/daemon/callmgrd" --foreground --interface cm0 \
+	# shellcheck disable=SC2086 # the wrapper is a word list
+	in_node "$n" ${NODE_WRAP[$n]:-} "$BUILD/daemon/callmgrd" --foreground --interface cm0 \
 		--socket "$sock" --config "$conf" --log-target stderr \
 		--log-level "${CALLMGRD_LOG_LEVEL:-info}" >>"$NETNS_TMP/$n.log" 2>&1 &
 	NODE_PID[$n]=$!
 	NODE_SOCK[$n]=$sock
-	for i in $(seq 200); do
+	# a wrapped daemon (valgrind) takes seconds to start
+	for i in $(seq 600); do
 		[ -S "$sock" ] && return 0
 		kill -0 "${NODE_PID[$n]}" 2>/dev/null || fail "callmgrd on $n exited"
 		sleep 0.05
