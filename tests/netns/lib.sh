@@ -21,6 +21,8 @@ declare -A NODE_NS NODE_PID NODE_SOCK NODE_MAC
 # NODE_WRAP[NODE]: a command callmgrd runs under on that node (e.g. valgrind)
 declare -A NODE_WRAP
 declare -A CLIENT_PID CLIENT_FD CLIENT_CURSOR CLIENT_NODE
+# functions netns_cleanup calls first (e.g. to close FIFOs of helpers it waits for)
+NETNS_CLEANUP_HOOKS=()
 CAPTURE_PID=
 CAPTURE_FILE=
 LINE=
@@ -67,8 +69,11 @@ dump_state() {
 }
 
 netns_cleanup() {
-	local c n fd
+	local c n fd h
 	trap - EXIT INT TERM
+	for h in "${NETNS_CLEANUP_HOOKS[@]}"; do
+		"$h"
+	done
 	for c in "${!CLIENT_FD[@]}"; do
 		fd=${CLIENT_FD[$c]}
 		[ -n "$fd" ] && eval "exec $fd>&-"
