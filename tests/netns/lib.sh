@@ -154,8 +154,10 @@ node_start() {
 	sock="$NETNS_TMP/$n.sock"
 	[ -e "$conf" ] || : >"$conf"
 	rm -f "$sock"
+	# not through in_node: a backgrounded function is a subshell, and $!
+	# must be callmgrd itself (ip netns exec execs it) so that kill reaches it
 	# shellcheck disable=SC2086 # the wrapper is a word list
-	in_node "$n" ${NODE_WRAP[$n]:-} "$BUILD/daemon/callmgrd" --foreground --interface cm0 \
+	ip netns exec "${NODE_NS[$n]}" ${NODE_WRAP[$n]:-} "$BUILD/daemon/callmgrd" --foreground --interface cm0 \
 		--socket "$sock" --config "$conf" --log-target stderr \
 		--log-level "${CALLMGRD_LOG_LEVEL:-info}" >>"$NETNS_TMP/$n.log" 2>&1 &
 	NODE_PID[$n]=$!
@@ -183,7 +185,7 @@ client_start() {
 	fifo="$NETNS_TMP/$c.in"
 	mkfifo "$fifo"
 	: >"$NETNS_TMP/$c.out"
-	in_node "$n" "$BUILD/tests/netns/cmscript" -s "${NODE_SOCK[$n]}" -n "$c" \
+	ip netns exec "${NODE_NS[$n]}" "$BUILD/tests/netns/cmscript" -s "${NODE_SOCK[$n]}" -n "$c" \
 		<"$fifo" >"$NETNS_TMP/$c.out" 2>"$NETNS_TMP/$c.err" &
 	CLIENT_PID[$c]=$!
 	exec {fd}>"$fifo"
