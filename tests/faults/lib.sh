@@ -183,7 +183,7 @@ T309_MS=3000
 faults_config() {
 	local n
 	for n in "$@"; do
-		printf '[timers]\nt303 = 2000\nt308 = 2000\nt309 = %s\nt322 = 1000\nt398 = 2000\nt399 = 5000\ntimer_keepalive = 200\ntimer_noresponse = 1000\ntimer_poll = 100\ntimer_cc = 300\n' \
+		printf '[timers]\nt303 = 2000\nt308 = 2000\nt309 = %s\nt322 = 1000\nt398 = 2000\nt399 = 5000\ntimer_keepalive = 200\ntimer_idle = 300\ntimer_noresponse = 1000\ntimer_poll = 100\ntimer_cc = 300\n' \
 			"$T309_MS" >"$(node_config "$n")"
 	done
 }
