@@ -141,6 +141,19 @@ in_node() {
 	ip netns exec "${NODE_NS[$n]}" "$@"
 }
 
+# spawn_clean CMD... : exec CMD with none of this shell's FIFO descriptors
+# (bash's {fd} redirections are inherited): a daemon holding a client's
+# FIFO open would keep that client from ever seeing end of input.  Call it
+# in a backgrounded subshell; the exec keeps that subshell's PID.
+spawn_clean() {
+	local f n
+	for f in /proc/$BASHPID/fd/*; do
+		n=${f##*/}
+		[ "$n" -gt 2 ] && [ "$n" != 255 ] && eval "exec $n>&-"
+	done
+	exec "$@"
+}
+
 # node_config NODE : the config file callmgrd reads; tests append to it.
 # Short timers keep the tests quick; the values are the test's own.
 node_config() {
@@ -154,12 +167,13 @@ node_start() {
 	sock="$NETNS_TMP/$n.sock"
 	[ -e "$conf" ] || : >"$conf"
 	rm -f "$sock"
-	# not through in_node: a backgrounded function is a subshell, and $!
-	# must be callmgrd itself (ip netns exec execs it) so that kill reaches it
+	# not through in_node: a backgrounded function stays a subshell, and $!
+	# must be callmgrd itself (spawn_clean and ip netns exec exec) so that
+	# kill reaches it
 	# shellcheck disable=SC2086 # the wrapper is a word list
-	ip netns exec "${NODE_NS[$n]}" ${NODE_WRAP[$n]:-} "$BUILD/daemon/callmgrd" --foreground --interface cm0 \
-		--socket "$sock" --config "$conf" --log-target stderr \
-		--log-level "${CALLMGRD_LOG_LEVEL:-info}" >>"$NETNS_TMP/$n.log" 2>&1 &
+	(spawn_clean ip netns exec "${NODE_NS[$n]}" ${NODE_WRAP[$n]:-} "$BUILD/daemon/callmgrd" \
+		--foreground --interface cm0 --socket "$sock" --config "$conf" --log-target stderr \
+		--log-level "${CALLMGRD_LOG_LEVEL:-info}") >>"$NETNS_TMP/$n.log" 2>&1 &
 	NODE_PID[$n]=$!
 	NODE_SOCK[$n]=$sock
 	# a wrapped daemon (valgrind) takes seconds to start
@@ -185,8 +199,8 @@ client_start() {
 	fifo="$NETNS_TMP/$c.in"
 	mkfifo "$fifo"
 	: >"$NETNS_TMP/$c.out"
-	ip netns exec "${NODE_NS[$n]}" "$BUILD/tests/netns/cmscript" -s "${NODE_SOCK[$n]}" -n "$c" \
-		<"$fifo" >"$NETNS_TMP/$c.out" 2>"$NETNS_TMP/$c.err" &
+	(spawn_clean ip netns exec "${NODE_NS[$n]}" "$BUILD/tests/netns/cmscript" \
+		-s "${NODE_SOCK[$n]}" -n "$c") <"$fifo" >"$NETNS_TMP/$c.out" 2>"$NETNS_TMP/$c.err" &
 	CLIENT_PID[$c]=$!
 	exec {fd}>"$fifo"
 	CLIENT_FD[$c]=$fd
