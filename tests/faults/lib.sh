@@ -44,8 +44,8 @@ impair_start() {
 	fifo="$NETNS_TMP/impair-$n.in"
 	mkfifo "$fifo"
 	: >"$NETNS_TMP/impair-$n.out"
-	ip netns exec "${NETNS_TAG}sw" python3 "$SRC/tests/faults/impair.py" "$port" "$q" <"$fifo" \
-		>"$NETNS_TMP/impair-$n.out" 2>&1 &
+	(spawn_clean ip netns exec "${NETNS_TAG}sw" python3 "$SRC/tests/faults/impair.py" \
+		"$port" "$q") <"$fifo" >"$NETNS_TMP/impair-$n.out" 2>&1 &
 	IMPAIR_PID+=($!)
 	exec {fd}>"$fifo"
 	IMPAIR_FD[$n]=$fd
