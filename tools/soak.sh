@@ -21,12 +21,9 @@ SRC=$(realpath "${3:-$(dirname "$0")/..}")
 . "$SRC/tests/faults/lib.sh"
 faults_require
 
-T309=3000
 netns_init soak A B C
-for n in A B C; do
-	printf '[timers]\nt303 = 2000\nt308 = 2000\nt309 = %s\nt322 = 1000\nt398 = 2000\nt399 = 5000\ntimer_keepalive = 200\ntimer_noresponse = 1500\ntimer_poll = 100\ntimer_cc = 300\n' \
-		"$T309" >"$(node_config $n)"
-done
+faults_config A B C # short timers, T309 3 s
+T309=$T309_MS
 for n in A B C; do impair_start $n; done
 for n in A B C; do node_start $n; done
 
