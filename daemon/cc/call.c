@@ -14,20 +14,32 @@
 
 #include "log.h"
 
-#define LEG_TIMERS ((1u << CC_T303) | (1u << CC_T308) | (1u << CC_T310) | (1u << CC_T313) | \
-		    (1u << CC_T322))
+#define LEG_TIMERS                                                                                 \
+	((1u << CC_T303) | (1u << CC_T308) | (1u << CC_T310) | (1u << CC_T313) | (1u << CC_T322))
 
 static void leg_log(const struct cc_leg *leg, const char *what, uint8_t a, uint8_t b)
 {
-	log_at(LOG_DEBUG, leg->vc ? leg->vc->id : 0, 0, leg->peer->mac.a, "leg %llu cref %u%s: %s U%u -> U%u",
-	       (unsigned long long)leg->id, leg->cref, leg->orig ? " (root)" : " (leaf)", what, a, b);
+	log_at(LOG_DEBUG, leg->vc ? leg->vc->id : 0, 0, leg->peer->mac.a,
+	       "leg %llu cref %u%s: %s U%u -> U%u", (unsigned long long)leg->id, leg->cref,
+	       leg->orig ? " (root)" : " (leaf)", what, a, b);
 }
 
 /* Every call state change goes through here. */
 void leg_set_state(cc *c, struct cc_leg *leg, uint8_t state)
 {
 	leg_log(leg, "call state", leg->state, state);
+	if (leg->state == U10)
+		leg->peer->n_active--;
+	if (state == U10)
+		leg->peer->n_active++;
 	leg->state = state;
+}
+
+/* T309 guards active calls only: the last one gone, it stops. */
+static void peer_check_t309(cc *c, struct cc_peer *peer, struct cc_actions *out)
+{
+	if (peer->n_active == 0)
+		timer_stop(c, &peer->timers, CC_T309, cc_mac_key(peer->mac), out);
 }
 
 struct cc_leg *leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig, struct cc_vc *vc)
@@ -86,9 +98,9 @@ void leg_unusable(cc *c, struct cc_leg *leg)
 
 static void leg_stop_timers(cc *c, struct cc_leg *leg, struct cc_actions *out)
 {
-	for (uint8_t k = CC_T303; k <= CC_T322; k++)
+	for (unsigned k = CC_T303; k <= CC_T322; k++)
 		if (LEG_TIMERS & (1u << k))
-			timer_stop(c, &leg->timers, k, leg->id, out);
+			timer_stop(c, &leg->timers, (uint8_t)k, leg->id, out);
 }
 
 void leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
@@ -124,6 +136,7 @@ void leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 	else
 		peer->l_tail = leg->peer_prev;
 	peer->n_legs--;
+	peer_check_t309(c, peer, out);
 	ht_del(&c->legs, &leg->key_node);
 	ht_del(&c->legs_by_id, &leg->id_node);
 	free(leg->setup);
@@ -182,8 +195,8 @@ void send_msg(cc *c, struct cc_mac to, const struct q_msg *m, struct cc_actions 
 	c->st.msgs_out++;
 }
 
-static void send_cause(cc *c, struct cc_mac to, const struct q_msg *in, uint8_t type,
-		       uint8_t cause, struct cc_actions *out)
+static void send_cause(cc *c, struct cc_mac to, const struct q_msg *in, uint8_t type, uint8_t cause,
+		       struct cc_actions *out)
 {
 	struct q_msg m;
 	reply_init(&m, in, type);
@@ -290,6 +303,7 @@ void leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_uu 
 	leg->rel_cause = cause;
 	send_release(c, leg, uu, false, out);
 	leg_set_state(c, leg, U11);
+	peer_check_t309(c, leg->peer, out);
 	leg->retries = 1;
 	timer_start(c, &leg->timers, CC_T308, leg->id, c->cfg.t308_ms, out);
 }
@@ -419,7 +433,7 @@ static void call_u8_connect_ack(cc *c, struct cc_leg *leg, struct cc_actions *ou
 	if (!p || !p->vc || p->vc->state != CC_VC_CALLING)
 		return;
 	vc_set_state(c, p->vc, CC_VC_ACTIVE);
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = CC_CEV_CALL_CONNECTED;
 	ev.session = p->vc->session;
 	ev.vc = p->vc->id;
@@ -474,7 +488,8 @@ static void call_any_status(cc *c, struct cc_leg *leg, const struct q_msg *m,
 	if (leg->state == U11)
 		return;
 	timer_stop(c, &leg->timers, CC_T322, leg->id, out);
-	if (m->epref.present && m->ep_state_present && m->ep_state == Q_EPS_NULL) {
+	if (leg->state == U10 && m->epref.present && m->ep_state_present &&
+	    m->ep_state == Q_EPS_NULL) {
 		struct cc_party *p = party_by_epref(c, leg, m->epref.value);
 		if (p)
 			party_message(c, p, m, out);
@@ -604,7 +619,7 @@ static void leg_dispatch(cc *c, struct cc_leg *leg, const struct q_msg *m, struc
 static void offer_to_client(cc *c, struct cc_vc *vc, struct cc_party *p, struct cc_actions *out)
 {
 	timer_start(c, &p->timers, CC_TACCEPT, p->id, c->cfg.t310_ms, out);
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = CC_CEV_INCOMING_CALL;
 	ev.session = vc->session;
 	ev.vc = vc->id;
@@ -663,7 +678,7 @@ static void call_u0_setup(cc *c, struct cc_peer *peer, const struct q_msg *m,
 	struct cc_leg *leg = leg_new(c, peer, m->cref, false, NULL);
 	leg_set_state(c, leg, U6);
 	struct cc_vc *vc = leaf_vc_new(c, session, m);
-	uint8_t caller[Q_AESA_LEN] = { 0 };
+	uint8_t caller[Q_AESA_LEN] = {0};
 	if (m->calling.present)
 		memcpy(caller, m->calling.aesa, Q_AESA_LEN);
 	struct cc_party *p = party_new(c, vc, caller);
@@ -692,7 +707,7 @@ static void call_u10_add_party(cc *c, struct cc_leg *leg, const struct q_msg *m,
 		return;
 	}
 	struct cc_vc *vc = leaf_vc_new(c, session, m);
-	uint8_t caller[Q_AESA_LEN] = { 0 };
+	uint8_t caller[Q_AESA_LEN] = {0};
 	if (m->calling.present)
 		memcpy(caller, m->calling.aesa, Q_AESA_LEN);
 	struct cc_party *p = party_new(c, vc, caller);
@@ -936,8 +951,8 @@ void call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out)
 		c->st.timer_expiries++;
 		/* Q.2931 §5.6.10: the link did not come back: clear every call, cause 27 */
 		while (peer->l_head)
-			leg_cleared(c, peer->l_head, CM_E_LINK_DOWN, Q_CAUSE_DEST_OUT_OF_ORDER, NULL,
-				    out);
+			leg_cleared(c, peer->l_head, CM_E_LINK_DOWN, Q_CAUSE_DEST_OUT_OF_ORDER,
+				    NULL, out);
 		return;
 	}
 	default:

@@ -16,7 +16,8 @@
 
 static size_t ht_slot(const struct htab *t, uint64_t k1, uint64_t k2)
 {
-	uint64_t h = k1 * 0x9e3779b97f4a7c15ull ^ (k2 + 0x632be59bd9b4e019ull) * 0xc2b2ae3d27d4eb4full;
+	uint64_t h =
+		k1 * 0x9e3779b97f4a7c15ull ^ (k2 + 0x632be59bd9b4e019ull) * 0xc2b2ae3d27d4eb4full;
 	h ^= h >> 29;
 	return (size_t)(h & (t->nb - 1));
 }
@@ -25,7 +26,7 @@ void ht_init(struct htab *t)
 {
 	t->nb = 64;
 	t->n = 0;
-	t->b = calloc(t->nb, sizeof(*t->b));
+	t->b = calloc(t->nb, sizeof(struct hnode *));
 	if (!t->b)
 		abort();
 }
@@ -42,7 +43,7 @@ static void ht_grow(struct htab *t)
 	size_t onb = t->nb;
 	struct hnode **ob = t->b;
 	t->nb = onb * 2;
-	t->b = calloc(t->nb, sizeof(*t->b));
+	t->b = calloc(t->nb, sizeof(struct hnode *));
 	if (!t->b)
 		abort();
 	for (size_t i = 0; i < onb; i++) {
@@ -267,7 +268,7 @@ void ref_take(cc *c, struct cc_ref *r, const struct cc_request *req)
 static void complete_now(cc *c, const struct cc_request *req, int status, uint64_t vc,
 			 uint64_t party, struct cc_actions *out)
 {
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = completion_type(req->type);
 	ev.session = req->session;
 	ev.req_id = req->req_id;
@@ -283,7 +284,7 @@ void ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, u
 {
 	if (!r->type)
 		return;
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = completion_type(r->type);
 	ev.session = r->session;
 	ev.req_id = r->req_id;
@@ -310,32 +311,6 @@ void ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, u
 
 /* -------------------------------------------------------------- timers */
 
-uint32_t timer_ms(const cc *c, uint8_t kind)
-{
-	const struct cc_config *f = &c->cfg;
-	switch (kind) {
-	case CC_T303:
-		return f->t303_ms;
-	case CC_T308:
-		return f->t308_ms;
-	case CC_T309:
-		return f->t309_ms;
-	case CC_T310:
-	case CC_TACCEPT:
-		return f->t310_ms;
-	case CC_T313:
-		return f->t313_ms;
-	case CC_T322:
-		return f->t322_ms;
-	case CC_T397:
-		return f->t397_ms;
-	case CC_T398:
-		return f->t398_ms;
-	default:
-		return f->t399_ms;
-	}
-}
-
 void timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t ms,
 		 struct cc_actions *out)
 {
@@ -351,7 +326,7 @@ void timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_act
 {
 	if (!(*bits & (1u << kind)))
 		return;
-	*bits &= (uint16_t)~(1u << kind);
+	*bits &= (uint16_t) ~(1u << kind);
 	struct cc_action *a = act_push(out);
 	a->type = CC_ACT_TIMER_STOP;
 	a->timer.kind = kind;
@@ -360,8 +335,8 @@ void timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_act
 
 /* ------------------------------------------------------------ objects */
 
-static const char *const vc_state_names[] = { "Null", "Calling", "Active", "Closing",
-					      "CloseReceived" };
+static const char *const vc_state_names[] = {"Null", "Calling", "Active", "Closing",
+					     "CloseReceived"};
 
 /* Every VC state change goes through here. */
 void vc_set_state(cc *c, struct cc_vc *vc, uint8_t state)
@@ -400,7 +375,9 @@ struct cc_vc *vc_new(cc *c, struct cc_session *s, bool root)
 
 void party_relive(struct cc_party *p)
 {
-	bool live = p->vc && !p->drop.type && !p->incoming_sent;
+	if (!p->vc)
+		return; /* an orphan was uncounted when it left its VC */
+	bool live = !p->drop.type && !p->incoming_sent;
 	if (live == p->live_counted)
 		return;
 	p->live_counted = live;
@@ -579,7 +556,7 @@ static void vc_settle(cc *c, struct cc_vc *vc, int add_status, int cause, struct
 static void emit_incoming_close(cc *c, struct cc_vc *vc, int cause, const struct q_ie_uu *uu,
 				struct cc_actions *out)
 {
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = CC_CEV_INCOMING_CLOSE_CALL;
 	ev.session = vc->session;
 	ev.vc = vc->id;
@@ -618,9 +595,11 @@ void vc_after_change(cc *c, struct cc_vc *vc, int cause, struct cc_actions *out)
 
 /* ----------------------------------------------------------- requests */
 
-static bool addr_ok(const uint8_t *addr)
+static bool addr_ok(const cc *c, const uint8_t *addr)
 {
 	static const uint8_t zero[6];
+	if (mac_eq(aesa_esi(addr), c->cfg.esi))
+		return true; /* ours, whatever the daemon chose as its ESI */
 	if (memcmp(addr + 13, zero, 6) == 0)
 		return false;
 	return !(addr[13] & 1); /* a group MAC is no station */
@@ -669,7 +648,7 @@ static struct cc_leg *root_leg_new(cc *c, struct cc_vc *vc, struct cc_party *p)
 static void req_make_call(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	struct cm_call_params params = r->params;
-	if (!addr_ok(r->addr) || !params_fill(&params))
+	if (!addr_ok(c, r->addr) || !params_fill(&params))
 		return complete_now(c, r, CM_E_INVAL, 0, 0, out);
 	struct cc_session *s = session_get(c, r->session);
 	if (c->cfg.max_vcs_per_session && s->n_vcs >= c->cfg.max_vcs_per_session)
@@ -696,7 +675,7 @@ static void req_add_party(cc *c, const struct cc_request *r, struct cc_actions *
 		return complete_now(c, r, CM_E_CLOSING, r->vc, 0, out);
 	if (!vc->root || !vc->made_ok)
 		return complete_now(c, r, CM_E_STATE, r->vc, 0, out);
-	if (!addr_ok(r->addr))
+	if (!addr_ok(c, r->addr))
 		return complete_now(c, r, CM_E_INVAL, r->vc, 0, out);
 	if (c->cfg.max_parties_per_vc && vc->n_parties >= c->cfg.max_parties_per_vc)
 		return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
@@ -773,7 +752,7 @@ static void req_drop_party(cc *c, const struct cc_request *r, bool admin, struct
 	if (admin) {
 		/* the owner learns of it now and answers with DropParty */
 		p->incoming_sent = true;
-		struct cc_client_event ev = { 0 };
+		struct cc_client_event ev = {0};
 		ev.type = CC_CEV_INCOMING_DROP_PARTY;
 		ev.session = vc->session;
 		ev.vc = vc->id;
@@ -869,11 +848,13 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 		ref_complete(c, &p->add, CM_E_CLOSING, 0, vc->id, p->id, out);
 	}
 	vc_set_state(c, vc, CC_VC_CLOSING);
-	vc_free_zombies(c, vc, out);
-	if (vc->root)
+	if (vc->root) {
+		vc_free_zombies(c, vc, out);
 		vc_release_legs(c, vc, &uu, Q_CAUSE_NORMAL_CLEARING, out);
-	else
+	} else {
+		/* a leaf VC's one party is never in PU6 here: that VC is CLOSE_RECEIVED */
 		leaf_close(c, vc, &uu, out);
+	}
 	vc_after_change(c, vc, 0, out);
 }
 
@@ -920,7 +901,7 @@ static void req_accept(cc *c, const struct cc_request *r, struct cc_actions *out
 	party_set_state(c, p, Q_EPS_ACTIVE);
 	send_msg(c, leg->peer->mac, &m, out);
 	vc_set_state(c, vc, CC_VC_ACTIVE);
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = CC_CEV_CALL_CONNECTED;
 	ev.session = vc->session;
 	ev.vc = vc->id;
@@ -938,8 +919,8 @@ static void req_reject(cc *c, const struct cc_request *r, struct cc_actions *out
 		log_at(LOG_INFO, r->vc, r->party, NULL, "reject ignored: not an offered call");
 		return;
 	}
-	uint8_t cause = (r->cause > 0 && r->cause < 128) ? (uint8_t)r->cause
-							 : Q_CAUSE_CALL_REJECTED;
+	uint8_t cause =
+		(r->cause > 0 && r->cause < 128) ? (uint8_t)r->cause : Q_CAUSE_CALL_REJECTED;
 	struct cc_leg *leg = p->leg;
 	struct q_msg m;
 	if (leg->state == U6) {
@@ -1007,6 +988,7 @@ static void cc_request(cc *c, const struct cc_request *r, struct cc_actions *out
 static void vc_teardown(cc *c, struct cc_vc *vc, uint8_t cause, int add_status,
 			struct cc_actions *out)
 {
+	uint64_t id = vc->id; /* the wire procedures below may already free the VC */
 	vc_settle(c, vc, add_status, cause, out);
 	if (vc->root) {
 		vc_release_legs(c, vc, NULL, cause, out);
@@ -1023,13 +1005,14 @@ static void vc_teardown(cc *c, struct cc_vc *vc, uint8_t cause, int add_status,
 				party_free(c, p, out);
 				leg_free(c, leg, out);
 			} else if (p->state != Q_EPS_DROP_PARTY_INITIATED && leg->state != U11) {
-				struct q_ie_uu none = { 0 };
-				vc_set_state(c, vc, CC_VC_CLOSING); /* no owner events from here on */
+				struct q_ie_uu none = {0};
+				vc_set_state(c, vc,
+					     CC_VC_CLOSING); /* no owner events from here on */
 				party_drop_request(c, p, cause, &none, out);
 			}
 		}
 	}
-	if (vc_find(c, vc->id))
+	if ((vc = vc_find(c, id)) != NULL)
 		vc_free(c, vc);
 }
 
@@ -1134,8 +1117,8 @@ void cc_config_defaults(struct cc_config *cfg)
 	cfg->max_parties_per_vc = 1000000;
 	cfg->max_pending_per_session = 100000;
 	/* a private AESA prefix: DCC format, AFI 0x39, the rest ours */
-	static const uint8_t prefix[13] = { 0x39, 0x99, 0x99, 0x00, 0x00, 0x00, 0x00,
-					    0x00, 0x00, 0x00, 0x00, 0x00, 0x01 };
+	static const uint8_t prefix[13] = {0x39, 0x99, 0x99, 0x00, 0x00, 0x00, 0x00,
+					   0x00, 0x00, 0x00, 0x00, 0x00, 0x01};
 	memcpy(cfg->prefix, prefix, 13);
 }
 
@@ -1207,7 +1190,8 @@ static void vc_info(const struct cc_vc *vc, struct cc_vc_info *o)
 	o->root = vc->root;
 	o->state = vc->state;
 	o->n_parties = vc->n_parties;
-	o->n_legs = vc->n_legs;
+	/* a leaf VC rides on a leg it does not own: its one party's */
+	o->n_legs = vc->root ? vc->n_legs : (vc->p_head && vc->p_head->leg ? 1 : 0);
 }
 
 size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t max)

@@ -15,11 +15,11 @@
 /* Q.2931 call state codes used by the leg machine. */
 enum {
 	U0 = 0,
-	U1 = 1,   /* Call Initiated: SETUP sent, T303 */
-	U3 = 3,   /* Outgoing Call Proceeding: T310 */
-	U4 = 4,   /* Call Delivered: T310 kept running (see docs) */
-	U6 = 6,   /* Call Present: offered to the SAP's client, accept timer */
-	U8 = 8,   /* Connect Request: CONNECT sent, T313 */
+	U1 = 1,	  /* Call Initiated: SETUP sent, T303 */
+	U3 = 3,	  /* Outgoing Call Proceeding: T310 */
+	U4 = 4,	  /* Call Delivered: T310 kept running (see docs) */
+	U6 = 6,	  /* Call Present: offered to the SAP's client, accept timer */
+	U8 = 8,	  /* Connect Request: CONNECT sent, T313 */
 	U10 = 10, /* Active */
 	U11 = 11, /* Release Request: RELEASE sent, T308 */
 };
@@ -53,20 +53,20 @@ struct cc_party {
 	struct hnode id_node;
 	struct hnode ep_node; /* (leg id, epref) while on a leg */
 	uint64_t id;
-	struct cc_vc *vc;     /* NULL: orphan, finishing a wire procedure alone */
-	struct cc_leg *leg;   /* NULL: off the wire */
+	struct cc_vc *vc;   /* NULL: orphan, finishing a wire procedure alone */
+	struct cc_leg *leg; /* NULL: off the wire */
 	struct cc_party *vc_prev, *vc_next;
 	struct cc_party *leg_prev, *leg_next;
 	uint16_t epref;
-	uint8_t state;        /* enum q_ep_state */
-	uint16_t timers;      /* bit per running timer kind */
-	bool queued;          /* ADD PARTY waits for the leg's CONNECT */
-	bool drop_deferred;   /* DROP PARTY waits for the leg's CONNECT */
-	bool incoming_sent;   /* owner was told it is gone; its DropParty/CloseCall is due */
+	uint8_t state;	    /* enum q_ep_state */
+	uint16_t timers;    /* bit per running timer kind */
+	bool queued;	    /* ADD PARTY waits for the leg's CONNECT */
+	bool drop_deferred; /* DROP PARTY waits for the leg's CONNECT */
+	bool incoming_sent; /* owner was told it is gone; its DropParty/CloseCall is due */
 	bool live_counted;
 	uint8_t addr[Q_AESA_LEN];
-	struct cc_ref add;    /* MAKE_CALL or ADD_PARTY */
-	struct cc_ref drop;   /* DROP_PARTY or ADMIN_DROP */
+	struct cc_ref add;  /* MAKE_CALL or ADD_PARTY */
+	struct cc_ref drop; /* DROP_PARTY or ADMIN_DROP */
 };
 
 struct cc_peer {
@@ -75,33 +75,34 @@ struct cc_peer {
 	uint32_t next_cref;
 	bool seen_up, up;
 	bool restart_sent; /* our RESTART is queued ahead of everything else */
-	uint16_t timers; /* T309 */
+	uint16_t timers;   /* T309 */
+	uint32_t n_active; /* legs in U10 */
 	struct cc_leg *l_head, *l_tail;
 	uint32_t n_legs;
 };
 
 struct cc_leg {
-	struct hnode key_node;    /* (mac, cref << 1 | orig) */
+	struct hnode key_node; /* (mac, cref << 1 | orig) */
 	struct hnode id_node;
 	struct hnode vcpeer_node; /* (vc id, mac): the VC's usable leg to that peer */
 	bool in_vcpeer;
 	uint64_t id;
 	struct cc_peer *peer;
 	uint32_t cref;
-	bool orig;                /* we sent the SETUP: root side */
-	uint8_t state;            /* U0..U11 */
-	struct cc_vc *vc;         /* root legs; NULL on the leaf side or once detached */
+	bool orig;	  /* we sent the SETUP: root side */
+	uint8_t state;	  /* U0..U11 */
+	struct cc_vc *vc; /* root legs; NULL on the leaf side or once detached */
 	struct cc_leg *vc_prev, *vc_next;
 	struct cc_leg *peer_prev, *peer_next;
 	struct cc_party *p_head, *p_tail;
 	uint32_t n_parties;
-	uint32_t n_est;           /* parties active or being established (last party rule) */
+	uint32_t n_est; /* parties active or being established (last party rule) */
 	uint16_t next_epref;
 	uint16_t timers;
-	uint8_t retries;          /* sends so far of the message the running timer guards */
-	uint8_t rel_cause;        /* cause of the RELEASE we sent (T308 resend) */
-	int clear_status;         /* status for pending adds when the leg clears, 0 = by cause */
-	struct q_msg *setup;      /* the SETUP, kept for T303 resends while U1 */
+	uint8_t retries;     /* sends so far of the message the running timer guards */
+	uint8_t rel_cause;   /* cause of the RELEASE we sent (T308 resend) */
+	int clear_status;    /* status for pending adds when the leg clears, 0 = by cause */
+	struct q_msg *setup; /* the SETUP, kept for T303 resends while U1 */
 	struct q_ie_uu *deferred_uu;
 };
 
@@ -110,8 +111,8 @@ struct cc_vc {
 	uint64_t id;
 	uint64_t session;
 	bool root;
-	bool made_ok;     /* MakeCall completed with CM_OK */
-	uint8_t state;    /* enum cc_vc_state */
+	bool made_ok;	  /* MakeCall completed with CM_OK */
+	uint8_t state;	  /* enum cc_vc_state */
 	uint8_t selector; /* leaf: the SAP it was offered to */
 	uint8_t close_cause;
 	struct cm_call_params params;
@@ -127,7 +128,7 @@ struct cc_vc {
 struct cc_session {
 	struct hnode node;
 	uint64_t id;
-	bool closed;      /* gone; kept while admin completions are owed to it */
+	bool closed; /* gone; kept while admin completions are owed to it */
 	uint32_t n_vcs, n_pending;
 	struct cc_vc *v_head, *v_tail;
 };
@@ -139,7 +140,7 @@ struct cc {
 	struct cc_vc *all_head, *all_tail;
 	uint64_t sap_owner[256]; /* session + 1, 0 = free */
 	struct cc_stats st;
-	uint64_t work;           /* list steps taken; tests bound it */
+	uint64_t work; /* list steps taken; tests bound it */
 };
 
 /* cc.c */
@@ -161,7 +162,6 @@ void ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, u
 void timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t ms,
 		 struct cc_actions *out);
 void timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_actions *out);
-uint32_t timer_ms(const cc *c, uint8_t kind);
 
 struct cc_vc *vc_new(cc *c, struct cc_session *s, bool root);
 void vc_set_state(cc *c, struct cc_vc *vc, uint8_t state);
@@ -191,7 +191,7 @@ void leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_uu 
 void leg_cleared(cc *c, struct cc_leg *leg, int status, int cause, const struct q_ie_uu *uu,
 		 struct cc_actions *out);
 void leg_party_msg_or_release(cc *c, struct cc_leg *leg, struct q_msg *m, uint8_t cause,
-			     struct cc_actions *out);
+			      struct cc_actions *out);
 void call_message(cc *c, const struct cc_event *ev, struct cc_actions *out);
 void call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out);
 void call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out);

@@ -5,9 +5,9 @@
  */
 #include "cc_int.h"
 
-#define FOR_HT(t, type, member, var)                                                    \
-	for (size_t i_##var = 0; i_##var < (t)->nb; i_##var++)                          \
-		for (struct hnode *n_##var = (t)->b[i_##var]; n_##var; n_##var = n_##var->next) \
+#define FOR_HT(t, type, member, var)                                                               \
+	for (size_t i_##var = 0; i_##var < (t)->nb; i_##var++)                                     \
+		for (struct hnode *n_##var = (t)->b[i_##var]; n_##var; n_##var = n_##var->next)    \
 			for (type *var = container_of(n_##var, type, member); var; var = NULL)
 
 static bool has(uint16_t bits, uint8_t kind)
@@ -55,6 +55,8 @@ static const char *check_party(const cc *c, const struct cc_party *p)
 	if (party_by_epref(c, p->leg, p->epref) != p)
 		return "endpoint reference not unique within its leg";
 	const struct cc_leg *l = p->leg;
+	if (l->state == U11)
+		return NULL; /* the RELEASE sent takes every party; T308 guards it */
 	switch (p->state) {
 	case Q_EPS_ADD_PARTY_INITIATED:
 		if (!has(p->timers, CC_T399) && !(leg_establishing(l) && p->epref == 0))
@@ -189,6 +191,11 @@ const char *cc_check_invariants(const cc *c)
 		}
 		if (n != pe->n_legs)
 			return "peer leg count wrong";
+		uint32_t n_active = 0;
+		for (const struct cc_leg *l = pe->l_head; l; l = l->peer_next)
+			n_active += l->state == U10;
+		if (n_active != pe->n_active)
+			return "peer active leg count wrong";
 		if (has(pe->timers, CC_T309) && !active)
 			return "T309 runs with no active call";
 	}

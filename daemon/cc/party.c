@@ -42,8 +42,7 @@ static const char *eps_name(uint8_t s)
 bool eps_in_use(uint8_t s)
 {
 	return s == Q_EPS_ADD_PARTY_INITIATED || s == Q_EPS_ADD_PARTY_RECEIVED ||
-	       s == Q_EPS_ALERTING_DELIVERED || s == Q_EPS_ALERTING_RECEIVED ||
-	       s == Q_EPS_ACTIVE;
+	       s == Q_EPS_ALERTING_DELIVERED || s == Q_EPS_ALERTING_RECEIVED || s == Q_EPS_ACTIVE;
 }
 
 /* Every party state change goes through here. */
@@ -92,7 +91,7 @@ void party_send_add(cc *c, struct cc_party *p, struct cc_actions *out)
 static void emit_party_event(cc *c, uint8_t type, struct cc_vc *vc, struct cc_party *p, int cause,
 			     const struct q_ie_uu *uu, struct cc_actions *out)
 {
-	struct cc_client_event ev = { 0 };
+	struct cc_client_event ev = {0};
 	ev.type = type;
 	ev.session = vc->session;
 	ev.vc = vc->id;
@@ -133,7 +132,8 @@ void party_gone(cc *c, struct cc_party *p, int status, int cause, const struct q
 		vc->close_cause = Q_CAUSE_RECOVERY_ON_TIMER;
 	if (p->add.type) {
 		uint8_t t = p->add.type;
-		ref_complete(c, &p->add, status ? status : CM_E_REJECTED, cause, vc->id, p->id, out);
+		ref_complete(c, &p->add, status ? status : CM_E_REJECTED, cause, vc->id, p->id,
+			     out);
 		party_set_state(c, p, Q_EPS_NULL);
 		party_free(c, p, out);
 		if (t == CC_REQ_MAKE_CALL && vc->state == CC_VC_CALLING && vc->n_parties == 0)
@@ -199,7 +199,7 @@ static void leg_after_party(cc *c, struct cc_leg *leg, uint64_t leg_id, struct c
 {
 	if (leg_by_id(c, leg_id) != leg)
 		return;
-	if (leg->n_est == 0 && leg->state == U10)
+	if (leg->n_est == 0 && leg->state != U11)
 		leg_release(c, leg, Q_CAUSE_NORMAL_CLEARING, NULL, out);
 }
 

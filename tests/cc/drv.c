@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "drv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@ static void *grow(void *v, size_t *cap, size_t n, size_t sz)
 
 struct cc_mac drv_mac(uint8_t last)
 {
-	struct cc_mac m = { { 0x02, 0, 0, 0, 0, last } };
+	struct cc_mac m = {{0x02, 0, 0, 0, 0, last}};
 	return m;
 }
 
@@ -94,7 +95,7 @@ static void record(struct drv *d, const struct cc_action *a)
 			}
 		ck_assert_uint_gt(a->ms, 0);
 		d->tm = grow(d->tm, &d->captm, d->ntm, sizeof(*d->tm));
-		d->tm[d->ntm++] = (struct drv_timer){ a->timer.kind, a->timer.obj, a->ms };
+		d->tm[d->ntm++] = (struct drv_timer){a->timer.kind, a->timer.obj, a->ms};
 		break;
 	case CC_ACT_TIMER_STOP:
 		timer_del(d, a->timer.kind, a->timer.obj);
@@ -135,10 +136,12 @@ static void check_views(struct drv *d)
 					    s == Q_EPS_ADD_PARTY_RECEIVED ||
 					    s == Q_EPS_ALERTING_RECEIVED ||
 					    s == Q_EPS_DROP_PARTY_INITIATED)
-						ck_assert_msg(pi[j].timer &&
-								      drv_timer_obj(d, pi[j].timer, 0),
-							      "party %llu waits in state %u without a timer",
-							      (unsigned long long)pi[j].party, s);
+						ck_assert_msg(
+							pi[j].timer &&
+								drv_timer_obj(d, pi[j].timer, 0),
+							"party %llu waits in state %u without a "
+							"timer",
+							(unsigned long long)pi[j].party, s);
 				}
 				pa = pi[m - 1].party;
 				if (m < 64)
@@ -166,10 +169,35 @@ void drv_feed(struct drv *d, const struct cc_event *ev)
 	} *q = NULL;
 	size_t qn = 0, qcap = 0, qh = 0;
 	struct cc_event cur = *ev;
+	static int trace = -1;
+	if (trace < 0)
+		trace = getenv("CC_TRACE") != NULL;
 	for (;;) {
 		cc_actions_clear(&out);
+		if (trace)
+			fprintf(stderr,
+				"ev %llu: type %u req %u vc %llu party %llu msg 0x%02x cref %u/%u "
+				"ep %d/%u err %u timer %u/%llu\n",
+				(unsigned long long)d->events + 1, cur.type, cur.req.type,
+				(unsigned long long)cur.req.vc, (unsigned long long)cur.req.party,
+				cur.msg ? cur.msg->type : 0, cur.msg ? cur.msg->cref : 0,
+				cur.msg ? (unsigned)cur.msg->cref_flag : 0u,
+				cur.msg && cur.msg->epref.present ? cur.msg->epref.value : -1,
+				cur.msg ? (unsigned)cur.msg->epref.flag : 0u, cur.msg_error, cur.timer.kind,
+				(unsigned long long)cur.timer.obj);
 		cc_handle(d->c, &cur, &out);
 		d->events++;
+		if (trace)
+			for (size_t i = 0; i < out.n; i++)
+				fprintf(stderr,
+					"   act %u msg 0x%02x cref %u cause %u ep %u cev %u st %d "
+					"sess %llu timer %u/%llu\n",
+					out.v[i].type, out.v[i].msg.type, out.v[i].msg.cref,
+					out.v[i].msg.cause.value, out.v[i].msg.epref.value,
+					out.v[i].cev.type, out.v[i].cev.status,
+					(unsigned long long)out.v[i].cev.session,
+					out.v[i].timer.kind,
+					(unsigned long long)out.v[i].timer.obj);
 		for (size_t i = 0; i < out.n; i++) {
 			record(d, &out.v[i]);
 			if (d->loop && out.v[i].type == CC_ACT_SEND &&
@@ -187,6 +215,8 @@ void drv_feed(struct drv *d, const struct cc_event *ev)
 		}
 		if (d->check_every <= 1 || d->events % d->check_every == 0) {
 			const char *err = cc_check_invariants(d->c);
+			if (err && trace)
+				fprintf(stderr, "INVARIANT FAIL: %s\n", err);
 			ck_assert_msg(err == NULL, "invariant broken after event %llu: %s",
 				      (unsigned long long)d->events, err);
 			check_views(d);
@@ -215,7 +245,7 @@ static void track(struct drv *d, struct cc_request *r)
 	r->req_id = d->next_req++;
 	if (r->type != CC_REQ_ACCEPT_CALL && r->type != CC_REQ_REJECT_CALL) {
 		d->req = grow(d->req, &d->capreq, d->nreq, sizeof(*d->req));
-		d->req[d->nreq++] = (struct drv_req){ .req_id = r->req_id, .type = r->type };
+		d->req[d->nreq++] = (struct drv_req){.req_id = r->req_id, .type = r->type};
 	}
 }
 
@@ -230,7 +260,7 @@ uint64_t drv_queue(struct drv *d, struct cc_request *r)
 uint64_t drv_request(struct drv *d, struct cc_request *r)
 {
 	track(d, r);
-	struct cc_event ev = { 0 };
+	struct cc_event ev = {0};
 	ev.type = CC_EV_REQUEST;
 	ev.session = r->session;
 	ev.req = *r;
@@ -240,20 +270,20 @@ uint64_t drv_request(struct drv *d, struct cc_request *r)
 
 uint64_t drv_register(struct drv *d, uint64_t session, uint8_t sel)
 {
-	struct cc_request r = { .type = CC_REQ_REGISTER_SAP, .session = session, .selector = sel };
+	struct cc_request r = {.type = CC_REQ_REGISTER_SAP, .session = session, .selector = sel};
 	return drv_request(d, &r);
 }
 
 uint64_t drv_make_call(struct drv *d, uint64_t session, const uint8_t *addr)
 {
-	struct cc_request r = { .type = CC_REQ_MAKE_CALL, .session = session };
+	struct cc_request r = {.type = CC_REQ_MAKE_CALL, .session = session};
 	memcpy(r.addr, addr, 20);
 	return drv_request(d, &r);
 }
 
 uint64_t drv_add_party(struct drv *d, uint64_t session, cm_vc_id vc, const uint8_t *addr)
 {
-	struct cc_request r = { .type = CC_REQ_ADD_PARTY, .session = session, .vc = vc };
+	struct cc_request r = {.type = CC_REQ_ADD_PARTY, .session = session, .vc = vc};
 	memcpy(r.addr, addr, 20);
 	return drv_request(d, &r);
 }
@@ -264,34 +294,45 @@ uint64_t drv_drop(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, s
 {
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 7 + 1);
-	struct cc_request r = { .type = CC_REQ_DROP_PARTY, .session = session, .vc = vc, .party = p,
-				.data = len ? payload : NULL, .data_len = len };
+	struct cc_request r = {.type = CC_REQ_DROP_PARTY,
+			       .session = session,
+			       .vc = vc,
+			       .party = p,
+			       .data = len ? payload : NULL,
+			       .data_len = len};
 	return drv_request(d, &r);
 }
 
 uint64_t drv_close(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, unsigned flags)
 {
-	struct cc_request r = { .type = CC_REQ_CLOSE_CALL, .session = session, .vc = vc, .party = p,
-				.flags = flags };
+	struct cc_request r = {.type = CC_REQ_CLOSE_CALL,
+			       .session = session,
+			       .vc = vc,
+			       .party = p,
+			       .flags = flags};
 	return drv_request(d, &r);
 }
 
 void drv_accept(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p)
 {
-	struct cc_request r = { .type = CC_REQ_ACCEPT_CALL, .session = session, .vc = vc, .party = p };
+	struct cc_request r = {
+		.type = CC_REQ_ACCEPT_CALL, .session = session, .vc = vc, .party = p};
 	drv_request(d, &r);
 }
 
 void drv_reject(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, int cause)
 {
-	struct cc_request r = { .type = CC_REQ_REJECT_CALL, .session = session, .vc = vc, .party = p,
-				.cause = cause };
+	struct cc_request r = {.type = CC_REQ_REJECT_CALL,
+			       .session = session,
+			       .vc = vc,
+			       .party = p,
+			       .cause = cause};
 	drv_request(d, &r);
 }
 
 void drv_msg_err(struct drv *d, struct cc_mac from, const struct q_msg *m, uint8_t err)
 {
-	struct cc_event ev = { 0 };
+	struct cc_event ev = {0};
 	ev.type = CC_EV_MESSAGE;
 	ev.peer = from;
 	ev.msg = m;
@@ -306,7 +347,7 @@ void drv_msg(struct drv *d, struct cc_mac from, const struct q_msg *m)
 
 void drv_link(struct drv *d, struct cc_mac peer, bool up)
 {
-	struct cc_event ev = { 0 };
+	struct cc_event ev = {0};
 	ev.type = up ? CC_EV_LINK_UP : CC_EV_LINK_DOWN;
 	ev.peer = peer;
 	drv_feed(d, &ev);
@@ -314,7 +355,7 @@ void drv_link(struct drv *d, struct cc_mac peer, bool up)
 
 void drv_session_closed(struct drv *d, uint64_t session)
 {
-	struct cc_event ev = { 0 };
+	struct cc_event ev = {0};
 	ev.type = CC_EV_SESSION_CLOSED;
 	ev.session = session;
 	size_t from = d->nlog;
@@ -351,7 +392,7 @@ void drv_fire(struct drv *d, uint8_t kind, uint64_t obj)
 	ck_assert_msg(drv_running(d, kind, obj), "timer %u/%llu is not running", kind,
 		      (unsigned long long)obj);
 	timer_del(d, kind, obj);
-	struct cc_event ev = { 0 };
+	struct cc_event ev = {0};
 	ev.type = CC_EV_TIMER;
 	ev.timer.kind = kind;
 	ev.timer.obj = obj;

@@ -32,8 +32,8 @@ struct drv {
 	cc *c;
 	struct cc_config cfg;
 	struct cc_mac me;
-	bool loop;              /* feed messages to me back in */
-	struct cc_action *log;  /* actions since drv_clear() */
+	bool loop;	       /* feed messages to me back in */
+	struct cc_action *log; /* actions since drv_clear() */
 	size_t nlog, caplog;
 	struct drv_timer *tm;
 	size_t ntm, captm;
@@ -45,7 +45,7 @@ struct drv {
 	void (*on_cev)(struct drv *d, const struct cc_client_event *ev);
 	struct cc_request *rq; /* requests queued by on_cev, fed after the current event */
 	size_t nrq, caprq;
-	size_t check_every;    /* run the invariant checker every n events (0/1: always) */
+	size_t check_every; /* run the invariant checker every n events (0/1: always) */
 };
 
 void drv_init(struct drv *d, const struct cc_config *cfg);

@@ -157,7 +157,8 @@ START_TEST(leaf_initiated_drop)
 {
 	struct call k;
 	three_party_call(&k);
-	/* leaf 3 closes: DROP PARTY to the root, which acks at once and reports IncomingDropParty */
+	/* leaf 3 closes: DROP PARTY to the root, which acks at once and reports IncomingDropParty
+	 */
 	drv_clear(&d);
 	uint64_t r = drv_close(&d, LEAF3, k.leaf_vc[3], k.leaf_party[3], 0);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 1);
@@ -219,7 +220,6 @@ START_TEST(force_close)
 }
 END_TEST
 
-
 /* ---- clients that answer from inside their callbacks, as libcallmgr allows ---- */
 
 static cm_vc_id chain_vc;
@@ -230,7 +230,7 @@ static size_t leaf_closes;
 
 static void auto_client(struct drv *dd, const struct cc_client_event *ev)
 {
-	struct cc_request r = { 0 };
+	struct cc_request r = {0};
 	r.session = ev->session;
 	r.vc = ev->vc;
 	if (ev->type == CC_CEV_INCOMING_CALL) {
@@ -244,7 +244,8 @@ static void auto_client(struct drv *dd, const struct cc_client_event *ev)
 	} else if (ev->type == CC_CEV_DROP_PARTY_COMPLETE && ev->session == ROOT &&
 		   ev->vc == chain_vc) {
 		ck_assert_int_eq(ev->status, CM_OK);
-		/* DropParty for the next, or CloseCall for the very last, from inside the completion */
+		/* DropParty for the next, or CloseCall for the very last, from inside the
+		 * completion */
 		if (chain_n > 1) {
 			r.type = CC_REQ_DROP_PARTY;
 			r.party = chain_left[--chain_n];
@@ -260,7 +261,7 @@ static void auto_client(struct drv *dd, const struct cc_client_event *ev)
 START_TEST(drops_chained_from_completions)
 {
 	for (int i = 4; i <= 8; i++)
-		drv_register(&d, (uint64_t)(20 + i), (uint8_t)i);
+		drv_register(&d, 20 + (uint64_t)i, (uint8_t)i);
 	d.on_cev = auto_client;
 	uint8_t a[20];
 	drv_addr(a, d.me, 1);
@@ -277,7 +278,7 @@ START_TEST(drops_chained_from_completions)
 	struct cc_stats st;
 	cc_get_stats(d.c, &st);
 	ck_assert_uint_eq(st.parties, 16); /* 8 root parties, 8 leaf parties */
-	ck_assert_uint_eq(st.legs, 2);     /* the root's leg and the leaves' leg, same cref */
+	ck_assert_uint_eq(st.legs, 2);	   /* the root's leg and the leaves' leg, same cref */
 	/* one DropParty starts the chain; everything else happens inside callbacks */
 	drv_clear(&d);
 	r = drv_drop(&d, ROOT, chain_vc, chain_left[--chain_n], 10);

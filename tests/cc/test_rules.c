@@ -16,7 +16,7 @@ START_TEST(make_call_errors)
 {
 	uint8_t a[20];
 	drv_addr(a, P, 5);
-	struct cc_request r = { .type = CC_REQ_MAKE_CALL, .session = ROOT };
+	struct cc_request r = {.type = CC_REQ_MAKE_CALL, .session = ROOT};
 	memcpy(r.addr, a, 20);
 	r.params.qos_class = 5;
 	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_INVAL);
@@ -67,7 +67,7 @@ START_TEST(limits)
 	uint64_t c = drv_close(&d, ROOT, k.vc, b, 0);
 	ck_assert_int_eq(status_of(c), CM_E_LIMIT);
 	drv_addr(a, P, 8);
-	struct cc_request r = { .type = CC_REQ_DROP_PARTY, .session = ROOT, .vc = k.vc, .party = b };
+	struct cc_request r = {.type = CC_REQ_DROP_PARTY, .session = ROOT, .vc = k.vc, .party = b};
 	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_LAST_PARTY);
 	/* a new session has room of its own */
 	uint64_t o = drv_make_call(&d, OTHER, a);
@@ -86,7 +86,7 @@ START_TEST(add_party_errors)
 	ck_assert_int_eq(status_of(drv_add_party(&d, ROOT, k.vc, a)), CM_E_STATE);
 	ck_assert_int_eq(status_of(drv_add_party(&d, OTHER, k.vc, a)), CM_E_PERM);
 	peer_send(Q_MSG_CONNECT, k.cref, true, 0, 0);
-	uint8_t bad[20] = { 0 };
+	uint8_t bad[20] = {0};
 	ck_assert_int_eq(status_of(drv_add_party(&d, ROOT, k.vc, bad)), CM_E_INVAL);
 	/* a leaf VC takes no AddParty */
 	struct lcall l;
@@ -185,8 +185,11 @@ START_TEST(close_call_errors)
 	ck_assert_int_eq(status_of(drv_close(&d, OTHER, k.vc, k.a, 0)), CM_E_PERM);
 	ck_assert_int_eq(status_of(drv_close(&d, ROOT, k.vc, k.a, 0)), CM_E_STATE);
 	peer_send(Q_MSG_CONNECT, k.cref, true, 0, 0);
-	struct cc_request r = { .type = CC_REQ_CLOSE_CALL, .session = ROOT, .vc = k.vc,
-				.party = k.a, .data_len = 129 };
+	struct cc_request r = {.type = CC_REQ_CLOSE_CALL,
+			       .session = ROOT,
+			       .vc = k.vc,
+			       .party = k.a,
+			       .data_len = 129};
 	static const uint8_t big[129];
 	r.data = big;
 	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_TOO_BIG);
@@ -336,8 +339,7 @@ START_TEST(admin_drop_and_close)
 	peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, ep, 0);
 	ck_assert_int_eq(status_of(rb), CM_OK);
 	drv_clear(&d);
-	struct cc_request r = { .type = CC_REQ_ADMIN_DROP, .session = OTHER, .vc = k.vc,
-				.party = b };
+	struct cc_request r = {.type = CC_REQ_ADMIN_DROP, .session = OTHER, .vc = k.vc, .party = b};
 	uint64_t ad = drv_request(&d, &r);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 1);
 	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0)->session, ROOT);
@@ -347,7 +349,7 @@ START_TEST(admin_drop_and_close)
 	/* the owner answers its IncomingDropParty */
 	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, b, 0)), CM_OK);
 	drv_clear(&d);
-	struct cc_request rc = { .type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = k.vc };
+	struct cc_request rc = {.type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = k.vc};
 	uint64_t ac = drv_request(&d, &rc);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
 	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, ROOT);
@@ -407,7 +409,6 @@ START_TEST(leaf_reject_and_no_sap)
 }
 END_TEST
 
-
 START_TEST(leaf_close_cases)
 {
 	/* offered, not answered: CloseCall is refused; the client rejects instead */
@@ -426,7 +427,7 @@ START_TEST(leaf_close_cases)
 	struct lcall l;
 	leaf_offered(&l, 102);
 	drv_clear(&d);
-	struct cc_request r = { .type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = l.vc };
+	struct cc_request r = {.type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = l.vc};
 	uint64_t ac = drv_request(&d, &r);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
 	ck_assert_int_eq(status_of(ac), CM_OK);
@@ -437,7 +438,7 @@ START_TEST(leaf_close_cases)
 	leaf_active(&m, 103);
 	leaf_add_offered(&m, 1, 2, &b);
 	drv_clear(&d);
-	struct cc_request r2 = { .type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = b.vc };
+	struct cc_request r2 = {.type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = b.vc};
 	ac = drv_request(&d, &r2);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY_REJECT), 1);
 	ck_assert_int_eq(status_of(ac), CM_OK);
@@ -445,6 +446,82 @@ START_TEST(leaf_close_cases)
 	struct cc_stats st;
 	cc_get_stats(d.c, &st);
 	ck_assert_uint_eq(st.vcs, 1);
+}
+END_TEST
+
+START_TEST(drop_setup_party_of_new_leg)
+{
+	struct rcall k;
+	root_active(&k);
+	struct cc_mac Q = drv_mac(3);
+	uint8_t a[20];
+	drv_addr(a, Q, 1);
+	drv_clear(&d);
+	uint64_t rx = drv_add_party(&d, ROOT, k.vc, a);
+	uint32_t qcref = drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref;
+	cm_party_id x = last_party(k.vc);
+	drv_addr(a, Q, 2);
+	uint64_t ry = drv_add_party(&d, ROOT, k.vc, a);
+	/* the SETUP's party goes while its leg is being set up and another add waits on it */
+	drv_clear(&d);
+	uint64_t dx = drv_drop(&d, ROOT, k.vc, x, 5);
+	ck_assert_int_eq(status_of(rx), CM_E_CLOSING);
+	ck_assert_ptr_null(drv_done(&d, dx));
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY) + drv_nsent(&d, Q_MSG_RELEASE), 0);
+	/* CONNECT: the waiting add goes out, then the deferred DROP PARTY with its data */
+	struct q_msg m = pmsg(Q_MSG_CONNECT, qcref, true, 0, 0);
+	drv_clear(&d);
+	drv_msg(&d, Q, &m);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_CONNECT_ACK), 1);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY), 1);
+	const struct cc_action *dp = drv_sent(&d, Q_MSG_DROP_PARTY, 0);
+	ck_assert_ptr_nonnull(dp);
+	ck_assert_uint_eq(dp->msg.epref.value, 0);
+	ck_assert_uint_eq(dp->msg.uu.len, 5);
+	ck_assert(drv_sent(&d, Q_MSG_ADD_PARTY, 0) < dp);
+	m = pmsg(Q_MSG_DROP_PARTY_ACK, qcref, true, 0, 16);
+	drv_msg(&d, Q, &m);
+	ck_assert_int_eq(status_of(dx), CM_OK);
+	m = pmsg(Q_MSG_ADD_PARTY_ACK, qcref, true, 1, 0);
+	drv_msg(&d, Q, &m);
+	ck_assert_int_eq(status_of(ry), CM_OK);
+	/* alone on its leg: RELEASE at once */
+	drv_addr(a, drv_mac(4), 1);
+	drv_clear(&d);
+	uint64_t rz = drv_add_party(&d, ROOT, k.vc, a);
+	uint32_t c4 = drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref;
+	cm_party_id z = last_party(k.vc);
+	drv_clear(&d);
+	uint64_t dz = drv_drop(&d, ROOT, k.vc, z, 0);
+	ck_assert_int_eq(status_of(rz), CM_E_CLOSING);
+	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_RELEASE, drv_mac(4)), 1);
+	m = pmsg(Q_MSG_RELEASE_COMPLETE, c4, true, -1, 0);
+	drv_msg(&d, drv_mac(4), &m);
+	ck_assert_int_eq(status_of(dz), CM_OK);
+}
+END_TEST
+
+
+START_TEST(own_esi_always_valid)
+{
+	/* a daemon in local mode may leave its ESI all-zero: its own addresses still work */
+	drv_free(&d);
+	struct cc_config cfg;
+	cc_config_defaults(&cfg);
+	drv_init(&d, &cfg);
+	drv_register(&d, LEAF1, 1);
+	uint8_t a[20];
+	drv_addr(a, d.me, 1);
+	drv_clear(&d);
+	uint64_t r = drv_make_call(&d, ROOT, a);
+	ck_assert_ptr_null(drv_done(&d, r));
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 1);
+	/* another station with a zero ESI is still no station */
+	drv_free(&d);
+	cfg.esi = drv_mac(1);
+	drv_init(&d, &cfg);
+	memset(a + 13, 0, 6);
+	ck_assert_int_eq(status_of(drv_make_call(&d, ROOT, a)), CM_E_INVAL);
 }
 END_TEST
 
@@ -466,6 +543,8 @@ int main(void)
 	tcase_add_test(tc, admin_drop_and_close);
 	tcase_add_test(tc, leaf_reject_and_no_sap);
 	tcase_add_test(tc, leaf_close_cases);
+	tcase_add_test(tc, drop_setup_party_of_new_leg);
+	tcase_add_test(tc, own_esi_always_valid);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -59,6 +59,39 @@ START_TEST(drop_does_not_scan)
 }
 END_TEST
 
+/* Call references per peer and endpoint references per leg skip the ones in use and wrap. */
+START_TEST(allocators_skip_and_wrap)
+{
+	struct rcall k1, k2, k3;
+	root_active(&k1);
+	ck_assert_uint_eq(k1.cref, 1);
+	struct cc_peer *peer = peer_find(d.c, P);
+	ck_assert_ptr_nonnull(peer);
+	peer->next_cref = 1; /* as if it had wrapped */
+	root_active(&k2);
+	ck_assert_uint_eq(k2.cref, 2);
+	peer->next_cref = Q_CREF_MAX;
+	root_active(&k3);
+	ck_assert_uint_eq(k3.cref, Q_CREF_MAX);
+	struct rcall k4;
+	root_calling(&k4);
+	ck_assert_uint_eq(k4.cref, 3); /* 1 and 2 are in use; 0 is never handed out */
+	uint16_t e1, e2, e3;
+	cm_party_id p1, p2, p3;
+	root_add(&k1, 6, &e1, &p1);
+	ck_assert_uint_eq(e1, 1);
+	struct cc_leg *leg = leg_find(d.c, P, k1.cref, true);
+	leg->next_epref = 1;
+	root_add(&k1, 7, &e2, &p2);
+	ck_assert_uint_eq(e2, 2);
+	leg->next_epref = Q_EPREF_MAX;
+	root_add(&k1, 8, &e3, &p3);
+	ck_assert_uint_eq(e3, Q_EPREF_MAX);
+	root_add(&k1, 9, &e3, &p3);
+	ck_assert_uint_eq(e3, 3);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cc-scale");
@@ -66,6 +99,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, common_setup, common_teardown);
 	tcase_add_test(tc, drop_does_not_scan);
+	tcase_add_test(tc, allocators_skip_and_wrap);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -255,17 +255,16 @@ END_TEST
 START_TEST(unknown_cref_and_epref)
 {
 	static const struct {
-		uint8_t type;
 		int cs;
-		uint8_t reply, cause;
+		uint8_t type, reply, cause;
 	} rows[] = {
-		{ Q_MSG_RELEASE, -1, Q_MSG_RELEASE_COMPLETE, 81 },
-		{ Q_MSG_RELEASE_COMPLETE, -1, 0, 0 },
-		{ Q_MSG_STATUS_ENQUIRY, -1, Q_MSG_STATUS, 30 },
-		{ Q_MSG_STATUS, 10, Q_MSG_RELEASE_COMPLETE, 81 },
-		{ Q_MSG_STATUS, 0, 0, 0 },
-		{ Q_MSG_CONNECT, -1, Q_MSG_RELEASE_COMPLETE, 81 },
-		{ Q_MSG_DROP_PARTY, -1, Q_MSG_RELEASE_COMPLETE, 81 },
+		{-1, Q_MSG_RELEASE, Q_MSG_RELEASE_COMPLETE, 81},
+		{-1, Q_MSG_RELEASE_COMPLETE, 0, 0},
+		{-1, Q_MSG_STATUS_ENQUIRY, Q_MSG_STATUS, 30},
+		{10, Q_MSG_STATUS, Q_MSG_RELEASE_COMPLETE, 81},
+		{0, Q_MSG_STATUS, 0, 0},
+		{-1, Q_MSG_CONNECT, Q_MSG_RELEASE_COMPLETE, 81},
+		{-1, Q_MSG_DROP_PARTY, Q_MSG_RELEASE_COMPLETE, 81},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct q_msg m = pmsg(rows[i].type, 4711, true, -1, 0);
@@ -393,7 +392,7 @@ START_TEST(shutdown)
 	struct lcall l;
 	leaf_active(&l, 81);
 	drv_clear(&d);
-	struct cc_event ev = { .type = CC_EV_SHUTDOWN };
+	struct cc_event ev = {.type = CC_EV_SHUTDOWN};
 	drv_feed(&d, &ev);
 	ck_assert_int_eq(status_of(r), CM_E_CLOSING);
 	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CLOSE_CALL), 2);
