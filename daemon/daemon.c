@@ -197,7 +197,17 @@ static void handle_one(struct daemon *d, const struct cc_event *ev)
 static void feed(struct daemon *d, const struct cc_event *ev)
 {
 	if (d->draining) {
-		/* Only queued kinds can arrive here (the link, re-entering). */
+		/*
+		 * Only the link can re-enter (a state change reported from
+		 * inside link_send); requests, timers and session ends come
+		 * from their own libevent callbacks, never from inside here.
+		 */
+		if (ev->type != CC_EV_MESSAGE && ev->type != CC_EV_LINK_UP &&
+		    ev->type != CC_EV_LINK_DOWN) {
+			log_err("event %u fed to call control from inside call control; dropped",
+				ev->type);
+			return;
+		}
 		struct pending_ev pe = { .type = ev->type, .peer = ev->peer,
 					 .msg_error = ev->msg_error,
 					 .msg_error_ie = ev->msg_error_ie };
@@ -238,7 +248,7 @@ static struct dtimer **timer_slot(struct daemon *d, struct cc_timer_key k)
 static void timer_grow(struct daemon *d)
 {
 	size_t n = d->ntb * 2;
-	struct dtimer **nb = calloc(n, sizeof(*nb));
+	struct dtimer **nb = calloc(n, sizeof(struct dtimer *));
 	if (!nb)
 		return; /* longer chains, still correct */
 	struct dtimer **old = d->tb;
@@ -467,6 +477,7 @@ static void client_event(struct daemon *d, const struct cc_client_event *ce)
 		c.selector = ce->selector;
 		m.body_case = CALLMGR__DAEMON_MSG__BODY_COMPLETION;
 		m.completion = &c;
+		m.req_id = ce->req_id;
 	}
 	/* A session already gone is being torn down by call control. */
 	int sent = ipc_send(d->ipc, ce->session, &m);
@@ -659,7 +670,7 @@ static void answer_list_vcs(struct daemon *d, uint64_t session, uint64_t req_id,
 	/* one more than asked, to know whether there are more */
 	struct cc_vc_info *v = calloc((size_t)max + 1, sizeof(*v));
 	Callmgr__VcInfo *infos = calloc(max, sizeof(*infos));
-	Callmgr__VcInfo **ptrs = calloc(max, sizeof(*ptrs));
+	Callmgr__VcInfo **ptrs = calloc(max, sizeof(Callmgr__VcInfo *));
 	if (!v || !infos || !ptrs) {
 		ipc_send_error(d->ipc, session, req_id, CM_E_NOMEM, false, "out of memory");
 		goto out;
@@ -697,7 +708,7 @@ static void answer_show_vc(struct daemon *d, uint64_t session, uint64_t req_id,
 	}
 	struct cc_party_info *p = calloc(PARTY_PAGE_MAX + 1, sizeof(*p));
 	Callmgr__PartyInfo *infos = calloc(PARTY_PAGE_MAX, sizeof(*infos));
-	Callmgr__PartyInfo **ptrs = calloc(PARTY_PAGE_MAX, sizeof(*ptrs));
+	Callmgr__PartyInfo **ptrs = calloc(PARTY_PAGE_MAX, sizeof(Callmgr__PartyInfo *));
 	if (!p || !infos || !ptrs) {
 		ipc_send_error(d->ipc, session, req_id, CM_E_NOMEM, false, "out of memory");
 		goto out;
@@ -747,7 +758,7 @@ static void answer_list_links(struct daemon *d, uint64_t session, uint64_t req_i
 	if (d->link) {
 		struct link_peer_info *p = calloc(LINK_LIST_MAX, sizeof(*p));
 		Callmgr__LinkInfo *infos = calloc(LINK_LIST_MAX, sizeof(*infos));
-		Callmgr__LinkInfo **ptrs = calloc(LINK_LIST_MAX, sizeof(*ptrs));
+		Callmgr__LinkInfo **ptrs = calloc(LINK_LIST_MAX, sizeof(Callmgr__LinkInfo *));
 		size_t n = p && infos && ptrs ? link_peers(d->link, p, LINK_LIST_MAX) : 0;
 		for (size_t i = 0; i < n; i++) {
 			Callmgr__LinkInfo *o = &infos[i];
@@ -1067,7 +1078,7 @@ int daemon_run(const struct daemon_settings *set)
 	d->start_ms = now_ms(CLOCK_MONOTONIC);
 	cc_actions_init(&d->acts);
 	d->ntb = 256;
-	d->tb = calloc(d->ntb, sizeof(*d->tb));
+	d->tb = calloc(d->ntb, sizeof(struct dtimer *));
 	d->base = event_base_new();
 	if (!d->tb || !d->base) {
 		log_err("out of memory at start-up");

@@ -67,7 +67,8 @@ struct cm_client {
 	uint8_t esi[6];
 	int depth;              /* dispatch nesting */
 	bool closed;            /* cm_client_close() called; freed at depth 0 */
-	bool disconnected;      /* no more I/O with the daemon */
+	bool disconnected;      /* no more requests: the daemon is going or gone */
+	bool eof;               /* nothing more to read either */
 	struct pending **buckets;
 	size_t nbuckets, npending;
 	struct pending *first, *last;
@@ -83,7 +84,7 @@ static size_t bucket_of(const cm_client *c, uint64_t id)
 static void pending_grow(cm_client *c)
 {
 	size_t n = c->nbuckets * 2;
-	struct pending **nb = calloc(n, sizeof(*nb));
+	struct pending **nb = calloc(n, sizeof(struct pending *));
 	if (!nb)
 		return; /* longer chains, still correct */
 	free(c->buckets);
@@ -200,12 +201,26 @@ static void pending_free_all(cm_client *c)
 
 /* ---------------------------------------------------------------- I/O */
 
+/*
+ * No more requests (a write failed, or the daemon said fatal).  Reading
+ * goes on: answers the daemon sent before it went still count, and the
+ * daemon closes its end once it sees ours shut.
+ */
 static void set_disconnected(cm_client *c)
 {
 	if (c->disconnected)
 		return;
 	c->disconnected = true;
-	/* Wake a poller: the descriptor stays ours (and open) until close. */
+	shutdown(c->fd, SHUT_WR);
+}
+
+/* The read side is over too; the descriptor stays ours until close. */
+static void set_eof(cm_client *c)
+{
+	c->disconnected = true;
+	if (c->eof)
+		return;
+	c->eof = true;
 	shutdown(c->fd, SHUT_RDWR);
 }
 
@@ -551,7 +566,7 @@ cm_client *cm_client_open(const char *socket_path, const struct cm_client_ops *o
 	}
 	c->fd = -1;
 	c->nbuckets = 64;
-	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	c->buckets = calloc(c->nbuckets, sizeof(struct pending *));
 	if (!c->buckets) {
 		*error = CM_E_NOMEM;
 		client_free(c);
@@ -598,14 +613,14 @@ int cm_client_dispatch(cm_client *c)
 	if (c->closed)
 		return CM_OK;
 	c->depth++;
-	if (!c->disconnected && !read_some(c, CLIENT_READ_BUDGET))
-		set_disconnected(c);
+	if (!c->eof && !read_some(c, CLIENT_READ_BUDGET))
+		set_eof(c);
 	/* Frames read before an EOF still count: run them first. */
 	while (!c->closed) {
 		bool bad;
 		Callmgr__DaemonMsg *m = next_frame(c, &bad);
 		if (bad) {
-			set_disconnected(c);
+			set_eof(c);
 			c->in_len = 0;
 			break;
 		}
@@ -614,9 +629,9 @@ int cm_client_dispatch(cm_client *c)
 		handle_msg(c, m);
 		callmgr__daemon_msg__free_unpacked(m, NULL);
 	}
-	if (c->disconnected && !c->closed)
+	if (c->eof && !c->closed)
 		fail_all_pending(c);
-	int rc = c->disconnected && !c->closed ? CM_E_DISCONNECTED : CM_OK;
+	int rc = c->eof && !c->closed ? CM_E_DISCONNECTED : CM_OK;
 	if (--c->depth == 0 && c->closed)
 		client_free(c);
 	return rc;
@@ -630,6 +645,7 @@ void cm_client_close(cm_client *c)
 	close(c->fd);
 	c->fd = -1;
 	c->disconnected = true;
+	c->eof = true;
 	if (c->depth == 0)
 		client_free(c);
 }

@@ -39,7 +39,7 @@ struct session {
 	bool subscribed;
 	bool ending;            /* no more input or output; reported or about to be */
 	bool flush;             /* deliver what is queued before closing */
-	const char *reason;
+	char reason[128];       /* why it ended, for the log */
 	char name[65];
 	struct session *hnext;  /* bucket chain */
 	struct session *next;   /* live list, or the reap list once ending */
@@ -93,7 +93,7 @@ static struct session *session_find(const struct ipc *ipc, uint64_t id)
 static int table_grow(struct ipc *ipc)
 {
 	size_t n = ipc->nbuckets * 2;
-	struct session **nb = calloc(n, sizeof(*nb));
+	struct session **nb = calloc(n, sizeof(struct session *));
 	if (!nb)
 		return -1;
 	struct session **old = ipc->buckets;
@@ -189,7 +189,8 @@ static void session_end(struct session *s, const char *reason, bool flush)
 	if (s->ending)
 		return;
 	s->ending = true;
-	s->reason = reason;
+	/* callers pass texts on their stack: keep a copy */
+	snprintf(s->reason, sizeof(s->reason), "%s", reason);
 	s->flush = flush;
 	bufferevent_disable(s->bev, EV_READ);
 	table_remove(ipc, s);
@@ -296,6 +297,7 @@ static int session_error(struct session *s, uint64_t req_id, int status, bool fa
 	e.fatal = fatal;
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_ERROR;
 	m.error = &e;
+	m.req_id = req_id;
 	int rc = session_queue(s, &m, false);
 	if (fatal)
 		session_end(s, text, true);
@@ -311,6 +313,7 @@ int ipc_send_error(struct ipc *ipc, uint64_t session, uint64_t req_id, int statu
 	char text[256];
 	va_list ap;
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): started just above */
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	return session_error(s, req_id, status, fatal, text);
@@ -372,8 +375,13 @@ static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
 		return;
 	}
 	const Callmgr__Hello *h = m->hello;
-	if (h->client_name)
+	if (h->client_name) {
+		/* it goes into log lines: nothing but printable ASCII */
 		snprintf(s->name, sizeof(s->name), "%s", h->client_name);
+		for (char *p = s->name; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				*p = '?';
+	}
 	if (h->min_version > h->max_version || h->min_version > IPC_PROTO_VERSION ||
 	    h->max_version < 1) {
 		char text[96];
@@ -624,7 +632,7 @@ struct ipc *ipc_open(struct event_base *base, const struct ipc_config *cfg,
 	ipc->ops = *ops;
 	ipc->ctx = ctx;
 	ipc->nbuckets = 64;
-	ipc->buckets = calloc(ipc->nbuckets, sizeof(*ipc->buckets));
+	ipc->buckets = calloc(ipc->nbuckets, sizeof(struct session *));
 	ipc->reap_ev = event_new(base, -1, 0, reap_cb, ipc);
 	if (!ipc->buckets || !ipc->reap_ev)
 		goto fail;
@@ -683,11 +691,12 @@ void ipc_close(struct ipc *ipc)
 	if (!ipc)
 		return;
 	ipc->closing = true;
-	while (ipc->live) {
-		struct session *s = ipc->live;
-		table_remove(ipc, s);
+	/* The table goes with them: no need to unlink one by one. */
+	for (struct session *s = ipc->live, *next; s; s = next) {
+		next = s->next;
 		session_free(s);
 	}
+	ipc->live = NULL;
 	while (ipc->reap) {
 		struct session *s = ipc->reap;
 		ipc->reap = s->next;
