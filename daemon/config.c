@@ -30,9 +30,9 @@ enum key_kind {
 struct key_def {
 	const char *section;
 	const char *name;
-	enum key_kind kind;
 	size_t off;
 	uint32_t min, max;
+	uint8_t kind; /* enum key_kind */
 	/* Takes effect on SIGHUP; the others need a restart. */
 	bool runtime;
 };
@@ -45,41 +45,41 @@ struct key_def {
  * timer spin (0 ms) or a limit meaningless; they are wide on purpose.
  */
 static const struct key_def keys[] = {
-	{ "daemon", "interface", K_IFNAME, CF(interface), 0, 0, false },
-	{ "daemon", "socket", K_PATH, CF(socket_path), 0, 0, false },
-	{ "daemon", "prefix", K_PREFIX, CF(prefix), 0, 0, false },
-	{ "daemon", "log_level", K_LEVEL, CF(log_level), 0, 0, true },
-	{ "daemon", "admin_group", K_GROUP, CF(admin_group), 0, 0, false },
-	{ "daemon", "socket_mode", K_MODE, CF(socket_mode), 0, 0777, false },
+	{ "daemon", "interface", CF(interface), 0, 0, K_IFNAME, false },
+	{ "daemon", "socket", CF(socket_path), 0, 0, K_PATH, false },
+	{ "daemon", "prefix", CF(prefix), 0, 0, K_PREFIX, false },
+	{ "daemon", "log_level", CF(log_level), 0, 0, K_LEVEL, true },
+	{ "daemon", "admin_group", CF(admin_group), 0, 0, K_GROUP, false },
+	{ "daemon", "socket_mode", CF(socket_mode), 0, 0777, K_MODE, false },
 
-	{ "timers", "t303", K_MS, CF(cc.t303_ms), 10, MS_MAX, true },
-	{ "timers", "t308", K_MS, CF(cc.t308_ms), 10, MS_MAX, true },
-	{ "timers", "t309", K_MS, CF(cc.t309_ms), 10, MS_MAX, true },
-	{ "timers", "t310", K_MS, CF(cc.t310_ms), 10, MS_MAX, true },
-	{ "timers", "t313", K_MS, CF(cc.t313_ms), 10, MS_MAX, true },
-	{ "timers", "t322", K_MS, CF(cc.t322_ms), 10, MS_MAX, true },
-	{ "timers", "t397", K_MS, CF(cc.t397_ms), 10, MS_MAX, true },
-	{ "timers", "t398", K_MS, CF(cc.t398_ms), 10, MS_MAX, true },
-	{ "timers", "t399", K_MS, CF(cc.t399_ms), 10, MS_MAX, true },
-	{ "timers", "n303", K_COUNT8, CF(cc.n303), 1, 10, true },
-	{ "timers", "n308", K_COUNT8, CF(cc.n308), 1, 10, true },
-	{ "timers", "n322", K_COUNT8, CF(cc.n322), 1, 10, true },
+	{ "timers", "t303", CF(cc.t303_ms), 10, MS_MAX, K_MS, true },
+	{ "timers", "t308", CF(cc.t308_ms), 10, MS_MAX, K_MS, true },
+	{ "timers", "t309", CF(cc.t309_ms), 10, MS_MAX, K_MS, true },
+	{ "timers", "t310", CF(cc.t310_ms), 10, MS_MAX, K_MS, true },
+	{ "timers", "t313", CF(cc.t313_ms), 10, MS_MAX, K_MS, true },
+	{ "timers", "t322", CF(cc.t322_ms), 10, MS_MAX, K_MS, true },
+	{ "timers", "t397", CF(cc.t397_ms), 10, MS_MAX, K_MS, true },
+	{ "timers", "t398", CF(cc.t398_ms), 10, MS_MAX, K_MS, true },
+	{ "timers", "t399", CF(cc.t399_ms), 10, MS_MAX, K_MS, true },
+	{ "timers", "n303", CF(cc.n303), 1, 10, K_COUNT8, true },
+	{ "timers", "n308", CF(cc.n308), 1, 10, K_COUNT8, true },
+	{ "timers", "n322", CF(cc.n322), 1, 10, K_COUNT8, true },
 	/* SSCOP: the link module has no way to change them under a live association */
-	{ "timers", "timer_cc", K_MS, CF(link.timer_cc_ms), 10, MS_MAX, false },
-	{ "timers", "max_cc", K_U32, CF(link.max_cc), 1, 100, false },
-	{ "timers", "timer_poll", K_MS, CF(link.timer_poll_ms), 10, MS_MAX, false },
-	{ "timers", "timer_keepalive", K_MS, CF(link.timer_keepalive_ms), 10, MS_MAX, false },
-	{ "timers", "timer_noresponse", K_MS, CF(link.timer_noresponse_ms), 10, MS_MAX, false },
-	{ "timers", "timer_idle", K_MS, CF(link.timer_idle_ms), 10, MS_MAX, false },
+	{ "timers", "timer_cc", CF(link.timer_cc_ms), 10, MS_MAX, K_MS, false },
+	{ "timers", "max_cc", CF(link.max_cc), 1, 100, K_U32, false },
+	{ "timers", "timer_poll", CF(link.timer_poll_ms), 10, MS_MAX, K_MS, false },
+	{ "timers", "timer_keepalive", CF(link.timer_keepalive_ms), 10, MS_MAX, K_MS, false },
+	{ "timers", "timer_noresponse", CF(link.timer_noresponse_ms), 10, MS_MAX, K_MS, false },
+	{ "timers", "timer_idle", CF(link.timer_idle_ms), 10, MS_MAX, K_MS, false },
 
-	{ "limits", "max_vcs_per_session", K_U32, CF(cc.max_vcs_per_session), 1, 100000000, true },
-	{ "limits", "max_parties_per_vc", K_U32, CF(cc.max_parties_per_vc), 1, 100000000, true },
-	{ "limits", "max_pending_per_session", K_U32, CF(cc.max_pending_per_session), 1,
-	  100000000, true },
+	{ "limits", "max_vcs_per_session", CF(cc.max_vcs_per_session), 1, 100000000, K_U32, true },
+	{ "limits", "max_parties_per_vc", CF(cc.max_parties_per_vc), 1, 100000000, K_U32, true },
+	{ "limits", "max_pending_per_session", CF(cc.max_pending_per_session), 1,
+	  100000000, K_U32, true },
 	/* the IPC layer sizes its buffers once, at start-up */
-	{ "limits", "session_output_bytes", K_U32, CF(session_output_bytes), 4096, 1u << 30, false },
-	{ "limits", "monitor_queue", K_U32, CF(monitor_queue), 4096, 1u << 30, false },
-	{ "limits", "link_queue", K_U32, CF(link.max_queue), 1, 10000000, false },
+	{ "limits", "session_output_bytes", CF(session_output_bytes), 4096, 1u << 30, K_U32, false },
+	{ "limits", "monitor_queue", CF(monitor_queue), 4096, 1u << 30, K_U32, false },
+	{ "limits", "link_queue", CF(link.max_queue), 1, 10000000, K_U32, false },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -180,7 +180,7 @@ static int resolve_group(const char *name, gid_t *gid)
 	return 0;
 }
 
-static const char *kind_unit(enum key_kind k)
+static const char *kind_unit(uint8_t k)
 {
 	return k == K_MS ? " ms" : "";
 }
@@ -195,7 +195,7 @@ static int set_key(struct daemon_config *cfg, const struct key_def *k, const cha
 	char *p = (char *)cfg + k->off;
 	uint32_t num;
 
-	switch (k->kind) {
+	switch ((enum key_kind)k->kind) {
 	case K_MS:
 	case K_COUNT8:
 	case K_U32:
@@ -285,7 +285,7 @@ static void format_key(const struct daemon_config *cfg, const struct key_def *k,
 		       size_t len)
 {
 	const char *p = (const char *)cfg + k->off;
-	switch (k->kind) {
+	switch ((enum key_kind)k->kind) {
 	case K_MS:
 	case K_U32:
 		snprintf(buf, len, "%u", *(const uint32_t *)p);
@@ -322,8 +322,7 @@ struct load_state {
 	int err_line;         /* 0: no error of ours yet */
 };
 
-static int fail(struct load_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(struct load_state *st, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int fail(struct load_state *st, const char *fmt, ...)
 {
 	/* inih reports only the line of its first error, so keep only ours */
 	if (!st->err_line) {
@@ -376,7 +375,7 @@ static int on_ini_key(void *user, const char *section, const char *name, const c
 			    section);
 	for (size_t i = 0; i < N_KEYS; i++) {
 		const struct key_def *k = &keys[i];
-		if (strcmp(k->section, section) || strcmp(k->name, name))
+		if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
 			continue;
 		if (st->seen[i])
 			return fail(st, "[%s] %s: given twice (or continued on an indented line)",
@@ -563,8 +562,7 @@ int config_apply_cmdline(struct daemon_config *cfg, const struct config_cmdline 
 	return 0;
 }
 
-static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void append(char *buf, size_t len, const char *fmt, ...)
 {
 	size_t used = strlen(buf);
 	if (used + 1 >= len)

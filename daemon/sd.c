@@ -145,9 +145,7 @@ bool sdg_stderr_is_journal(void)
 }
 
 /* Append one "NAME=value" field to out, its text in out->buf. */
-static int add_field(struct sdg_fields *out, int n, size_t *used, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int add_field(struct sdg_fields *out, int n, size_t *used, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int add_field(struct sdg_fields *out, int n, size_t *used, const char *fmt, ...)
 {
 	if (n >= SDG_MAX_FIELDS || *used >= sizeof(out->buf))
 		return n;
@@ -172,7 +170,7 @@ int sdg_journal_fields(int level, const struct log_ctx *ctx, const char *msg,
 	int n = 0;
 	/* the fixed, short fields first so a long message cannot crowd them out */
 	n = add_field(out, n, &used, "PRIORITY=%d", level);
-	n = add_field(out, n, &used, "SYSLOG_IDENTIFIER=callmgrd");
+	n = add_field(out, n, &used, "%s", "SYSLOG_IDENTIFIER=callmgrd");
 	n = add_field(out, n, &used, "CODE_FILE=%s", ctx->file ? ctx->file : "");
 	n = add_field(out, n, &used, "CODE_LINE=%d", ctx->line);
 	n = add_field(out, n, &used, "CODE_FUNC=%s", ctx->func ? ctx->func : "");

@@ -43,8 +43,42 @@ static int sock = -1;
 static uint64_t next_req_id = 1;
 static Callmgr__HelloReply *hello;
 
-static void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void die(int code, const char *fmt, ...)
+/*
+ * What an error exit must not leak (the tests run under LeakSanitizer):
+ * the one daemon message being looked at, a JSON document or table being
+ * built.  Freed by cleanup() at exit.
+ */
+static Callmgr__DaemonMsg *held_msg;
+static json_object *held_json;
+struct table;
+static struct table *held_table;
+static void table_discard(struct table *t);
+
+static void release(Callmgr__DaemonMsg *m)
+{
+	if (m == held_msg)
+		held_msg = NULL;
+	callmgr__daemon_msg__free_unpacked(m, NULL);
+}
+
+static void cleanup(void)
+{
+	if (held_msg)
+		release(held_msg);
+	if (held_json)
+		json_object_put(held_json);
+	held_json = NULL;
+	if (held_table)
+		table_discard(held_table);
+	if (hello)
+		callmgr__hello_reply__free_unpacked(hello, NULL);
+	hello = NULL;
+	if (sock >= 0)
+		close(sock);
+	sock = -1;
+}
+
+__attribute__((noreturn, format(printf, 2, 3))) static void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 	fflush(stdout);
@@ -56,8 +90,7 @@ static void die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void usage_error(const char *fmt, ...)
+__attribute__((noreturn, format(printf, 1, 2))) static void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	fputs("cmctl: ", stderr);
@@ -113,7 +146,7 @@ static uint64_t send_request(Callmgr__ClientMsg *m)
 	size_t len = callmgr__client_msg__get_packed_size(m);
 	uint8_t *buf = malloc(4 + len);
 	if (!buf)
-		die(EXIT_DAEMON, "out of memory");
+		die(EXIT_DAEMON, "%s", "out of memory");
 	uint32_t be = htonl((uint32_t)len);
 	memcpy(buf, &be, 4);
 	callmgr__client_msg__pack(m, buf + 4);
@@ -137,7 +170,7 @@ static bool read_all(uint8_t *p, size_t len, bool eof_ok)
 		if (n == 0) {
 			if (got == 0 && eof_ok)
 				return false;
-			die(EXIT_DAEMON, "the daemon closed the connection");
+			die(EXIT_DAEMON, "%s", "the daemon closed the connection");
 		}
 		got += (size_t)n;
 	}
@@ -146,22 +179,22 @@ static bool read_all(uint8_t *p, size_t len, bool eof_ok)
 
 static Callmgr__DaemonMsg *recv_msg(void)
 {
+	static uint8_t frame[MAX_FRAME];
 	uint8_t hdr[4];
+	if (held_msg)
+		release(held_msg);
 	if (!read_all(hdr, 4, true))
-		die(EXIT_DAEMON, "the daemon closed the connection");
+		die(EXIT_DAEMON, "%s", "the daemon closed the connection");
 	uint32_t len;
 	memcpy(&len, hdr, 4);
 	len = ntohl(len);
 	if (len > MAX_FRAME)
 		die(EXIT_DAEMON, "protocol error: a %u-octet frame from the daemon", len);
-	uint8_t *buf = malloc(len ? len : 1);
-	if (!buf)
-		die(EXIT_DAEMON, "out of memory");
-	read_all(buf, len, false);
-	Callmgr__DaemonMsg *m = callmgr__daemon_msg__unpack(NULL, len, buf);
-	free(buf);
+	read_all(frame, len, false);
+	Callmgr__DaemonMsg *m = callmgr__daemon_msg__unpack(NULL, len, frame);
 	if (!m)
-		die(EXIT_DAEMON, "protocol error: a frame from the daemon does not decode");
+		die(EXIT_DAEMON, "%s", "protocol error: a frame from the daemon does not decode");
+	held_msg = m;
 	return m;
 }
 
@@ -194,7 +227,7 @@ static Callmgr__DaemonMsg *await_reply(uint64_t req_id, Callmgr__DaemonMsg__Body
 			   (m->error->req_id == req_id || m->error->req_id == 0 || m->error->fatal)) {
 			daemon_error(m->error, what);
 		}
-		callmgr__daemon_msg__free_unpacked(m, NULL);
+		release(m);
 	}
 }
 
@@ -224,7 +257,7 @@ static void connect_daemon(void)
 	hello = r->hello_reply;
 	r->hello_reply = NULL;
 	r->body_case = CALLMGR__DAEMON_MSG__BODY__NOT_SET;
-	callmgr__daemon_msg__free_unpacked(r, NULL);
+	release(r);
 }
 
 /* ------------------------------------------------------------ formatting */
@@ -283,18 +316,30 @@ static void table_add(struct table *t, const char *const *row)
 		t->cap = t->cap ? t->cap * 2 : 64;
 		t->cells = realloc(t->cells, t->cap * t->ncols * sizeof(char *));
 		if (!t->cells)
-			die(EXIT_DAEMON, "out of memory");
+			die(EXIT_DAEMON, "%s", "out of memory");
 	}
+	held_table = t;
 	for (size_t c = 0; c < t->ncols; c++) {
 		char *s = strdup(row[c] ? row[c] : "");
 		if (!s)
-			die(EXIT_DAEMON, "out of memory");
+			die(EXIT_DAEMON, "%s", "out of memory");
 		t->cells[t->nrows * t->ncols + c] = s;
 		size_t w = strlen(s);
 		if (w > t->width[c])
 			t->width[c] = w;
 	}
 	t->nrows++;
+}
+
+static void table_discard(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+	if (held_table == t)
+		held_table = NULL;
 }
 
 static void table_print(struct table *t)
@@ -306,16 +351,15 @@ static void table_print(struct table *t)
 				printf("%s\n", s);
 			else
 				printf("%-*s  ", (int)t->width[c], s);
-			free(t->cells[r * t->ncols + c]);
 		}
 	}
-	free(t->cells);
-	t->cells = NULL;
-	t->nrows = t->cap = 0;
+	table_discard(t);
 }
 
 static void json_print(json_object *o)
 {
+	if (held_json == o)
+		held_json = NULL;
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
@@ -340,6 +384,7 @@ static void kv_init(struct kv *kv)
 	memset(kv, 0, sizeof(*kv));
 	kv->t.ncols = 2;
 	kv->o = json ? json_object_new_object() : NULL;
+	held_json = kv->o;
 }
 
 static void kv_u64(struct kv *kv, const char *jkey, const char *label, uint64_t v)
@@ -450,7 +495,7 @@ static void cmd_status(char **argv)
 	kv_u64(&kv, "parties", "parties", s->parties);
 	kv_u64(&kv, "links_up", "links up", s->links_up);
 	kv_done(&kv);
-	callmgr__daemon_msg__free_unpacked(r, NULL);
+	release(r);
 }
 
 static void cmd_address(char **argv)
@@ -548,7 +593,7 @@ static void cmd_vc_list(char **argv)
 			first = false;
 		}
 		bool more = vl->more && vl->n_vcs > 0;
-		callmgr__daemon_msg__free_unpacked(r, NULL);
+		release(r);
 		if (!more)
 			break;
 	}
@@ -587,7 +632,7 @@ static void party_row(struct table *t, const Callmgr__PartyInfo *p)
 static void cmd_vc_show(char **argv)
 {
 	if (!*argv)
-		usage_error("vc show: which VC?");
+		usage_error("%s", "vc show: which VC?");
 	uint64_t vc = parse_id(*argv++, "VC");
 	no_more_args(argv);
 	char what[48];
@@ -614,7 +659,9 @@ static void cmd_vc_show(char **argv)
 			const Callmgr__VcInfo *v = d->vc;
 			if (json) {
 				o = vc_json(v);
+				held_json = o;
 				parties = json_object_new_array();
+				jadd(o, "party_list", parties);
 			} else {
 				printf("vc %" PRIu64 " %s %s session %" PRIu64 " uid %u parties %u legs %u\n",
 				       v->vc, v->root ? "root" : "leaf", v->state, v->session,
@@ -636,16 +683,14 @@ static void cmd_vc_show(char **argv)
 				party_row(&t, p);
 		}
 		bool more = d->more && d->n_parties > 0;
-		callmgr__daemon_msg__free_unpacked(r, NULL);
+		release(r);
 		if (!more)
 			break;
 	}
-	if (json) {
-		jadd(o, "party_list", parties);
+	if (json)
 		json_print(o);
-	} else {
+	else
 		table_print(&t);
-	}
 }
 
 static void cmd_link_list(char **argv)
@@ -661,6 +706,7 @@ static void cmd_link_list(char **argv)
 	char mac[18];
 	if (json) {
 		json_object *a = json_object_new_array();
+		held_json = a;
 		for (size_t i = 0; i < ll->n_links; i++) {
 			const Callmgr__LinkInfo *k = ll->links[i];
 			json_object *o = json_object_new_object();
@@ -693,7 +739,7 @@ static void cmd_link_list(char **argv)
 		}
 		table_print(&t);
 	}
-	callmgr__daemon_msg__free_unpacked(r, NULL);
+	release(r);
 }
 
 static void cmd_stats(char **argv)
@@ -730,7 +776,7 @@ static void cmd_stats(char **argv)
 	STAT(frames_unknown_peer);
 #undef STAT
 	kv_done(&kv);
-	callmgr__daemon_msg__free_unpacked(r, NULL);
+	release(r);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -802,7 +848,7 @@ static void cmd_monitor(char **argv)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
-			die(EXIT_DAEMON, "the daemon closed the connection");
+			die(EXIT_DAEMON, "%s", "the daemon closed the connection");
 		Callmgr__DaemonMsg *r = recv_msg();
 		switch (r->body_case) {
 		case CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT:
@@ -826,7 +872,7 @@ static void cmd_monitor(char **argv)
 			/* a newer daemon's events, or a completion: not ours to show */
 			break;
 		}
-		callmgr__daemon_msg__free_unpacked(r, NULL);
+		release(r);
 	}
 }
 
@@ -846,7 +892,7 @@ static void complete_admin(uint64_t id, const char *what)
 		jadd(o, "party", JU64(c->party));
 		json_print(o);
 	}
-	callmgr__daemon_msg__free_unpacked(r, NULL);
+	release(r);
 }
 
 static void cmd_drop(char **argv)
@@ -858,7 +904,7 @@ static void cmd_drop(char **argv)
 	for (; *argv; argv++) {
 		if (strcmp(*argv, "--data") == 0) {
 			if (!argv[1])
-				usage_error("--data needs a HEX argument");
+				usage_error("%s", "--data needs a HEX argument");
 			data_len = parse_data(*++argv, data);
 		} else if (npos < 2) {
 			pos[npos++] = *argv;
@@ -867,7 +913,7 @@ static void cmd_drop(char **argv)
 		}
 	}
 	if (npos < 2)
-		usage_error("usage: drop VC PARTY [--data HEX]");
+		usage_error("%s", "usage: drop VC PARTY [--data HEX]");
 	uint64_t vc = parse_id(pos[0], "VC"), party = parse_id(pos[1], "party");
 
 	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
@@ -896,7 +942,7 @@ static void cmd_close(char **argv)
 			usage_error("unexpected argument \"%s\"", *argv);
 	}
 	if (!vcs)
-		usage_error("usage: close VC [--force]");
+		usage_error("%s", "usage: close VC [--force]");
 	uint64_t vc = parse_id(vcs, "VC");
 	char what[48];
 	snprintf(what, sizeof(what), "close vc %" PRIu64, vc);
@@ -913,7 +959,7 @@ static void cmd_close(char **argv)
 		uint64_t id = send_request(&q);
 		Callmgr__DaemonMsg *r = await_reply(id, CALLMGR__DAEMON_MSG__BODY_VC_DETAIL, what);
 		uint32_t parties = r->vc_detail->vc ? r->vc_detail->vc->parties : 0;
-		callmgr__daemon_msg__free_unpacked(r, NULL);
+		release(r);
 		if (parties > 1)
 			die(EXIT_DAEMON, "%s: %s (%u parties; drop them, or use --force)", what,
 			    cm_strerror(CM_E_PARTIES_REMAIN), parties);
@@ -976,12 +1022,12 @@ int main(int argc, char **argv)
 		socket_path = CM_DEFAULT_SOCKET;
 	char **args = argv + optind;
 	if (!args[0])
-		usage_error("no command");
+		usage_error("%s", "no command");
 
 	const struct command *cmd = NULL;
 	bool word1_known = false;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(args[0], commands[i].word1))
+		if (strcmp(args[0], commands[i].word1) != 0)
 			continue;
 		word1_known = true;
 		if (!commands[i].word2 || (args[1] && strcmp(args[1], commands[i].word2) == 0)) {
@@ -995,11 +1041,8 @@ int main(int argc, char **argv)
 	if (!cmd)
 		usage_error("unknown command \"%s\"", args[0]);
 
+	atexit(cleanup);
 	cmd->run(args + (cmd->word2 ? 2 : 1));
-	if (hello)
-		callmgr__hello_reply__free_unpacked(hello, NULL);
-	if (sock >= 0)
-		close(sock);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die(EXIT_DAEMON, "cannot write the output: %s", strerror(errno));
 	return 0;

@@ -316,24 +316,119 @@ def permissions():
 
 
 def scale():
-    n = int(os.environ.get("CMCTL_SCALE_VCS", "50000"))
+    # SPEC: cmctl vc list over 100,000 VCs in under a second.  Each call is a
+    # root VC plus a leaf VC at the SAP, so 50,000 calls make 100,000 VCs.
+    # Instrumented builds check the paging only; timing them means nothing.
+    sanitized = os.environ.get("CMCTL_SANITIZED") == "1"
+    n = 5000 if sanitized else 50000
     start_daemon()
     t0 = time.time()
     helper, calls = start_calls(n, 1, timeout=240)
     print("made %d calls in %.1f s" % (n, time.time() - t0))
     for args in (["-j", "vc", "list"], ["vc", "list"]):
-        t0 = time.time()
-        out = cmctl_ok(*args)
-        dt = time.time() - t0
-        rows = len(json.loads(out)) if args[0] == "-j" else len(out.splitlines()) - 1
-        print("cmctl %s: %d VCs in %.3f s" % (" ".join(args), rows, dt))
-        check(rows == 2 * n, "%d VCs listed, wanted %d" % (rows, 2 * n))
-        check(dt < 1.0 * max(1, 2 * n / 100000), "too slow: %.3f s" % dt)
+        best = None
+        # the best of three: the machine is shared and noisy
+        for _ in range(3):
+            t0 = time.time()
+            out = cmctl_ok(*args)
+            dt = time.time() - t0
+            best = dt if best is None else min(best, dt)
+            if args[0] == "-j":
+                ids = [v["vc"] for v in json.loads(out)]
+                check(ids == sorted(set(ids)), "VC ids repeat or are out of order")
+                rows = len(ids)
+            else:
+                rows = len(out.splitlines()) - 1
+            check(rows == 2 * n, "%d VCs listed, wanted %d" % (rows, 2 * n))
+        print("cmctl %s: %d VCs, best of 3 %.3f s" % (" ".join(args), rows, best))
+        if not sanitized:
+            check(best < 1.0, "too slow: %.3f s" % best)
     stop_all()
 
 
+def pb_varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def pb_field(num, value):
+    """One protobuf field: an int as a varint, bytes as length-delimited."""
+    if isinstance(value, int):
+        return pb_varint(num << 3) + pb_varint(value)
+    return pb_varint(num << 3 | 2) + pb_varint(len(value)) + value
+
+
+def frame(body):
+    return len(body).to_bytes(4, "big") + body
+
+
+def fake_daemon(frames_after_hello):
+    """A one-connection daemon speaking the framing by hand, so that it can
+    send what no callmgrd of today sends.  Returns the thread."""
+    import socket
+    import threading
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(SOCK)
+    srv.listen(1)
+
+    def serve():
+        conn, _ = srv.accept()
+        n = int.from_bytes(conn.recv(4, socket.MSG_WAITALL), "big")
+        conn.recv(n, socket.MSG_WAITALL)  # the hello
+        hello = pb_field(1, 1) + pb_field(2, pb_field(1, 1) + pb_field(2, 9) +
+                                         pb_field(3, bytes(13)) + pb_field(4, bytes(6)))
+        conn.sendall(frame(hello))
+        n = int.from_bytes(conn.recv(4, socket.MSG_WAITALL), "big")
+        conn.recv(n, socket.MSG_WAITALL)  # the request
+        for f in frames_after_hello:
+            conn.sendall(f)
+        time.sleep(0.2)
+        conn.close()
+        srv.close()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    return t
+
+
+def unknown_messages():
+    # a newer daemon: an unknown oneof case and an unknown field are skipped
+    unknown_case = pb_field(1, 2) + pb_field(60, b"from the future")
+    lost = pb_field(1, 3) + pb_field(26, pb_field(1, 5))
+    event = pb_field(1, 4) + pb_field(25, pb_field(2, b"test-kind") + pb_field(4, 42) +
+                                      pb_field(77, b"new field"))
+    t = fake_daemon([frame(unknown_case), frame(lost), frame(event)])
+    rc, out, err = cmctl("monitor")
+    t.join()
+    lines = out.splitlines()
+    check(len(lines) == 2, lines)
+    check(lines[0] == "events lost: 5", lines)
+    check(lines[1].split()[1:] == ["test-kind", "vc", "42"], lines)
+    check(rc == 1 and err == "cmctl: the daemon closed the connection\n", (rc, err))
+    os.unlink(SOCK)
+
+    # a frame over 64 KiB is a protocol error, not a crash or a huge allocation
+    t = fake_daemon([(70000).to_bytes(4, "big")])
+    rc, out, err = cmctl("status")
+    t.join()
+    check(rc == 1 and "protocol error: a 70000-octet frame" in err, (rc, err))
+    os.unlink(SOCK)
+
+    # garbage in a frame of legal size
+    t = fake_daemon([frame(b"\xff\xff\xff\xff")])
+    rc, out, err = cmctl("vc", "list")
+    t.join()
+    check(rc == 1 and "does not decode" in err, (rc, err))
+
+
 try:
-    {"tables_and_json": tables_and_json, "drop_close_monitor": drop_close_monitor,
+    {"unknown_messages": unknown_messages, "tables_and_json": tables_and_json, "drop_close_monitor": drop_close_monitor,
      "errors": errors, "permissions": permissions, "scale": scale}[case]()
     print("ok")
 finally:

@@ -21,6 +21,11 @@ if ! dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1; then
 fi
 
 fail=0
+# every installed file belongs to some package
+if grep -q "dh_missing: warning" "$work/build.log"; then
+	grep -A20 "dh_missing: warning" "$work/build.log"
+	fail=1
+fi
 ver=$(dpkg-parsechangelog -S Version)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)

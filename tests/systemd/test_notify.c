@@ -119,7 +119,7 @@ static const char *next_state(int timeout_ms)
 	for (;;) {
 		long left = end - now_ms();
 		const char *m = next_notification(left > 0 ? (int)left : 0);
-		if (!*m || (strcmp(m, "WATCHDOG=1") && strncmp(m, "STATUS=", 7)))
+		if (!*m || (strcmp(m, "WATCHDOG=1") != 0 && strncmp(m, "STATUS=", 7) != 0))
 			return m;
 	}
 }
@@ -200,11 +200,12 @@ START_TEST(bad_config_stops_start_up)
 	snprintf(conf_path, sizeof(conf_path), "%s/callmgrd.conf", dir);
 	write_conf("[daemon]\nlog_level = loud\n");
 	char cmd[512];
+	size_t n;
 	snprintf(cmd, sizeof(cmd), "%s --config %s --socket %s/s 2>&1", getenv("CALLMGRD"),
 		 conf_path, dir);
 	FILE *p = popen(cmd, "r");
 	char out[512] = "";
-	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	n = fread(out, 1, sizeof(out) - 1, p);
 	out[n] = '\0';
 	int status = pclose(p);
 	char want[256];
@@ -214,6 +215,23 @@ START_TEST(bad_config_stops_start_up)
 		 conf_path);
 	ck_assert_str_eq(out, want);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+
+	/* --check-config says the same, and "ok" once the file is fixed */
+	snprintf(cmd, sizeof(cmd), "%s --check-config --config %s 2>&1", getenv("CALLMGRD"),
+		 conf_path);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	ck_assert_str_eq(out, want);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+	write_conf("[daemon]\nlog_level = info\n");
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	ck_assert_msg(strncmp(out, "callmgrd: configuration ok", 26) == 0, "%s", out);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	unlink(conf_path);
 	rmdir(dir);
 }
