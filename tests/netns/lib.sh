@@ -69,7 +69,7 @@ dump_state() {
 }
 
 netns_cleanup() {
-	local c n fd h
+	local c n fd ns pids h
 	trap - EXIT INT TERM
 	for h in "${NETNS_CLEANUP_HOOKS[@]}"; do
 		"$h"
@@ -83,7 +83,13 @@ netns_cleanup() {
 	done
 	[ -n "$CAPTURE_PID" ] && kill "$CAPTURE_PID" 2>/dev/null
 	for n in "${NETNS_NODES[@]}"; do
-		[ -n "${NODE_PID[$n]:-}" ] && kill -KILL "${NODE_PID[$n]}" 2>/dev/null
+		[ -n "${NODE_PID[$n]:-}" ] && kill -TERM "${NODE_PID[$n]}" 2>/dev/null
+	done
+	# anything still running in our namespaces was started by this test
+	for n in "${NETNS_NODES[@]}" sw; do
+		ns=${NODE_NS[$n]:-${NETNS_TAG}sw}
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
 	done
 	wait 2>/dev/null
 	for n in "${NETNS_NODES[@]}"; do
@@ -265,10 +271,40 @@ address() {
 	ADDR=${LINE##* }
 }
 
-# capture_start : dumpcap on the bridge, callmgr's EtherType only
+# switch_impair LOSS% REORDER% : replace the bridge by tests/netns/impair, a
+# user-space switch losing and reordering frames (for kernels without
+# netem).  Then capture on a node's veth: the switch has no single port.
+IMPAIR_PID=
+switch_impair() {
+	local sw="${NETNS_TAG}sw" ports=() i ready="$NETNS_TMP/impair.ready"
+	for i in "${!NETNS_NODES[@]}"; do
+		ip -n "$sw" link set "p$i" nomaster || fail "unbridge p$i"
+		ports+=("p$i")
+	done
+	IMPAIR_READY=$ready ip netns exec "$sw" "$BUILD/tests/netns/impair" "$1" "$2" \
+		"${IMPAIR_SEED:-$$}" "${ports[@]}" >"$NETNS_TMP/impair.log" 2>&1 &
+	IMPAIR_PID=$!
+	for i in $(seq 100); do
+		[ -e "$ready" ] && return 0
+		sleep 0.05
+	done
+	fail "impair did not start: $(cat "$NETNS_TMP/impair.log")"
+}
+
+impair_stop() {
+	[ -n "$IMPAIR_PID" ] || return 0
+	kill -TERM "$IMPAIR_PID" 2>/dev/null
+	wait "$IMPAIR_PID" 2>/dev/null
+	IMPAIR_PID=
+}
+
+# capture_start [NODE IFACE] : dumpcap on the bridge (default) or on a
+# node's interface, callmgr's EtherType only
 capture_start() {
+	local ns="${NETNS_TAG}sw" ifc=br0
+	[ $# -eq 2 ] && ns=${NODE_NS[$1]} && ifc=$2
 	CAPTURE_FILE="$NETNS_TMP/wire.pcap"
-	ip netns exec "${NETNS_TAG}sw" dumpcap -q -i br0 -P -f 'ether proto 0x88b5' \
+	ip netns exec "$ns" dumpcap -q -i "$ifc" -P -f 'ether proto 0x88b5' \
 		-w "$CAPTURE_FILE" >"$NETNS_TMP/dumpcap.log" 2>&1 &
 	CAPTURE_PID=$!
 	local i
