@@ -25,7 +25,7 @@ for round in 1 2 3; do
 	log "round $round"
 	say root call "${ADDRS[B]}" "mk$round"
 	wait_tag root "mk$round" 15; want_status OK
-	vc=$(field vc); p1=$(field party)
+	vc=$(field vc)
 	for t in C A; do
 		say root add "$vc" "${ADDRS[$t]}" "ad$round$t"
 		wait_tag root "ad$round$t" 15; want_status OK

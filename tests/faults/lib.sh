@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash
 # Helpers of the 'faults' tests and tools/soak.sh (bash, sourced after
 # tests/netns/lib.sh): impairment of a node's path to the bridge, link cuts,
 # the exactly-once count of each client, and leak checks of a daemon.
@@ -190,6 +191,7 @@ faults_config() {
 
 # leaves NODE... : a client "l<NODE>" on each node with SAP 16, its address
 # in ADDRS[NODE]
+# shellcheck disable=SC2034 # read by the tests that source this
 declare -A ADDRS
 leaves() {
 	local n
@@ -198,6 +200,7 @@ leaves() {
 		say "l$n" sap 16 s
 		expect "l$n" '^sap_complete tag=s status=OK'
 		address "l$n" 16
+		# shellcheck disable=SC2034 # read by the tests that source this
 		ADDRS[$n]=$ADDR
 	done
 }
