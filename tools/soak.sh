@@ -137,7 +137,8 @@ restart_b() {
 }
 
 fault() {
-	local n=${1:-$(echo A B C | tr ' ' '\n' | shuf -n1)} what=$((RANDOM % 6)) secs
+	local n what=$((RANDOM % 6)) secs
+	n=$(echo A B C | tr ' ' '\n' | shuf -n1)
 	echo "$what" >>"$NETNS_TMP/faults"
 	case $what in
 	0)
