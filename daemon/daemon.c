@@ -534,6 +534,14 @@ static void link_state(void *ctx, const uint8_t mac[6], bool up)
 	log_at(LOG_NOTICE, 0, 0, mac, "link %s", up ? "up" : "down");
 	monitor(d, up ? "link-up" : "link-down", 0, 0, 0, 0, 0, mac, NULL);
 	feed(d, &ev);
+	/* Q.2931 §5.6.10: while T309 keeps active calls, ask for the SAAL
+	 * again; a failed attempt ends here once more and tries anew, until
+	 * the link returns or T309 clears the calls and stops the timer.
+	 * Associations are otherwise made only on demand, so without this an
+	 * outage shorter than T309 still cleared every call. */
+	struct cc_timer_key t309 = { .kind = CC_T309, .obj = cc_mac_key(ev.peer) };
+	if (!up && *timer_slot(d, t309))
+		link_establish(d->link, mac);
 }
 #endif
 

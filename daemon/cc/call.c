@@ -772,6 +772,9 @@ static void call_unknown_cref(cc *c, struct cc_peer *peer, const struct q_msg *m
 	default:
 		break;
 	}
+	/* stale state after a restart, or a forged call reference: counted so
+	 * that cmctl stats shows someone is sending them */
+	c->st.msgs_bad++;
 	send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, Q_CAUSE_INVALID_CREF, out);
 }
 

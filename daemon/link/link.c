@@ -465,6 +465,16 @@ void link_own_mac(const struct link *l, uint8_t mac[6])
 	memcpy(mac, l->mac, 6);
 }
 
+void link_establish(struct link *l, const uint8_t mac[6])
+{
+	struct link_peer *p = peer_create(l, mac);
+	if (!p)
+		return;
+	enum sscop_state st = sscop_get_state(p->sscop);
+	if (st == SSCOP_IDLE || st == SSCOP_OUT_DISC_PENDING)
+		sscop_establish(p->sscop);
+}
+
 int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t len)
 {
 	if (len == 0 || len > SSCOP_MAX_SDU)

@@ -48,6 +48,10 @@ void link_close(struct link *l);
 void link_release_all(struct link *l);
 void link_own_mac(const struct link *l, uint8_t mac[6]);
 
+/* Start establishing the association with mac unless it is up or coming up
+ * (Q.2931 §5.6.10: re-establish the SAAL while T309 runs). */
+void link_establish(struct link *l, const uint8_t mac[6]);
+
 /* Queue one message for mac; 0, or -ENOBUFS / -EMSGSIZE / -EIO. */
 int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t len);
 

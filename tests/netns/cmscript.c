@@ -17,6 +17,8 @@
  *   fclose VC DATA TAG           close with CM_CLOSE_FORCE
  *   auto on|off                  answer incoming calls/drops/closes (on)
  *   pending                      print "pending N"
+ *   counts                       print "counts requests=N completions=N
+ *                                pending=N duplicates=N" (auto ones included)
  *   quit
  * Events, each one line:
  *   ready
@@ -27,7 +29,7 @@
  *   incoming_close_call vc=N cause=N data=HEX|-
  *   refused CMD status=NAME       (a request that could not be queued)
  *   duplicate tag=TAG             (a second completion: always a bug)
- *   disconnected
+ *   disconnected                  (then a counts line, and exit)
  * Requests the program issues by itself (auto answers) get tag "auto".
  */
 #include <callmgr/client.h>
@@ -62,6 +64,7 @@ struct script {
 	const char *name;
 	bool auto_answer;
 	long pending;
+	unsigned long requests, completions, duplicates;
 	struct req *reqs;
 	struct leaf_call calls[MAX_LEAF_CALLS];
 	bool gone;
@@ -147,10 +150,12 @@ static void req_refused(struct script *s, struct req *r, const char *what, int r
 /* rc is what the cm_ request returned for r. */
 static void req_submitted(struct script *s, struct req *r, const char *what, int rc)
 {
-	if (rc != CM_OK)
+	if (rc != CM_OK) {
 		req_refused(s, r, what, rc);
-	else
+	} else {
 		s->pending++;
+		s->requests++;
+	}
 }
 
 /* Returns false (after saying so) on a second completion of one request. */
@@ -158,10 +163,12 @@ static bool req_complete(struct script *s, struct req *r)
 {
 	if (r->completed) {
 		emit("duplicate tag=%s", r->tag);
+		s->duplicates++;
 		return false;
 	}
 	r->completed = true;
 	s->pending--;
+	s->completions++;
 	return true;
 }
 
@@ -232,8 +239,10 @@ static void on_close_call_complete(cm_client *c, int status, cm_vc_id vc, void *
 	if (req_complete(s, r))
 		emit("close_complete tag=%s status=%s vc=%" PRIu64, r->tag, status_name(status),
 		     vc);
+	/* whatever the status, the VC is no longer ours: free the slot, or a
+	 * long run fills the table and refuses every call as busy */
 	struct leaf_call *lc = leaf_call_find(s, vc);
-	if (lc && status == CM_OK)
+	if (lc)
 		memset(lc, 0, sizeof(*lc));
 }
 
@@ -331,6 +340,9 @@ static bool run_command(cm_client *c, char *line)
 		return false;
 	if (!strcmp(cmd, "pending")) {
 		emit("pending %ld", s->pending);
+	} else if (!strcmp(cmd, "counts")) {
+		emit("counts requests=%lu completions=%lu pending=%ld duplicates=%lu", s->requests,
+		     s->completions, s->pending, s->duplicates);
 	} else if (!strcmp(cmd, "auto") && argc == 2) {
 		s->auto_answer = !strcmp(argv[1], "on");
 	} else if (!strcmp(cmd, "addr") && argc == 2 && parse_u64(argv[1], &sel) && sel < 256) {
@@ -419,6 +431,9 @@ int main(int argc, char **argv)
 		}
 		if (pfd[0].revents && cm_client_dispatch(c) == CM_E_DISCONNECTED) {
 			emit("disconnected");
+			/* every outstanding request has completed by now */
+			emit("counts requests=%lu completions=%lu pending=%ld duplicates=%lu",
+			     s.requests, s.completions, s.pending, s.duplicates);
 			status = 1;
 			break;
 		}

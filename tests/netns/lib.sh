@@ -18,7 +18,11 @@ NETNS_TAG=
 NETNS_TMP=
 NETNS_NODES=()
 declare -A NODE_NS NODE_PID NODE_SOCK NODE_MAC
+# NODE_WRAP[NODE]: a command callmgrd runs under on that node (e.g. valgrind)
+declare -A NODE_WRAP
 declare -A CLIENT_PID CLIENT_FD CLIENT_CURSOR CLIENT_NODE
+# functions netns_cleanup calls first (e.g. to close FIFOs of helpers it waits for)
+NETNS_CLEANUP_HOOKS=()
 CAPTURE_PID=
 CAPTURE_FILE=
 LINE=
@@ -65,8 +69,11 @@ dump_state() {
 }
 
 netns_cleanup() {
-	local c n fd ns pids
+	local c n fd ns pids h
 	trap - EXIT INT TERM
+	for h in "${NETNS_CLEANUP_HOOKS[@]}"; do
+		"$h"
+	done
 	for c in "${!CLIENT_FD[@]}"; do
 		fd=${CLIENT_FD[$c]}
 		[ -n "$fd" ] && eval "exec $fd>&-"
@@ -140,6 +147,19 @@ in_node() {
 	ip netns exec "${NODE_NS[$n]}" "$@"
 }
 
+# spawn_clean CMD... : exec CMD with none of this shell's FIFO descriptors
+# (bash's {fd} redirections are inherited): a daemon holding a client's
+# FIFO open would keep that client from ever seeing end of input.  Call it
+# in a backgrounded subshell; the exec keeps that subshell's PID.
+spawn_clean() {
+	local f n
+	for f in /proc/$BASHPID/fd/*; do
+		n=${f##*/}
+		[ "$n" -gt 2 ] && [ "$n" != 255 ] && eval "exec $n>&-"
+	done
+	exec "$@"
+}
+
 # node_config NODE : the config file callmgrd reads; tests append to it.
 # Short timers keep the tests quick; the values are the test's own.
 node_config() {
@@ -153,13 +173,17 @@ node_start() {
 	sock="$NETNS_TMP/$n.sock"
 	[ -e "$conf" ] || : >"$conf"
 	rm -f "$sock"
-	# not through in_node: $! must be callmgrd itself (ip netns exec execs it)
-	ip netns exec "${NODE_NS[$n]}" "$BUILD/daemon/callmgrd" --foreground --interface cm0 \
-		--socket "$sock" --config "$conf" --log-target stderr \
-		--log-level "${CALLMGRD_LOG_LEVEL:-info}" >>"$NETNS_TMP/$n.log" 2>&1 &
+	# not through in_node: a backgrounded function stays a subshell, and $!
+	# must be callmgrd itself (spawn_clean and ip netns exec exec) so that
+	# kill reaches it
+	# shellcheck disable=SC2086 # the wrapper is a word list
+	(spawn_clean ip netns exec "${NODE_NS[$n]}" ${NODE_WRAP[$n]:-} "$BUILD/daemon/callmgrd" \
+		--foreground --interface cm0 --socket "$sock" --config "$conf" --log-target stderr \
+		--log-level "${CALLMGRD_LOG_LEVEL:-info}") >>"$NETNS_TMP/$n.log" 2>&1 &
 	NODE_PID[$n]=$!
 	NODE_SOCK[$n]=$sock
-	for i in $(seq 200); do
+	# a wrapped daemon (valgrind) takes seconds to start
+	for i in $(seq 600); do
 		[ -S "$sock" ] && return 0
 		kill -0 "${NODE_PID[$n]}" 2>/dev/null || fail "callmgrd on $n exited"
 		sleep 0.05
@@ -181,8 +205,8 @@ client_start() {
 	fifo="$NETNS_TMP/$c.in"
 	mkfifo "$fifo"
 	: >"$NETNS_TMP/$c.out"
-	ip netns exec "${NODE_NS[$n]}" "$BUILD/tests/netns/cmscript" -s "${NODE_SOCK[$n]}" -n "$c" \
-		<"$fifo" >"$NETNS_TMP/$c.out" 2>"$NETNS_TMP/$c.err" &
+	(spawn_clean ip netns exec "${NODE_NS[$n]}" "$BUILD/tests/netns/cmscript" \
+		-s "${NODE_SOCK[$n]}" -n "$c") <"$fifo" >"$NETNS_TMP/$c.out" 2>"$NETNS_TMP/$c.err" &
 	CLIENT_PID[$c]=$!
 	exec {fd}>"$fifo"
 	CLIENT_FD[$c]=$fd
