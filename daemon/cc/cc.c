@@ -618,6 +618,12 @@ static bool params_fill(struct cm_call_params *p)
 	return true;
 }
 
+/*
+ * The per-session limit on pending requests holds set-up requests only
+ * (MakeCall, AddParty).  DropParty and CloseCall are never refused for it:
+ * a client at its quota must still be able to tear down, and teardown is
+ * bounded anyway (one drop per party, one close per VC).
+ */
 static bool pending_full(cc *c, uint64_t session)
 {
 	struct cc_session *s = session_find(c, session);
@@ -742,10 +748,9 @@ static void req_drop_party(cc *c, const struct cc_request *r, bool admin, struct
 		party_release_id(c, p, out);
 		return;
 	}
+	/* teardown is not held to max_pending: see pending_full() */
 	if (vc->n_live <= 1)
 		return complete_now(c, r, CM_E_LAST_PARTY, r->vc, r->party, out);
-	if (pending_full(c, r->session))
-		return complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
 	struct q_ie_uu uu;
 	uu_from(&uu, r);
 	ref_take(c, &p->drop, r);
@@ -836,8 +841,6 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 		if (others)
 			return complete_now(c, r, CM_E_PARTIES_REMAIN, r->vc, r->party, out);
 	}
-	if (pending_full(c, r->session))
-		return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
 	struct q_ie_uu uu;
 	uu_from(&uu, r);
 	ref_take(c, &vc->close, r);
