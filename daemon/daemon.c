@@ -86,9 +86,7 @@ void daemon_settings_defaults(struct daemon_settings *s)
 	memcpy(s->prefix, prefix, sizeof(prefix));
 	s->shutdown_ms = 3000;
 	cc_config_defaults(&s->cc);
-#ifdef HAVE_WIRE
 	link_config_defaults(&s->link);
-#endif
 }
 
 /* ---------------------------------------------------------------- names for cmctl */
@@ -490,7 +488,6 @@ static void client_event(struct daemon *d, const struct cc_client_event *ce)
 
 /* ---------------------------------------------------------------- wire mode */
 
-#ifdef HAVE_WIRE
 static void wire_send(struct daemon *d, const struct cc_action *a)
 {
 	uint8_t buf[1024];
@@ -543,7 +540,6 @@ static void link_state(void *ctx, const uint8_t mac[6], bool up)
 	if (!up && *timer_slot(d, t309))
 		link_establish(d->link, mac);
 }
-#endif
 
 static void run_actions(struct daemon *d)
 {
@@ -557,12 +553,10 @@ static void run_actions(struct daemon *d)
 							 .msg = a->msg };
 				fifo_push(d, &pe);
 			} else {
-#ifdef HAVE_WIRE
 				if (d->link) {
 					wire_send(d, a);
 					break;
 				}
-#endif
 				log_at(LOG_ERR, 0, 0, a->peer.a,
 				       "message to a remote peer in local mode: not sent");
 			}
@@ -611,7 +605,6 @@ static void reply(struct daemon *d, uint64_t session, uint64_t req_id, Callmgr__
 static uint64_t links_up(struct daemon *d)
 {
 	uint64_t up = 0;
-#ifdef HAVE_WIRE
 	if (d->link) {
 		struct link_peer_info *p = calloc(LINK_LIST_MAX, sizeof(*p));
 		size_t n = p ? link_peers(d->link, p, LINK_LIST_MAX) : 0;
@@ -619,7 +612,6 @@ static uint64_t links_up(struct daemon *d)
 			up += strcmp(p[i].state, "ready") == 0;
 		free(p);
 	}
-#endif
 	return up;
 }
 
@@ -754,7 +746,6 @@ static void answer_list_links(struct daemon *d, uint64_t session, uint64_t req_i
 	Callmgr__LinkList l = CALLMGR__LINK_LIST__INIT;
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_LINK_LIST;
 	m.link_list = &l;
-#ifdef HAVE_WIRE
 	if (d->link) {
 		struct link_peer_info *p = calloc(LINK_LIST_MAX, sizeof(*p));
 		Callmgr__LinkInfo *infos = calloc(LINK_LIST_MAX, sizeof(*infos));
@@ -782,7 +773,6 @@ static void answer_list_links(struct daemon *d, uint64_t session, uint64_t req_i
 		free(ptrs);
 		return;
 	}
-#endif
 	reply(d, session, req_id, &m);
 }
 
@@ -809,7 +799,6 @@ static void answer_stats(struct daemon *d, uint64_t session, uint64_t req_id)
 	s.sessions = is.sessions;
 	s.ipc_frames_bad = is.frames_bad;
 	s.sessions_dropped_slow = is.sessions_dropped_slow;
-#ifdef HAVE_WIRE
 	if (d->link) {
 		struct link_counters lc;
 		link_get_counters(d->link, &lc);
@@ -818,7 +807,6 @@ static void answer_stats(struct daemon *d, uint64_t session, uint64_t req_id)
 		s.frames_bad = lc.frames_bad;
 		s.frames_unknown_peer = lc.frames_unknown_peer;
 	}
-#endif
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_STATS;
 	m.stats = &s;
 	reply(d, session, req_id, &m);
@@ -1007,10 +995,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	ipc_stop_accepting(d->ipc);
 	struct cc_event ev = { .type = CC_EV_SHUTDOWN };
 	feed(d, &ev);
-#ifdef HAVE_WIRE
 	if (d->link)
 		link_release_all(d->link);
-#endif
 	struct timeval tv = { 0, 20000 };
 	event_add(d->shutdown_tick, &tv);
 }
@@ -1089,7 +1075,6 @@ int daemon_run(const struct daemon_settings *set)
 
 	memcpy(d->own.a, local_esi, 6);
 	if (set->interface) {
-#ifdef HAVE_WIRE
 		static const struct link_ops lops = { .deliver = link_deliver, .state = link_state };
 		d->link = link_open(d->base, set->interface, &set->link, &lops, d);
 		if (!d->link) {
@@ -1097,10 +1082,6 @@ int daemon_run(const struct daemon_settings *set)
 			goto out;
 		}
 		link_own_mac(d->link, d->own.a);
-#else
-		log_err("--interface: this callmgrd was built without the link layer");
-		goto out;
-#endif
 	}
 	memcpy(d->set.cc.prefix, set->prefix, 13);
 	d->set.cc.esi = d->own;
@@ -1165,10 +1146,8 @@ int daemon_run(const struct daemon_settings *set)
 out:
 	if (d->ipc)
 		ipc_close(d->ipc);
-#ifdef HAVE_WIRE
 	if (d->link)
 		link_close(d->link);
-#endif
 	if (d->cc)
 		cc_free(d->cc);
 	timers_free(d);
