@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The invariants of issue #3, checked over the whole state.  O(everything):
+ * for tests and the fuzzer, never on the daemon's hot path.
+ */
+#include "cc_int.h"
+
+#define FOR_HT(t, type, member, var)                                                    \
+	for (size_t i_##var = 0; i_##var < (t)->nb; i_##var++)                          \
+		for (struct hnode *n_##var = (t)->b[i_##var]; n_##var; n_##var = n_##var->next) \
+			for (type *var = container_of(n_##var, type, member); var; var = NULL)
+
+static bool has(uint16_t bits, uint8_t kind)
+{
+	return bits & (1u << kind);
+}
+
+static bool leg_waits_guarded(const struct cc_leg *l)
+{
+	switch (l->state) {
+	case U1:
+		return has(l->timers, CC_T303);
+	case U3:
+	case U4:
+		return has(l->timers, CC_T310);
+	case U8:
+		return has(l->timers, CC_T313);
+	case U11:
+		return has(l->timers, CC_T308);
+	default:
+		return true;
+	}
+}
+
+static bool leg_establishing(const struct cc_leg *l)
+{
+	return l->state == U1 || l->state == U3 || l->state == U4;
+}
+
+static const char *check_party(const cc *c, const struct cc_party *p)
+{
+	if (party_find(c, p->id) != p)
+		return "party not found by its id";
+	if (!p->vc && !p->leg)
+		return "party with neither VC nor leg";
+	if (!p->vc && (p->add.type || p->drop.type))
+		return "orphan party owed a completion";
+	if (!p->leg) {
+		if (p->state != Q_EPS_DROP_PARTY_RECEIVED || !p->incoming_sent)
+			return "party off the wire but not waiting for its owner";
+		if (p->timers)
+			return "party off the wire with a timer";
+		return NULL;
+	}
+	if (party_by_epref(c, p->leg, p->epref) != p)
+		return "endpoint reference not unique within its leg";
+	const struct cc_leg *l = p->leg;
+	switch (p->state) {
+	case Q_EPS_ADD_PARTY_INITIATED:
+		if (!has(p->timers, CC_T399) && !(leg_establishing(l) && p->epref == 0))
+			return "PU1 without T399";
+		if (!p->add.type && p->vc)
+			return "PU1 owes no add completion";
+		break;
+	case Q_EPS_ALERTING_RECEIVED:
+		if (!has(p->timers, CC_T397))
+			return "PU4 without T397";
+		break;
+	case Q_EPS_DROP_PARTY_INITIATED:
+		if (!has(p->timers, CC_T398) && l->state != U11 &&
+		    !(p->drop_deferred && leg_establishing(l)))
+			return "PU5 without T398";
+		break;
+	case Q_EPS_ADD_PARTY_RECEIVED:
+		if (!has(p->timers, CC_TACCEPT))
+			return "PU2 without its accept timer";
+		break;
+	case Q_EPS_ACTIVE:
+		if (p->add.type && l->state != U11)
+			return "active party still owes an add completion";
+		break;
+	default:
+		return "party on a leg in an unexpected state";
+	}
+	return NULL;
+}
+
+const char *cc_check_invariants(const cc *c)
+{
+	uint64_t on_legs = 0, listed_on_legs = 0;
+	FOR_HT(&c->parties, const struct cc_party, id_node, p)
+	{
+		const char *e = check_party(c, p);
+		if (e)
+			return e;
+		if (p->leg)
+			on_legs++;
+	}
+	FOR_HT(&c->legs_by_id, const struct cc_leg, id_node, l)
+	{
+		uint32_t n = 0, est = 0;
+		for (const struct cc_party *p = l->p_head; p; p = p->leg_next) {
+			if (p->leg != l)
+				return "party listed on a leg it does not point to";
+			n++;
+			est += eps_in_use(p->state);
+		}
+		if (n != l->n_parties || est != l->n_est)
+			return "leg party counts wrong";
+		listed_on_legs += n;
+		if (leg_find(c, l->peer->mac, l->cref, l->orig) != l)
+			return "leg not found by its key";
+		if (!leg_waits_guarded(l))
+			return "leg waits without a timer";
+		if (n == 0 && l->state != U11)
+			return "leg without parties is not clearing";
+		if (l->state == U10 && est == 0)
+			return "active leg with no active party (last party must clear the call)";
+		if (l->vc && vc_find(c, l->vc->id) != l->vc)
+			return "leg of a freed VC";
+		if (l->in_vcpeer && (!l->vc || l->state == U11))
+			return "clearing leg still takes parties";
+	}
+	if (on_legs != listed_on_legs)
+		return "a party is on no leg list or on two";
+	uint64_t n_vcs = 0;
+	for (const struct cc_vc *vc = c->all_head; vc; vc = vc->all_next) {
+		n_vcs++;
+		if (vc->all_next && vc->all_next->id <= vc->id)
+			return "VC list out of id order";
+		uint32_t n = 0, live = 0;
+		for (const struct cc_party *p = vc->p_head; p; p = p->vc_next) {
+			if (p->vc != vc)
+				return "party listed on a VC it does not point to";
+			if (p->vc_next && p->vc_next->id <= p->id)
+				return "party list out of id order";
+			n++;
+			live += p->live_counted;
+			if (p->live_counted != (!p->drop.type && !p->incoming_sent))
+				return "party liveness miscounted";
+		}
+		if (n != vc->n_parties || live != vc->n_live)
+			return "VC party counts wrong";
+		if (n == 0 && vc->state != CC_VC_CLOSING && vc->state != CC_VC_CLOSE_RECEIVED)
+			return "VC without parties is not closing";
+		if (vc->root && vc->made_ok && vc->state == CC_VC_ACTIVE && live == 0)
+			return "active VC with no live party";
+		if ((vc->close.type != 0) != (vc->state == CC_VC_CLOSING) &&
+		    vc->close.type != CC_REQ_ADMIN_CLOSE && vc->state != CC_VC_CLOSING)
+			return "close owed outside Closing";
+		struct cc_session *s = session_find(c, vc->session);
+		if (!s || s->closed)
+			return "VC of a closed session";
+	}
+	if (n_vcs != c->vcs.n)
+		return "VC hash and list disagree";
+	/* every owed completion is counted once, against a live or draining session */
+	FOR_HT(&c->sessions, struct cc_session, node, s)
+	{
+		uint64_t owed = 0, vcs = 0;
+		FOR_HT(&c->parties, const struct cc_party, id_node, p)
+		{
+			owed += p->add.type && p->add.session == s->id;
+			owed += p->drop.type && p->drop.session == s->id;
+		}
+		FOR_HT(&c->vcs, const struct cc_vc, id_node, vc)
+		{
+			owed += vc->close.type && vc->close.session == s->id;
+			vcs += vc->session == s->id;
+		}
+		if (owed != s->n_pending)
+			return "pending requests miscounted";
+		if (vcs != s->n_vcs)
+			return "session VC count wrong";
+	}
+	FOR_HT(&c->parties, const struct cc_party, id_node, p)
+	{
+		if ((p->add.type && !session_find(c, p->add.session)) ||
+		    (p->drop.type && !session_find(c, p->drop.session)))
+			return "completion owed to an unknown session";
+	}
+	FOR_HT(&c->peers, const struct cc_peer, node, pe)
+	{
+		uint32_t n = 0;
+		bool active = false;
+		for (const struct cc_leg *l = pe->l_head; l; l = l->peer_next) {
+			n++;
+			active |= l->state == U10;
+		}
+		if (n != pe->n_legs)
+			return "peer leg count wrong";
+		if (has(pe->timers, CC_T309) && !active)
+			return "T309 runs with no active call";
+	}
+	return NULL;
+}

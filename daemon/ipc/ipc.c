@@ -1,0 +1,715 @@
+/* SPDX-License-Identifier: MIT */
+#include "ipc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "callmgr/client.h"
+#include "config.h"
+#include "log.h"
+
+/* A session sending nothing but undecodable frames is not worth keeping. */
+#define IPC_MAX_BAD_IN_ROW 32
+/* How long a fatal Error may take to reach a client before we just close. */
+#define IPC_FLUSH_TIMEOUT_MS 2000
+/* Below this an ended session's queued output is still worth delivering. */
+#define IPC_FLUSH_MAX (256u * 1024u)
+
+struct session {
+	struct ipc *ipc;
+	struct ipc_session_info info;
+	struct bufferevent *bev;
+	uint64_t seq;
+	uint64_t lost;          /* monitor events lost since the last EventsLost */
+	unsigned bad_in_row;
+	bool hello_done;
+	bool subscribed;
+	bool ending;            /* no more input or output; reported or about to be */
+	bool flush;             /* deliver what is queued before closing */
+	const char *reason;
+	char name[65];
+	struct session *hnext;  /* bucket chain */
+	struct session *next;   /* live list, or the reap list once ending */
+	struct session *prev;
+};
+
+struct ipc {
+	struct event_base *base;
+	struct ipc_config cfg;
+	struct ipc_ops ops;
+	void *ctx;
+	struct evconnlistener *listener;
+	char *bound_path;       /* unlinked on close when we created it */
+	struct session **buckets;
+	size_t nbuckets, nsessions;
+	struct session *live;   /* doubly linked, for monitor fan-out */
+	struct session *reap;   /* ended, waiting for ops.closed */
+	struct session *flushing; /* reported, draining their last output */
+	struct event *reap_ev;
+	uint64_t next_id;
+	bool closing;
+	struct ipc_stats stats;
+};
+
+void ipc_config_defaults(struct ipc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->path = IPC_DEFAULT_SOCKET;
+	cfg->listen_fd = -1;
+	cfg->socket_mode = 0666;
+	cfg->max_output = 4u * 1024u * 1024u;
+	cfg->monitor_output = 512u * 1024u;
+	cfg->hello_timeout_ms = 10000;
+}
+
+/* ---------------------------------------------------------------- session table */
+
+static size_t bucket_of(const struct ipc *ipc, uint64_t id)
+{
+	return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (ipc->nbuckets - 1);
+}
+
+static struct session *session_find(const struct ipc *ipc, uint64_t id)
+{
+	for (struct session *s = ipc->buckets[bucket_of(ipc, id)]; s; s = s->hnext)
+		if (s->info.id == id)
+			return s;
+	return NULL;
+}
+
+static int table_grow(struct ipc *ipc)
+{
+	size_t n = ipc->nbuckets * 2;
+	struct session **nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return -1;
+	struct session **old = ipc->buckets;
+	size_t oldn = ipc->nbuckets;
+	ipc->buckets = nb;
+	ipc->nbuckets = n;
+	for (size_t i = 0; i < oldn; i++) {
+		struct session *s = old[i];
+		while (s) {
+			struct session *next = s->hnext;
+			size_t b = bucket_of(ipc, s->info.id);
+			s->hnext = nb[b];
+			nb[b] = s;
+			s = next;
+		}
+	}
+	free(old);
+	return 0;
+}
+
+static int table_add(struct ipc *ipc, struct session *s)
+{
+	if (ipc->nsessions + 1 > ipc->nbuckets && table_grow(ipc) < 0)
+		return -1;
+	size_t b = bucket_of(ipc, s->info.id);
+	s->hnext = ipc->buckets[b];
+	ipc->buckets[b] = s;
+	ipc->nsessions++;
+	s->prev = NULL;
+	s->next = ipc->live;
+	if (ipc->live)
+		ipc->live->prev = s;
+	ipc->live = s;
+	return 0;
+}
+
+static void table_remove(struct ipc *ipc, struct session *s)
+{
+	struct session **pp = &ipc->buckets[bucket_of(ipc, s->info.id)];
+	while (*pp && *pp != s)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = s->hnext;
+	ipc->nsessions--;
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		ipc->live = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+}
+
+/* ---------------------------------------------------------------- ending sessions */
+
+static void session_free(struct session *s)
+{
+	if (s->bev)
+		bufferevent_free(s->bev);
+	free(s);
+}
+
+static void unlink_flushing(struct ipc *ipc, struct session *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		ipc->flushing = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+}
+
+static void flushing_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	unlink_flushing(s->ipc, s);
+	session_free(s);
+}
+
+static void flushing_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	flushing_write_cb(bev, arg);
+}
+
+/*
+ * End a session: it leaves the table at once (so nothing more is queued to
+ * it) and is reported to ops.closed from the reap event, never from the
+ * caller's stack, which may be deep inside call control's action list.
+ */
+static void session_end(struct session *s, const char *reason, bool flush)
+{
+	struct ipc *ipc = s->ipc;
+	if (s->ending)
+		return;
+	s->ending = true;
+	s->reason = reason;
+	s->flush = flush;
+	bufferevent_disable(s->bev, EV_READ);
+	table_remove(ipc, s);
+	s->next = ipc->reap;
+	ipc->reap = s;
+	event_active(ipc->reap_ev, 0, 0);
+}
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipc *ipc = arg;
+	/* ops.closed may end further sessions (slow readers): loop until none. */
+	while (ipc->reap) {
+		struct session *s = ipc->reap;
+		ipc->reap = s->next;
+		s->next = s->prev = NULL;
+		int level = strcmp(s->reason, "end of file") == 0 ? LOG_INFO : LOG_NOTICE;
+		log_at(level, 0, 0, NULL, "session %llu (%s, uid %u, pid %d) closed: %s",
+		       (unsigned long long)s->info.id, s->name, (unsigned)s->info.uid,
+		       (int)s->info.pid, s->reason);
+		if (s->hello_done && ipc->ops.closed)
+			ipc->ops.closed(ipc->ctx, s->info.id, s->reason);
+		size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev));
+		if (s->flush && queued > 0 && queued <= IPC_FLUSH_MAX) {
+			struct timeval tv = { IPC_FLUSH_TIMEOUT_MS / 1000,
+					      (IPC_FLUSH_TIMEOUT_MS % 1000) * 1000 };
+			bufferevent_setcb(s->bev, NULL, flushing_write_cb, flushing_event_cb, s);
+			bufferevent_set_timeouts(s->bev, NULL, &tv);
+			bufferevent_enable(s->bev, EV_WRITE);
+			s->prev = NULL;
+			s->next = ipc->flushing;
+			if (ipc->flushing)
+				ipc->flushing->prev = s;
+			ipc->flushing = s;
+		} else {
+			session_free(s);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- output */
+
+static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
+{
+	struct ipc *ipc = s->ipc;
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	m->seq = s->seq + 1;
+	size_t n = callmgr__daemon_msg__get_packed_size(m);
+	if (n > IPC_MAX_FRAME) {
+		log_err("session %llu: a %zu-octet reply is over the frame limit; not sent",
+			(unsigned long long)s->info.id, n);
+		return -1;
+	}
+	size_t queued = evbuffer_get_length(out);
+	if (lossy && queued + 4 + n > ipc->cfg.monitor_output)
+		return -1;
+	if (queued + 4 + n > ipc->cfg.max_output) {
+		/*
+		 * Events to an owner are never dropped (that would break
+		 * exactly-once completions); a client this far behind is cut
+		 * off instead and call control tears its VCs down.
+		 */
+		log_warn("session %llu (%s, pid %d) does not read: %zu octets queued, limit %zu;"
+			 " disconnecting it",
+			 (unsigned long long)s->info.id, s->name, (int)s->info.pid, queued,
+			 ipc->cfg.max_output);
+		ipc->stats.sessions_dropped_slow++;
+		session_end(s, "too slow a reader (output limit reached)", false);
+		return -1;
+	}
+	struct evbuffer_iovec v;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(4 + n), &v, 1) < 1) {
+		session_end(s, "out of memory for output", false);
+		return -1;
+	}
+	uint8_t *p = v.iov_base;
+	p[0] = (uint8_t)(n >> 24);
+	p[1] = (uint8_t)(n >> 16);
+	p[2] = (uint8_t)(n >> 8);
+	p[3] = (uint8_t)n;
+	callmgr__daemon_msg__pack(m, p + 4);
+	v.iov_len = 4 + n;
+	evbuffer_commit_space(out, &v, 1);
+	s->seq++;
+	return 0;
+}
+
+int ipc_send(struct ipc *ipc, uint64_t session, Callmgr__DaemonMsg *m)
+{
+	struct session *s = session_find(ipc, session);
+	if (!s || s->ending)
+		return -1;
+	return session_queue(s, m, false);
+}
+
+static int session_error(struct session *s, uint64_t req_id, int status, bool fatal,
+			 const char *text)
+{
+	Callmgr__DaemonMsg m = CALLMGR__DAEMON_MSG__INIT;
+	Callmgr__Error e = CALLMGR__ERROR__INIT;
+	e.req_id = req_id;
+	e.status = status;
+	e.message = (char *)text;
+	e.fatal = fatal;
+	m.body_case = CALLMGR__DAEMON_MSG__BODY_ERROR;
+	m.error = &e;
+	int rc = session_queue(s, &m, false);
+	if (fatal)
+		session_end(s, text, true);
+	return rc;
+}
+
+int ipc_send_error(struct ipc *ipc, uint64_t session, uint64_t req_id, int status, bool fatal,
+		   const char *fmt, ...)
+{
+	struct session *s = session_find(ipc, session);
+	if (!s || s->ending)
+		return -1;
+	char text[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return session_error(s, req_id, status, fatal, text);
+}
+
+static void session_send_lost(struct session *s)
+{
+	Callmgr__DaemonMsg m = CALLMGR__DAEMON_MSG__INIT;
+	Callmgr__EventsLost l = CALLMGR__EVENTS_LOST__INIT;
+	l.count = s->lost;
+	m.body_case = CALLMGR__DAEMON_MSG__BODY_EVENTS_LOST;
+	m.events_lost = &l;
+	/* Not lossy: it is what tells the subscriber about the loss. */
+	if (session_queue(s, &m, false) == 0)
+		s->lost = 0;
+}
+
+void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev)
+{
+	Callmgr__DaemonMsg m = CALLMGR__DAEMON_MSG__INIT;
+	m.body_case = CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT;
+	m.monitor_event = (Callmgr__MonitorEvent *)ev;
+	for (struct session *s = ipc->live, *next; s; s = next) {
+		next = s->next; /* s may end inside session_queue */
+		if (!s->subscribed || s->ending)
+			continue;
+		if (s->lost > 0) {
+			size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev));
+			if (queued < ipc->cfg.monitor_output / 2)
+				session_send_lost(s);
+			if (s->ending)
+				continue;
+			if (s->lost > 0) {
+				s->lost++;
+				continue;
+			}
+		}
+		if (session_queue(s, &m, true) < 0 && !s->ending)
+			s->lost++;
+	}
+}
+
+static void session_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	/* The queue drained: tell a subscriber what it missed, then go on. */
+	if (s->lost > 0 && !s->ending)
+		session_send_lost(s);
+}
+
+/* ---------------------------------------------------------------- input */
+
+static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
+{
+	struct ipc *ipc = s->ipc;
+	if (m->body_case != CALLMGR__CLIENT_MSG__BODY_HELLO) {
+		ipc->stats.frames_bad++;
+		session_error(s, m->req_id, CM_E_PROTO, true, "the first frame must be Hello");
+		return;
+	}
+	const Callmgr__Hello *h = m->hello;
+	if (h->client_name)
+		snprintf(s->name, sizeof(s->name), "%s", h->client_name);
+	if (h->min_version > h->max_version || h->min_version > IPC_PROTO_VERSION ||
+	    h->max_version < 1) {
+		char text[96];
+		snprintf(text, sizeof(text), "no common protocol version: client %u..%u, daemon 1..%u",
+			 h->min_version, h->max_version, IPC_PROTO_VERSION);
+		session_error(s, m->req_id, CM_E_PROTO, true, text);
+		return;
+	}
+	Callmgr__DaemonMsg r = CALLMGR__DAEMON_MSG__INIT;
+	Callmgr__HelloReply hr = CALLMGR__HELLO_REPLY__INIT;
+	hr.version = h->max_version < IPC_PROTO_VERSION ? h->max_version : IPC_PROTO_VERSION;
+	hr.session = s->info.id;
+	hr.prefix.data = ipc->cfg.prefix;
+	hr.prefix.len = sizeof(ipc->cfg.prefix);
+	hr.esi.data = ipc->cfg.esi;
+	hr.esi.len = sizeof(ipc->cfg.esi);
+	hr.local_mode = ipc->cfg.local_mode;
+	hr.daemon_version = (char *)CALLMGR_VERSION;
+	r.body_case = CALLMGR__DAEMON_MSG__BODY_HELLO_REPLY;
+	r.hello_reply = &hr;
+	r.req_id = m->req_id;
+	if (session_queue(s, &r, false) < 0)
+		return;
+	s->hello_done = true;
+	bufferevent_set_timeouts(s->bev, NULL, NULL);
+	log_info("session %llu: %s, uid %u gid %u pid %d, protocol %u%s",
+		 (unsigned long long)s->info.id, s->name, (unsigned)s->info.uid,
+		 (unsigned)s->info.gid, (int)s->info.pid, hr.version,
+		 s->info.admin ? ", admin" : "");
+}
+
+static void session_subscribe(struct session *s, const Callmgr__ClientMsg *m)
+{
+	s->subscribed = m->subscribe->enable;
+	s->lost = 0;
+	Callmgr__DaemonMsg r = CALLMGR__DAEMON_MSG__INIT;
+	Callmgr__Completion c = CALLMGR__COMPLETION__INIT;
+	c.req_id = m->req_id;
+	c.kind = CALLMGR__REQUEST_KIND__SUBSCRIBE;
+	c.status = CM_OK;
+	r.req_id = m->req_id;
+	r.body_case = CALLMGR__DAEMON_MSG__BODY_COMPLETION;
+	r.completion = &c;
+	session_queue(s, &r, false);
+}
+
+static void session_frame(struct session *s, const uint8_t *p, size_t len)
+{
+	struct ipc *ipc = s->ipc;
+	Callmgr__ClientMsg *m = callmgr__client_msg__unpack(NULL, len, p);
+	if (!m) {
+		ipc->stats.frames_bad++;
+		/*
+		 * The length prefix still delimits frames, so one bad frame
+		 * costs only itself; before the hello, or when nothing else
+		 * comes, the peer is not speaking this protocol at all.
+		 */
+		bool fatal = !s->hello_done || ++s->bad_in_row >= IPC_MAX_BAD_IN_ROW;
+		session_error(s, 0, CM_E_PROTO, fatal,
+			      fatal ? "undecodable frames: not a callmgr client"
+				    : "undecodable frame ignored");
+		return;
+	}
+	s->bad_in_row = 0;
+	if (!s->hello_done) {
+		session_hello(s, m);
+	} else {
+		switch (m->body_case) {
+		case CALLMGR__CLIENT_MSG__BODY_HELLO:
+			session_error(s, m->req_id, CM_E_PROTO, false, "hello already done");
+			break;
+		case CALLMGR__CLIENT_MSG__BODY_SUBSCRIBE:
+			session_subscribe(s, m);
+			break;
+		case CALLMGR__CLIENT_MSG__BODY_ADMIN_DROP:
+		case CALLMGR__CLIENT_MSG__BODY_ADMIN_CLOSE:
+			if (!s->info.admin) {
+				session_error(s, m->req_id, CM_E_PERM, false,
+					      "admin requests that change state need uid 0 or "
+					      "the admin group");
+				break;
+			}
+			/* fall through */
+		default:
+			/* Unknown cases (a newer client) are refused by the daemon's
+			 * dispatcher with CM_E_PROTO, not here, so that one place
+			 * knows the list of requests. */
+			ipc->ops.request(ipc->ctx, &s->info, m);
+			break;
+		}
+	}
+	callmgr__client_msg__free_unpacked(m, NULL);
+}
+
+static void session_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	/* Every complete frame of this read, in order; the rest waits. */
+	while (!s->ending) {
+		uint8_t hdr[4];
+		if (evbuffer_copyout(in, hdr, 4) < 4)
+			break;
+		size_t len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 |
+			     hdr[3];
+		if (len > IPC_MAX_FRAME) {
+			s->ipc->stats.frames_bad++;
+			char text[96];
+			snprintf(text, sizeof(text), "frame of %zu octets is over the %u limit", len,
+				 IPC_MAX_FRAME);
+			session_error(s, 0, CM_E_PROTO, true, text);
+			break;
+		}
+		if (evbuffer_get_length(in) < 4 + len)
+			break;
+		const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)(4 + len));
+		if (!p) {
+			session_end(s, "out of memory for input", false);
+			break;
+		}
+		session_frame(s, p + 4, len);
+		evbuffer_drain(in, 4 + len);
+	}
+}
+
+static void session_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+	if (what & BEV_EVENT_EOF)
+		session_end(s, "end of file", false);
+	else if (what & BEV_EVENT_TIMEOUT)
+		session_end(s, "no hello in time", false);
+	else
+		session_end(s, "socket error", false);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+		      int salen, void *arg)
+{
+	struct ipc *ipc = arg;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+		log_warn("SO_PEERCRED: %s; connection refused", strerror(errno));
+		close(fd);
+		return;
+	}
+	struct session *s = calloc(1, sizeof(*s));
+	if (!s) {
+		close(fd);
+		return;
+	}
+	s->ipc = ipc;
+	s->info.id = ++ipc->next_id;
+	s->info.uid = cred.uid;
+	s->info.gid = cred.gid;
+	s->info.pid = cred.pid;
+	s->info.admin = cred.uid == 0 || (ipc->cfg.have_admin_gid && cred.gid == ipc->cfg.admin_gid);
+	snprintf(s->name, sizeof(s->name), "client");
+	s->bev = bufferevent_socket_new(ipc->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!s->bev || table_add(ipc, s) < 0) {
+		if (s->bev)
+			bufferevent_free(s->bev);
+		else
+			close(fd);
+		free(s);
+		return;
+	}
+	bufferevent_set_max_single_read(s->bev, 64 * 1024);
+	bufferevent_setcb(s->bev, session_read_cb, session_write_cb, session_event_cb, s);
+	if (ipc->cfg.hello_timeout_ms) {
+		struct timeval tv = { ipc->cfg.hello_timeout_ms / 1000,
+				      (ipc->cfg.hello_timeout_ms % 1000) * 1000 };
+		bufferevent_set_timeouts(s->bev, &tv, NULL);
+	}
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	ipc->stats.sessions_total++;
+	log_debug("session %llu: connection from pid %d uid %u", (unsigned long long)s->info.id,
+		  (int)cred.pid, (unsigned)cred.uid);
+}
+
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	log_warn("accept: %s", strerror(errno));
+}
+
+/* ---------------------------------------------------------------- listener */
+
+static int make_parent_dir(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	/* mkdir -p, one component at a time */
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int bind_socket(const char *path, unsigned mode)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if (make_parent_dir(path) < 0)
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* A socket left behind by a daemon that died: replace it. */
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, mode) < 0 ||
+	    listen(fd, 128) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+struct ipc *ipc_open(struct event_base *base, const struct ipc_config *cfg,
+		     const struct ipc_ops *ops, void *ctx)
+{
+	struct ipc *ipc = calloc(1, sizeof(*ipc));
+	if (!ipc)
+		return NULL;
+	ipc->base = base;
+	ipc->cfg = *cfg;
+	ipc->ops = *ops;
+	ipc->ctx = ctx;
+	ipc->nbuckets = 64;
+	ipc->buckets = calloc(ipc->nbuckets, sizeof(*ipc->buckets));
+	ipc->reap_ev = event_new(base, -1, 0, reap_cb, ipc);
+	if (!ipc->buckets || !ipc->reap_ev)
+		goto fail;
+	int fd = cfg->listen_fd;
+	if (fd < 0) {
+		fd = bind_socket(cfg->path, cfg->socket_mode ? cfg->socket_mode : 0666);
+		if (fd < 0)
+			goto fail;
+		ipc->bound_path = strdup(cfg->path);
+	} else {
+		evutil_make_socket_nonblocking(fd);
+		evutil_make_socket_closeonexec(fd);
+	}
+	ipc->listener = evconnlistener_new(base, accept_cb, ipc, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (!ipc->listener) {
+		close(fd);
+		goto fail;
+	}
+	evconnlistener_set_error_cb(ipc->listener, accept_error_cb);
+	ipc->cfg.path = ipc->bound_path;
+	return ipc;
+fail:;
+	int e = errno;
+	ipc_close(ipc);
+	errno = e ? e : ENOMEM;
+	return NULL;
+}
+
+void ipc_stop_accepting(struct ipc *ipc)
+{
+	if (ipc->listener)
+		evconnlistener_disable(ipc->listener);
+}
+
+int ipc_session_get(const struct ipc *ipc, uint64_t session, struct ipc_session_info *out)
+{
+	const struct session *s = session_find(ipc, session);
+	if (!s)
+		return -1;
+	*out = s->info;
+	return 0;
+}
+
+size_t ipc_pending_output(const struct ipc *ipc)
+{
+	size_t n = 0;
+	for (struct session *s = ipc->live; s; s = s->next)
+		n += evbuffer_get_length(bufferevent_get_output(s->bev));
+	for (struct session *s = ipc->flushing; s; s = s->next)
+		n += evbuffer_get_length(bufferevent_get_output(s->bev));
+	return n;
+}
+
+void ipc_close(struct ipc *ipc)
+{
+	if (!ipc)
+		return;
+	ipc->closing = true;
+	while (ipc->live) {
+		struct session *s = ipc->live;
+		table_remove(ipc, s);
+		session_free(s);
+	}
+	while (ipc->reap) {
+		struct session *s = ipc->reap;
+		ipc->reap = s->next;
+		session_free(s);
+	}
+	while (ipc->flushing) {
+		struct session *s = ipc->flushing;
+		ipc->flushing = s->next;
+		session_free(s);
+	}
+	if (ipc->listener)
+		evconnlistener_free(ipc->listener);
+	if (ipc->bound_path) {
+		unlink(ipc->bound_path);
+		free(ipc->bound_path);
+	}
+	if (ipc->reap_ev)
+		event_free(ipc->reap_ev);
+	free(ipc->buckets);
+	free(ipc);
+}
+
+void ipc_get_stats(const struct ipc *ipc, struct ipc_stats *out)
+{
+	*out = ipc->stats;
+	out->sessions = ipc->nsessions;
+}

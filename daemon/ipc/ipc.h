@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The client socket: framing, the hello exchange, sessions with their peer
+ * credentials, authorisation of admin requests, and bounded output.
+ *
+ * It decides nothing about calls.  Every request after the hello (except
+ * Subscribe, which is a property of the session) goes to ipc_ops.request;
+ * the daemon answers with ipc_send() / ipc_send_error().  A session that
+ * ends for any reason (EOF, fatal protocol error, too slow a reader) is
+ * reported once through ipc_ops.closed, always from its own libevent
+ * callback and never from inside ipc_send(), so the caller may feed call
+ * control from there without re-entering it.
+ */
+#ifndef CALLMGR_IPC_H
+#define CALLMGR_IPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "callmgr.pb-c.h"
+
+struct event_base;
+struct ipc;
+
+#define IPC_PROTO_VERSION 1u
+#define IPC_MAX_FRAME (64u * 1024u)
+#define IPC_DEFAULT_SOCKET "/run/callmgr/callmgr.sock"
+
+struct ipc_config {
+	const char *path;       /* where to bind, unless listen_fd >= 0 */
+	int listen_fd;          /* already listening (socket activation), or -1 */
+	unsigned socket_mode;   /* chmod of a socket we bind; 0 = 0666 */
+	size_t max_output;      /* per session, bytes queued before disconnect */
+	size_t monitor_output;  /* per subscriber, bytes queued before events are lost */
+	bool have_admin_gid;
+	gid_t admin_gid;
+	uint32_t hello_timeout_ms;
+	/* what HelloReply says about this node */
+	uint8_t prefix[13];
+	uint8_t esi[6];
+	bool local_mode;
+};
+void ipc_config_defaults(struct ipc_config *cfg);
+
+struct ipc_session_info {
+	uint64_t id;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	bool admin;             /* uid 0 or the admin group */
+};
+
+struct ipc_ops {
+	/* One decoded request of a session past its hello. m is freed on return. */
+	void (*request)(void *ctx, const struct ipc_session_info *s, const Callmgr__ClientMsg *m);
+	/* The session is gone; reason is for the log. */
+	void (*closed)(void *ctx, uint64_t session, const char *reason);
+};
+
+/* NULL and errno set on failure. */
+struct ipc *ipc_open(struct event_base *base, const struct ipc_config *cfg,
+		     const struct ipc_ops *ops, void *ctx);
+/* Closes every session (without calling ops.closed) and the listener. */
+void ipc_close(struct ipc *ipc);
+
+/*
+ * Queue m (its seq is filled in) to a session.  0; -1 if the session is
+ * unknown or already ending.  A session whose output would pass
+ * max_output is ended as too slow (reported later through ops.closed).
+ */
+int ipc_send(struct ipc *ipc, uint64_t session, Callmgr__DaemonMsg *m);
+/* An Error for req_id; fatal ends the session once it is flushed. */
+int ipc_send_error(struct ipc *ipc, uint64_t session, uint64_t req_id, int status,
+		   bool fatal, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* To every subscriber, lossy: a full queue counts the event as lost. */
+void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev);
+
+struct ipc_stats {
+	uint64_t sessions;              /* open now */
+	uint64_t sessions_total;
+	uint64_t frames_bad;
+	uint64_t sessions_dropped_slow;
+};
+void ipc_get_stats(const struct ipc *ipc, struct ipc_stats *out);
+
+/* Refuse new connections (shutdown); sessions go on. */
+void ipc_stop_accepting(struct ipc *ipc);
+/* A live session's credentials; 0, or -1 if it is not (or no longer) open. */
+int ipc_session_get(const struct ipc *ipc, uint64_t session, struct ipc_session_info *out);
+/* Bytes still queued to clients. */
+size_t ipc_pending_output(const struct ipc *ipc);
+
+#endif

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * root: the smallest multipoint caller.  Calls the first address, adds the
+ * others, then closes the call with CM_CLOSE_FORCE (the daemon drops the
+ * remaining parties for it).  Exits 0 once CloseCall completed.
+ *
+ *   root [-s SOCKET] AESA [AESA...]
+ */
+#include <callmgr/client.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct root {
+	char **addrs;
+	int naddrs;
+	int adds_pending;
+	cm_vc_id vc;
+	int done; /* 1 ok, -1 failed */
+};
+
+static void close_now(cm_client *c, struct root *r)
+{
+	printf("root: CloseCall vc %llu (force)\n", (unsigned long long)r->vc);
+	if (cm_close_call(c, r->vc, 0, NULL, 0, CM_CLOSE_FORCE, NULL) != CM_OK)
+		r->done = -1;
+}
+
+static void add_party_complete(cm_client *c, int status, cm_vc_id vc, cm_party_id party,
+			       void *ctx)
+{
+	struct root *r = cm_client_userdata(c);
+	printf("root: AddPartyComplete %s: %s, party %llu\n", (const char *)ctx,
+	       cm_strerror(status), (unsigned long long)party);
+	if (--r->adds_pending == 0)
+		close_now(c, r);
+}
+
+static void make_call_complete(cm_client *c, int status, cm_vc_id vc, cm_party_id party,
+			       void *ctx)
+{
+	struct root *r = cm_client_userdata(c);
+	printf("root: MakeCallComplete %s: %s, vc %llu party %llu\n", (const char *)ctx,
+	       cm_strerror(status), (unsigned long long)vc, (unsigned long long)party);
+	if (status != CM_OK) {
+		r->done = -1;
+		return;
+	}
+	r->vc = vc;
+	for (int i = 1; i < r->naddrs; i++)
+		if (cm_add_party(c, vc, r->addrs[i], r->addrs[i]) == CM_OK)
+			r->adds_pending++;
+	if (r->adds_pending == 0)
+		close_now(c, r);
+}
+
+static void close_call_complete(cm_client *c, int status, cm_vc_id vc, void *ctx)
+{
+	struct root *r = cm_client_userdata(c);
+	printf("root: CloseCallComplete vc %llu: %s\n", (unsigned long long)vc,
+	       cm_strerror(status));
+	r->done = status == CM_OK ? 1 : -1;
+}
+
+static void incoming_drop_party(cm_client *c, cm_vc_id vc, cm_party_id party, int cause,
+				const void *data, size_t len)
+{
+	printf("root: IncomingDropParty vc %llu party %llu cause %d\n", (unsigned long long)vc,
+	       (unsigned long long)party, cause);
+	cm_drop_party(c, vc, party, NULL, 0, NULL); /* the answer; completes at once */
+}
+
+static void incoming_close_call(cm_client *c, cm_vc_id vc, int cause, const void *data,
+				size_t len)
+{
+	struct root *r = cm_client_userdata(c);
+	printf("root: IncomingCloseCall vc %llu cause %d\n", (unsigned long long)vc, cause);
+	cm_close_call(c, vc, 0, NULL, 0, CM_CLOSE_FORCE, NULL);
+	r->done = -1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = NULL;
+	int o;
+	while ((o = getopt(argc, argv, "s:")) != -1) {
+		if (o != 's')
+			goto usage;
+		sock = optarg;
+	}
+	if (optind >= argc)
+		goto usage;
+	struct root r = { .addrs = argv + optind, .naddrs = argc - optind };
+	static const struct cm_client_ops ops = {
+		.make_call_complete = make_call_complete,
+		.add_party_complete = add_party_complete,
+		.close_call_complete = close_call_complete,
+		.incoming_drop_party = incoming_drop_party,
+		.incoming_close_call = incoming_close_call,
+	};
+	int err;
+	cm_client *c = cm_client_open(sock, &ops, &r, &err);
+	if (!c) {
+		fprintf(stderr, "root: cannot connect: %s\n", cm_strerror(err));
+		return 1;
+	}
+	struct cm_call_params params = { .peak_kbps = 1000, .max_sdu = 9188, .qos_class = 0 };
+	err = cm_make_call(c, &params, r.addrs[0], r.addrs[0]);
+	if (err != CM_OK) {
+		fprintf(stderr, "root: MakeCall: %s\n", cm_strerror(err));
+		return 1;
+	}
+	while (!r.done) {
+		struct pollfd pfd = { .fd = cm_client_fd(c), .events = POLLIN };
+		int n = poll(&pfd, 1, 10000);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "root: no answer from the daemon\n");
+			break;
+		}
+		if (cm_client_dispatch(c) == CM_E_DISCONNECTED)
+			break;
+	}
+	cm_client_close(c);
+	return r.done == 1 ? 0 : 1;
+usage:
+	fprintf(stderr, "usage: root [-s SOCKET] AESA [AESA...]\n");
+	return 2;
+}

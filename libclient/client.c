@@ -1,0 +1,810 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libcallmgr: the client side of docs/ipc.md.
+ *
+ * Output: a request is written whole before the call returns.  The daemon
+ * never stops reading, so a full socket buffer only means waiting for it;
+ * we poll for POLLOUT up to CLIENT_WRITE_TIMEOUT_MS and then give up on the
+ * connection.  That keeps the contract simple for callers driving us from
+ * any event loop: they poll for POLLIN only and nothing waits in a queue
+ * for a POLLOUT they never asked for.
+ *
+ * Input: cm_client_dispatch() reads what is there, then runs one callback
+ * per complete frame.  A frame leaves the buffer before its callback runs,
+ * so callbacks may re-enter the library (requests, dispatch, close).
+ */
+#include "callmgr/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "callmgr.pb-c.h"
+
+#define CLIENT_PROTO_VERSION 1u
+#define CLIENT_MAX_FRAME (64u * 1024u)
+#define CLIENT_HELLO_TIMEOUT_MS 5000
+#define CLIENT_WRITE_TIMEOUT_MS 10000
+#define CLIENT_READ_BUDGET (256u * 1024u) /* per dispatch, then let others run */
+
+enum req_kind {
+	REQ_REGISTER_SAP = 1,
+	REQ_MAKE_CALL,
+	REQ_ADD_PARTY,
+	REQ_DROP_PARTY,
+	REQ_CLOSE_CALL,
+};
+
+struct pending {
+	uint64_t req_id;
+	uint8_t kind;
+	uint8_t selector;
+	cm_vc_id vc;
+	cm_party_id party;
+	void *ctx;
+	struct pending *hnext;        /* bucket chain */
+	struct pending *next, *prev;  /* request order */
+};
+
+struct cm_client {
+	int fd;
+	struct cm_client_ops ops;
+	void *userdata;
+	uint8_t *in;
+	size_t in_len, in_cap;
+	uint64_t next_req_id;
+	uint64_t last_seq;
+	uint64_t seq_gaps;
+	uint64_t session;
+	uint8_t prefix[13];
+	uint8_t esi[6];
+	int depth;              /* dispatch nesting */
+	bool closed;            /* cm_client_close() called; freed at depth 0 */
+	bool disconnected;      /* no more I/O with the daemon */
+	struct pending **buckets;
+	size_t nbuckets, npending;
+	struct pending *first, *last;
+};
+
+/* ---------------------------------------------------------------- pending requests */
+
+static size_t bucket_of(const cm_client *c, uint64_t id)
+{
+	return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (c->nbuckets - 1);
+}
+
+static void pending_grow(cm_client *c)
+{
+	size_t n = c->nbuckets * 2;
+	struct pending **nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return; /* longer chains, still correct */
+	free(c->buckets);
+	c->buckets = nb;
+	c->nbuckets = n;
+	for (struct pending *p = c->first; p; p = p->next) {
+		size_t b = bucket_of(c, p->req_id);
+		p->hnext = nb[b];
+		nb[b] = p;
+	}
+}
+
+static struct pending *pending_add(cm_client *c, uint8_t kind, void *ctx)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	if (c->npending + 1 > c->nbuckets)
+		pending_grow(c);
+	p->req_id = ++c->next_req_id;
+	p->kind = kind;
+	p->ctx = ctx;
+	size_t b = bucket_of(c, p->req_id);
+	p->hnext = c->buckets[b];
+	c->buckets[b] = p;
+	p->prev = c->last;
+	if (c->last)
+		c->last->next = p;
+	else
+		c->first = p;
+	c->last = p;
+	c->npending++;
+	return p;
+}
+
+static void pending_unlink(cm_client *c, struct pending *p)
+{
+	struct pending **pp = &c->buckets[bucket_of(c, p->req_id)];
+	while (*pp && *pp != p)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = p->hnext;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		c->first = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		c->last = p->prev;
+	c->npending--;
+}
+
+static struct pending *pending_take(cm_client *c, uint64_t req_id)
+{
+	if (req_id == 0)
+		return NULL;
+	for (struct pending *p = c->buckets[bucket_of(c, req_id)]; p; p = p->hnext) {
+		if (p->req_id == req_id) {
+			pending_unlink(c, p);
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* Run the completion callback of p (already unlinked) and free it. */
+static void complete(cm_client *c, struct pending *p, int status, cm_vc_id vc, cm_party_id party)
+{
+	struct pending req = *p;
+	free(p);
+	switch (req.kind) {
+	case REQ_REGISTER_SAP:
+		if (c->ops.register_sap_complete)
+			c->ops.register_sap_complete(c, status, req.selector, req.ctx);
+		break;
+	case REQ_MAKE_CALL:
+		if (c->ops.make_call_complete)
+			c->ops.make_call_complete(c, status, vc, party, req.ctx);
+		break;
+	case REQ_ADD_PARTY:
+		if (c->ops.add_party_complete)
+			c->ops.add_party_complete(c, status, vc ? vc : req.vc, party, req.ctx);
+		break;
+	case REQ_DROP_PARTY:
+		if (c->ops.drop_party_complete)
+			c->ops.drop_party_complete(c, status, req.vc, req.party, req.ctx);
+		break;
+	case REQ_CLOSE_CALL:
+		if (c->ops.close_call_complete)
+			c->ops.close_call_complete(c, status, req.vc, req.ctx);
+		break;
+	}
+}
+
+/* The daemon is gone: every outstanding request ends, in request order. */
+static void fail_all_pending(cm_client *c)
+{
+	while (c->first && !c->closed) {
+		struct pending *p = c->first;
+		pending_unlink(c, p);
+		complete(c, p, CM_E_DISCONNECTED, p->vc, p->party);
+	}
+}
+
+static void pending_free_all(cm_client *c)
+{
+	while (c->first) {
+		struct pending *p = c->first;
+		pending_unlink(c, p);
+		free(p);
+	}
+}
+
+/* ---------------------------------------------------------------- I/O */
+
+static void set_disconnected(cm_client *c)
+{
+	if (c->disconnected)
+		return;
+	c->disconnected = true;
+	/* Wake a poller: the descriptor stays ours (and open) until close. */
+	shutdown(c->fd, SHUT_RDWR);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Write all of buf, waiting for POLLOUT up to timeout_ms in total. */
+static int write_all(int fd, const uint8_t *buf, size_t len, int timeout_ms)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int64_t left = deadline - mono_ms();
+			if (left <= 0)
+				return CM_E_DISCONNECTED;
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+				return CM_E_DISCONNECTED;
+			continue;
+		}
+		return CM_E_DISCONNECTED;
+	}
+	return CM_OK;
+}
+
+static int send_msg(cm_client *c, const Callmgr__ClientMsg *m)
+{
+	if (c->closed || c->disconnected)
+		return CM_E_DISCONNECTED;
+	size_t n = callmgr__client_msg__get_packed_size(m);
+	if (n > CLIENT_MAX_FRAME)
+		return CM_E_TOO_BIG;
+	uint8_t stackbuf[512];
+	uint8_t *buf = n + 4 <= sizeof(stackbuf) ? stackbuf : malloc(n + 4);
+	if (!buf)
+		return CM_E_NOMEM;
+	buf[0] = (uint8_t)(n >> 24);
+	buf[1] = (uint8_t)(n >> 16);
+	buf[2] = (uint8_t)(n >> 8);
+	buf[3] = (uint8_t)n;
+	callmgr__client_msg__pack(m, buf + 4);
+	int rc = write_all(c->fd, buf, n + 4, CLIENT_WRITE_TIMEOUT_MS);
+	if (buf != stackbuf)
+		free(buf);
+	if (rc != CM_OK)
+		set_disconnected(c);
+	return rc;
+}
+
+/* Read what is available.  Returns false on EOF or error (disconnected). */
+static bool read_some(cm_client *c, size_t budget)
+{
+	size_t got = 0;
+	while (got < budget) {
+		if (c->in_cap - c->in_len < 16384) {
+			size_t ncap = c->in_cap ? c->in_cap * 2 : 65536;
+			uint8_t *nb = realloc(c->in, ncap);
+			if (!nb)
+				return true; /* try again on the next dispatch */
+			c->in = nb;
+			c->in_cap = ncap;
+		}
+		ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+		if (n > 0) {
+			c->in_len += (size_t)n;
+			got += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The next complete frame, decoded and removed from the buffer.  NULL when
+ * none is complete; *bad set when the stream is broken.
+ */
+static Callmgr__DaemonMsg *next_frame(cm_client *c, bool *bad)
+{
+	*bad = false;
+	if (c->in_len < 4)
+		return NULL;
+	size_t len = (size_t)c->in[0] << 24 | (size_t)c->in[1] << 16 | (size_t)c->in[2] << 8 |
+		     c->in[3];
+	if (len > CLIENT_MAX_FRAME) {
+		*bad = true;
+		return NULL;
+	}
+	if (c->in_len < 4 + len)
+		return NULL;
+	Callmgr__DaemonMsg *m = callmgr__daemon_msg__unpack(NULL, len, c->in + 4);
+	memmove(c->in, c->in + 4 + len, c->in_len - 4 - len);
+	c->in_len -= 4 + len;
+	if (!m)
+		*bad = true;
+	return m;
+}
+
+/* ---------------------------------------------------------------- addresses */
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* 40 hex digits; '.' may separate digits but not lead, trail or repeat. */
+static int parse_aesa(const char *s, uint8_t out[20])
+{
+	size_t n = 0;
+	if (!s)
+		return -1;
+	for (const char *p = s; *p; p++) {
+		if (*p == '.') {
+			if (p == s || p[1] == '\0' || p[1] == '.')
+				return -1;
+			continue;
+		}
+		int v = hexval(*p);
+		if (v < 0 || n >= 40)
+			return -1;
+		if (n % 2 == 0)
+			out[n / 2] = (uint8_t)(v << 4);
+		else
+			out[n / 2] |= (uint8_t)v;
+		n++;
+	}
+	return n == 40 ? 0 : -1;
+}
+
+static void format_hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* ---------------------------------------------------------------- messages */
+
+static int status_of(int32_t s)
+{
+	return s <= 0 && s >= CM_STATUS_MIN ? s : CM_E_PROTO;
+}
+
+static void on_completion(cm_client *c, const Callmgr__Completion *m)
+{
+	struct pending *p = pending_take(c, m->req_id);
+	if (!p)
+		return; /* not ours (e.g. a Subscribe): nothing waits for it */
+	complete(c, p, status_of(m->status), m->vc, m->party);
+}
+
+static void on_error(cm_client *c, const Callmgr__Error *e)
+{
+	if (e->fatal)
+		set_disconnected(c);
+	struct pending *p = pending_take(c, e->req_id);
+	if (p) {
+		int st = status_of(e->status);
+		complete(c, p, st == CM_OK ? CM_E_PROTO : st, p->vc, p->party);
+	}
+}
+
+static void handle_msg(cm_client *c, const Callmgr__DaemonMsg *m)
+{
+	if (m->seq != c->last_seq + 1)
+		c->seq_gaps++;
+	c->last_seq = m->seq;
+	switch (m->body_case) {
+	case CALLMGR__DAEMON_MSG__BODY_COMPLETION:
+		on_completion(c, m->completion);
+		break;
+	case CALLMGR__DAEMON_MSG__BODY_ERROR:
+		on_error(c, m->error);
+		break;
+	case CALLMGR__DAEMON_MSG__BODY_INCOMING_DROP_PARTY:
+		if (c->ops.incoming_drop_party) {
+			const Callmgr__IncomingDropParty *d = m->incoming_drop_party;
+			c->ops.incoming_drop_party(c, d->vc, d->party, (int)d->cause,
+						   d->data.len ? d->data.data : NULL, d->data.len);
+		}
+		break;
+	case CALLMGR__DAEMON_MSG__BODY_INCOMING_CLOSE_CALL:
+		if (c->ops.incoming_close_call) {
+			const Callmgr__IncomingCloseCall *d = m->incoming_close_call;
+			c->ops.incoming_close_call(c, d->vc, (int)d->cause,
+						   d->data.len ? d->data.data : NULL, d->data.len);
+		}
+		break;
+	case CALLMGR__DAEMON_MSG__BODY_INCOMING_CALL:
+		if (c->ops.incoming_call) {
+			const Callmgr__IncomingCall *d = m->incoming_call;
+			char caller[CM_ADDR_HEX_LEN + 1] = "";
+			struct cm_call_params params = { 0 };
+			if (d->caller.len == 20)
+				format_hex(d->caller.data, 20, caller);
+			if (d->params) {
+				params.peak_kbps = d->params->peak_kbps;
+				params.max_sdu = d->params->max_sdu;
+				params.qos_class = (uint8_t)d->params->qos_class;
+			}
+			c->ops.incoming_call(c, d->vc, d->party, caller, &params);
+		}
+		break;
+	case CALLMGR__DAEMON_MSG__BODY_CALL_CONNECTED:
+		if (c->ops.call_connected)
+			c->ops.call_connected(c, m->call_connected->vc, m->call_connected->party);
+		break;
+	default:
+		/* Admin replies, monitor events, and cases a newer daemon adds. */
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------- public */
+
+static void client_free(cm_client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	pending_free_all(c);
+	free(c->buckets);
+	free(c->in);
+	free(c);
+}
+
+static int connect_to(const char *path, int *error)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		*error = CM_E_INVAL;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*error = errno == ENOMEM || errno == ENOBUFS ? CM_E_NOMEM : CM_E_DISCONNECTED;
+		return -1;
+	}
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == EINTR)
+			continue;
+		*error = CM_E_DISCONNECTED;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send Hello and wait for HelloReply (or an Error), up to the timeout. */
+static int hello(cm_client *c)
+{
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__Hello h = CALLMGR__HELLO__INIT;
+	h.min_version = CLIENT_PROTO_VERSION;
+	h.max_version = CLIENT_PROTO_VERSION;
+	h.client_name = (char *)"libcallmgr";
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_HELLO;
+	m.hello = &h;
+	int rc = send_msg(c, &m);
+	if (rc != CM_OK)
+		return rc;
+	int64_t deadline = mono_ms() + CLIENT_HELLO_TIMEOUT_MS;
+	for (;;) {
+		bool bad;
+		Callmgr__DaemonMsg *r = next_frame(c, &bad);
+		if (bad)
+			return CM_E_PROTO;
+		if (r) {
+			int st = CM_E_PROTO;
+			if (r->body_case == CALLMGR__DAEMON_MSG__BODY_HELLO_REPLY) {
+				const Callmgr__HelloReply *hr = r->hello_reply;
+				if (hr->version == CLIENT_PROTO_VERSION && hr->prefix.len == 13 &&
+				    hr->esi.len == 6) {
+					memcpy(c->prefix, hr->prefix.data, 13);
+					memcpy(c->esi, hr->esi.data, 6);
+					c->session = hr->session;
+					c->last_seq = r->seq;
+					st = CM_OK;
+				}
+			} else if (r->body_case == CALLMGR__DAEMON_MSG__BODY_ERROR) {
+				st = status_of(r->error->status);
+				if (st == CM_OK)
+					st = CM_E_PROTO;
+			}
+			callmgr__daemon_msg__free_unpacked(r, NULL);
+			return st;
+		}
+		int64_t left = deadline - mono_ms();
+		if (left <= 0)
+			return CM_E_TIMEOUT;
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		int n = poll(&pfd, 1, (int)left);
+		if (n < 0 && errno != EINTR)
+			return CM_E_DISCONNECTED;
+		if (n > 0) {
+			size_t before = c->in_len;
+			if (!read_some(c, CLIENT_MAX_FRAME + 4) ||
+			    (c->in_len == before && (pfd.revents & (POLLHUP | POLLERR))))
+				return CM_E_DISCONNECTED;
+		}
+	}
+}
+
+cm_client *cm_client_open(const char *socket_path, const struct cm_client_ops *ops,
+			  void *userdata, int *error)
+{
+	int dummy;
+	if (!error)
+		error = &dummy;
+	if (!socket_path || !*socket_path)
+		socket_path = getenv("CALLMGR_SOCKET");
+	if (!socket_path || !*socket_path)
+		socket_path = CM_DEFAULT_SOCKET;
+	cm_client *c = calloc(1, sizeof(*c));
+	if (!c) {
+		*error = CM_E_NOMEM;
+		return NULL;
+	}
+	c->fd = -1;
+	c->nbuckets = 64;
+	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	if (!c->buckets) {
+		*error = CM_E_NOMEM;
+		client_free(c);
+		return NULL;
+	}
+	if (ops)
+		c->ops = *ops;
+	c->userdata = userdata;
+	c->fd = connect_to(socket_path, error);
+	if (c->fd < 0) {
+		client_free(c);
+		return NULL;
+	}
+	int rc = hello(c);
+	if (rc != CM_OK) {
+		*error = rc;
+		client_free(c);
+		return NULL;
+	}
+	int fl = fcntl(c->fd, F_GETFL);
+	if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		*error = CM_E_DISCONNECTED;
+		client_free(c);
+		return NULL;
+	}
+	*error = CM_OK;
+	return c;
+}
+
+int cm_client_fd(const cm_client *c)
+{
+	return c ? c->fd : -1;
+}
+
+void *cm_client_userdata(const cm_client *c)
+{
+	return c ? c->userdata : NULL;
+}
+
+int cm_client_dispatch(cm_client *c)
+{
+	if (!c)
+		return CM_E_INVAL;
+	if (c->closed)
+		return CM_OK;
+	c->depth++;
+	if (!c->disconnected && !read_some(c, CLIENT_READ_BUDGET))
+		set_disconnected(c);
+	/* Frames read before an EOF still count: run them first. */
+	while (!c->closed) {
+		bool bad;
+		Callmgr__DaemonMsg *m = next_frame(c, &bad);
+		if (bad) {
+			set_disconnected(c);
+			c->in_len = 0;
+			break;
+		}
+		if (!m)
+			break;
+		handle_msg(c, m);
+		callmgr__daemon_msg__free_unpacked(m, NULL);
+	}
+	if (c->disconnected && !c->closed)
+		fail_all_pending(c);
+	int rc = c->disconnected && !c->closed ? CM_E_DISCONNECTED : CM_OK;
+	if (--c->depth == 0 && c->closed)
+		client_free(c);
+	return rc;
+}
+
+void cm_client_close(cm_client *c)
+{
+	if (!c || c->closed)
+		return;
+	c->closed = true;
+	close(c->fd);
+	c->fd = -1;
+	c->disconnected = true;
+	if (c->depth == 0)
+		client_free(c);
+}
+
+int cm_client_address(const cm_client *c, uint8_t selector, char *buf, size_t len)
+{
+	if (!c || !buf || len < CM_ADDR_HEX_LEN + 1)
+		return CM_E_INVAL;
+	uint8_t a[20];
+	memcpy(a, c->prefix, 13);
+	memcpy(a + 13, c->esi, 6);
+	a[19] = selector;
+	format_hex(a, 20, buf);
+	return CM_OK;
+}
+
+/* Queue one request; on success the pending entry stays for its completion. */
+static int request(cm_client *c, Callmgr__ClientMsg *m, struct pending *p)
+{
+	if (!p)
+		return CM_E_NOMEM;
+	m->req_id = p->req_id;
+	int rc = send_msg(c, m);
+	if (rc != CM_OK) {
+		pending_unlink(c, p);
+		free(p);
+	}
+	return rc;
+}
+
+static bool usable(const cm_client *c)
+{
+	return c && !c->closed && !c->disconnected;
+}
+
+int cm_register_sap(cm_client *c, uint8_t selector, void *req_ctx)
+{
+	if (!c)
+		return CM_E_INVAL;
+	if (!usable(c))
+		return CM_E_DISCONNECTED;
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__RegisterSap r = CALLMGR__REGISTER_SAP__INIT;
+	r.selector = selector;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP;
+	m.register_sap = &r;
+	struct pending *p = pending_add(c, REQ_REGISTER_SAP, req_ctx);
+	if (p)
+		p->selector = selector;
+	return request(c, &m, p);
+}
+
+int cm_make_call(cm_client *c, const struct cm_call_params *params, const char *first_party,
+		 void *req_ctx)
+{
+	uint8_t addr[20];
+	if (!c || parse_aesa(first_party, addr) < 0 || (params && params->qos_class > 4))
+		return CM_E_INVAL;
+	if (!usable(c))
+		return CM_E_DISCONNECTED;
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__MakeCall r = CALLMGR__MAKE_CALL__INIT;
+	Callmgr__CallParams cp = CALLMGR__CALL_PARAMS__INIT;
+	if (params) {
+		cp.peak_kbps = params->peak_kbps;
+		cp.max_sdu = params->max_sdu;
+		cp.qos_class = params->qos_class;
+	}
+	r.params = &cp;
+	r.party.data = addr;
+	r.party.len = sizeof(addr);
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_MAKE_CALL;
+	m.make_call = &r;
+	return request(c, &m, pending_add(c, REQ_MAKE_CALL, req_ctx));
+}
+
+int cm_add_party(cm_client *c, cm_vc_id vc, const char *party, void *req_ctx)
+{
+	uint8_t addr[20];
+	if (!c || vc == 0 || parse_aesa(party, addr) < 0)
+		return CM_E_INVAL;
+	if (!usable(c))
+		return CM_E_DISCONNECTED;
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__AddParty r = CALLMGR__ADD_PARTY__INIT;
+	r.vc = vc;
+	r.party.data = addr;
+	r.party.len = sizeof(addr);
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_ADD_PARTY;
+	m.add_party = &r;
+	struct pending *p = pending_add(c, REQ_ADD_PARTY, req_ctx);
+	if (p)
+		p->vc = vc;
+	return request(c, &m, p);
+}
+
+int cm_drop_party(cm_client *c, cm_vc_id vc, cm_party_id party, const void *data, size_t len,
+		  void *req_ctx)
+{
+	if (!c || vc == 0 || party == 0 || (len > 0 && !data))
+		return CM_E_INVAL;
+	if (len > CM_MAX_DATA)
+		return CM_E_TOO_BIG;
+	if (!usable(c))
+		return CM_E_DISCONNECTED;
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__DropParty r = CALLMGR__DROP_PARTY__INIT;
+	r.vc = vc;
+	r.party = party;
+	r.data.data = (uint8_t *)data;
+	r.data.len = len;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_DROP_PARTY;
+	m.drop_party = &r;
+	struct pending *p = pending_add(c, REQ_DROP_PARTY, req_ctx);
+	if (p) {
+		p->vc = vc;
+		p->party = party;
+	}
+	return request(c, &m, p);
+}
+
+int cm_close_call(cm_client *c, cm_vc_id vc, cm_party_id last_party, const void *data,
+		  size_t len, unsigned flags, void *req_ctx)
+{
+	if (!c || vc == 0 || (flags & ~CM_CLOSE_FORCE) || (len > 0 && !data) ||
+	    (last_party == 0 && !(flags & CM_CLOSE_FORCE)))
+		return CM_E_INVAL;
+	if (len > CM_MAX_DATA)
+		return CM_E_TOO_BIG;
+	if (!usable(c))
+		return CM_E_DISCONNECTED;
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__CloseCall r = CALLMGR__CLOSE_CALL__INIT;
+	r.vc = vc;
+	r.party = last_party;
+	r.data.data = (uint8_t *)data;
+	r.data.len = len;
+	r.force = (flags & CM_CLOSE_FORCE) != 0;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_CLOSE_CALL;
+	m.close_call = &r;
+	struct pending *p = pending_add(c, REQ_CLOSE_CALL, req_ctx);
+	if (p) {
+		p->vc = vc;
+		p->party = last_party;
+	}
+	return request(c, &m, p);
+}
+
+int cm_accept_call(cm_client *c, cm_vc_id vc, cm_party_id party)
+{
+	if (!c || vc == 0 || party == 0)
+		return CM_E_INVAL;
+	if (!usable(c))
+		return CM_E_DISCONNECTED;
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__AcceptCall r = CALLMGR__ACCEPT_CALL__INIT;
+	r.vc = vc;
+	r.party = party;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_ACCEPT_CALL;
+	m.accept_call = &r;
+	return send_msg(c, &m);
+}
+
+int cm_reject_call(cm_client *c, cm_vc_id vc, cm_party_id party, int cause)
+{
+	if (!c || vc == 0 || party == 0 || cause < 1 || cause > 127)
+		return CM_E_INVAL;
+	if (!usable(c))
+		return CM_E_DISCONNECTED;
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__RejectCall r = CALLMGR__REJECT_CALL__INIT;
+	r.vc = vc;
+	r.party = party;
+	r.cause = (uint32_t)cause;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_REJECT_CALL;
+	m.reject_call = &r;
+	return send_msg(c, &m);
+}

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+#include "drv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void *grow(void *v, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap ? *cap * 2 : 64;
+	v = realloc(v, *cap * sz);
+	ck_assert_ptr_nonnull(v);
+	return v;
+}
+
+struct cc_mac drv_mac(uint8_t last)
+{
+	struct cc_mac m = { { 0x02, 0, 0, 0, 0, last } };
+	return m;
+}
+
+void drv_addr(uint8_t out[20], struct cc_mac esi, uint8_t sel)
+{
+	memset(out, 0, 20);
+	out[0] = 0x39;
+	memcpy(out + 13, esi.a, 6);
+	out[19] = sel;
+}
+
+void drv_init(struct drv *d, const struct cc_config *cfg)
+{
+	memset(d, 0, sizeof(*d));
+	if (cfg) {
+		d->cfg = *cfg;
+	} else {
+		cc_config_defaults(&d->cfg);
+		d->cfg.esi = drv_mac(1);
+	}
+	d->me = d->cfg.esi;
+	d->c = cc_new(&d->cfg);
+	ck_assert_ptr_nonnull(d->c);
+	d->loop = true;
+	d->next_req = 1000;
+}
+
+void drv_free(struct drv *d)
+{
+	cc_free(d->c);
+	free(d->log);
+	free(d->tm);
+	free(d->req);
+}
+
+void drv_clear(struct drv *d)
+{
+	d->nlog = 0;
+}
+
+static struct drv_req *find_req(struct drv *d, uint64_t id)
+{
+	for (size_t i = 0; i < d->nreq; i++)
+		if (d->req[i].req_id == id)
+			return &d->req[i];
+	return NULL;
+}
+
+static void timer_del(struct drv *d, uint8_t kind, uint64_t obj)
+{
+	for (size_t i = 0; i < d->ntm; i++)
+		if (d->tm[i].kind == kind && d->tm[i].obj == obj) {
+			d->tm[i] = d->tm[--d->ntm];
+			return;
+		}
+	ck_abort_msg("stop of timer %u/%llu that is not running", kind, (unsigned long long)obj);
+}
+
+static bool is_completion(uint8_t t)
+{
+	return t <= CC_CEV_CLOSE_CALL_COMPLETE || t == CC_CEV_ADMIN_COMPLETE;
+}
+
+static void record(struct drv *d, const struct cc_action *a)
+{
+	d->log = grow(d->log, &d->caplog, d->nlog, sizeof(*d->log));
+	d->log[d->nlog++] = *a;
+	switch (a->type) {
+	case CC_ACT_TIMER_START:
+		for (size_t i = 0; i < d->ntm; i++)
+			if (d->tm[i].kind == a->timer.kind && d->tm[i].obj == a->timer.obj) {
+				d->tm[i].ms = a->ms;
+				return;
+			}
+		ck_assert_uint_gt(a->ms, 0);
+		d->tm = grow(d->tm, &d->captm, d->ntm, sizeof(*d->tm));
+		d->tm[d->ntm++] = (struct drv_timer){ a->timer.kind, a->timer.obj, a->ms };
+		break;
+	case CC_ACT_TIMER_STOP:
+		timer_del(d, a->timer.kind, a->timer.obj);
+		break;
+	case CC_ACT_CLIENT_EVENT:
+		if (is_completion(a->cev.type)) {
+			struct drv_req *r = find_req(d, a->cev.req_id);
+			ck_assert_msg(r, "completion for unknown request %llu",
+				      (unsigned long long)a->cev.req_id);
+			ck_assert_msg(r->completions == 0, "second completion of request %llu",
+				      (unsigned long long)a->cev.req_id);
+			r->completions++;
+			r->done = a->cev;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Every party waiting for something shows a timer that runs (the public view). */
+static void check_views(struct drv *d)
+{
+	struct cc_vc_info vi[64];
+	cm_vc_id after = 0;
+	size_t n;
+	while ((n = cc_vc_list(d->c, after, vi, 64)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct cc_party_info pi[64];
+			cm_party_id pa = 0;
+			size_t m;
+			while ((m = cc_party_list(d->c, vi[i].vc, pa, pi, 64)) > 0) {
+				for (size_t j = 0; j < m; j++) {
+					uint8_t s = pi[j].state;
+					if (s == Q_EPS_ADD_PARTY_INITIATED ||
+					    s == Q_EPS_ADD_PARTY_RECEIVED ||
+					    s == Q_EPS_ALERTING_RECEIVED ||
+					    s == Q_EPS_DROP_PARTY_INITIATED)
+						ck_assert_msg(pi[j].timer &&
+								      drv_timer_obj(d, pi[j].timer, 0),
+							      "party %llu waits in state %u without a timer",
+							      (unsigned long long)pi[j].party, s);
+				}
+				pa = pi[m - 1].party;
+				if (m < 64)
+					break;
+			}
+		}
+		after = vi[n - 1].vc;
+		if (n < 64)
+			break;
+	}
+}
+
+void drv_feed(struct drv *d, const struct cc_event *ev)
+{
+	struct cc_actions out;
+	cc_actions_init(&out);
+	/* local messages wait their turn: the daemon feeds them after cc_handle() returns */
+	struct q_msg *q = NULL;
+	size_t qn = 0, qcap = 0, qh = 0;
+	struct cc_event cur = *ev;
+	for (;;) {
+		cc_actions_clear(&out);
+		cc_handle(d->c, &cur, &out);
+		d->events++;
+		for (size_t i = 0; i < out.n; i++) {
+			record(d, &out.v[i]);
+			if (d->loop && out.v[i].type == CC_ACT_SEND &&
+			    memcmp(out.v[i].peer.a, d->me.a, 6) == 0) {
+				q = grow(q, &qcap, qn, sizeof(*q));
+				q[qn++] = out.v[i].msg;
+			}
+		}
+		const char *err = cc_check_invariants(d->c);
+		ck_assert_msg(err == NULL, "invariant broken after event %llu: %s",
+			      (unsigned long long)d->events, err);
+		check_views(d);
+		if (qh == qn)
+			break;
+		memset(&cur, 0, sizeof(cur));
+		cur.type = CC_EV_MESSAGE;
+		cur.peer = d->me;
+		cur.msg = &q[qh++];
+		ck_assert_msg(qh < 100000, "local messages never quiesce");
+	}
+	free(q);
+	cc_actions_free(&out);
+}
+
+uint64_t drv_request(struct drv *d, struct cc_request *r)
+{
+	r->req_id = d->next_req++;
+	if (r->type != CC_REQ_ACCEPT_CALL && r->type != CC_REQ_REJECT_CALL) {
+		d->req = grow(d->req, &d->capreq, d->nreq, sizeof(*d->req));
+		d->req[d->nreq++] = (struct drv_req){ .req_id = r->req_id, .type = r->type };
+	}
+	struct cc_event ev = { 0 };
+	ev.type = CC_EV_REQUEST;
+	ev.session = r->session;
+	ev.req = *r;
+	drv_feed(d, &ev);
+	return r->req_id;
+}
+
+uint64_t drv_register(struct drv *d, uint64_t session, uint8_t sel)
+{
+	struct cc_request r = { .type = CC_REQ_REGISTER_SAP, .session = session, .selector = sel };
+	return drv_request(d, &r);
+}
+
+uint64_t drv_make_call(struct drv *d, uint64_t session, const uint8_t *addr)
+{
+	struct cc_request r = { .type = CC_REQ_MAKE_CALL, .session = session };
+	memcpy(r.addr, addr, 20);
+	return drv_request(d, &r);
+}
+
+uint64_t drv_add_party(struct drv *d, uint64_t session, cm_vc_id vc, const uint8_t *addr)
+{
+	struct cc_request r = { .type = CC_REQ_ADD_PARTY, .session = session, .vc = vc };
+	memcpy(r.addr, addr, 20);
+	return drv_request(d, &r);
+}
+
+static uint8_t payload[256];
+
+uint64_t drv_drop(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, size_t len)
+{
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7 + 1);
+	struct cc_request r = { .type = CC_REQ_DROP_PARTY, .session = session, .vc = vc, .party = p,
+				.data = len ? payload : NULL, .data_len = len };
+	return drv_request(d, &r);
+}
+
+uint64_t drv_close(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, unsigned flags)
+{
+	struct cc_request r = { .type = CC_REQ_CLOSE_CALL, .session = session, .vc = vc, .party = p,
+				.flags = flags };
+	return drv_request(d, &r);
+}
+
+void drv_accept(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p)
+{
+	struct cc_request r = { .type = CC_REQ_ACCEPT_CALL, .session = session, .vc = vc, .party = p };
+	drv_request(d, &r);
+}
+
+void drv_reject(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, int cause)
+{
+	struct cc_request r = { .type = CC_REQ_REJECT_CALL, .session = session, .vc = vc, .party = p,
+				.cause = cause };
+	drv_request(d, &r);
+}
+
+void drv_msg_err(struct drv *d, struct cc_mac from, const struct q_msg *m, uint8_t err)
+{
+	struct cc_event ev = { 0 };
+	ev.type = CC_EV_MESSAGE;
+	ev.peer = from;
+	ev.msg = m;
+	ev.msg_error = err;
+	drv_feed(d, &ev);
+}
+
+void drv_msg(struct drv *d, struct cc_mac from, const struct q_msg *m)
+{
+	drv_msg_err(d, from, m, 0);
+}
+
+void drv_link(struct drv *d, struct cc_mac peer, bool up)
+{
+	struct cc_event ev = { 0 };
+	ev.type = up ? CC_EV_LINK_UP : CC_EV_LINK_DOWN;
+	ev.peer = peer;
+	drv_feed(d, &ev);
+}
+
+void drv_session_closed(struct drv *d, uint64_t session)
+{
+	struct cc_event ev = { 0 };
+	ev.type = CC_EV_SESSION_CLOSED;
+	ev.session = session;
+	drv_feed(d, &ev);
+	/* nothing is owed to a session that is gone */
+	for (size_t i = 0; i < d->nlog; i++)
+		if (d->log[i].type == CC_ACT_CLIENT_EVENT)
+			ck_assert_uint_ne(d->log[i].cev.session, session);
+}
+
+bool drv_running(const struct drv *d, uint8_t kind, uint64_t obj)
+{
+	for (size_t i = 0; i < d->ntm; i++)
+		if (d->tm[i].kind == kind && d->tm[i].obj == obj)
+			return true;
+	return false;
+}
+
+uint64_t drv_timer_obj(const struct drv *d, uint8_t kind, size_t n)
+{
+	for (size_t i = 0; i < d->ntm; i++)
+		if (d->tm[i].kind == kind && n-- == 0)
+			return d->tm[i].obj;
+	return 0;
+}
+
+size_t drv_ntimers(const struct drv *d)
+{
+	return d->ntm;
+}
+
+void drv_fire(struct drv *d, uint8_t kind, uint64_t obj)
+{
+	ck_assert_msg(drv_running(d, kind, obj), "timer %u/%llu is not running", kind,
+		      (unsigned long long)obj);
+	timer_del(d, kind, obj);
+	struct cc_event ev = { 0 };
+	ev.type = CC_EV_TIMER;
+	ev.timer.kind = kind;
+	ev.timer.obj = obj;
+	drv_feed(d, &ev);
+}
+
+const struct cc_client_event *drv_done(const struct drv *d, uint64_t req_id)
+{
+	for (size_t i = 0; i < d->nreq; i++)
+		if (d->req[i].req_id == req_id)
+			return d->req[i].completions ? &d->req[i].done : NULL;
+	return NULL;
+}
+
+const struct cc_action *drv_sent(const struct drv *d, uint8_t type, size_t n)
+{
+	for (size_t i = 0; i < d->nlog; i++)
+		if (d->log[i].type == CC_ACT_SEND && d->log[i].msg.type == type && n-- == 0)
+			return &d->log[i];
+	return NULL;
+}
+
+size_t drv_nsent(const struct drv *d, uint8_t type)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->nlog; i++)
+		n += d->log[i].type == CC_ACT_SEND && d->log[i].msg.type == type;
+	return n;
+}
+
+size_t drv_nsent_to(const struct drv *d, uint8_t type, struct cc_mac to)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->nlog; i++)
+		n += d->log[i].type == CC_ACT_SEND && d->log[i].msg.type == type &&
+		     memcmp(d->log[i].peer.a, to.a, 6) == 0;
+	return n;
+}
+
+const struct cc_client_event *drv_cev(const struct drv *d, uint8_t type, size_t n)
+{
+	for (size_t i = 0; i < d->nlog; i++)
+		if (d->log[i].type == CC_ACT_CLIENT_EVENT && d->log[i].cev.type == type && n-- == 0)
+			return &d->log[i].cev;
+	return NULL;
+}
+
+size_t drv_ncev(const struct drv *d, uint8_t type)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->nlog; i++)
+		n += d->log[i].type == CC_ACT_CLIENT_EVENT && d->log[i].cev.type == type;
+	return n;
+}
+
+size_t drv_ncev_session(const struct drv *d, uint64_t session)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->nlog; i++)
+		n += d->log[i].type == CC_ACT_CLIENT_EVENT && d->log[i].cev.session == session;
+	return n;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test driver for call control: feeds events, records every action, keeps
+ * the running timers from the start/stop actions, checks that every
+ * request gets exactly one completion, runs cc_check_invariants() after
+ * every event, and loops messages to this node's own MAC back in (local
+ * legs) until the system is quiescent.
+ */
+#ifndef CALLMGR_TEST_CC_DRV_H
+#define CALLMGR_TEST_CC_DRV_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cc/cc.h"
+
+struct drv_timer {
+	uint8_t kind;
+	uint64_t obj;
+	uint32_t ms;
+};
+
+struct drv_req {
+	uint64_t req_id;
+	uint8_t type;
+	int completions;
+	struct cc_client_event done;
+};
+
+struct drv {
+	cc *c;
+	struct cc_config cfg;
+	struct cc_mac me;
+	bool loop;              /* feed messages to me back in */
+	struct cc_action *log;  /* actions since drv_clear() */
+	size_t nlog, caplog;
+	struct drv_timer *tm;
+	size_t ntm, captm;
+	struct drv_req *req;
+	size_t nreq, capreq;
+	uint64_t next_req;
+	uint64_t events;
+};
+
+void drv_init(struct drv *d, const struct cc_config *cfg);
+void drv_free(struct drv *d);
+void drv_clear(struct drv *d);
+void drv_feed(struct drv *d, const struct cc_event *ev);
+
+/* requests: return the req_id */
+uint64_t drv_register(struct drv *d, uint64_t session, uint8_t sel);
+uint64_t drv_make_call(struct drv *d, uint64_t session, const uint8_t *addr);
+uint64_t drv_add_party(struct drv *d, uint64_t session, cm_vc_id vc, const uint8_t *addr);
+uint64_t drv_drop(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, size_t len);
+uint64_t drv_close(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, unsigned flags);
+uint64_t drv_request(struct drv *d, struct cc_request *r);
+void drv_accept(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p);
+void drv_reject(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, int cause);
+
+void drv_msg(struct drv *d, struct cc_mac from, const struct q_msg *m);
+void drv_msg_err(struct drv *d, struct cc_mac from, const struct q_msg *m, uint8_t err);
+void drv_link(struct drv *d, struct cc_mac peer, bool up);
+void drv_session_closed(struct drv *d, uint64_t session);
+void drv_fire(struct drv *d, uint8_t kind, uint64_t obj);
+bool drv_running(const struct drv *d, uint8_t kind, uint64_t obj);
+/* the obj of the n-th running timer of that kind, 0 if none */
+uint64_t drv_timer_obj(const struct drv *d, uint8_t kind, size_t n);
+size_t drv_ntimers(const struct drv *d);
+
+/* completion of a request (NULL if none yet) */
+const struct cc_client_event *drv_done(const struct drv *d, uint64_t req_id);
+/* n-th SEND of msg type in the log (any peer), NULL if none */
+const struct cc_action *drv_sent(const struct drv *d, uint8_t type, size_t n);
+size_t drv_nsent(const struct drv *d, uint8_t type);
+size_t drv_nsent_to(const struct drv *d, uint8_t type, struct cc_mac to);
+const struct cc_client_event *drv_cev(const struct drv *d, uint8_t type, size_t n);
+size_t drv_ncev(const struct drv *d, uint8_t type);
+size_t drv_ncev_session(const struct drv *d, uint64_t session);
+
+void drv_addr(uint8_t out[20], struct cc_mac esi, uint8_t sel);
+struct cc_mac drv_mac(uint8_t last);
+
+#endif

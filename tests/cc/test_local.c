@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/* Local-mode lifecycles: root and leaves in one cc, through both state machines. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drv.h"
+
+enum { ROOT = 1, LEAF1 = 11, LEAF2 = 12, LEAF3 = 13 };
+
+static struct drv d;
+
+static void setup_leaves(void)
+{
+	drv_init(&d, NULL);
+	for (int i = 1; i <= 3; i++) {
+		uint64_t r = drv_register(&d, LEAF1 + i - 1, (uint8_t)i);
+		ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	}
+}
+
+static void teardown(void)
+{
+	drv_free(&d);
+}
+
+/* Accept every call offered since the last drv_clear(); the log restarts. */
+static size_t accept_all(void)
+{
+	size_t n = drv_ncev(&d, CC_CEV_INCOMING_CALL), done = 0;
+	struct cc_client_event ev[16];
+	for (size_t i = 0; i < n && i < 16; i++)
+		ev[i] = *drv_cev(&d, CC_CEV_INCOMING_CALL, i);
+	drv_clear(&d);
+	for (size_t i = 0; i < n && i < 16; i++) {
+		drv_accept(&d, ev[i].session, ev[i].vc, ev[i].party);
+		done++;
+	}
+	return done;
+}
+
+struct call {
+	cm_vc_id vc;
+	cm_party_id party[4];
+	cm_vc_id leaf_vc[4];
+	cm_party_id leaf_party[4];
+};
+
+/* MakeCall to SAP 1, AddParty to SAPs 2 and 3; every leaf accepts. */
+static void three_party_call(struct call *k)
+{
+	uint8_t a[20];
+	memset(k, 0, sizeof(*k));
+	drv_addr(a, d.me, 1);
+	drv_clear(&d);
+	uint64_t r = drv_make_call(&d, ROOT, a);
+	ck_assert_ptr_null(drv_done(&d, r));
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_SETUP), 1);
+	const struct q_msg *setup = &drv_sent(&d, Q_MSG_SETUP, 0)->msg;
+	ck_assert(setup->bearer.p2mp);
+	ck_assert_uint_eq(setup->epref.value, 0);
+	ck_assert(!setup->epref.flag);
+	ck_assert_uint_eq(setup->blli.user_l3, 1);
+	ck_assert_uint_eq(setup->traffic.fwd_peak_cr, 10000u * 1000 / 424);
+	const struct cc_client_event *in = drv_cev(&d, CC_CEV_INCOMING_CALL, 0);
+	ck_assert_ptr_nonnull(in);
+	ck_assert_uint_eq(in->session, LEAF1);
+	ck_assert_uint_eq(in->selector, 1);
+	k->leaf_vc[1] = in->vc;
+	k->leaf_party[1] = in->party;
+	accept_all();
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_CONNECT), 1);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_CONNECT_ACK), 1);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_CALL_CONNECTED), 1);
+	const struct cc_client_event *mc = drv_done(&d, r);
+	ck_assert_ptr_nonnull(mc);
+	ck_assert_int_eq(mc->status, CM_OK);
+	k->vc = mc->vc;
+	k->party[1] = mc->party;
+	for (int i = 2; i <= 3; i++) {
+		drv_addr(a, d.me, (uint8_t)i);
+		drv_clear(&d);
+		r = drv_add_party(&d, ROOT, k->vc, a);
+		ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY), 1);
+		ck_assert_uint_eq(drv_sent(&d, Q_MSG_ADD_PARTY, 0)->msg.epref.value, i - 1);
+		in = drv_cev(&d, CC_CEV_INCOMING_CALL, 0);
+		ck_assert_uint_eq(in->session, LEAF1 + i - 1);
+		k->leaf_vc[i] = in->vc;
+		k->leaf_party[i] = in->party;
+		ck_assert_ptr_null(drv_done(&d, r));
+		accept_all();
+		ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY_ACK), 1);
+		ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+		k->party[i] = drv_done(&d, r)->party;
+		ck_assert_uint_eq(drv_ncev(&d, CC_CEV_CALL_CONNECTED), 1);
+	}
+	struct cc_vc_info vi;
+	ck_assert_int_eq(cc_vc_get(d.c, k->vc, &vi), CM_OK);
+	ck_assert_uint_eq(vi.n_parties, 3);
+	ck_assert_uint_eq(vi.n_legs, 1);
+	ck_assert_uint_eq(vi.state, CC_VC_ACTIVE);
+}
+
+START_TEST(lifecycle_three_saps)
+{
+	struct call k;
+	three_party_call(&k);
+	/* drop party 2 with data: DROP PARTY carries it, the leaf is told and acks at once */
+	drv_clear(&d);
+	uint64_t r = drv_drop(&d, ROOT, k.vc, k.party[2], 100);
+	const struct cc_action *dp = drv_sent(&d, Q_MSG_DROP_PARTY, 0);
+	ck_assert_ptr_nonnull(dp);
+	ck_assert_uint_eq(dp->msg.cause.value, 16);
+	ck_assert_uint_eq(dp->msg.uu.len, 100);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY_ACK), 1);
+	const struct cc_client_event *ic = drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0);
+	ck_assert_ptr_nonnull(ic);
+	ck_assert_uint_eq(ic->session, LEAF2);
+	ck_assert_uint_eq(ic->data_len, 100);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	/* the leaf answers with CloseCall, which completes at once */
+	drv_clear(&d);
+	r = drv_close(&d, LEAF2, k.leaf_vc[2], k.leaf_party[2], 0);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 0);
+	struct cc_vc_info vi;
+	ck_assert_int_eq(cc_vc_get(d.c, k.leaf_vc[2], &vi), CM_E_NO_VC);
+	/* CloseCall naming party 1 while party 3 lives */
+	r = drv_close(&d, ROOT, k.vc, k.party[1], 0);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_E_PARTIES_REMAIN);
+	/* drop party 3; from inside its completion, CloseCall the last one */
+	drv_clear(&d);
+	r = drv_drop(&d, ROOT, k.vc, k.party[3], 0);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	drv_clear(&d);
+	r = drv_close(&d, ROOT, k.vc, k.party[1], 0);
+	/* last party clears the call: RELEASE, RELEASE COMPLETE */
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_E_NO_VC);
+	ic = drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0);
+	ck_assert_uint_eq(ic->session, LEAF1);
+	/* leaves 1 and 3 answer; nothing remains */
+	r = drv_close(&d, LEAF1, k.leaf_vc[1], k.leaf_party[1], 0);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	r = drv_close(&d, LEAF3, k.leaf_vc[3], k.leaf_party[3], 0);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.vcs, 0);
+	ck_assert_uint_eq(st.parties, 0);
+	ck_assert_uint_eq(st.legs, 0);
+	ck_assert_uint_eq(drv_ntimers(&d), 0);
+}
+END_TEST
+
+START_TEST(leaf_initiated_drop)
+{
+	struct call k;
+	three_party_call(&k);
+	/* leaf 3 closes: DROP PARTY to the root, which acks at once and reports IncomingDropParty */
+	drv_clear(&d);
+	uint64_t r = drv_close(&d, LEAF3, k.leaf_vc[3], k.leaf_party[3], 0);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 1);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY_ACK), 1);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	const struct cc_client_event *idp = drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0);
+	ck_assert_ptr_nonnull(idp);
+	ck_assert_uint_eq(idp->session, ROOT);
+	ck_assert_uint_eq(idp->party, k.party[3]);
+	/* a drop-received party does not count: dropping party 2 now leaves only party 1 */
+	struct cc_party_info pi[4];
+	ck_assert_uint_eq(cc_party_list(d.c, k.vc, 0, pi, 4), 3);
+	ck_assert_uint_eq(pi[2].state, Q_EPS_DROP_PARTY_RECEIVED);
+	/* the root answers with DropParty, completed at once; the id is released */
+	drv_clear(&d);
+	r = drv_drop(&d, ROOT, k.vc, k.party[3], 0);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 0);
+	ck_assert_uint_eq(cc_party_list(d.c, k.vc, 0, pi, 4), 2);
+	r = drv_drop(&d, ROOT, k.vc, k.party[3], 0);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_E_NO_PARTY);
+	/* leaves 2 and 1 leave too: 2 as IncomingDropParty, 1 (the last) as IncomingCloseCall */
+	drv_clear(&d);
+	r = drv_close(&d, LEAF2, k.leaf_vc[2], k.leaf_party[2], 0);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_DROP_PARTY), 1);
+	drv_clear(&d);
+	r = drv_close(&d, LEAF1, k.leaf_vc[1], k.leaf_party[1], 0);
+	/* the leaf's last party on the leg: RELEASE */
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CLOSE_CALL), 1);
+	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, ROOT);
+	struct cc_vc_info vi;
+	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_OK);
+	ck_assert_uint_eq(vi.state, CC_VC_CLOSE_RECEIVED);
+	/* the root answers party 2's drop, then closes: both complete at once */
+	r = drv_drop(&d, ROOT, k.vc, k.party[2], 0);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	drv_clear(&d);
+	r = drv_close(&d, ROOT, k.vc, k.party[1], 0);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_uint_eq(d.nlog, 1);
+	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_E_NO_VC);
+	ck_assert_uint_eq(drv_ntimers(&d), 0);
+}
+END_TEST
+
+START_TEST(force_close)
+{
+	struct call k;
+	three_party_call(&k);
+	drv_clear(&d);
+	uint64_t r = drv_close(&d, ROOT, k.vc, 0, CM_CLOSE_FORCE);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
+	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CLOSE_CALL), 3);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_CLOSE_CALL_COMPLETE), 1);
+}
+END_TEST
+
+static Suite *local_suite(void)
+{
+	Suite *s = suite_create("cc-local");
+	TCase *tc = tcase_create("lifecycle");
+	tcase_add_checked_fixture(tc, setup_leaves, teardown);
+	tcase_add_test(tc, lifecycle_three_saps);
+	tcase_add_test(tc, leaf_initiated_drop);
+	tcase_add_test(tc, force_close);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(local_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

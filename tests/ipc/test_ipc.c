@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libcallmgr against a real callmgrd in local mode.  Each case runs as its
+ * own meson test: test_ipc CASE.
+ */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const struct cm_call_params params = { .peak_kbps = 1000, .max_sdu = 9188 };
+
+static void register_sap(struct tclient **ts, int n, struct tclient *t, uint8_t sel)
+{
+	int before = tc_count(t, EV_REGISTER_SAP);
+	ck_assert_int_eq(cm_register_sap(t->c, sel, NULL), CM_OK);
+	const struct ev *e = tc_wait(ts, n, t, EV_REGISTER_SAP, before + 1, 5000);
+	ck_assert_msg(e != NULL, "%s: no RegisterSapComplete", t->name);
+	ck_assert_int_eq(e->status, CM_OK);
+	ck_assert_uint_eq(e->party, sel);
+}
+
+/* MakeCall to sel on this node; returns the completion (status CM_OK). */
+static const struct ev *make_call(struct tclient **ts, int n, struct tclient *root, uint8_t sel)
+{
+	char addr[CM_ADDR_HEX_LEN + 1];
+	tc_addr(root, sel, addr);
+	int before = tc_count(root, EV_MAKE_CALL);
+	ck_assert_int_eq(cm_make_call(root->c, &params, addr, NULL), CM_OK);
+	const struct ev *e = tc_wait(ts, n, root, EV_MAKE_CALL, before + 1, 5000);
+	ck_assert_msg(e != NULL, "no MakeCallComplete");
+	ck_assert_msg(e->status == CM_OK, "MakeCall: %s", cm_strerror(e->status));
+	ck_assert_uint_ne(e->vc, 0);
+	ck_assert_uint_ne(e->party, 0);
+	return e;
+}
+
+static const struct ev *add_party(struct tclient **ts, int n, struct tclient *root, cm_vc_id vc,
+				  uint8_t sel)
+{
+	char addr[CM_ADDR_HEX_LEN + 1];
+	tc_addr(root, sel, addr);
+	int before = tc_count(root, EV_ADD_PARTY);
+	ck_assert_int_eq(cm_add_party(root->c, vc, addr, NULL), CM_OK);
+	const struct ev *e = tc_wait(ts, n, root, EV_ADD_PARTY, before + 1, 5000);
+	ck_assert_msg(e != NULL, "no AddPartyComplete");
+	ck_assert_msg(e->status == CM_OK, "AddParty: %s", cm_strerror(e->status));
+	ck_assert_uint_eq(e->vc, vc);
+	return e;
+}
+
+static int drop_party(struct tclient **ts, int n, struct tclient *root, cm_vc_id vc,
+		      cm_party_id party, const char *data)
+{
+	int before = tc_count(root, EV_DROP_PARTY);
+	ck_assert_int_eq(cm_drop_party(root->c, vc, party, data, data ? strlen(data) : 0, NULL),
+			 CM_OK);
+	const struct ev *e = tc_wait(ts, n, root, EV_DROP_PARTY, before + 1, 5000);
+	ck_assert_msg(e != NULL, "no DropPartyComplete");
+	ck_assert_uint_eq(e->vc, vc);
+	ck_assert_uint_eq(e->party, party);
+	return e->status;
+}
+
+static int close_call(struct tclient **ts, int n, struct tclient *root, cm_vc_id vc,
+		      cm_party_id party, const char *data)
+{
+	int before = tc_count(root, EV_CLOSE_CALL);
+	ck_assert_int_eq(cm_close_call(root->c, vc, party, data, data ? strlen(data) : 0, 0, NULL),
+			 CM_OK);
+	const struct ev *e = tc_wait(ts, n, root, EV_CLOSE_CALL, before + 1, 5000);
+	ck_assert_msg(e != NULL, "no CloseCallComplete");
+	ck_assert_uint_eq(e->vc, vc);
+	return e->status;
+}
+
+static void stop_daemon(struct dmn *d)
+{
+	int rc = dmn_stop(d);
+	ck_assert_msg(rc == 0, "callmgrd exited with %d (sanitizer report or unclean stop?)", rc);
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+START_TEST(lifecycle)
+{
+	struct dmn d;
+	dmn_start(&d);
+	static struct tclient root, a, b, c;
+	struct tclient *ts[] = { &root, &a, &b, &c };
+	tc_open(&root, &d, "root");
+	tc_open(&a, &d, "a");
+	tc_open(&b, &d, "b");
+	tc_open(&c, &d, "c");
+	register_sap(ts, 4, &a, 1);
+	register_sap(ts, 4, &b, 2);
+	register_sap(ts, 4, &c, 3);
+
+	/* the address: prefix + ESI 02:00:00:00:00:01 + selector */
+	char addr[CM_ADDR_HEX_LEN + 1];
+	tc_addr(&root, 0xab, addr);
+	ck_assert_uint_eq(strlen(addr), 40);
+	ck_assert_str_eq(addr + 26, "020000000001ab");
+	ck_assert_int_eq(cm_client_address(root.c, 1, addr, 40), CM_E_INVAL);
+
+	/* the second claim of a selector is refused */
+	ck_assert_int_eq(cm_register_sap(b.c, 1, NULL), CM_OK);
+	const struct ev *e = tc_wait(ts, 4, &b, EV_REGISTER_SAP, 2, 5000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->status, CM_E_SAP_IN_USE);
+
+	const struct ev *mc = make_call(ts, 4, &root, 1);
+	cm_vc_id vc = mc->vc;
+	cm_party_id pa = mc->party;
+	ck_assert_ptr_nonnull(tc_wait(ts, 4, &a, EV_CONNECTED, 1, 5000));
+	const struct ev *ic = tc_find(&a, EV_INCOMING_CALL, 0);
+	ck_assert_ptr_nonnull(ic);
+	ck_assert_uint_eq(strlen(ic->caller), 40);
+
+	cm_party_id pb = add_party(ts, 4, &root, vc, 2)->party;
+	cm_party_id pc = add_party(ts, 4, &root, vc, 3)->party;
+	ck_assert_uint_ne(pb, pa);
+	ck_assert_uint_ne(pc, pb);
+	ck_assert_ptr_nonnull(tc_wait(ts, 4, &b, EV_CONNECTED, 1, 5000));
+	ck_assert_ptr_nonnull(tc_wait(ts, 4, &c, EV_CONNECTED, 1, 5000));
+
+	/* synchronous refusals: nothing is sent, no completion follows */
+	char big[CM_MAX_DATA + 1];
+	memset(big, 'x', sizeof(big));
+	ck_assert_int_eq(cm_drop_party(root.c, vc, pb, big, sizeof(big), NULL), CM_E_TOO_BIG);
+	ck_assert_int_eq(cm_make_call(root.c, &params, "12345", NULL), CM_E_INVAL);
+	ck_assert_int_eq(cm_close_call(root.c, vc, 0, NULL, 0, 0, NULL), CM_E_INVAL);
+
+	/* SPEC §1 rule 2: CloseCall only with one party left */
+	ck_assert_int_eq(close_call(ts, 4, &root, vc, pa, NULL), CM_E_PARTIES_REMAIN);
+
+	/* rule 4: data travels to the party before it is dropped */
+	ck_assert_int_eq(drop_party(ts, 4, &root, vc, pb, "xyz"), CM_OK);
+	e = tc_wait(ts, 4, &b, EV_INCOMING_CLOSE, 1, 5000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->len, 3);
+	ck_assert_mem_eq(e->data, "xyz", 3);
+	ck_assert_ptr_nonnull(tc_wait(ts, 4, &b, EV_CLOSE_CALL, 1, 5000));
+	/* a party already dropped is no longer there */
+	ck_assert_int_ne(drop_party(ts, 4, &root, vc, pb, NULL), CM_OK);
+
+	ck_assert_int_eq(drop_party(ts, 4, &root, vc, pc, NULL), CM_OK);
+	ck_assert_ptr_nonnull(tc_wait(ts, 4, &c, EV_INCOMING_CLOSE, 1, 5000));
+	/* rule 1: the last party goes with CloseCall, not DropParty */
+	ck_assert_int_eq(drop_party(ts, 4, &root, vc, pa, NULL), CM_E_LAST_PARTY);
+	ck_assert_int_eq(close_call(ts, 4, &root, vc, pa, "bye"), CM_OK);
+	e = tc_wait(ts, 4, &a, EV_INCOMING_CLOSE, 1, 5000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->len, 3);
+	ck_assert_mem_eq(e->data, "bye", 3);
+	ck_assert_ptr_nonnull(tc_wait(ts, 4, &a, EV_CLOSE_CALL, 1, 5000));
+	/* the VC is gone */
+	ck_assert_int_eq(close_call(ts, 4, &root, vc, pa, NULL), CM_E_NO_VC);
+
+	for (int i = 0; i < 4; i++)
+		tc_close(ts[i]);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- chained teardown */
+
+struct chain {
+	cm_vc_id vc;
+	cm_party_id first;
+	cm_party_id rest[8];
+	int nrest, next;
+	int closes_issued;
+};
+
+/* SPEC §1 rule 5: the next DropParty, then CloseCall, from inside DropPartyComplete. */
+static void chain_hook(struct tclient *t, const struct ev *e)
+{
+	struct chain *ch = t->user;
+	if (e->type != EV_DROP_PARTY)
+		return;
+	ck_assert_int_eq(e->status, CM_OK);
+	if (ch->next < ch->nrest) {
+		ck_assert_int_eq(cm_drop_party(t->c, ch->vc, ch->rest[ch->next++], NULL, 0, NULL),
+				 CM_OK);
+	} else {
+		ck_assert_int_eq(cm_close_call(t->c, ch->vc, ch->first, NULL, 0, 0, NULL), CM_OK);
+		ch->closes_issued++;
+	}
+}
+
+START_TEST(chained_teardown)
+{
+	struct dmn d;
+	dmn_start(&d);
+	static struct tclient root, l[4];
+	struct tclient *ts[] = { &root, &l[0], &l[1], &l[2], &l[3] };
+	tc_open(&root, &d, "root");
+	for (int i = 0; i < 4; i++) {
+		tc_open(&l[i], &d, "leaf");
+		register_sap(ts, 5, &l[i], (uint8_t)(10 + i));
+	}
+	struct chain ch = { 0 };
+	const struct ev *mc = make_call(ts, 5, &root, 10);
+	ch.vc = mc->vc;
+	ch.first = mc->party;
+	for (int i = 1; i < 4; i++)
+		ch.rest[ch.nrest++] = add_party(ts, 5, &root, ch.vc, (uint8_t)(10 + i))->party;
+	root.user = &ch;
+	root.hook = chain_hook;
+	ck_assert_int_eq(cm_drop_party(root.c, ch.vc, ch.rest[ch.next++], NULL, 0, NULL), CM_OK);
+	const struct ev *e = tc_wait(ts, 5, &root, EV_CLOSE_CALL, 1, 5000);
+	ck_assert_msg(e != NULL, "the chain did not reach CloseCallComplete");
+	ck_assert_int_eq(e->status, CM_OK);
+	ck_assert_int_eq(tc_count(&root, EV_DROP_PARTY), 3);
+	ck_assert_int_eq(ch.closes_issued, 1);
+	/* the close came after every drop */
+	ck_assert_int_eq(root.evs[root.nevs - 1].type, EV_CLOSE_CALL);
+	for (int i = 0; i < 4; i++)
+		ck_assert_ptr_nonnull(tc_wait(ts, 5, &l[i], EV_INCOMING_CLOSE, 1, 5000));
+	for (int i = 0; i < 5; i++)
+		tc_close(ts[i]);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- leaf-initiated drop */
+
+START_TEST(incoming_drop)
+{
+	struct dmn d;
+	dmn_start(&d);
+	static struct tclient root, a, b;
+	struct tclient *ts[] = { &root, &a, &b };
+	tc_open(&root, &d, "root");
+	tc_open(&a, &d, "a");
+	tc_open(&b, &d, "b");
+	register_sap(ts, 3, &a, 1);
+	register_sap(ts, 3, &b, 2);
+	const struct ev *mc = make_call(ts, 3, &root, 1);
+	cm_vc_id vc = mc->vc;
+	cm_party_id pa = mc->party;
+	cm_party_id pb = add_party(ts, 3, &root, vc, 2)->party;
+	const struct ev *bic = tc_wait(ts, 3, &b, EV_INCOMING_CALL, 1, 5000);
+	ck_assert_ptr_nonnull(bic);
+	ck_assert_ptr_nonnull(tc_wait(ts, 3, &b, EV_CONNECTED, 1, 5000));
+
+	/* b leaves on its own, with a note */
+	ck_assert_int_eq(cm_close_call(b.c, bic->vc, bic->party, "gone", 4, 0, NULL), CM_OK);
+	const struct ev *e = tc_wait(ts, 3, &b, EV_CLOSE_CALL, 1, 5000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->status, CM_OK);
+
+	/* the root hears it as IncomingDropParty (others remain) and answers */
+	e = tc_wait(ts, 3, &root, EV_INCOMING_DROP, 1, 5000);
+	ck_assert_msg(e != NULL, "no IncomingDropParty at the root");
+	ck_assert_uint_eq(e->vc, vc);
+	ck_assert_uint_eq(e->party, pb);
+	ck_assert_uint_eq(e->len, 4);
+	ck_assert_mem_eq(e->data, "gone", 4);
+	e = tc_wait(ts, 3, &root, EV_DROP_PARTY, 1, 5000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->status, CM_OK);
+	ck_assert_uint_eq(e->party, pb);
+	ck_assert_int_eq(tc_count(&root, EV_INCOMING_CLOSE), 0);
+
+	ck_assert_int_eq(close_call(ts, 3, &root, vc, pa, NULL), CM_OK);
+	ck_assert_ptr_nonnull(tc_wait(ts, 3, &a, EV_INCOMING_CLOSE, 1, 5000));
+	for (int i = 0; i < 3; i++)
+		tc_close(ts[i]);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- permissions */
+
+static uint64_t raw_req_id(int fd, Callmgr__ClientMsg *m, uint64_t id)
+{
+	m->req_id = id;
+	raw_send(fd, m);
+	return id;
+}
+
+/* In a child running as nobody: every attempt on root's VC is refused. */
+static int intruder(const struct dmn *d, cm_vc_id vc, cm_party_id party)
+{
+	if (setgid(65534) < 0 || setuid(65534) < 0)
+		return 10;
+	static struct tclient x;
+	struct tclient *ts[] = { &x };
+	tc_open(&x, d, "intruder");
+	ck_assert_int_eq(cm_drop_party(x.c, vc, party, NULL, 0, NULL), CM_OK);
+	const struct ev *e = tc_wait(ts, 1, &x, EV_DROP_PARTY, 1, 5000);
+	if (!e)
+		return 11;
+	if (e->status != CM_E_PERM)
+		return 12;
+	ck_assert_int_eq(cm_close_call(x.c, vc, 0, NULL, 0, CM_CLOSE_FORCE, NULL), CM_OK);
+	e = tc_wait(ts, 1, &x, EV_CLOSE_CALL, 1, 5000);
+	if (!e)
+		return 13;
+	if (e->status != CM_E_PERM)
+		return 14;
+	/* admin requests that change state need uid 0 or the admin group */
+	int fd = raw_connect(d);
+	raw_hello(fd);
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__AdminClose ac = CALLMGR__ADMIN_CLOSE__INIT;
+	ac.vc = vc;
+	ac.force = true;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_ADMIN_CLOSE;
+	m.admin_close = &ac;
+	raw_req_id(fd, &m, 77);
+	bool eof;
+	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
+	if (!r || r->body_case != CALLMGR__DAEMON_MSG__BODY_ERROR || r->error->req_id != 77 ||
+	    r->error->status != CM_E_PERM || r->error->fatal)
+		return 15;
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	/* reads stay open */
+	Callmgr__ClientMsg q = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__ShowVc sv = CALLMGR__SHOW_VC__INIT;
+	sv.vc = vc;
+	q.body_case = CALLMGR__CLIENT_MSG__BODY_SHOW_VC;
+	q.show_vc = &sv;
+	raw_req_id(fd, &q, 78);
+	r = raw_recv(fd, 5000, &eof);
+	if (!r || r->body_case != CALLMGR__DAEMON_MSG__BODY_VC_DETAIL || r->req_id != 78 ||
+	    r->vc_detail->vc->vc != vc || r->vc_detail->vc->owner_uid != 0)
+		return 16;
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	close(fd);
+	tc_close(&x);
+	return 0;
+}
+
+START_TEST(permissions)
+{
+	struct dmn d;
+	dmn_start(&d);
+	static struct tclient root, a;
+	struct tclient *ts[] = { &root, &a };
+	tc_open(&root, &d, "root");
+	tc_open(&a, &d, "a");
+	register_sap(ts, 2, &a, 1);
+	const struct ev *mc = make_call(ts, 2, &root, 1);
+	cm_vc_id vc = mc->vc;
+	cm_party_id pa = mc->party;
+	ck_assert_ptr_nonnull(tc_wait(ts, 2, &a, EV_CONNECTED, 1, 5000));
+
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(intruder(&d, vc, pa));
+	/* keep the clients serviced while the intruder tries */
+	int st = 0;
+	for (int i = 0; i < 500 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		pump_for(ts, 2, 20);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "intruder check failed: status %d",
+		      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	pump_for(ts, 2, 100);
+	ck_assert_int_eq(tc_count(&a, EV_INCOMING_CLOSE), 0);
+
+	/* root (uid 0) may close anyone's VC with an admin request */
+	int fd = raw_connect(&d);
+	raw_hello(fd);
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__AdminClose ac = CALLMGR__ADMIN_CLOSE__INIT;
+	ac.vc = vc;
+	ac.force = true;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_ADMIN_CLOSE;
+	m.admin_close = &ac;
+	raw_req_id(fd, &m, 5);
+	Callmgr__DaemonMsg *r = NULL;
+	for (int i = 0; i < 100 && !r; i++) {
+		pump_for(ts, 2, 20);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 0) > 0) {
+			bool eof;
+			r = raw_recv(fd, 1000, &eof);
+		}
+	}
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_COMPLETION);
+	ck_assert_uint_eq(r->completion->req_id, 5);
+	ck_assert_int_eq(r->completion->kind, CALLMGR__REQUEST_KIND__ADMIN_CLOSE);
+	ck_assert_int_eq(r->completion->status, CM_OK);
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	ck_assert_ptr_nonnull(tc_wait(ts, 2, &a, EV_INCOMING_CLOSE, 1, 5000));
+	close(fd);
+	tc_close(&root);
+	tc_close(&a);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- a client killed mid-call */
+
+START_TEST(client_killed)
+{
+	struct dmn d;
+	dmn_start(&d);
+	static struct tclient a;
+	struct tclient *ts[] = { &a };
+	tc_open(&a, &d, "a");
+	register_sap(ts, 1, &a, 1);
+	char addr[CM_ADDR_HEX_LEN + 1];
+	tc_addr(&a, 1, addr);
+
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int err;
+		cm_client *c = cm_client_open(d.sock, NULL, NULL, &err);
+		if (!c || cm_make_call(c, &params, addr, NULL) != CM_OK)
+			_exit(1);
+		for (;;) {
+			struct pollfd pfd = { .fd = cm_client_fd(c), .events = POLLIN };
+			poll(&pfd, 1, 100);
+			cm_client_dispatch(c);
+		}
+	}
+	const struct ev *e = tc_wait(ts, 1, &a, EV_CONNECTED, 1, 5000);
+	ck_assert_msg(e != NULL, "the call from the child never connected");
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	e = tc_wait(ts, 1, &a, EV_INCOMING_CLOSE, 1, 5000);
+	ck_assert_msg(e != NULL, "the dead client's VC was not torn down");
+	ck_assert_int_eq(e->cause, 31);
+	tc_close(&a);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- bad input */
+
+static Callmgr__DaemonMsg *expect_error(int fd, bool fatal)
+{
+	bool eof;
+	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
+	ck_assert_msg(r != NULL, "no Error frame (eof %d)", eof);
+	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_ERROR);
+	ck_assert_int_eq(r->error->fatal, fatal);
+	ck_assert_int_eq(r->error->status, CM_E_PROTO);
+	if (fatal)
+		ck_assert_msg(raw_wait_eof(fd, 5000), "the daemon kept a session after a fatal error");
+	return r;
+}
+
+static void get_status(int fd, uint64_t req_id, uint64_t want_seq)
+{
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__GetStatus gs = CALLMGR__GET_STATUS__INIT;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_GET_STATUS;
+	m.get_status = &gs;
+	m.req_id = req_id;
+	raw_send(fd, &m);
+	bool eof;
+	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_STATUS);
+	ck_assert_uint_eq(r->req_id, req_id);
+	ck_assert_uint_eq(r->seq, want_seq);
+	ck_assert(r->status->local_mode);
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+}
+
+START_TEST(bad_frames)
+{
+	struct dmn d;
+	dmn_start(&d);
+	static struct tclient root, a;
+	struct tclient *ts[] = { &root, &a };
+	tc_open(&root, &d, "root");
+	tc_open(&a, &d, "a");
+	register_sap(ts, 2, &a, 1);
+
+	/* after the hello, a bad frame costs only itself */
+	int good = raw_connect(&d);
+	raw_hello(good);
+	static const uint8_t garbage[] = { 0, 0, 0, 5, 0xff, 0xff, 0xff, 0xff, 0xff };
+	raw_write(good, garbage, sizeof(garbage));
+	Callmgr__DaemonMsg *r = expect_error(good, false);
+	ck_assert_uint_eq(r->seq, 2);
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	/* a request this daemon does not know (field 99): refused, session kept */
+	static const uint8_t unknown[] = { 0, 0, 0, 5, 0x08, 0x09, 0x9a, 0x06, 0x00 };
+	raw_write(good, unknown, sizeof(unknown));
+	r = expect_error(good, false);
+	ck_assert_uint_eq(r->error->req_id, 9);
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	get_status(good, 10, 4);
+
+	/* before the hello, anything else ends the session */
+	int fd = raw_connect(&d);
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__GetStatus gs = CALLMGR__GET_STATUS__INIT;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_GET_STATUS;
+	m.get_status = &gs;
+	raw_send(fd, &m);
+	callmgr__daemon_msg__free_unpacked(expect_error(fd, true), NULL);
+	close(fd);
+
+	fd = raw_connect(&d);
+	raw_write(fd, garbage, sizeof(garbage));
+	callmgr__daemon_msg__free_unpacked(expect_error(fd, true), NULL);
+	close(fd);
+
+	/* no common version */
+	fd = raw_connect(&d);
+	Callmgr__Hello h = CALLMGR__HELLO__INIT;
+	h.min_version = 2;
+	h.max_version = 3;
+	Callmgr__ClientMsg hm = CALLMGR__CLIENT_MSG__INIT;
+	hm.body_case = CALLMGR__CLIENT_MSG__BODY_HELLO;
+	hm.hello = &h;
+	raw_send(fd, &hm);
+	callmgr__daemon_msg__free_unpacked(expect_error(fd, true), NULL);
+	close(fd);
+
+	/* a frame over 64 KiB */
+	fd = raw_connect(&d);
+	raw_hello(fd);
+	static const uint8_t huge[] = { 0x00, 0x10, 0x00, 0x00, 1, 2, 3 };
+	raw_write(fd, huge, sizeof(huge));
+	callmgr__daemon_msg__free_unpacked(expect_error(fd, true), NULL);
+	close(fd);
+
+	/* a truncated frame, then the client goes away */
+	fd = raw_connect(&d);
+	raw_hello(fd);
+	static const uint8_t partial[] = { 0, 0, 0, 100, 0x08, 0x01, 0x12 };
+	raw_write(fd, partial, sizeof(partial));
+	close(fd);
+
+	/* nothing but undecodable frames: cut off after a few */
+	fd = raw_connect(&d);
+	raw_hello(fd);
+	for (int i = 0; i < 40; i++)
+		raw_write(fd, garbage, sizeof(garbage));
+	ck_assert_msg(raw_wait_eof(fd, 5000), "a garbage-only session was kept");
+	close(fd);
+
+	/* meanwhile the daemon serves everyone else */
+	const struct ev *mc = make_call(ts, 2, &root, 1);
+	ck_assert_int_eq(close_call(ts, 2, &root, mc->vc, mc->party, NULL), CM_OK);
+	get_status(good, 11, 5);
+	close(good);
+	tc_close(&root);
+	tc_close(&a);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- a client that never reads */
+
+static unsigned long flood_completions, flood_disconnected;
+
+static void flood_sap_complete(cm_client *c, int status, uint8_t sel, void *ctx)
+{
+	flood_completions++;
+	flood_disconnected += status == CM_E_DISCONNECTED;
+}
+
+static void flood_make_call_complete(cm_client *c, int status, cm_vc_id vc, cm_party_id p,
+				     void *ctx)
+{
+	*(int *)ctx = status == CM_OK ? 1 : -1;
+}
+
+START_TEST(slow_reader)
+{
+	struct dmn d;
+	dmn_start(&d);
+	static struct tclient a;
+	struct tclient *ts[] = { &a };
+	tc_open(&a, &d, "a");
+	register_sap(ts, 1, &a, 1);
+	char addr[CM_ADDR_HEX_LEN + 1];
+	tc_addr(&a, 1, addr);
+
+	static const struct cm_client_ops ops = {
+		.register_sap_complete = flood_sap_complete,
+		.make_call_complete = flood_make_call_complete,
+	};
+	int err, made = 0;
+	cm_client *x = cm_client_open(d.sock, &ops, NULL, &err);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(cm_make_call(x, &params, addr, &made), CM_OK);
+	for (int i = 0; i < 250 && made == 0; i++) {
+		pump_for(ts, 1, 10);
+		cm_client_dispatch(x);
+	}
+	ck_assert_int_eq(made, 1);
+	ck_assert_ptr_nonnull(tc_wait(ts, 1, &a, EV_CONNECTED, 1, 5000));
+	long rss0 = dmn_rss_kb(&d);
+
+	/* x asks and asks and never reads the answers */
+	unsigned long sent = 0;
+	int rc = CM_OK;
+	while (sent < 3000000 && (rc = cm_register_sap(x, 7, NULL)) == CM_OK)
+		sent++;
+	ck_assert_msg(rc == CM_E_DISCONNECTED, "x was never cut off (%lu requests): %s", sent,
+		      cm_strerror(rc));
+	long rss1 = dmn_rss_kb(&d);
+	ck_assert_msg(rss1 - rss0 < 48 * 1024, "daemon RSS grew from %ld to %ld kB", rss0, rss1);
+
+	/* its VC is torn down */
+	const struct ev *e = tc_wait(ts, 1, &a, EV_INCOMING_CLOSE, 1, 5000);
+	ck_assert_msg(e != NULL, "the slow client's VC was not torn down");
+
+	/* exactly one completion per accepted request, even now */
+	for (int i = 0; i < 10000 && cm_client_dispatch(x) != CM_E_DISCONNECTED; i++)
+		usleep(1000);
+	ck_assert_uint_eq(flood_completions, sent);
+	ck_assert_uint_gt(flood_disconnected, 0);
+	cm_client_close(x);
+
+	/* and the daemon goes on */
+	static struct tclient b;
+	struct tclient *ts2[] = { &a, &b };
+	tc_open(&b, &d, "b");
+	register_sap(ts2, 2, &b, 2);
+	tc_close(&b);
+	tc_close(&a);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- the daemon dies */
+
+START_TEST(daemon_dies)
+{
+	struct dmn d;
+	dmn_start(&d);
+	static struct tclient root, mute;
+	struct tclient *ts[] = { &root, &mute };
+	tc_open(&root, &d, "root");
+	tc_open(&mute, &d, "mute");
+	mute.auto_accept = false; /* offered calls stay unanswered */
+	register_sap(ts, 2, &mute, 4);
+	char addr[CM_ADDR_HEX_LEN + 1];
+	tc_addr(&root, 4, addr);
+	int ctx[3];
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(cm_make_call(root.c, &params, addr, &ctx[i]), CM_OK);
+	ck_assert_ptr_nonnull(tc_wait(ts, 2, &mute, EV_INCOMING_CALL, 3, 5000));
+	ck_assert_int_eq(cm_register_sap(root.c, 9, NULL), CM_OK);
+	dmn_kill(&d);
+
+	struct tclient *only[] = { &root };
+	for (int i = 0; i < 200 && !root.disconnected; i++)
+		pump_for(only, 1, 10);
+	ck_assert(root.disconnected);
+	ck_assert_int_eq(tc_count(&root, EV_MAKE_CALL), 3);
+	ck_assert_int_le(tc_count(&root, EV_REGISTER_SAP), 1);
+	for (int i = 0; i < 3; i++) {
+		const struct ev *e = tc_wait(only, 1, &root, EV_MAKE_CALL, i + 1, 0);
+		ck_assert_int_eq(e->status, CM_E_DISCONNECTED);
+		ck_assert_ptr_eq(e->ctx, &ctx[i]);
+	}
+	/* every request completed exactly once; nothing more comes */
+	int n = root.nevs;
+	ck_assert_int_eq(cm_client_dispatch(root.c), CM_E_DISCONNECTED);
+	ck_assert_int_eq(root.nevs, n);
+	ck_assert_int_eq(cm_make_call(root.c, &params, addr, NULL), CM_E_DISCONNECTED);
+	tc_close(&root);
+	tc_close(&mute);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- close inside a callback */
+
+static void close_hook(struct tclient *t, const struct ev *e)
+{
+	if (e->type != EV_MAKE_CALL)
+		return;
+	char addr[CM_ADDR_HEX_LEN + 1];
+	tc_addr(t, 2, addr);
+	/* a request that will never complete, then close */
+	ck_assert_int_eq(cm_add_party(t->c, e->vc, addr, NULL), CM_OK);
+	cm_client_close(t->c);
+	t->closed = true;
+}
+
+START_TEST(close_in_callback)
+{
+	struct dmn d;
+	dmn_start(&d);
+	static struct tclient root, a, b;
+	struct tclient *ts[] = { &root, &a, &b };
+	tc_open(&root, &d, "root");
+	tc_open(&a, &d, "a");
+	tc_open(&b, &d, "b");
+	register_sap(ts, 3, &a, 1);
+	register_sap(ts, 3, &b, 2);
+	root.hook = close_hook;
+	char addr[CM_ADDR_HEX_LEN + 1];
+	tc_addr(&root, 1, addr);
+	ck_assert_int_eq(cm_make_call(root.c, &params, addr, NULL), CM_OK);
+	pump_for(ts, 3, 300);
+	ck_assert(root.closed);
+	ck_assert_int_eq(root.nevs, 1);
+	/* the closed session's VC goes down */
+	const struct ev *e = tc_wait(ts, 3, &a, EV_INCOMING_CLOSE, 1, 5000);
+	ck_assert_msg(e != NULL, "closing inside a callback left the VC behind");
+	ck_assert_int_eq(e->cause, 31);
+	tc_close(&a);
+	tc_close(&b);
+	stop_daemon(&d);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	const struct {
+		const char *name;
+		const TTest *test;
+		int timeout;
+	} cases[] = {
+		{ "lifecycle", lifecycle, 30 },
+		{ "chained_teardown", chained_teardown, 30 },
+		{ "incoming_drop", incoming_drop, 30 },
+		{ "permissions", permissions, 30 },
+		{ "client_killed", client_killed, 30 },
+		{ "bad_frames", bad_frames, 30 },
+		{ "slow_reader", slow_reader, 120 },
+		{ "daemon_dies", daemon_dies, 30 },
+		{ "close_in_callback", close_in_callback, 30 },
+	};
+	Suite *s = suite_create("ipc");
+	int added = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
+			continue;
+		if (strcmp(cases[i].name, "permissions") == 0 && getuid() != 0) {
+			printf("permissions: SKIPPED: needs root to run a second client as uid 65534\n");
+			if (argc > 1)
+				return 77;
+			continue;
+		}
+		TCase *tc = tcase_create(cases[i].name);
+		tcase_set_timeout(tc, cases[i].timeout);
+		tcase_add_test(tc, cases[i].test);
+		suite_add_tcase(s, tc);
+		added++;
+	}
+	if (!added) {
+		fprintf(stderr, "unknown case %s\n", argv[1]);
+		return 2;
+	}
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,86 @@
+#!/bin/sh
+# Build the Debian packages from a copy of the tree and check what each
+# contains.  usage: check-debs.sh SOURCE_ROOT
+set -eu
+command -v dpkg-buildpackage >/dev/null || { echo "no dpkg-buildpackage"; exit 77; }
+src=$(cd "$1" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# the tree as it is (committed or not), without build directories or git
+mkdir "$work/callmgr"
+tar -C "$src" --exclude='./build*' --exclude='./.git' --exclude='./obj-*' \
+	--exclude='./debian' -cf - . | tar -C "$work/callmgr" -xf -
+cp -a "$src/packaging/debian" "$work/callmgr/debian"
+
+cd "$work/callmgr"
+if ! dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1; then
+	tail -n 60 "$work/build.log"
+	echo "dpkg-buildpackage failed"
+	exit 1
+fi
+
+fail=0
+ver=$(dpkg-parsechangelog -S Version)
+arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+
+# check PACKAGE PATH...: each PATH (a glob) must be in PACKAGE's files
+check() {
+	pkg=$1
+	shift
+	deb="$work/${pkg}_${ver}_${arch}.deb"
+	if [ ! -f "$deb" ]; then
+		echo "missing package $pkg"
+		fail=1
+		return
+	fi
+	root="$work/x-$pkg"
+	rm -rf "$root"
+	mkdir "$root"
+	dpkg-deb -x "$deb" "$root"
+	for p in "$@"; do
+		# shellcheck disable=SC2086 # the pattern is meant to be globbed
+		set -- $root/$p
+		if [ ! -e "$1" ] && [ ! -L "$1" ]; then
+			echo "$pkg: no $p"
+			fail=1
+		fi
+	done
+}
+
+check callmgrd usr/sbin/callmgrd lib/systemd/system/callmgrd.service \
+	lib/systemd/system/callmgrd.socket usr/lib/sysusers.d/callmgr.conf \
+	usr/lib/tmpfiles.d/callmgr.conf etc/callmgr/callmgrd.conf \
+	'usr/share/man/man8/callmgrd.8*' 'usr/share/man/man5/callmgrd.conf.5*'
+check cmctl usr/sbin/cmctl usr/share/bash-completion/completions/cmctl \
+	'usr/share/man/man8/cmctl.8*'
+check libcallmgr0 "usr/lib/$multiarch/libcallmgr.so.0" "usr/lib/$multiarch/libcallmgr.so.0.*"
+check libcallmgr-dev usr/include/callmgr/client.h "usr/lib/$multiarch/libcallmgr.so" \
+	"usr/lib/$multiarch/pkgconfig/libcallmgr.pc"
+
+# the soname link points at the real library, and the dev link at the soname
+lib="$work/x-libcallmgr0/usr/lib/$multiarch"
+if [ "$(readlink "$lib/libcallmgr.so.0")" != "$(basename "$(ls "$lib"/libcallmgr.so.0.*)")" ]; then
+	echo "libcallmgr0: libcallmgr.so.0 does not point at the library"
+	fail=1
+fi
+if [ "$(readlink "$work/x-libcallmgr-dev/usr/lib/$multiarch/libcallmgr.so")" != libcallmgr.so.0 ]; then
+	echo "libcallmgr-dev: libcallmgr.so does not point at libcallmgr.so.0"
+	fail=1
+fi
+soname=$(objdump -p "$lib"/libcallmgr.so.0.* | awk '$1 == "SONAME" { print $2 }')
+[ "$soname" = libcallmgr.so.0 ] || { echo "soname is '$soname'"; fail=1; }
+# the unit runs what the package installs
+exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$work/x-callmgrd/lib/systemd/system/callmgrd.service")
+[ -x "$work/x-callmgrd$exe" ] || { echo "callmgrd.service runs $exe, not in the package"; fail=1; }
+# the configuration file is a conffile, so local edits survive upgrades
+dpkg-deb -e "$work/callmgrd_${ver}_${arch}.deb" "$work/ctl-callmgrd"
+grep -qx /etc/callmgr/callmgrd.conf "$work/ctl-callmgrd/conffiles" ||
+	{ echo "callmgrd.conf is not a conffile"; fail=1; }
+# cmctl links against libcallmgr0 (cm_strerror), so it must depend on it
+dpkg-deb -f "$work/cmctl_${ver}_${arch}.deb" Depends | grep -q libcallmgr0 ||
+	{ echo "cmctl does not depend on libcallmgr0"; fail=1; }
+
+[ "$fail" -eq 0 ] && echo "all packages as expected"
+exit "$fail"
