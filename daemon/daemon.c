@@ -468,7 +468,10 @@ static void client_event(struct daemon *d, const struct cc_client_event *ce)
 		m.completion = &c;
 	}
 	/* A session already gone is being torn down by call control. */
-	ipc_send(d->ipc, ce->session, &m);
+	int sent = ipc_send(d->ipc, ce->session, &m);
+	log_at(LOG_DEBUG, ce->vc, ce->party, NULL, "session %llu: %s status %d cause %d%s",
+	       (unsigned long long)ce->session, kind, completion ? ce->status : 0, ce->cause,
+	       sent < 0 ? " (session gone)" : "");
 	monitor(d, kind, ce->session, ce->vc, ce->party, completion ? ce->status : 0, ce->cause,
 		NULL, NULL);
 }

@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== callmgrd (local mode) on $sock"
-"$build/daemon/callmgrd" --foreground --socket "$sock" --log-level info &
+"$build/daemon/callmgrd" --foreground --socket "$sock" --log-level notice &
 pids+=($!)
 for _ in $(seq 100); do
 	[ -S "$sock" ] && break
