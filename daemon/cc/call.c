@@ -38,6 +38,7 @@ struct cc_leg *leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig, st
 	if (orig) {
 		/* call references are per peer; skip the ones in use */
 		for (;;) {
+			c->work++;
 			cref = peer->next_cref;
 			peer->next_cref = peer->next_cref >= Q_CREF_MAX ? 1 : peer->next_cref + 1;
 			if (!leg_find(c, peer->mac, cref, true))
@@ -94,6 +95,7 @@ void leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 {
 	leg_stop_timers(c, leg, out);
 	while (leg->p_head) {
+		c->work++;
 		struct cc_party *p = leg->p_head;
 		log_at(LOG_ERR, 0, p->id, leg->peer->mac.a, "party left on a freed leg");
 		party_detach_leg(c, p, out);
@@ -132,6 +134,7 @@ void leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 uint16_t leg_alloc_epref(cc *c, struct cc_leg *leg)
 {
 	for (uint32_t tries = 0; tries < Q_EPREF_MAX; tries++) {
+		c->work++;
 		uint16_t e = leg->next_epref;
 		leg->next_epref = leg->next_epref >= Q_EPREF_MAX ? 1 : leg->next_epref + 1;
 		if (!party_by_epref(c, leg, e))
@@ -368,9 +371,11 @@ void call_connected_leg(cc *c, struct cc_leg *leg, struct cc_actions *out)
 		if (vc)
 			ref_complete(c, &first->add, CM_OK, 0, vc->id, first->id, out);
 	}
-	for (struct cc_party *p = leg->p_head; p; p = p->leg_next)
+	for (struct cc_party *p = leg->p_head; p; p = p->leg_next) {
+		c->work++;
 		if (p->queued)
 			party_send_add(c, p, out);
+	}
 	if (first && first->drop_deferred) {
 		first->drop_deferred = false;
 		struct q_msg d;
@@ -948,6 +953,7 @@ void call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out)
 	bool active = false;
 	struct cc_leg *l = peer->l_head;
 	while (l) {
+		c->work++;
 		struct cc_leg *next = l->peer_next;
 		if (l->state == U10) {
 			active = true;

@@ -517,6 +517,7 @@ void vc_free(cc *c, struct cc_vc *vc)
 {
 	struct cc_party *p = vc->p_head;
 	while (p) {
+		c->work++;
 		struct cc_party *next = p->vc_next;
 		if (p->leg) {
 			party_unlink_vc(c, p);
@@ -529,6 +530,7 @@ void vc_free(cc *c, struct cc_vc *vc)
 	}
 	struct cc_leg *l = vc->l_head;
 	while (l) {
+		c->work++;
 		struct cc_leg *next = l->vc_next;
 		leg_unusable(c, l);
 		l->vc = NULL;
@@ -566,6 +568,7 @@ void vc_free(cc *c, struct cc_vc *vc)
 static void vc_settle(cc *c, struct cc_vc *vc, int add_status, int cause, struct cc_actions *out)
 {
 	for (struct cc_party *p = vc->p_head; p; p = p->vc_next) {
+		c->work++;
 		ref_complete(c, &p->add, add_status, cause, vc->id, p->id, out);
 		ref_complete(c, &p->drop, CM_OK, cause, vc->id, p->id, out);
 		party_relive(p);
@@ -787,6 +790,7 @@ static void vc_release_legs(cc *c, struct cc_vc *vc, const struct q_ie_uu *uu, u
 {
 	struct cc_leg *l = vc->l_head;
 	while (l) {
+		c->work++;
 		struct cc_leg *next = l->vc_next;
 		if (l->state != U11)
 			leg_release(c, l, cause, uu, out);
@@ -799,6 +803,7 @@ static void vc_free_zombies(cc *c, struct cc_vc *vc, struct cc_actions *out)
 {
 	struct cc_party *p = vc->p_head;
 	while (p) {
+		c->work++;
 		struct cc_party *next = p->vc_next;
 		if (p->incoming_sent && !p->leg && !p->drop.type)
 			party_free(c, p, out);
@@ -857,8 +862,10 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 	if (admin)
 		emit_incoming_close(c, vc, Q_CAUSE_NORMAL_CLEARING, NULL, out);
 	/* adds still pending are overtaken by the close */
-	for (struct cc_party *p = vc->p_head; p; p = p->vc_next)
+	for (struct cc_party *p = vc->p_head; p; p = p->vc_next) {
+		c->work++;
 		ref_complete(c, &p->add, CM_E_CLOSING, 0, vc->id, p->id, out);
+	}
 	vc_set_state(c, vc, CC_VC_CLOSING);
 	vc_free_zombies(c, vc, out);
 	if (vc->root)
@@ -1047,6 +1054,7 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 static void shutdown_all(cc *c, struct cc_actions *out)
 {
 	while (c->all_head) {
+		c->work++;
 		struct cc_vc *vc = c->all_head;
 		if (vc->state != CC_VC_CLOSING && vc->state != CC_VC_CLOSE_RECEIVED)
 			emit_incoming_close(c, vc, Q_CAUSE_NORMAL_UNSPECIFIED, NULL, out);
@@ -1063,6 +1071,7 @@ static void shutdown_all(cc *c, struct cc_actions *out)
 			}
 		}
 	while (todo) {
+		c->work++;
 		struct cc_leg *l = todo;
 		todo = l->vc_next;
 		l->vc_next = NULL;

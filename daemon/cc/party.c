@@ -123,6 +123,7 @@ void party_gone(cc *c, struct cc_party *p, int status, int cause, const struct q
 		struct cc_actions *out)
 {
 	struct cc_vc *vc = p->vc;
+	c->work++;
 	party_detach_leg(c, p, out);
 	if (!vc) {
 		party_free(c, p, out);
