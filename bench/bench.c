@@ -31,6 +31,7 @@
 #define DEPTH 64            /* requests in flight for the throughput figures */
 #define STALL_NS 20000000000ull /* no completion for this long: the run failed */
 #define LEAF_SEL 42
+#define MEASURE_VCS 4       /* VCs the AddParty/DropParty figures spread over */
 
 static uint64_t now_ns(void)
 {
@@ -423,8 +424,8 @@ struct cm_results {
 };
 
 /*
- * One VC to the leaf; AddParty and DropParty first n_rate times with DEPTH
- * in flight, then n_lat times one at a time.  The VC keeps its first party
+ * MEASURE_VCS VCs to the leaf; AddParty and DropParty first n_rate times with DEPTH
+ * in flight, then n_lat times one at a time.  Each VC keeps its first party
  * throughout, so no drop is ever of the last one.
  */
 static void callmgr_measure(const char *sock, const char *addr, size_t n_lat, size_t n_rate,
@@ -432,13 +433,13 @@ static void callmgr_measure(const char *sock, const char *addr, size_t n_lat, si
 {
 	struct root r;
 	size_t max = n_rate > n_lat ? n_rate : n_lat;
-	root_open(&r, sock, addr, max, 1);
-	r.n_vcs = 1;
+	root_open(&r, sock, addr, max, MEASURE_VCS);
 	/*
 	 * The first call to a peer also brings its SSCOP association up; a
 	 * call set up while the association comes up can be refused, so the
 	 * first one may be retried (the refusal is logged by the daemons).
 	 */
+	r.n_vcs = 1;
 	for (int tries = 0;; tries++) {
 		r.done = r.failed = 0;
 		r.last_progress = now_ns();
@@ -453,6 +454,15 @@ static void callmgr_measure(const char *sock, const char *addr, size_t n_lat, si
 			cm_strerror(r.first_error));
 		usleep(200000);
 	}
+	/*
+	 * The parties are spread over MEASURE_VCS VCs: one leg holds at most
+	 * 32,767 parties (the endpoint reference has 15 bits).
+	 */
+	cm_vc_id first_vc = r.vcs[0];
+	root_run(&r, OP_MAKE, MEASURE_VCS - 1, MEASURE_VCS);
+	memmove(r.vcs + 1, r.vcs, (MEASURE_VCS - 1) * sizeof(*r.vcs));
+	r.vcs[0] = first_vc;
+	r.n_vcs = MEASURE_VCS;
 
 	/* warm-up */
 	root_run(&r, OP_ADD, 1000 < max ? 1000 : max, DEPTH);
@@ -468,10 +478,11 @@ static void callmgr_measure(const char *sock, const char *addr, size_t n_lat, si
 	out->drop.lat = percentiles(r.lat, n_lat);
 	out->add.n_lat = out->drop.n_lat = n_lat;
 
-	cm_close_call(r.c, r.vcs[0], 0, NULL, 0, CM_CLOSE_FORCE, NULL);
+	for (size_t i = 0; i < MEASURE_VCS; i++)
+		cm_close_call(r.c, r.vcs[i], 0, NULL, 0, CM_CLOSE_FORCE, NULL);
 	r.done = 0;
 	r.last_progress = now_ns();
-	while (!r.done)
+	while (r.done < MEASURE_VCS)
 		root_wait(&r);
 	root_close(&r);
 }

@@ -45,6 +45,9 @@ static int open_packet(const char *ifname, uint8_t own_mac[6])
 		perror("floor: socket(AF_PACKET)");
 		return -1;
 	}
+	/* like callmgrd's link: its own frames are not read back */
+	int one = 1;
+	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(FLOOR_ETHERTYPE),
