@@ -580,6 +580,13 @@ static void measure_list(size_t n, struct scale_results *s)
 	r.n_vcs = n;
 	root_run(&r, OP_MAKE, n, 256);
 	s->list_vcs = n;
+	if (getenv("CALLMGR_BENCH_HOLD")) {
+		/* for profiling by hand: the stage stays up until stdin closes */
+		fprintf(stderr, "callmgr-bench: holding %zu VCs on %s\n", n, sock);
+		char line[16];
+		while (fgets(line, sizeof(line), stdin))
+			;
+	}
 	double best = 1e9;
 	for (int run = 0; run < 3; run++) {
 		uint64_t t0 = now_ns();
@@ -723,7 +730,9 @@ static void usage(void)
 		"  --cmctl PATH          cmctl, for the listing time\n"
 		"  --json PATH           where the results go (default bench/results/DATE.json)\n"
 		"  --scale F             multiply every count by F (default 1; 0.1 for a quick look)\n"
-		"  --skip-scale          skip the RSS and listing measurements\n");
+		"  --skip-scale          skip the RSS and listing measurements\n"
+		"  --skip-rss            skip the RSS measurement\n"
+		"  --skip-local          skip the local-mode AddParty/DropParty figures\n");
 	exit(2);
 }
 
@@ -738,11 +747,13 @@ int main(int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "scale", required_argument, NULL, 'x' },
 		{ "skip-scale", no_argument, NULL, 'S' },
+		{ "skip-rss", no_argument, NULL, 'R' },
+		{ "skip-local", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *floor_sock = NULL, *wire_sock = NULL, *peer_sock = NULL, *json = NULL;
 	double scale = 1;
-	bool skip_scale = false;
+	bool skip_scale = false, skip_rss = false, skip_local = false;
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
@@ -754,6 +765,8 @@ int main(int argc, char **argv)
 		case 'j': json = optarg; break;
 		case 'x': scale = atof(optarg); break;
 		case 'S': skip_scale = true; break;
+		case 'R': skip_rss = true; break;
+		case 'L': skip_local = true; break;
 		default: usage();
 		}
 	}
@@ -796,7 +809,7 @@ int main(int argc, char **argv)
 		kill_children();
 		add_rows("wire", &m, floor_sock ? &fl : NULL, true);
 	}
-	if (callmgrd_path) {
+	if (callmgrd_path && !skip_local) {
 		char sock[128], addr[CM_ADDR_HEX_LEN + 1];
 		snprintf(sock, sizeof(sock), "%s/local.sock", tmpdir);
 		daemon_start(sock);
@@ -808,8 +821,8 @@ int main(int argc, char **argv)
 		kill_children();
 		add_rows("local", &m, floor_sock ? &fl : NULL, false);
 	}
-	if (callmgrd_path && !skip_scale) {
-		struct scale_results s = { 0 };
+	struct scale_results s = { 0 };
+	if (callmgrd_path && !skip_scale && !skip_rss) {
 		size_t vcs = N(10000);
 		printf("scale: %zu VCs x 100 parties (local mode)\n", vcs);
 		measure_rss(vcs, 100, &s);
@@ -822,6 +835,8 @@ int main(int argc, char **argv)
 		row("local RSS scaled to 1,000,000 parties", "MiB", per_m, -1, "< 512 MiB",
 		    per_m < 512);
 		row("local bytes per party (RSS growth)", "B", s.bytes_per_party, -1, NULL, -1);
+	}
+	if (callmgrd_path && !skip_scale) {
 		if (cmctl_path) {
 			size_t n = N(100000);
 			printf("scale: cmctl vc list over %zu VCs (local mode)\n", n);

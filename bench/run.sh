@@ -52,16 +52,18 @@ max_vcs_per_session = 1000000
 max_parties_per_vc = 10000000
 max_pending_per_session = 1000000
 CONF
-ip netns exec "$nsb" "$build/daemon/callmgrd" --foreground --interface cm1 \
+# CALLMGR_BENCH_WRAP_ROOT / _PEER: a command to run each daemon under, e.g.
+# "valgrind --tool=callgrind" or "perf record -g --call-graph dwarf -o F"
+ip netns exec "$nsb" ${CALLMGR_BENCH_WRAP_PEER:-} "$build/daemon/callmgrd" --foreground --interface cm1 \
 	--socket "$tmp/peer.sock" --config "$tmp/callmgrd.conf" --log-level "${CALLMGR_BENCH_LOG:-warning}" \
 	--log-target stderr &
 pids+=($!)
-ip netns exec "$nsa" "$build/daemon/callmgrd" --foreground --interface cm0 \
+ip netns exec "$nsa" ${CALLMGR_BENCH_WRAP_ROOT:-} "$build/daemon/callmgrd" --foreground --interface cm0 \
 	--socket "$tmp/root.sock" --config "$tmp/callmgrd.conf" --log-level "${CALLMGR_BENCH_LOG:-warning}" \
 	--log-target stderr &
 pids+=($!)
 for s in floor peer root; do
-	for _ in $(seq 100); do
+	for _ in $(seq 400); do
 		[ -S "$tmp/$s.sock" ] && break
 		sleep 0.05
 	done
