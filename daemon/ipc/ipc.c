@@ -249,9 +249,12 @@ static void session_write_now(struct session *s)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 	evutil_socket_t fd = bufferevent_getfd(s->bev);
+	/* a socket bufferevent freezes its output's front against others draining it */
+	evbuffer_unfreeze(out, 1);
 	while (evbuffer_get_length(out) > 0)
 		if (evbuffer_write(out, fd) <= 0)
 			break;
+	evbuffer_freeze(out, 1);
 	if (evbuffer_get_length(out) > 0)
 		bufferevent_enable(s->bev, EV_WRITE); /* EAGAIN, or an error it reports */
 	else if (s->lost > 0 && !s->ending)
