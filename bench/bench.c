@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -539,16 +540,27 @@ struct scale_results {
 	long rss_before_kib, rss_after_kib;
 	double bytes_per_party, setup_s;
 	size_t list_vcs;
-	double list_s;
+	double list_s, list_cpu_s; /* wall; CPU of cmctl and callmgrd together */
 };
 
-/* 10,000 VCs x 100 parties on a fresh local daemon; RSS before and after. */
-static void measure_rss(size_t vcs, size_t per_vc, struct scale_results *s)
+/*
+ * vcs x per_vc parties; RSS before and after.  With sock NULL on a fresh
+ * local daemon (which then holds both ends of every call), else on the
+ * root daemon pid behind sock with the leaf on peer_sock.
+ */
+static void measure_rss(const char *root_sock, pid_t root_pid, const char *peer_sock, size_t vcs,
+			size_t per_vc, struct scale_results *s)
 {
 	char sock[128], addr[CM_ADDR_HEX_LEN + 1];
-	snprintf(sock, sizeof(sock), "%s/rss.sock", tmpdir);
-	pid_t pid = daemon_start(sock);
-	leaf_start(sock, addr);
+	pid_t pid = root_pid;
+	if (!root_sock) {
+		snprintf(sock, sizeof(sock), "%s/rss.sock", tmpdir);
+		pid = daemon_start(sock);
+		leaf_start(sock, addr);
+	} else {
+		snprintf(sock, sizeof(sock), "%s", root_sock);
+		leaf_start(peer_sock, addr);
+	}
 	struct root r;
 	size_t adds = vcs * (per_vc - 1);
 	root_open(&r, sock, addr, adds > vcs ? adds : vcs, vcs);
@@ -556,29 +568,57 @@ static void measure_rss(size_t vcs, size_t per_vc, struct scale_results *s)
 	s->rss_before_kib = rss_kib(pid);
 	uint64_t t0 = now_ns();
 	r.n_vcs = vcs;
-	root_run(&r, OP_MAKE, vcs, 256);
-	root_run(&r, OP_ADD, adds, 256);
+	/* 64 in flight: the link's queue and SSCOP window are sized for that */
+	root_run(&r, OP_MAKE, vcs, DEPTH);
+	root_run(&r, OP_ADD, adds, DEPTH);
 	s->setup_s = (double)(now_ns() - t0) / 1e9;
 	s->rss_after_kib = rss_kib(pid);
 	s->vcs = vcs;
 	s->parties = vcs * per_vc;
 	s->bytes_per_party = (double)(s->rss_after_kib - s->rss_before_kib) * 1024.0 /
 			     (double)s->parties;
+	/* the wire daemons live on: leave them empty */
+	for (size_t i = 0; root_sock && i < vcs; i++)
+		cm_close_call(r.c, r.vcs[i], 0, NULL, 0, CM_CLOSE_FORCE, NULL);
+	r.done = 0;
+	r.last_progress = now_ns();
+	while (root_sock && r.done < vcs)
+		root_wait(&r);
 	root_close(&r);
 	kill_children();
 }
 
-/* `cmctl vc list` over n VCs of one party each on a fresh local daemon. */
+static double cpu_s(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	unsigned long ut = 0, st = 0;
+	if (f) {
+		/* utime and stime are fields 14 and 15, after the ")" of comm */
+		if (fscanf(f, "%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+			   &st) != 2)
+			ut = st = 0;
+		fclose(f);
+	}
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * `cmctl vc list` over n VCs on a fresh local daemon: n/2 calls of one
+ * party, each a root VC and, at the leaf, a leaf VC.
+ */
 static void measure_list(size_t n, struct scale_results *s)
 {
 	char sock[128], addr[CM_ADDR_HEX_LEN + 1];
 	snprintf(sock, sizeof(sock), "%s/list.sock", tmpdir);
-	daemon_start(sock);
+	pid_t dpid = daemon_start(sock);
 	leaf_start(sock, addr);
 	struct root r;
-	root_open(&r, sock, addr, n, n);
-	r.n_vcs = n;
-	root_run(&r, OP_MAKE, n, 256);
+	size_t calls = n / 2 ? n / 2 : 1;
+	root_open(&r, sock, addr, calls, calls);
+	r.n_vcs = calls;
+	root_run(&r, OP_MAKE, calls, 256);
 	s->list_vcs = n;
 	if (getenv("CALLMGR_BENCH_HOLD")) {
 		/* for profiling by hand: the stage stays up until stdin closes */
@@ -589,6 +629,9 @@ static void measure_list(size_t n, struct scale_results *s)
 	}
 	double best = 1e9;
 	for (int run = 0; run < 3; run++) {
+		double d0 = cpu_s(dpid);
+		struct rusage ru0, ru1;
+		getrusage(RUSAGE_CHILDREN, &ru0);
 		uint64_t t0 = now_ns();
 		fflush(NULL);
 		pid_t pid = fork();
@@ -603,8 +646,16 @@ static void measure_list(size_t n, struct scale_results *s)
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			die("cmctl vc list failed (status %d)", st);
 		double secs = (double)(now_ns() - t0) / 1e9;
-		if (secs < best)
+		getrusage(RUSAGE_CHILDREN, &ru1);
+		double cpu = cpu_s(dpid) - d0 +
+			     (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+			     (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
+			     (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+			     (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
+		if (secs < best) {
 			best = secs;
+			s->list_cpu_s = cpu;
+		}
 	}
 	s->list_s = best;
 	root_close(&r);
@@ -726,6 +777,7 @@ static void usage(void)
 		"  --floor SOCKET        the floor daemon (callmgr-bench-floor daemon)\n"
 		"  --wire SOCKET         the root callmgrd, signalling a peer over veth\n"
 		"  --peer SOCKET         the peer callmgrd (the leaf registers there)\n"
+		"  --wire-pid PID        the root callmgrd's pid, for its RSS over the wire\n"
 		"  --callmgrd PATH       callmgrd, started here in local mode\n"
 		"  --cmctl PATH          cmctl, for the listing time\n"
 		"  --json PATH           where the results go (default bench/results/DATE.json)\n"
@@ -749,11 +801,13 @@ int main(int argc, char **argv)
 		{ "skip-scale", no_argument, NULL, 'S' },
 		{ "skip-rss", no_argument, NULL, 'R' },
 		{ "skip-local", no_argument, NULL, 'L' },
+		{ "wire-pid", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *floor_sock = NULL, *wire_sock = NULL, *peer_sock = NULL, *json = NULL;
 	double scale = 1;
 	bool skip_scale = false, skip_rss = false, skip_local = false;
+	pid_t wire_pid = 0;
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
@@ -767,6 +821,7 @@ int main(int argc, char **argv)
 		case 'S': skip_scale = true; break;
 		case 'R': skip_rss = true; break;
 		case 'L': skip_local = true; break;
+		case 'P': wire_pid = (pid_t)atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -807,6 +862,21 @@ int main(int argc, char **argv)
 		struct cm_results m;
 		callmgr_measure(wire_sock, addr, n_lat, n_rate, &m);
 		kill_children();
+		if (floor_sock) {
+			/*
+			 * The machine is noisy: the floor is measured again after
+			 * callmgr and the better of the two kept, which only makes
+			 * the ratios harder to meet.
+			 */
+			struct result again;
+			floor_measure(floor_sock, N(20000), N(200000), &again);
+			printf("floor again: p50 %.1f us, p99 %.1f us; %.0f/s with %d in flight\n",
+			       again.lat.p50, again.lat.p99, again.rate, DEPTH);
+			if (again.rate > fl.rate)
+				fl.rate = again.rate;
+			if (again.lat.p50 < fl.lat.p50)
+				fl.lat = again.lat;
+		}
 		add_rows("wire", &m, floor_sock ? &fl : NULL, true);
 	}
 	if (callmgrd_path && !skip_local) {
@@ -825,7 +895,7 @@ int main(int argc, char **argv)
 	if (callmgrd_path && !skip_scale && !skip_rss) {
 		size_t vcs = N(10000);
 		printf("scale: %zu VCs x 100 parties (local mode)\n", vcs);
-		measure_rss(vcs, 100, &s);
+		measure_rss(NULL, 0, NULL, vcs, 100, &s);
 		printf("scale: RSS %ld -> %ld KiB, set up in %.1f s\n", s.rss_before_kib,
 		       s.rss_after_kib, s.setup_s);
 		double per_m = (double)s.rss_after_kib / 1024.0 * 1e6 / (double)s.parties;
@@ -835,15 +905,31 @@ int main(int argc, char **argv)
 		row("local RSS scaled to 1,000,000 parties", "MiB", per_m, -1, "< 512 MiB",
 		    per_m < 512);
 		row("local bytes per party (RSS growth)", "B", s.bytes_per_party, -1, NULL, -1);
+		if (wire_sock && wire_pid > 0) {
+			struct scale_results w = { 0 };
+			printf("scale: %zu VCs x 100 parties over the wire (root daemon)\n", vcs);
+			measure_rss(wire_sock, wire_pid, peer_sock, vcs, 100, &w);
+			printf("scale: root RSS %ld -> %ld KiB, set up in %.1f s\n", w.rss_before_kib,
+			       w.rss_after_kib, w.setup_s);
+			double wm = ((double)w.rss_after_kib / 1024.0) * 1e6 / (double)w.parties;
+			static char name_w[96];
+			snprintf(name_w, sizeof(name_w), "wire root RSS, %zu VCs x 100 parties", vcs);
+			row(name_w, "MiB", (double)w.rss_after_kib / 1024.0, -1, NULL, -1);
+			row("wire root RSS scaled to 1,000,000 parties", "MiB", wm, -1, "< 512 MiB",
+			    wm < 512);
+			row("wire root bytes per party (RSS growth)", "B", w.bytes_per_party, -1, NULL,
+			    -1);
+		}
 	}
 	if (callmgrd_path && !skip_scale) {
 		if (cmctl_path) {
 			size_t n = N(100000);
-			printf("scale: cmctl vc list over %zu VCs (local mode)\n", n);
+			printf("scale: cmctl vc list over %zu VCs (%zu local calls)\n", n, n / 2);
 			measure_list(n, &s);
 			static char name_list[96];
 			snprintf(name_list, sizeof(name_list), "cmctl vc list, %zu VCs (best of 3)", n);
 			row(name_list, "s", s.list_s, -1, "< 1 s", s.list_s < 1.0);
+			row("  its CPU time, cmctl + callmgrd", "s", s.list_cpu_s, -1, NULL, -1);
 		}
 	}
 	if (floor_sock) {

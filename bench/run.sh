@@ -18,8 +18,21 @@ tmp=$(mktemp -d /tmp/callmgr-bench-run.XXXXXX)
 pids=()
 
 cleanup() {
-	local p
+	local p ns left
+	# our processes, and anything else left in our namespaces (a wrapper's
+	# child), by pid
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for ns in "$nsa" "$nsb"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+	done
+	# callmgrd releases its calls on SIGTERM; give it 5 s, then KILL
+	for _ in $(seq 50); do
+		left=
+		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=1; done
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	ip netns del "$nsa" 2>/dev/null || true
 	ip netns del "$nsb" 2>/dev/null || true
@@ -51,6 +64,7 @@ cat >"$tmp/callmgrd.conf" <<CONF
 max_vcs_per_session = 1000000
 max_parties_per_vc = 10000000
 max_pending_per_session = 1000000
+link_queue = 100000
 CONF
 # CALLMGR_BENCH_WRAP_ROOT / _PEER: a command to run each daemon under, e.g.
 # "valgrind --tool=callgrind" or "perf record -g --call-graph dwarf -o F"
@@ -62,6 +76,8 @@ ip netns exec "$nsa" ${CALLMGR_BENCH_WRAP_ROOT:-} "$build/daemon/callmgrd" --for
 	--socket "$tmp/root.sock" --config "$tmp/callmgrd.conf" --log-level "${CALLMGR_BENCH_LOG:-warning}" \
 	--log-target stderr &
 pids+=($!)
+# the daemon itself: ip netns exec execs it, a wrapper (strace, valgrind) would not
+root_pid=$!
 for s in floor peer root; do
 	for _ in $(seq 400); do
 		[ -S "$tmp/$s.sock" ] && break
@@ -72,5 +88,5 @@ done
 
 # the client runs in the initial namespace: Unix sockets are reached by path
 "$build/bench/callmgr-bench" --floor "$tmp/floor.sock" --wire "$tmp/root.sock" \
-	--peer "$tmp/peer.sock" --callmgrd "$build/daemon/callmgrd" \
+	--peer "$tmp/peer.sock" --wire-pid "$root_pid" --callmgrd "$build/daemon/callmgrd" \
 	--cmctl "$build/tools/cmctl" "$@"

@@ -1047,9 +1047,11 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 	for (int i = 0; i < 256; i++)
 		if (c->sap_owner[i] == id + 1)
 			c->sap_owner[i] = 0;
-	while (s->v_head)
+	/* the session is freed with its last VC once nothing is owed to it */
+	while ((s = session_find(c, id)) && s->v_head)
 		vc_teardown(c, s->v_head, Q_CAUSE_NORMAL_UNSPECIFIED, CM_E_CLOSING, out);
-	session_maybe_free(c, s);
+	if (s)
+		session_maybe_free(c, s);
 }
 
 /*
