@@ -578,17 +578,11 @@ static void measure_rss(const char *root_sock, pid_t root_pid, const char *peer_
 	s->bytes_per_party = (double)(s->rss_after_kib - s->rss_before_kib) * 1024.0 /
 			     (double)s->parties;
 	/*
-	 * The wire daemons live on: leave them empty, a few VCs at a time
-	 * (each forced close sends 99 DROP PARTY and a RELEASE; all at once
-	 * would overflow the link's queue).
+	 * The wire daemons live on.  Closing the session leaves the teardown
+	 * to the root daemon: one RELEASE per leg.  (Forced CloseCalls would
+	 * send 99 DROP PARTY each, which overflow the link's queue: see
+	 * docs/performance.md.)
 	 */
-	r.done = 0;
-	r.last_progress = now_ns();
-	for (size_t sent = 0; root_sock && r.done < vcs;) {
-		while (sent < vcs && sent - r.done < 2)
-			cm_close_call(r.c, r.vcs[sent++], 0, NULL, 0, CM_CLOSE_FORCE, NULL);
-		root_wait(&r);
-	}
 	root_close(&r);
 	kill_children();
 }
