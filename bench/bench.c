@@ -86,9 +86,10 @@ static struct lat percentiles(uint64_t *v, size_t n)
 	if (!n)
 		return l;
 	qsort(v, n, sizeof(*v), cmp_u64);
-	l.p50 = (double)v[n / 2] / 1e3;
-	l.p99 = (double)v[(n * 99) / 100] / 1e3;
-	l.p999 = (double)v[(n * 999) / 1000] / 1e3;
+	size_t i50 = n / 2, i99 = n * 99 / 100, i999 = n * 999 / 1000;
+	l.p50 = (double)v[i50] / 1e3;
+	l.p99 = (double)v[i99] / 1e3;
+	l.p999 = (double)v[i999] / 1e3;
 	l.max = (double)v[n - 1] / 1e3;
 	return l;
 }

@@ -83,7 +83,7 @@ static int run_peer(const char *ifname)
 		return 1;
 	uint8_t frame[MAX_FRAME];
 	for (;;) {
-		struct sockaddr_ll from;
+		struct sockaddr_ll from = { 0 };
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(fd, frame, sizeof(frame), 0, (struct sockaddr *)&from, &fl);
 		if (n < 0) {
@@ -170,7 +170,7 @@ static void serve(int cfd, int pfd, const uint8_t own[6], const uint8_t peer[6])
 			/* the frame lands 4 octets in, so the reply's length prefix
 			 * can overwrite the end of its Ethernet header in place */
 			uint8_t *rx = frame + 4;
-			struct sockaddr_ll from;
+			struct sockaddr_ll from = { 0 };
 			socklen_t fl = sizeof(from);
 			ssize_t n = recvfrom(pfd, rx, sizeof(frame) - 4, MSG_DONTWAIT,
 					     (struct sockaddr *)&from, &fl);
