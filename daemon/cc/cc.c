@@ -74,8 +74,11 @@ void ht_add(struct htab *t, struct hnode *n, uint64_t k1, uint64_t k2)
 void ht_del(struct htab *t, struct hnode *n)
 {
 	struct hnode **pp = &t->b[ht_slot(t, n->k1, n->k2)];
-	while (*pp && *pp != n)
+	while (*pp && *pp != n) {
+		if (t->steps)
+			(*t->steps)++;
 		pp = &(*pp)->next;
+	}
 	if (*pp) {
 		*pp = n->next;
 		t->n--;
@@ -85,9 +88,12 @@ void ht_del(struct htab *t, struct hnode *n)
 
 struct hnode *ht_find(const struct htab *t, uint64_t k1, uint64_t k2)
 {
-	for (struct hnode *n = t->b[ht_slot(t, k1, k2)]; n; n = n->next)
+	for (struct hnode *n = t->b[ht_slot(t, k1, k2)]; n; n = n->next) {
+		if (t->steps)
+			(*t->steps)++;
 		if (n->k1 == k1 && n->k2 == k2)
 			return n;
+	}
 	return NULL;
 }
 
@@ -1142,7 +1148,17 @@ cc *cc_new(const struct cc_config *cfg)
 	ht_init(&c->vcpeer);
 	ht_init(&c->peers);
 	ht_init(&c->sessions);
+	/* every probe counts, so the perf-guard tests see a degenerate hash */
+	struct htab *all[] = { &c->vcs, &c->parties, &c->eprefs, &c->legs, &c->legs_by_id,
+			       &c->vcpeer, &c->peers, &c->sessions };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		all[i]->steps = &c->work;
 	return c;
+}
+
+uint64_t cc_work(const cc *c)
+{
+	return c->work;
 }
 
 static void ht_free_all(struct htab *t, size_t off)

@@ -184,6 +184,14 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out);
  */
 const char *cc_check_invariants(const cc *c);
 
+/*
+ * Steps taken so far: list nodes visited and hash-chain probes, not time.
+ * The perf-guard tests use it to show that the cost of one operation does
+ * not grow with the number of parties or VCs (rehashing on growth is
+ * amortised and not counted).
+ */
+uint64_t cc_work(const cc *c);
+
 static inline uint64_t cc_mac_key(struct cc_mac m)
 {
 	uint64_t k = 0;

@@ -32,6 +32,7 @@ struct hnode {
 struct htab {
 	struct hnode **b;
 	size_t nb, n;
+	uint64_t *steps; /* chain steps are counted here (cc_work()); may be NULL */
 };
 void ht_init(struct htab *t);
 void ht_free(struct htab *t);

@@ -40,6 +40,7 @@ struct session {
 	bool subscribed;
 	bool ending;            /* no more input or output; reported or about to be */
 	bool flush;             /* deliver what is queued before closing */
+	bool dirty;             /* output queued since the last flush_cb */
 	char reason[128];       /* why it ended, for the log */
 	char name[65];
 	struct session *hnext;  /* bucket chain */
@@ -60,6 +61,15 @@ struct ipc {
 	struct session *reap;   /* ended, waiting for ops.closed */
 	struct session *flushing; /* reported, draining their last output */
 	struct event *reap_ev;
+	/*
+	 * Output is written by flush_cb, which runs once per event-loop pass
+	 * after the pass's I/O callbacks: one write per session per pass, in
+	 * the same pass, and no EV_WRITE (two epoll_ctl and one more
+	 * epoll_wait per reply batch) unless the socket is full.
+	 */
+	struct event *flush_ev;
+	uint64_t *dirty;        /* ids of sessions with output queued */
+	size_t ndirty, capdirty;
 	uint64_t next_id;
 	bool closing;
 	struct ipc_stats stats;
@@ -234,6 +244,60 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---------------------------------------------------------------- output */
 
+static void session_send_lost(struct session *s);
+
+/* Write what is queued now; leave the rest to libevent if the socket is full. */
+static void session_write_now(struct session *s)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	evutil_socket_t fd = bufferevent_getfd(s->bev);
+	/* a socket bufferevent freezes its output's front against others draining it */
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) > 0)
+		if (evbuffer_write(out, fd) <= 0)
+			break;
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(s->bev, EV_WRITE); /* EAGAIN, or an error it reports */
+	else if (s->lost > 0 && !s->ending)
+		session_send_lost(s);
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipc *ipc = arg;
+	/* the array may grow while this runs (EventsLost), hence the index */
+	for (size_t i = 0; i < ipc->ndirty; i++) {
+		struct session *s = session_find(ipc, ipc->dirty[i]);
+		if (!s || s->ending)
+			continue;
+		s->dirty = false;
+		session_write_now(s);
+	}
+	ipc->ndirty = 0;
+}
+
+static void session_mark_dirty(struct session *s)
+{
+	struct ipc *ipc = s->ipc;
+	if (s->dirty)
+		return;
+	if (ipc->ndirty == ipc->capdirty) {
+		size_t ncap = ipc->capdirty ? ipc->capdirty * 2 : 64;
+		uint64_t *nd = realloc(ipc->dirty, ncap * sizeof(*nd));
+		if (!nd) {
+			bufferevent_enable(s->bev, EV_WRITE); /* libevent writes it instead */
+			return;
+		}
+		ipc->dirty = nd;
+		ipc->capdirty = ncap;
+	}
+	ipc->dirty[ipc->ndirty++] = s->info.id;
+	s->dirty = true;
+	if (ipc->ndirty == 1)
+		event_active(ipc->flush_ev, EV_TIMEOUT, 0);
+}
+
 static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
 {
 	struct ipc *ipc = s->ipc;
@@ -276,6 +340,7 @@ static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
 	v.iov_len = 4 + n;
 	evbuffer_commit_space(out, &v, 1);
 	s->seq++;
+	session_mark_dirty(s);
 	return 0;
 }
 
@@ -360,6 +425,8 @@ void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev)
 static void session_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
+	/* libevent finished what session_write_now could not: back to direct writes */
+	bufferevent_disable(bev, EV_WRITE);
 	/* The queue drained: tell a subscriber what it missed, then go on. */
 	if (s->lost > 0 && !s->ending)
 		session_send_lost(s);
@@ -560,7 +627,9 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 				      (ipc->cfg.hello_timeout_ms % 1000) * 1000 };
 		bufferevent_set_timeouts(s->bev, &tv, NULL);
 	}
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	/* socket bufferevents start with EV_WRITE enabled; flush_cb writes instead */
+	bufferevent_disable(s->bev, EV_WRITE);
+	bufferevent_enable(s->bev, EV_READ);
 	ipc->stats.sessions_total++;
 	log_debug("session %llu: connection from pid %d uid %u", (unsigned long long)s->info.id,
 		  (int)cred.pid, (unsigned)cred.uid);
@@ -635,7 +704,8 @@ struct ipc *ipc_open(struct event_base *base, const struct ipc_config *cfg,
 	ipc->nbuckets = 64;
 	ipc->buckets = calloc(ipc->nbuckets, sizeof(struct session *));
 	ipc->reap_ev = event_new(base, -1, 0, reap_cb, ipc);
-	if (!ipc->buckets || !ipc->reap_ev)
+	ipc->flush_ev = event_new(base, -1, 0, flush_cb, ipc);
+	if (!ipc->buckets || !ipc->reap_ev || !ipc->flush_ev)
 		goto fail;
 	int fd = cfg->listen_fd;
 	if (fd < 0) {
@@ -716,6 +786,9 @@ void ipc_close(struct ipc *ipc)
 	}
 	if (ipc->reap_ev)
 		event_free(ipc->reap_ev);
+	if (ipc->flush_ev)
+		event_free(ipc->flush_ev);
+	free(ipc->dirty);
 	free(ipc->buckets);
 	free(ipc);
 }

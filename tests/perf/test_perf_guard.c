@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perf-guard: call control's cost per operation must not grow with the
+ * number of parties on a VC or the number of VCs (SPEC §8).  Cost is
+ * counted, not timed: cc_work() adds up list nodes visited and hash-chain
+ * probes, so the checks are exact and cannot flake on a loaded machine.
+ * A linear scan over parties or VCs would cost thousands of steps where the
+ * bounds below allow a handful.
+ *
+ * The peer is played by the test: every SETUP, ADD PARTY and DROP PARTY
+ * call control sends is answered as a peer would (CONNECT, ADD PARTY
+ * ACKNOWLEDGE, DROP PARTY ACKNOWLEDGE), and every request is checked to
+ * complete with CM_OK, so the work measured is the whole procedure.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cc/cc.h"
+
+#define SESSION 7
+#define BIG 10000   /* parties on the big VC */
+#define SMALL 10    /* parties on each small VC */
+#define WINDOW 100  /* operations averaged per measurement */
+#define MANY_VCS 20000
+
+static cc *c;
+static struct cc_actions acts;
+static const struct cc_mac me = { { 0x02, 0, 0, 0, 0, 0x01 } };
+static const struct cc_mac peer = { { 0x02, 0, 0, 0, 0, 0x02 } };
+static uint64_t next_req = 1;
+
+static void setup(void)
+{
+	struct cc_config cfg;
+	cc_config_defaults(&cfg);
+	cfg.esi = me;
+	cfg.max_parties_per_vc = 0;
+	cfg.max_vcs_per_session = 0;
+	c = cc_new(&cfg);
+	ck_assert_ptr_nonnull(c);
+	cc_actions_init(&acts);
+}
+
+static void teardown(void)
+{
+	cc_actions_free(&acts);
+	cc_free(c);
+}
+
+static void feed(const struct cc_event *ev)
+{
+	cc_actions_clear(&acts);
+	cc_handle(c, ev, &acts);
+}
+
+static const struct q_msg *sent(uint8_t type)
+{
+	for (size_t i = 0; i < acts.n; i++)
+		if (acts.v[i].type == CC_ACT_SEND && acts.v[i].msg.type == type)
+			return &acts.v[i].msg;
+	return NULL;
+}
+
+static const struct cc_client_event *completion(uint8_t type)
+{
+	for (size_t i = 0; i < acts.n; i++)
+		if (acts.v[i].type == CC_ACT_CLIENT_EVENT && acts.v[i].cev.type == type)
+			return &acts.v[i].cev;
+	return NULL;
+}
+
+static void request(struct cc_request *r)
+{
+	struct cc_event ev = { .type = CC_EV_REQUEST, .session = SESSION };
+	r->session = SESSION;
+	r->req_id = next_req++;
+	ev.req = *r;
+	feed(&ev);
+}
+
+/* A message from the peer on a leg we originated. */
+static void from_peer(uint8_t type, uint32_t cref, int epref)
+{
+	struct q_msg m;
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.cref = cref;
+	m.cref_flag = true;
+	if (epref >= 0) {
+		m.epref.present = true;
+		m.epref.flag = true;
+		m.epref.value = (uint16_t)epref;
+	}
+	struct cc_event ev = { .type = CC_EV_MESSAGE, .peer = peer, .msg = &m };
+	feed(&ev);
+}
+
+static void peer_addr(uint8_t out[Q_AESA_LEN], uint8_t sel)
+{
+	memset(out, 0, Q_AESA_LEN);
+	out[0] = 0x39;
+	memcpy(out + 13, peer.a, 6);
+	out[19] = sel;
+}
+
+struct call {
+	cm_vc_id vc;
+	uint32_t cref;
+	size_t n;
+	cm_party_id *party;
+	uint16_t *epref;
+};
+
+/* MakeCall answered with CONNECT; returns the steps it took. */
+static uint64_t make_call(struct call *k, size_t max_parties)
+{
+	uint64_t w0 = cc_work(c);
+	struct cc_request r = { .type = CC_REQ_MAKE_CALL, .params = { .peak_kbps = 1000 } };
+	peer_addr(r.addr, 5);
+	request(&r);
+	const struct q_msg *s = sent(Q_MSG_SETUP);
+	ck_assert_ptr_nonnull(s);
+	k->cref = s->cref;
+	from_peer(Q_MSG_CONNECT, k->cref, 0);
+	const struct cc_client_event *done = completion(CC_CEV_MAKE_CALL_COMPLETE);
+	ck_assert_ptr_nonnull(done);
+	ck_assert_int_eq(done->status, CM_OK);
+	uint64_t w = cc_work(c) - w0;
+	k->vc = done->vc;
+	k->n = 1;
+	k->party = calloc(max_parties, sizeof(*k->party));
+	k->epref = calloc(max_parties, sizeof(*k->epref));
+	ck_assert(k->party && k->epref);
+	k->party[0] = done->party;
+	return w;
+}
+
+/* AddParty answered with ADD PARTY ACKNOWLEDGE; returns the steps it took. */
+static uint64_t add_party(struct call *k)
+{
+	uint64_t w0 = cc_work(c);
+	struct cc_request r = { .type = CC_REQ_ADD_PARTY, .vc = k->vc };
+	peer_addr(r.addr, 5);
+	request(&r);
+	const struct q_msg *s = sent(Q_MSG_ADD_PARTY);
+	ck_assert_ptr_nonnull(s);
+	uint16_t e = s->epref.value;
+	from_peer(Q_MSG_ADD_PARTY_ACK, k->cref, e);
+	const struct cc_client_event *done = completion(CC_CEV_ADD_PARTY_COMPLETE);
+	ck_assert_ptr_nonnull(done);
+	ck_assert_int_eq(done->status, CM_OK);
+	uint64_t w = cc_work(c) - w0;
+	k->party[k->n] = done->party;
+	k->epref[k->n] = e;
+	k->n++;
+	return w;
+}
+
+/* DropParty of the i-th party answered with DROP PARTY ACKNOWLEDGE. */
+static uint64_t drop_party(struct call *k, size_t i)
+{
+	uint64_t w0 = cc_work(c);
+	struct cc_request r = { .type = CC_REQ_DROP_PARTY, .vc = k->vc, .party = k->party[i] };
+	request(&r);
+	const struct q_msg *s = sent(Q_MSG_DROP_PARTY);
+	ck_assert_msg(s != NULL, "no DROP PARTY for party %zu", i);
+	ck_assert_uint_eq(s->epref.value, k->epref[i]);
+	from_peer(Q_MSG_DROP_PARTY_ACK, k->cref, k->epref[i]);
+	const struct cc_client_event *done = completion(CC_CEV_DROP_PARTY_COMPLETE);
+	ck_assert_ptr_nonnull(done);
+	ck_assert_int_eq(done->status, CM_OK);
+	return cc_work(c) - w0;
+}
+
+static void call_free(struct call *k)
+{
+	free(k->party);
+	free(k->epref);
+}
+
+/*
+ * Dropping the 10th, the 5,000th or the 10,000th party of a 10,000-party VC
+ * costs what dropping a party of a 10-party VC costs.
+ */
+START_TEST(drop_cost_flat_in_parties)
+{
+	struct call small[WINDOW / (SMALL - 1) + 1];
+	uint64_t small_work = 0;
+	size_t small_ops = 0;
+	for (size_t v = 0; v < sizeof(small) / sizeof(small[0]); v++) {
+		make_call(&small[v], SMALL);
+		for (size_t i = 1; i < SMALL; i++)
+			add_party(&small[v]);
+		/* every party but the first, the one the VC keeps */
+		for (size_t i = SMALL - 1; i >= 1; i--) {
+			small_work += drop_party(&small[v], i);
+			small_ops++;
+		}
+	}
+	double per_small = (double)small_work / (double)small_ops;
+
+	struct call big;
+	make_call(&big, BIG);
+	while (big.n < BIG)
+		add_party(&big);
+	/* early, middle and late parties: a scan from either end shows in one */
+	const size_t starts[] = { 10, BIG / 2, BIG - WINDOW };
+	for (size_t s = 0; s < 3; s++) {
+		uint64_t work = 0;
+		for (size_t i = starts[s]; i < starts[s] + WINDOW; i++)
+			work += drop_party(&big, i);
+		double per_big = (double)work / WINDOW;
+		printf("drop: %.1f steps per party at %zu.. of %d parties, %.1f on %d-party VCs\n",
+		       per_big, starts[s], BIG, per_small, SMALL);
+		ck_assert_msg(per_big <= 2 * per_small + 8,
+			      "dropping parties %zu.. of %d costs %.1f steps each, "
+			      "on a %d-party VC %.1f", starts[s], BIG, per_big, SMALL, per_small);
+	}
+	/* and the bound is not vacuous: each drop did count some work */
+	ck_assert(per_small >= 1);
+	call_free(&big);
+	for (size_t v = 0; v < sizeof(small) / sizeof(small[0]); v++)
+		call_free(&small[v]);
+}
+END_TEST
+
+/* Adding the 10,000th party costs what adding the 100th does. */
+START_TEST(add_cost_flat_in_parties)
+{
+	struct call k;
+	make_call(&k, BIG + 1);
+	uint64_t early = 0, late = 0;
+	while (k.n < BIG) {
+		uint64_t w = add_party(&k);
+		if (k.n > 100 && k.n <= 100 + WINDOW)
+			early += w;
+		if (k.n > BIG - WINDOW)
+			late += w;
+	}
+	printf("add: %.1f steps per party at 100.., %.1f at %d..\n", (double)early / WINDOW,
+	       (double)late / WINDOW, BIG - WINDOW);
+	ck_assert_msg(late <= 2 * early + 8 * WINDOW,
+		      "adds 100.. cost %llu steps, adds %d.. cost %llu",
+		      (unsigned long long)early, BIG - WINDOW, (unsigned long long)late);
+	ck_assert(early >= WINDOW);
+	call_free(&k);
+}
+END_TEST
+
+/* Making the 20,000th VC costs what making the 100th does. */
+START_TEST(make_call_cost_flat_in_vcs)
+{
+	struct call *k = calloc(MANY_VCS, sizeof(*k));
+	ck_assert_ptr_nonnull(k);
+	uint64_t early = 0, late = 0;
+	for (size_t i = 0; i < MANY_VCS; i++) {
+		uint64_t w = make_call(&k[i], 1);
+		if (i >= 100 && i < 100 + WINDOW)
+			early += w;
+		if (i >= MANY_VCS - WINDOW)
+			late += w;
+	}
+	printf("make call: %.1f steps per VC at 100.., %.1f at %d..\n", (double)early / WINDOW,
+	       (double)late / WINDOW, MANY_VCS - WINDOW);
+	ck_assert_msg(late <= 2 * early + 8 * WINDOW,
+		      "MakeCall 100.. cost %llu steps, MakeCall %d.. cost %llu",
+		      (unsigned long long)early, MANY_VCS - WINDOW, (unsigned long long)late);
+	ck_assert(early >= WINDOW);
+	for (size_t i = 0; i < MANY_VCS; i++)
+		call_free(&k[i]);
+	free(k);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("perf-guard");
+	TCase *tc = tcase_create("cc");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, drop_cost_flat_in_parties);
+	tcase_add_test(tc, add_cost_flat_in_parties);
+	tcase_add_test(tc, make_call_cost_flat_in_vcs);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
