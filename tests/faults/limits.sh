@@ -42,6 +42,8 @@ say greedy add "$vc" "${ADDRS[B]}" p6; wait_tag greedy p6; want_status E_LIMIT
 
 log "pending: adds the leaf never answers, then a burst"
 say lB2 auto off
+# a round trip, so the client has read "auto off" before a call can reach it
+say lB2 pending; expect lB2 '^pending '
 say flood call "${ADDRS[B]}" f0; wait_tag flood f0; want_status OK
 fvc=$(field vc)
 for i in 1 2 3; do say flood add "$fvc" "$addr_slow" "f$i"; done

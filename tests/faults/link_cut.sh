@@ -54,6 +54,8 @@ expect lB '^close_complete tag=auto status=OK'
 
 log "cut C while a call to it is being set up: cleared at once, not after T309"
 say lC auto off
+# a round trip, so the client has read "auto off" before a call can reach it
+say lC pending; expect lC '^pending '
 say root call "${ADDRS[C]}" mk2
 expect lC '^incoming_call '
 vc_c=$(field vc); party_c=$(field party)
