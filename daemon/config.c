@@ -25,6 +25,7 @@ enum key_kind {
 	K_LEVEL,    /* int, a syslog level */
 	K_GROUP,    /* admin_group + admin_gid */
 	K_MODE,     /* unsigned, octal permission bits */
+	K_MACLIST,  /* link.allowed + link.n_allowed */
 };
 
 struct key_def {
@@ -51,6 +52,8 @@ static const struct key_def keys[] = {
 	{ "daemon", "log_level", CF(log_level), 0, 0, K_LEVEL, true },
 	{ "daemon", "admin_group", CF(admin_group), 0, 0, K_GROUP, false },
 	{ "daemon", "socket_mode", CF(socket_mode), 0, 0777, K_MODE, false },
+	/* the link checks it on every frame but keeps its own copy from start-up */
+	{ "daemon", "allowed_peers", CF(link.allowed), 0, LINK_MAX_ALLOWED, K_MACLIST, false },
 
 	{ "timers", "t303", CF(cc.t303_ms), 10, MS_MAX, K_MS, true },
 	{ "timers", "t308", CF(cc.t308_ms), 10, MS_MAX, K_MS, true },
@@ -149,6 +152,57 @@ int config_parse_prefix(const char *s, uint8_t out[13])
 	if (nd != 26 || last_dot)
 		return -1;
 	memcpy(out, buf, sizeof(buf));
+	return 0;
+}
+
+/* "aa:bb:cc:dd:ee:ff", exactly: six pairs of hex digits. */
+static int parse_mac(const char *s, size_t len, uint8_t out[6])
+{
+	if (len != 17)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/*
+ * MACs separated by commas and/or blanks; "" is the empty list (any peer).
+ * A group address names no station that could send us a frame, so it is
+ * refused rather than silently never matching.
+ */
+static int parse_mac_list(const char *value, struct link_config *lc, uint32_t max, char *err,
+			  size_t errlen)
+{
+	static const char sep[] = ", \t";
+	size_t n = 0;
+	const char *s = value;
+	for (;;) {
+		s += strspn(s, sep);
+		if (!*s)
+			break;
+		size_t len = strcspn(s, sep);
+		uint8_t mac[6];
+		if (parse_mac(s, len, mac) < 0) {
+			snprintf(err, errlen, "\"%.*s\" is not a MAC address", (int)len, s);
+			return -1;
+		}
+		if (mac[0] & 1) {
+			snprintf(err, errlen, "\"%.*s\" is a group address, not a station",
+				 (int)len, s);
+			return -1;
+		}
+		if (n == max) {
+			snprintf(err, errlen, "more than %u addresses", max);
+			return -1;
+		}
+		memcpy(lc->allowed[n++], mac, 6);
+		s += len;
+	}
+	lc->n_allowed = n;
 	return 0;
 }
 
@@ -276,6 +330,14 @@ static int set_key(struct daemon_config *cfg, const struct key_def *k, const cha
 		cfg->socket_mode = (unsigned)v;
 		return 0;
 	}
+	case K_MACLIST: {
+		/* into a copy, so a bad entry leaves the list as it was */
+		struct link_config lc = cfg->link;
+		if (parse_mac_list(value, &lc, k->max, err, errlen) < 0)
+			return -1;
+		cfg->link = lc;
+		return 0;
+	}
 	}
 	return -1;
 }
@@ -309,6 +371,17 @@ static void format_key(const struct daemon_config *cfg, const struct key_def *k,
 		break;
 	case K_MODE:
 		snprintf(buf, len, "%04o", cfg->socket_mode);
+		break;
+	case K_MACLIST:
+		buf[0] = '\0';
+		for (size_t i = 0; i < cfg->link.n_allowed; i++) {
+			const uint8_t *m = cfg->link.allowed[i];
+			size_t used = strlen(buf);
+			if (used + 19 > len)
+				break;
+			snprintf(buf + used, len - used, "%s%02x:%02x:%02x:%02x:%02x:%02x",
+				 i ? "," : "", m[0], m[1], m[2], m[3], m[4], m[5]);
+		}
 		break;
 	}
 }
@@ -579,7 +652,8 @@ void config_diff(const struct daemon_config *cur, const struct daemon_config *ne
 	changed[0] = '\0';
 	for (size_t i = 0; i < N_KEYS; i++) {
 		const struct key_def *k = &keys[i];
-		char a[80], b[80];
+		/* room for a full allowed_peers list, so no change hides past the end */
+		char a[LINK_MAX_ALLOWED * 18 + 8], b[sizeof(a)];
 		format_key(cur, k, a, sizeof(a));
 		format_key(next, k, b, sizeof(b));
 		if (strcmp(a, b) == 0)

@@ -947,6 +947,17 @@ static void on_request(void *ctx, const struct ipc_session_info *s, const Callmg
 			admin_take(d, s->id, m->req_id);
 		return;
 	}
+	if ((r->type == CC_REQ_MAKE_CALL || r->type == CC_REQ_ADD_PARTY) && d->link) {
+		/* The link would refuse every message to a node outside
+		 * allowed_peers; say so now rather than after T303 runs out. */
+		const uint8_t *esi = r->addr + 13;
+		if (memcmp(esi, d->own.a, 6) != 0 && !link_peer_allowed(d->link, esi)) {
+			ipc_send_error(d->ipc, s->id, m->req_id, CM_E_UNREACHABLE, false,
+				       "%02x:%02x:%02x:%02x:%02x:%02x is not in allowed_peers",
+				       esi[0], esi[1], esi[2], esi[3], esi[4], esi[5]);
+			return;
+		}
+	}
 	feed(d, &ev);
 	return;
 inval:

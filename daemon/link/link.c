@@ -292,6 +292,11 @@ static void link_frame_in(struct link *l, const uint8_t *f, size_t len)
 		l->ctr.frames_bad++;
 		return;
 	}
+	if (!link_peer_allowed(l, src)) {
+		/* Not even an END: a node outside the list learns nothing. */
+		l->ctr.frames_unknown_peer++;
+		return;
+	}
 	struct link_peer *p = peer_find(l, src);
 	if (!p) {
 		/* Only a BGN makes a new association; anything else from a
@@ -378,6 +383,9 @@ struct link *link_open(struct event_base *base, const char *ifname,
 		TAKE(timer_idle_ms);
 		TAKE(max_queue);
 #undef TAKE
+		l->cfg.n_allowed = cfg->n_allowed < LINK_MAX_ALLOWED ? cfg->n_allowed
+								     : LINK_MAX_ALLOWED;
+		memcpy(l->cfg.allowed, cfg->allowed, sizeof(l->cfg.allowed));
 	}
 	l->rx_bufs = malloc(RX_BATCH * sizeof(*l->rx_bufs));
 	if (!l->rx_bufs)
@@ -467,6 +475,8 @@ void link_own_mac(const struct link *l, uint8_t mac[6])
 
 void link_establish(struct link *l, const uint8_t mac[6])
 {
+	if (!link_peer_allowed(l, mac))
+		return;
 	struct link_peer *p = peer_create(l, mac);
 	if (!p)
 		return;
@@ -475,8 +485,20 @@ void link_establish(struct link *l, const uint8_t mac[6])
 		sscop_establish(p->sscop);
 }
 
+bool link_peer_allowed(const struct link *l, const uint8_t mac[6])
+{
+	if (l->cfg.n_allowed == 0)
+		return true;
+	for (size_t i = 0; i < l->cfg.n_allowed; i++)
+		if (memcmp(l->cfg.allowed[i], mac, 6) == 0)
+			return true;
+	return false;
+}
+
 int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t len)
 {
+	if (!link_peer_allowed(l, mac))
+		return -EPERM;
 	if (len == 0 || len > SSCOP_MAX_SDU)
 		return -EMSGSIZE;
 	struct link_peer *p = peer_create(l, mac);

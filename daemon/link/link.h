@@ -19,6 +19,7 @@
 struct event_base;
 
 #define LINK_ETHERTYPE 0x88B5
+#define LINK_MAX_ALLOWED 64
 
 struct link_config {
 	uint32_t timer_cc_ms;          /* BGN/END retransmission (default 1000) */
@@ -28,6 +29,9 @@ struct link_config {
 	uint32_t timer_noresponse_ms;  /* no STAT at all: link failed (default 7000) */
 	uint32_t timer_idle_ms;        /* (default 15000) */
 	uint32_t max_queue;            /* messages queued per peer before refusing */
+	/* Peers allowed to associate; none listed: any peer (issue #7). */
+	uint8_t allowed[LINK_MAX_ALLOWED][6];
+	size_t n_allowed;
 };
 void link_config_defaults(struct link_config *cfg);
 
@@ -52,7 +56,11 @@ void link_own_mac(const struct link *l, uint8_t mac[6]);
  * (Q.2931 §5.6.10: re-establish the SAAL while T309 runs). */
 void link_establish(struct link *l, const uint8_t mac[6]);
 
-/* Queue one message for mac; 0, or -ENOBUFS / -EMSGSIZE / -EIO. */
+/* Whether mac may associate with us (the allowed_peers list). */
+bool link_peer_allowed(const struct link *l, const uint8_t mac[6]);
+
+/* Queue one message for mac; 0, or -EPERM (mac not allowed) / -ENOBUFS /
+ * -EMSGSIZE / -EIO. */
 int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t len);
 
 struct link_peer_info {
@@ -65,6 +73,7 @@ struct link_peer_info {
 size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max);
 
 struct link_counters {
+	/* frames_unknown_peer: from a MAC with no association, or not allowed */
 	uint64_t frames_rx, frames_tx, frames_bad, frames_unknown_peer;
 };
 void link_get_counters(const struct link *l, struct link_counters *out);

@@ -98,6 +98,7 @@ START_TEST(every_key_is_read)
 		      "log_level = debug\n"
 		      "admin_group = 0\n"
 		      "socket_mode = 0600\n"
+		      "allowed_peers = 02:00:00:00:00:01, 02:AA:bb:00:00:02\t02:00:00:00:00:03,\n"
 		      "[timers]\n"
 		      "t303=1001\nt308   =   1002\nt309 = 1003\nt310 = 1004\nt313 = 1005\n"
 		      "t322 = 1006\nt397 = 1007\nt398 = 1008\nt399 = 1009\n"
@@ -120,6 +121,11 @@ START_TEST(every_key_is_read)
 	ck_assert_str_eq(cfg.admin_group, "0");
 	ck_assert_int_eq(cfg.admin_gid, 0);
 	ck_assert_uint_eq(cfg.socket_mode, 0600);
+	static const uint8_t want_peers[3][6] = { { 2, 0, 0, 0, 0, 1 },
+						  { 2, 0xaa, 0xbb, 0, 0, 2 },
+						  { 2, 0, 0, 0, 0, 3 } };
+	ck_assert_uint_eq(cfg.link.n_allowed, 3);
+	ck_assert(memcmp(cfg.link.allowed, want_peers, sizeof(want_peers)) == 0);
 	ck_assert_uint_eq(cfg.cc.t303_ms, 1001);
 	ck_assert_uint_eq(cfg.cc.t308_ms, 1002);
 	ck_assert_uint_eq(cfg.cc.t309_ms, 1003);
@@ -155,9 +161,12 @@ START_TEST(empty_values_reset_optional_keys)
 	cfg.have_prefix = true;
 	snprintf(cfg.interface, sizeof(cfg.interface), "eth9");
 	snprintf(cfg.admin_group, sizeof(cfg.admin_group), "root");
-	ck_assert_int_eq(load("[daemon]\ninterface =\nprefix =\nadmin_group =\n", &cfg, msg,
-			      sizeof(msg)),
+	cfg.link.n_allowed = 1;
+	ck_assert_int_eq(load("[daemon]\ninterface =\nprefix =\nadmin_group =\n"
+			      "allowed_peers =\n",
+			      &cfg, msg, sizeof(msg)),
 			 0);
+	ck_assert_uint_eq(cfg.link.n_allowed, 0);
 	ck_assert_str_eq(cfg.interface, "");
 	ck_assert(!cfg.have_prefix);
 	ck_assert_str_eq(cfg.admin_group, "");
@@ -229,6 +238,18 @@ static const struct {
 	  ":2: [daemon] prefix: \"47000580ffe1000000f21a2f3c.\" is not an AESA prefix (26 hex digits, '.' allowed between them)" },
 	{ "[daemon]\nprefix = 47000580ffe1000000f21a2f3c00\n",
 	  ":2: [daemon] prefix: \"47000580ffe1000000f21a2f3c00\" is not an AESA prefix (26 hex digits, '.' allowed between them)" },
+	{ "[daemon]\nallowed_peers = 02:00:00:00:00:0g\n",
+	  ":2: [daemon] allowed_peers: \"02:00:00:00:00:0g\" is not a MAC address" },
+	{ "[daemon]\nallowed_peers = 02:00:00:00:00:01,02:00:00:00:00\n",
+	  ":2: [daemon] allowed_peers: \"02:00:00:00:00\" is not a MAC address" },
+	{ "[daemon]\nallowed_peers = 02-00-00-00-00-01\n",
+	  ":2: [daemon] allowed_peers: \"02-00-00-00-00-01\" is not a MAC address" },
+	{ "[daemon]\nallowed_peers = 02:00:00:00:00:01 xx\n",
+	  ":2: [daemon] allowed_peers: \"xx\" is not a MAC address" },
+	{ "[daemon]\nallowed_peers = 02:00:00:00:00:011\n",
+	  ":2: [daemon] allowed_peers: \"02:00:00:00:00:011\" is not a MAC address" },
+	{ "[daemon]\nallowed_peers = 01:00:5e:00:00:01\n",
+	  ":2: [daemon] allowed_peers: \"01:00:5e:00:00:01\" is a group address, not a station" },
 	{ "[daemon]\nsocket = run/cm.sock\n",
 	  ":2: [daemon] socket: \"run/cm.sock\" is not an absolute path of at most 107 characters" },
 	{ "[daemon]\ninterface = averyveryverylongname0\n",
@@ -409,6 +430,26 @@ START_TEST(diff_names_what_changed)
 	config_diff(&a, &b, changed, sizeof(changed));
 	ck_assert_str_eq(changed, "interface \"\"->eth1 (needs restart), log_level notice->debug, "
 				  "t303 4000->5000 ms, timer_cc 1000->1500 ms (needs restart)");
+	b = a;
+	b.link.n_allowed = 2;
+	memcpy(b.link.allowed[0], "\x02\x00\x00\x00\x00\x01", 6);
+	memcpy(b.link.allowed[1], "\x02\x00\x00\x00\x00\x02", 6);
+	config_diff(&a, &b, changed, sizeof(changed));
+	ck_assert_str_eq(changed, "allowed_peers \"\"->02:00:00:00:00:01,02:00:00:00:00:02 "
+				  "(needs restart)");
+	/* the last entry of a full list still counts */
+	a.link.n_allowed = b.link.n_allowed = LINK_MAX_ALLOWED;
+	memset(a.link.allowed, 2, sizeof(a.link.allowed));
+	memcpy(b.link.allowed, a.link.allowed, sizeof(b.link.allowed));
+	b.link.allowed[LINK_MAX_ALLOWED - 1][5] = 9;
+	config_diff(&a, &b, changed, sizeof(changed));
+	ck_assert_msg(strncmp(changed, "allowed_peers ", 14) == 0, "%s", changed);
+	base(&a);
+	b = a;
+	b.cc.t303_ms = 5000;
+	b.log_level = LOG_DEBUG;
+	snprintf(b.interface, sizeof(b.interface), "eth1");
+	b.link.timer_cc_ms = 1500;
 	/* a short buffer truncates, never overruns */
 	char tiny[16];
 	config_diff(&a, &b, tiny, sizeof(tiny));
@@ -426,7 +467,7 @@ START_TEST(key_table_lists_every_section)
 		limits += strcmp(section, "limits") == 0;
 		n++;
 	}
-	ck_assert_uint_eq(daemon, 6);
+	ck_assert_uint_eq(daemon, 7);
 	ck_assert_uint_eq(timers, 18);
 	ck_assert_uint_eq(limits, 6);
 	ck_assert_uint_eq(n, daemon + timers + limits);

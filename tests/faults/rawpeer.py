@@ -6,6 +6,9 @@ namespace's interface to a target MAC, built by hand (docs/wire.md).
     rawpeer.py IFNAME TARGET_MAC stranger
         an SSCOP POLL and an SD from a MAC with no association: the target
         must answer END (and count frames_unknown_peer), never deliver.
+    rawpeer.py IFNAME TARGET_MAC outsider
+        BGN, SD and POLL from a MAC outside the target's allowed_peers: the
+        target must not answer at all (no BGAK, no END, nothing).
     rawpeer.py IFNAME TARGET_MAC forged CREF
         BGN (waits for BGAK), then SDs carrying a CONNECT and a RELEASE for
         call reference CREF (flag set: "from the side that did not
@@ -102,6 +105,15 @@ def stranger(r):
     return ends >= 1
 
 
+def outsider(r):
+    r.send(pdu_bgn(1, 64))
+    r.send(pdu_sd(q2931(7, True, 0x05), 0))  # SETUP
+    r.send(pdu_poll(1, 1))
+    got = [t for t, _ in r.recv(1.5)]
+    print(f"answers to an outsider's BGN, SD and POLL: {got}")
+    return not got
+
+
 def forged(r, cref):
     r.send(pdu_bgn(1, 64))
     if not any(t == BGAK for t, _ in r.recv(2.0)):
@@ -130,7 +142,13 @@ def forged(r, cref):
 
 def main():
     r = Raw(sys.argv[1], sys.argv[2])
-    ok = stranger(r) if sys.argv[3] == "stranger" else forged(r, int(sys.argv[4], 0))
+    mode = sys.argv[3]
+    if mode == "stranger":
+        ok = stranger(r)
+    elif mode == "outsider":
+        ok = outsider(r)
+    else:
+        ok = forged(r, int(sys.argv[4], 0))
     sys.exit(0 if ok else 1)
 
 
