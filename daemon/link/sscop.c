@@ -768,8 +768,11 @@ static void ocp_timer_cc(struct sscop *s, unsigned ev)
 	timer_start(s, SSCOP_TIMER_CC);
 }
 
-/* Q.2110 OCP, AA-RELEASE.request: send END, wait in ODP. */
-static void ocp_user_release(struct sscop *s, unsigned ev)
+/*
+ * AA-RELEASE.request in OCP or Ready: send END and wait for ENDAK in ODP.
+ * Q.2110 gives both states the same procedure.
+ */
+static void user_release_to_odp(struct sscop *s, unsigned ev)
 {
 	teardown(s);
 	s->vt_cc = 1;
@@ -777,6 +780,12 @@ static void ocp_user_release(struct sscop *s, unsigned ev)
 	timer_start(s, SSCOP_TIMER_CC);
 	set_state(s, SSCOP_OUT_DISC_PENDING, ev, NULL);
 	report_down(s, SSCOP_REASON_USER);
+}
+
+/* Q.2110 OCP, AA-RELEASE.request. */
+static void ocp_user_release(struct sscop *s, unsigned ev)
+{
+	user_release_to_odp(s, ev);
 }
 
 static void ocp_event(struct sscop *s, unsigned ev, const struct sscop_pdu *pdu)
@@ -1174,15 +1183,10 @@ static void ready_protocol_error(struct sscop *s, unsigned ev)
 	report_down(s, SSCOP_REASON_PROTOCOL);
 }
 
-/* Q.2110 Ready, AA-RELEASE.request: send END, wait for ENDAK. */
+/* Q.2110 Ready, AA-RELEASE.request. */
 static void ready_user_release(struct sscop *s, unsigned ev)
 {
-	teardown(s);
-	s->vt_cc = 1;
-	send_end(s, false);
-	timer_start(s, SSCOP_TIMER_CC);
-	set_state(s, SSCOP_OUT_DISC_PENDING, ev, NULL);
-	report_down(s, SSCOP_REASON_USER);
+	user_release_to_odp(s, ev);
 }
 
 static void ready_event(struct sscop *s, unsigned ev, const struct sscop_pdu *pdu)
