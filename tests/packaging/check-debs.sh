@@ -87,5 +87,20 @@ grep -qx /etc/callmgr/callmgrd.conf "$work/ctl-callmgrd/conffiles" ||
 dpkg-deb -f "$work/cmctl_${ver}_${arch}.deb" Depends | grep -q libcallmgr0 ||
 	{ echo "cmctl does not depend on libcallmgr0"; fail=1; }
 
+# an application needs nothing but the packaged header and library: the
+# example clients build against libcallmgr0 + libcallmgr-dev installed
+# together in a fresh folder
+app="$work/app-root"
+mkdir "$app"
+for pkg in libcallmgr0 libcallmgr-dev; do
+	dpkg-deb -x "$work/${pkg}_${ver}_${arch}.deb" "$app" || fail=1
+done
+for ex in root leaf demo; do
+	cc -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror -I"$app/usr/include" \
+		"$src/examples/$ex.c" -o "$work/$ex" -L"$app/usr/lib/$multiarch" -lcallmgr \
+		2>"$work/$ex.err" ||
+		{ echo "examples/$ex.c does not build from the packages:"; cat "$work/$ex.err"; fail=1; }
+done
+
 [ "$fail" -eq 0 ] && echo "all packages as expected"
 exit "$fail"
