@@ -65,21 +65,11 @@ struct cc_leg *leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig, st
 	leg->next_epref = 1;
 	ht_add(&c->legs, &leg->key_node, cc_mac_key(peer->mac), (uint64_t)cref << 1 | orig);
 	ht_add(&c->legs_by_id, &leg->id_node, leg->id, 0);
-	leg->peer_prev = peer->l_tail;
-	if (peer->l_tail)
-		peer->l_tail->peer_next = leg;
-	else
-		peer->l_head = leg;
-	peer->l_tail = leg;
+	DL_APPEND(peer->l_head, peer->l_tail, leg, peer_prev, peer_next);
 	peer->n_legs++;
 	if (vc) {
 		leg->vc = vc;
-		leg->vc_prev = vc->l_tail;
-		if (vc->l_tail)
-			vc->l_tail->vc_next = leg;
-		else
-			vc->l_head = leg;
-		vc->l_tail = leg;
+		DL_APPEND(vc->l_head, vc->l_tail, leg, vc_prev, vc_next);
 		vc->n_legs++;
 		ht_add(&c->vcpeer, &leg->vcpeer_node, vc->id, cc_mac_key(peer->mac));
 		leg->in_vcpeer = true;
@@ -116,25 +106,11 @@ void leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 	leg_set_state(c, leg, U0);
 	struct cc_vc *vc = leg->vc;
 	if (vc) {
-		if (leg->vc_prev)
-			leg->vc_prev->vc_next = leg->vc_next;
-		else
-			vc->l_head = leg->vc_next;
-		if (leg->vc_next)
-			leg->vc_next->vc_prev = leg->vc_prev;
-		else
-			vc->l_tail = leg->vc_prev;
+		DL_UNLINK(vc->l_head, vc->l_tail, leg, vc_prev, vc_next);
 		vc->n_legs--;
 	}
 	struct cc_peer *peer = leg->peer;
-	if (leg->peer_prev)
-		leg->peer_prev->peer_next = leg->peer_next;
-	else
-		peer->l_head = leg->peer_next;
-	if (leg->peer_next)
-		leg->peer_next->peer_prev = leg->peer_prev;
-	else
-		peer->l_tail = leg->peer_prev;
+	DL_UNLINK(peer->l_head, peer->l_tail, leg, peer_prev, peer_next);
 	peer->n_legs--;
 	peer_check_t309(c, peer, out);
 	ht_del(&c->legs, &leg->key_node);

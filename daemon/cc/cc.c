@@ -362,18 +362,8 @@ struct cc_vc *vc_new(cc *c, struct cc_session *s, bool root)
 	vc->root = root;
 	vc->state = CC_VC_NULL;
 	ht_add(&c->vcs, &vc->id_node, vc->id, 0);
-	vc->all_prev = c->all_tail;
-	if (c->all_tail)
-		c->all_tail->all_next = vc;
-	else
-		c->all_head = vc;
-	c->all_tail = vc;
-	vc->s_prev = s->v_tail;
-	if (s->v_tail)
-		s->v_tail->s_next = vc;
-	else
-		s->v_head = vc;
-	s->v_tail = vc;
+	DL_APPEND(c->all_head, c->all_tail, vc, all_prev, all_next);
+	DL_APPEND(s->v_head, s->v_tail, vc, s_prev, s_next);
 	s->n_vcs++;
 	vc_set_state(c, vc, CC_VC_CALLING);
 	return vc;
@@ -403,12 +393,7 @@ struct cc_party *party_new(cc *c, struct cc_vc *vc, const uint8_t *addr)
 	p->state = Q_EPS_NULL;
 	memcpy(p->addr, addr, Q_AESA_LEN);
 	ht_add(&c->parties, &p->id_node, p->id, 0);
-	p->vc_prev = vc->p_tail;
-	if (vc->p_tail)
-		vc->p_tail->vc_next = p;
-	else
-		vc->p_head = p;
-	vc->p_tail = p;
+	DL_APPEND(vc->p_head, vc->p_tail, p, vc_prev, vc_next);
 	vc->n_parties++;
 	party_relive(p);
 	return p;
@@ -419,12 +404,7 @@ void party_attach(cc *c, struct cc_party *p, struct cc_leg *leg, uint16_t epref)
 	p->leg = leg;
 	p->epref = epref;
 	ht_add(&c->eprefs, &p->ep_node, leg->id, epref);
-	p->leg_prev = leg->p_tail;
-	if (leg->p_tail)
-		leg->p_tail->leg_next = p;
-	else
-		leg->p_head = p;
-	leg->p_tail = p;
+	DL_APPEND(leg->p_head, leg->p_tail, p, leg_prev, leg_next);
 	leg->n_parties++;
 	if (eps_in_use(p->state))
 		leg->n_est++;
@@ -443,15 +423,7 @@ void party_detach_leg(cc *c, struct cc_party *p, struct cc_actions *out)
 	if (eps_in_use(p->state))
 		leg->n_est--;
 	ht_del(&c->eprefs, &p->ep_node);
-	if (p->leg_prev)
-		p->leg_prev->leg_next = p->leg_next;
-	else
-		leg->p_head = p->leg_next;
-	if (p->leg_next)
-		p->leg_next->leg_prev = p->leg_prev;
-	else
-		leg->p_tail = p->leg_prev;
-	p->leg_prev = p->leg_next = NULL;
+	DL_UNLINK(leg->p_head, leg->p_tail, p, leg_prev, leg_next);
 	leg->n_parties--;
 	p->leg = NULL;
 	p->queued = false;
@@ -467,15 +439,7 @@ void party_unlink_vc(cc *c, struct cc_party *p)
 		vc->n_live--;
 		p->live_counted = false;
 	}
-	if (p->vc_prev)
-		p->vc_prev->vc_next = p->vc_next;
-	else
-		vc->p_head = p->vc_next;
-	if (p->vc_next)
-		p->vc_next->vc_prev = p->vc_prev;
-	else
-		vc->p_tail = p->vc_prev;
-	p->vc_prev = p->vc_next = NULL;
+	DL_UNLINK(vc->p_head, vc->p_tail, p, vc_prev, vc_next);
 	vc->n_parties--;
 	p->vc = NULL;
 }
@@ -522,24 +486,10 @@ void vc_free(cc *c, struct cc_vc *vc)
 	}
 	struct cc_session *s = session_find(c, vc->session);
 	if (s) {
-		if (vc->s_prev)
-			vc->s_prev->s_next = vc->s_next;
-		else
-			s->v_head = vc->s_next;
-		if (vc->s_next)
-			vc->s_next->s_prev = vc->s_prev;
-		else
-			s->v_tail = vc->s_prev;
+		DL_UNLINK(s->v_head, s->v_tail, vc, s_prev, s_next);
 		s->n_vcs--;
 	}
-	if (vc->all_prev)
-		vc->all_prev->all_next = vc->all_next;
-	else
-		c->all_head = vc->all_next;
-	if (vc->all_next)
-		vc->all_next->all_prev = vc->all_prev;
-	else
-		c->all_tail = vc->all_prev;
+	DL_UNLINK(c->all_head, c->all_tail, vc, all_prev, all_next);
 	ht_del(&c->vcs, &vc->id_node);
 	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc deleted");
 	free(vc);

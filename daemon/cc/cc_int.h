@@ -25,6 +25,35 @@ enum {
 };
 
 /* ---- intrusive chained hash keyed by two 64-bit words ---- */
+/*
+ * Intrusive doubly linked lists (VCs of a session and of the node, legs of
+ * a VC and of a peer, parties of a VC and of a leg): one append and one
+ * unlink for all of them, O(1) each.
+ */
+#define DL_APPEND(head, tail, node, prev, next)                                                   \
+	do {                                                                                      \
+		(node)->prev = (tail);                                                            \
+		(node)->next = NULL;                                                              \
+		if (tail)                                                                         \
+			(tail)->next = (node);                                                    \
+		else                                                                              \
+			(head) = (node);                                                          \
+		(tail) = (node);                                                                  \
+	} while (0)
+
+#define DL_UNLINK(head, tail, node, prev, next)                                                   \
+	do {                                                                                      \
+		if ((node)->prev)                                                                 \
+			(node)->prev->next = (node)->next;                                        \
+		else                                                                              \
+			(head) = (node)->next;                                                    \
+		if ((node)->next)                                                                 \
+			(node)->next->prev = (node)->prev;                                        \
+		else                                                                              \
+			(tail) = (node)->prev;                                                    \
+		(node)->prev = (node)->next = NULL;                                               \
+	} while (0)
+
 struct hnode {
 	struct hnode *next;
 	uint64_t k1, k2;
