@@ -63,11 +63,11 @@ struct htab {
 	size_t nb, n;
 	uint64_t *steps; /* chain steps are counted here (cc_work()); may be NULL */
 };
-void ht_init(struct htab *t);
-void ht_free(struct htab *t);
-void ht_add(struct htab *t, struct hnode *n, uint64_t k1, uint64_t k2);
-void ht_del(struct htab *t, struct hnode *n);
-struct hnode *ht_find(const struct htab *t, uint64_t k1, uint64_t k2);
+void cc_ht_init(struct htab *t);
+void cc_ht_free(struct htab *t);
+void cc_ht_add(struct htab *t, struct hnode *n, uint64_t k1, uint64_t k2);
+void cc_ht_del(struct htab *t, struct hnode *n);
+struct hnode *cc_ht_find(const struct htab *t, uint64_t k1, uint64_t k2);
 
 /* A request owed a completion.  type 0 = none owed. */
 struct cc_ref {
@@ -174,72 +174,72 @@ struct cc {
 };
 
 /* cc.c */
-struct cc_session *session_get(cc *c, uint64_t id);
-struct cc_session *session_find(const cc *c, uint64_t id);
-struct cc_vc *vc_find(const cc *c, uint64_t id);
-struct cc_party *party_find(const cc *c, uint64_t id);
-struct cc_party *party_by_epref(const cc *c, const struct cc_leg *leg, uint16_t epref);
-struct cc_leg *leg_find(const cc *c, struct cc_mac mac, uint32_t cref, bool orig);
-struct cc_leg *leg_by_id(const cc *c, uint64_t id);
-struct cc_peer *peer_get(cc *c, struct cc_mac mac);
-struct cc_peer *peer_find(const cc *c, struct cc_mac mac);
+struct cc_session *cc_session_get(cc *c, uint64_t id);
+struct cc_session *cc_session_find(const cc *c, uint64_t id);
+struct cc_vc *cc_vc_find(const cc *c, uint64_t id);
+struct cc_party *cc_party_find(const cc *c, uint64_t id);
+struct cc_party *cc_party_by_epref(const cc *c, const struct cc_leg *leg, uint16_t epref);
+struct cc_leg *cc_leg_find(const cc *c, struct cc_mac mac, uint32_t cref, bool orig);
+struct cc_leg *cc_leg_by_id(const cc *c, uint64_t id);
+struct cc_peer *cc_peer_get(cc *c, struct cc_mac mac);
+struct cc_peer *cc_peer_find(const cc *c, struct cc_mac mac);
 
-struct cc_action *act_push(struct cc_actions *out);
-void emit_cev(cc *c, const struct cc_client_event *ev, struct cc_actions *out);
-void ref_take(cc *c, struct cc_ref *r, const struct cc_request *req);
-void ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, uint64_t party,
-		  struct cc_actions *out);
-void timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t ms,
-		 struct cc_actions *out);
-void timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_actions *out);
+struct cc_action *cc_act_push(struct cc_actions *out);
+void cc_emit_cev(cc *c, const struct cc_client_event *ev, struct cc_actions *out);
+void cc_ref_take(cc *c, struct cc_ref *r, const struct cc_request *req);
+void cc_ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, uint64_t party,
+		     struct cc_actions *out);
+void cc_timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t ms,
+		    struct cc_actions *out);
+void cc_timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_actions *out);
 
-struct cc_vc *vc_new(cc *c, struct cc_session *s, bool root);
-void vc_set_state(cc *c, struct cc_vc *vc, uint8_t state);
-void vc_free(cc *c, struct cc_vc *vc);
-void vc_after_change(cc *c, struct cc_vc *vc, int cause, struct cc_actions *out);
-void party_relive(struct cc_party *p);
-struct cc_party *party_new(cc *c, struct cc_vc *vc, const uint8_t *addr);
-void party_attach(cc *c, struct cc_party *p, struct cc_leg *leg, uint16_t epref);
-void party_detach_leg(cc *c, struct cc_party *p, struct cc_actions *out);
-void party_unlink_vc(cc *c, struct cc_party *p);
-void party_free(cc *c, struct cc_party *p, struct cc_actions *out);
-void own_aesa(const cc *c, uint8_t sel, uint8_t out[Q_AESA_LEN]);
-struct cc_mac aesa_esi(const uint8_t *aesa);
-bool mac_eq(struct cc_mac a, struct cc_mac b);
+struct cc_vc *cc_vc_new(cc *c, struct cc_session *s, bool root);
+void cc_vc_set_state(cc *c, struct cc_vc *vc, uint8_t state);
+void cc_vc_free(cc *c, struct cc_vc *vc);
+void cc_vc_after_change(cc *c, struct cc_vc *vc, int cause, struct cc_actions *out);
+void cc_party_relive(struct cc_party *p);
+struct cc_party *cc_party_new(cc *c, struct cc_vc *vc, const uint8_t *addr);
+void cc_party_attach(cc *c, struct cc_party *p, struct cc_leg *leg, uint16_t epref);
+void cc_party_detach_leg(cc *c, struct cc_party *p, struct cc_actions *out);
+void cc_party_unlink_vc(cc *c, struct cc_party *p);
+void cc_party_free(cc *c, struct cc_party *p, struct cc_actions *out);
+void cc_own_aesa(const cc *c, uint8_t sel, uint8_t out[Q_AESA_LEN]);
+struct cc_mac cc_aesa_esi(const uint8_t *aesa);
+bool cc_mac_eq(struct cc_mac a, struct cc_mac b);
 
 /* call.c */
-struct cc_leg *leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig, struct cc_vc *vc);
-void leg_set_state(cc *c, struct cc_leg *leg, uint8_t state);
-void leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out);
-void leg_unusable(cc *c, struct cc_leg *leg);
-uint16_t leg_alloc_epref(cc *c, struct cc_leg *leg);
-void msg_init(struct q_msg *m, const struct cc_leg *leg, uint8_t type);
-void send_msg(cc *c, struct cc_mac to, const struct q_msg *m, struct cc_actions *out);
-void leg_send_setup(cc *c, struct cc_leg *leg, struct cc_party *p, struct cc_actions *out);
-void leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_uu *uu,
-		 struct cc_actions *out);
-void leg_cleared(cc *c, struct cc_leg *leg, int status, int cause, const struct q_ie_uu *uu,
-		 struct cc_actions *out);
-void leg_party_msg_or_release(cc *c, struct cc_leg *leg, struct q_msg *m, uint8_t cause,
-			      struct cc_actions *out);
-void call_message(cc *c, const struct cc_event *ev, struct cc_actions *out);
-void call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out);
-void call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out);
-void call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out);
-void call_connected_leg(cc *c, struct cc_leg *leg, struct cc_actions *out);
+struct cc_leg *cc_leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig, struct cc_vc *vc);
+void cc_leg_set_state(cc *c, struct cc_leg *leg, uint8_t state);
+void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out);
+void cc_leg_unusable(cc *c, struct cc_leg *leg);
+uint16_t cc_leg_alloc_epref(cc *c, struct cc_leg *leg);
+void cc_msg_init(struct q_msg *m, const struct cc_leg *leg, uint8_t type);
+void cc_send_msg(cc *c, struct cc_mac to, const struct q_msg *m, struct cc_actions *out);
+void cc_leg_send_setup(cc *c, struct cc_leg *leg, struct cc_party *p, struct cc_actions *out);
+void cc_leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_uu *uu,
+		    struct cc_actions *out);
+void cc_leg_cleared(cc *c, struct cc_leg *leg, int status, int cause, const struct q_ie_uu *uu,
+		    struct cc_actions *out);
+void cc_leg_party_msg_or_release(cc *c, struct cc_leg *leg, struct q_msg *m, uint8_t cause,
+				 struct cc_actions *out);
+void cc_call_message(cc *c, const struct cc_event *ev, struct cc_actions *out);
+void cc_call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out);
+void cc_call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out);
+void cc_call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out);
+void cc_call_connected_leg(cc *c, struct cc_leg *leg, struct cc_actions *out);
 
 /* party.c */
-void party_set_state(cc *c, struct cc_party *p, uint8_t state);
-void party_send_add(cc *c, struct cc_party *p, struct cc_actions *out);
-void party_released(cc *c, struct cc_party *p, struct cc_actions *out);
-void party_gone(cc *c, struct cc_party *p, int status, int cause, const struct q_ie_uu *uu,
-		struct cc_actions *out);
-void party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struct q_ie_uu *uu,
-			struct cc_actions *out);
-void party_message(cc *c, struct cc_party *p, const struct q_msg *m, struct cc_actions *out);
-void party_timer(cc *c, struct cc_party *p, uint8_t kind, struct cc_actions *out);
-void party_status_reply(cc *c, struct cc_leg *leg, struct cc_party *p, uint8_t cause,
-			struct cc_actions *out);
-bool eps_in_use(uint8_t state);
+void cc_party_set_state(cc *c, struct cc_party *p, uint8_t state);
+void cc_party_send_add(cc *c, struct cc_party *p, struct cc_actions *out);
+void cc_party_released(cc *c, struct cc_party *p, struct cc_actions *out);
+void cc_party_gone(cc *c, struct cc_party *p, int status, int cause, const struct q_ie_uu *uu,
+		   struct cc_actions *out);
+void cc_party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struct q_ie_uu *uu,
+			   struct cc_actions *out);
+void cc_party_message(cc *c, struct cc_party *p, const struct q_msg *m, struct cc_actions *out);
+void cc_party_timer(cc *c, struct cc_party *p, uint8_t kind, struct cc_actions *out);
+void cc_party_status_reply(cc *c, struct cc_leg *leg, struct cc_party *p, uint8_t cause,
+			   struct cc_actions *out);
+bool cc_eps_in_use(uint8_t state);
 
 #endif

@@ -39,7 +39,7 @@ static bool leg_establishing(const struct cc_leg *l)
 
 static const char *check_party(const cc *c, const struct cc_party *p)
 {
-	if (party_find(c, p->id) != p)
+	if (cc_party_find(c, p->id) != p)
 		return "party not found by its id";
 	if (!p->vc && !p->leg)
 		return "party with neither VC nor leg";
@@ -52,7 +52,7 @@ static const char *check_party(const cc *c, const struct cc_party *p)
 			return "party off the wire with a timer";
 		return NULL;
 	}
-	if (party_by_epref(c, p->leg, p->epref) != p)
+	if (cc_party_by_epref(c, p->leg, p->epref) != p)
 		return "endpoint reference not unique within its leg";
 	const struct cc_leg *l = p->leg;
 	if (l->state == U11) {
@@ -111,12 +111,12 @@ const char *cc_check_invariants(const cc *c)
 			if (p->leg != l)
 				return "party listed on a leg it does not point to";
 			n++;
-			est += eps_in_use(p->state);
+			est += cc_eps_in_use(p->state);
 		}
 		if (n != l->n_parties || est != l->n_est)
 			return "leg party counts wrong";
 		listed_on_legs += n;
-		if (leg_find(c, l->peer->mac, l->cref, l->orig) != l)
+		if (cc_leg_find(c, l->peer->mac, l->cref, l->orig) != l)
 			return "leg not found by its key";
 		if (!leg_waits_guarded(l))
 			return "leg waits without a timer";
@@ -124,7 +124,7 @@ const char *cc_check_invariants(const cc *c)
 			return "leg without parties is not clearing";
 		if (l->state == U10 && est == 0)
 			return "active leg with no active party (last party must clear the call)";
-		if (l->vc && vc_find(c, l->vc->id) != l->vc)
+		if (l->vc && cc_vc_find(c, l->vc->id) != l->vc)
 			return "leg of a freed VC";
 		if (l->in_vcpeer && (!l->vc || l->state == U11))
 			return "clearing leg still takes parties";
@@ -156,7 +156,7 @@ const char *cc_check_invariants(const cc *c)
 		if ((vc->close.type != 0) != (vc->state == CC_VC_CLOSING) &&
 		    vc->close.type != CC_REQ_ADMIN_CLOSE && vc->state != CC_VC_CLOSING)
 			return "close owed outside Closing";
-		struct cc_session *s = session_find(c, vc->session);
+		struct cc_session *s = cc_session_find(c, vc->session);
 		if (!s || s->closed)
 			return "VC of a closed session";
 	}
@@ -183,8 +183,8 @@ const char *cc_check_invariants(const cc *c)
 	}
 	FOR_HT(&c->parties, const struct cc_party, id_node, p)
 	{
-		if ((p->add.type && !session_find(c, p->add.session)) ||
-		    (p->drop.type && !session_find(c, p->drop.session)))
+		if ((p->add.type && !cc_session_find(c, p->add.session)) ||
+		    (p->drop.type && !cc_session_find(c, p->drop.session)))
 			return "completion owed to an unknown session";
 	}
 	FOR_HT(&c->peers, const struct cc_peer, node, pe)

@@ -357,7 +357,7 @@ START_TEST(session_closed_before_answer_local)
 	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_RELEASE, d.me), 1);
 	struct q_msg rel = drv_sent(&d, Q_MSG_RELEASE, 0)->msg;
 	ck_assert_int_eq(cc_vc_get(d.c, vi[0].vc, &vi[0]), CM_E_NO_VC);
-	const struct cc_party *p = party_find(d.c, root_party);
+	const struct cc_party *p = cc_party_find(d.c, root_party);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(p->leg);
 	ck_assert_uint_eq(p->leg->state, U11);
@@ -372,7 +372,7 @@ START_TEST(session_closed_before_answer_local)
 	ck_assert_ptr_nonnull(ic);
 	ck_assert_uint_eq(ic->session, LEAF1);
 	ck_assert_uint_eq(ic->vc, leaf_vc);
-	ck_assert_ptr_null(party_find(d.c, root_party));
+	ck_assert_ptr_null(cc_party_find(d.c, root_party));
 	uint64_t r = drv_close(&d, LEAF1, leaf_vc, leaf_party, 0);
 	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
 	struct cc_stats st;

@@ -66,7 +66,7 @@ START_TEST(allocators_skip_and_wrap)
 	struct rcall k1, k2, k3;
 	root_active(&k1);
 	ck_assert_uint_eq(k1.cref, 1);
-	struct cc_peer *peer = peer_find(d.c, P);
+	struct cc_peer *peer = cc_peer_find(d.c, P);
 	ck_assert_ptr_nonnull(peer);
 	peer->next_cref = 1; /* as if it had wrapped */
 	root_active(&k2);
@@ -81,7 +81,7 @@ START_TEST(allocators_skip_and_wrap)
 	cm_party_id p1, p2, p3;
 	root_add(&k1, 6, &e1, &p1);
 	ck_assert_uint_eq(e1, 1);
-	struct cc_leg *leg = leg_find(d.c, P, k1.cref, true);
+	struct cc_leg *leg = cc_leg_find(d.c, P, k1.cref, true);
 	leg->next_epref = 1;
 	root_add(&k1, 7, &e2, &p2);
 	ck_assert_uint_eq(e2, 2);
