@@ -6,6 +6,9 @@
  * on an active leg are handed to party.c.  Also: unknown call references,
  * decoder errors (Q.2931 §5.6), STATUS / STATUS ENQUIRY, RESTART, and the
  * link events (T309, T322).
+ *
+ * Layer: a machine (cc_int.h) on the store (store.h); driven by cc.c, and
+ * one layer with party.c, which it hands party messages to.
  */
 #include "cc_int.h"
 
@@ -13,124 +16,6 @@
 #include <string.h>
 
 #include "log.h"
-
-#define LEG_TIMERS                                                                                 \
-	((1u << CC_T303) | (1u << CC_T308) | (1u << CC_T310) | (1u << CC_T313) | (1u << CC_T322))
-
-static void leg_log(const struct cc_leg *leg, const char *what, uint8_t a, uint8_t b)
-{
-	log_at(LOG_DEBUG, leg->vc ? leg->vc->id : 0, 0, leg->peer->mac.a,
-	       "leg %llu cref %u%s: %s U%u -> U%u", (unsigned long long)leg->id, leg->cref,
-	       leg->orig ? " (root)" : " (leaf)", what, a, b);
-}
-
-/* Every call state change goes through here. */
-void cc_leg_set_state(cc *c, struct cc_leg *leg, uint8_t state)
-{
-	leg_log(leg, "call state", leg->state, state);
-	if (leg->state == U10)
-		leg->peer->n_active--;
-	if (state == U10)
-		leg->peer->n_active++;
-	leg->state = state;
-}
-
-/* T309 guards active calls only: the last one gone, it stops. */
-static void peer_check_t309(cc *c, struct cc_peer *peer, struct cc_actions *out)
-{
-	if (peer->n_active == 0)
-		cc_timer_stop(c, &peer->timers, CC_T309, cc_mac_key(peer->mac), out);
-}
-
-struct cc_leg *cc_leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig, struct cc_vc *vc)
-{
-	struct cc_leg *leg = calloc(1, sizeof(*leg));
-	if (!leg)
-		abort();
-	if (orig) {
-		/* call references are per peer; skip the ones in use */
-		for (;;) {
-			c->work++;
-			cref = peer->next_cref;
-			peer->next_cref = peer->next_cref >= Q_CREF_MAX ? 1 : peer->next_cref + 1;
-			if (!cc_leg_find(c, peer->mac, cref, true))
-				break;
-		}
-	}
-	leg->id = c->next_leg++;
-	leg->peer = peer;
-	leg->cref = cref;
-	leg->orig = orig;
-	leg->state = U0;
-	leg->next_epref = 1;
-	cc_ht_add(&c->legs, &leg->key_node, cc_mac_key(peer->mac), (uint64_t)cref << 1 | orig);
-	cc_ht_add(&c->legs_by_id, &leg->id_node, leg->id, 0);
-	DL_APPEND(peer->l_head, peer->l_tail, leg, peer_prev, peer_next);
-	peer->n_legs++;
-	if (vc) {
-		leg->vc = vc;
-		DL_APPEND(vc->l_head, vc->l_tail, leg, vc_prev, vc_next);
-		vc->n_legs++;
-		cc_ht_add(&c->vcpeer, &leg->vcpeer_node, vc->id, cc_mac_key(peer->mac));
-		leg->in_vcpeer = true;
-	}
-	return leg;
-}
-
-/* The leg no longer takes new parties (it is clearing, or its VC is gone). */
-void cc_leg_unusable(cc *c, struct cc_leg *leg)
-{
-	if (leg->in_vcpeer) {
-		cc_ht_del(&c->vcpeer, &leg->vcpeer_node);
-		leg->in_vcpeer = false;
-	}
-}
-
-static void leg_stop_timers(cc *c, struct cc_leg *leg, struct cc_actions *out)
-{
-	for (unsigned k = CC_T303; k <= CC_T322; k++)
-		if (LEG_TIMERS & (1u << k))
-			cc_timer_stop(c, &leg->timers, (uint8_t)k, leg->id, out);
-}
-
-void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
-{
-	leg_stop_timers(c, leg, out);
-	while (leg->p_head) {
-		c->work++;
-		struct cc_party *p = leg->p_head;
-		log_at(LOG_ERR, 0, p->id, leg->peer->mac.a, "party left on a freed leg");
-		cc_party_detach_leg(c, p, out);
-	}
-	cc_leg_unusable(c, leg);
-	cc_leg_set_state(c, leg, U0);
-	struct cc_vc *vc = leg->vc;
-	if (vc) {
-		DL_UNLINK(vc->l_head, vc->l_tail, leg, vc_prev, vc_next);
-		vc->n_legs--;
-	}
-	struct cc_peer *peer = leg->peer;
-	DL_UNLINK(peer->l_head, peer->l_tail, leg, peer_prev, peer_next);
-	peer->n_legs--;
-	peer_check_t309(c, peer, out);
-	cc_ht_del(&c->legs, &leg->key_node);
-	cc_ht_del(&c->legs_by_id, &leg->id_node);
-	free(leg->setup);
-	free(leg->deferred_uu);
-	free(leg);
-}
-
-uint16_t cc_leg_alloc_epref(cc *c, struct cc_leg *leg)
-{
-	for (uint32_t tries = 0; tries < Q_EPREF_MAX; tries++) {
-		c->work++;
-		uint16_t e = leg->next_epref;
-		leg->next_epref = leg->next_epref >= Q_EPREF_MAX ? 1 : leg->next_epref + 1;
-		if (!cc_party_by_epref(c, leg, e))
-			return e;
-	}
-	return 0;
-}
 
 void cc_msg_init(struct q_msg *m, const struct cc_leg *leg, uint8_t type)
 {
@@ -273,7 +158,7 @@ void cc_leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_
 	}
 	if (leg->state == U11)
 		return;
-	leg_stop_timers(c, leg, out);
+	cc_leg_stop_timers(c, leg, out);
 	for (struct cc_party *p = leg->p_head; p; p = p->leg_next) {
 		c->work++;
 		cc_party_released(c, p, out);
@@ -283,7 +168,7 @@ void cc_leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_
 	leg->rel_cause = cause;
 	send_release(c, leg, uu, false, out);
 	cc_leg_set_state(c, leg, U11);
-	peer_check_t309(c, leg->peer, out);
+	cc_peer_check_t309(c, leg->peer, out);
 	leg->retries = 1;
 	cc_timer_start(c, &leg->timers, CC_T308, leg->id, c->cfg.t308_ms, out);
 }
@@ -292,7 +177,7 @@ void cc_leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_
 void cc_leg_cleared(cc *c, struct cc_leg *leg, int status, int cause, const struct q_ie_uu *uu,
 		    struct cc_actions *out)
 {
-	leg_stop_timers(c, leg, out);
+	cc_leg_stop_timers(c, leg, out);
 	cc_leg_unusable(c, leg);
 	while (leg->p_head)
 		cc_party_gone(c, leg->p_head, status, cause, uu, out);
@@ -357,7 +242,7 @@ static void call_u1u3_alerting(cc *c, struct cc_leg *leg, struct cc_actions *out
  * Q.2931 §5.1.8 CONNECT in U1/U3/U4: CONNECT ACK, U10; the SETUP's party is
  * active, then parties queued while the leg was set up get their ADD PARTY.
  */
-void cc_call_connected_leg(cc *c, struct cc_leg *leg, struct cc_actions *out)
+static void call_connected_leg(cc *c, struct cc_leg *leg, struct cc_actions *out)
 {
 	cc_timer_stop(c, &leg->timers, CC_T303, leg->id, out);
 	cc_timer_stop(c, &leg->timers, CC_T310, leg->id, out);
@@ -503,7 +388,7 @@ static void leg_dispatch(cc *c, struct cc_leg *leg, const struct q_msg *m, struc
 				call_unexpected(c, leg, m, out);
 			return;
 		case Q_MSG_CONNECT:
-			cc_call_connected_leg(c, leg, out);
+			call_connected_leg(c, leg, out);
 			return;
 		case Q_MSG_RELEASE:
 			call_any_release(c, leg, m, out);

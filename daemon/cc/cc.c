@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Call control objects (sessions, VCs, parties, legs, peers), their O(1)
- * lookups, the client requests with the CoNDIS rules of SPEC §1/§4, and the
- * read-only views for cmctl.  The wire procedures live in call.c (Q.2931)
- * and party.c (Q.2971).
+ * Call control dispatch, the top layer of cc: client requests with the
+ * CoNDIS rules of SPEC §1/§4, session and shutdown teardown, and the event
+ * entry point cc_handle() that routes messages, timers and link events to
+ * the machines (call.c, party.c; cc_int.h); also construction and the
+ * read-only views for cmctl.  It uses the machines and the store beneath
+ * it (store.h) and nothing uses it but the daemon and the tests.
  */
 #include "cc_int.h"
 
@@ -12,270 +14,11 @@
 
 #include "log.h"
 
-/* ---------------------------------------------------------------- hash */
-
-static size_t ht_slot(const struct htab *t, uint64_t k1, uint64_t k2)
-{
-	uint64_t h =
-		k1 * 0x9e3779b97f4a7c15ull ^ (k2 + 0x632be59bd9b4e019ull) * 0xc2b2ae3d27d4eb4full;
-	h ^= h >> 29;
-	return (size_t)(h & (t->nb - 1));
-}
-
-void cc_ht_init(struct htab *t)
-{
-	t->nb = 64;
-	t->n = 0;
-	t->b = calloc(t->nb, sizeof(struct hnode *));
-	if (!t->b)
-		abort();
-}
-
-void cc_ht_free(struct htab *t)
-{
-	free(t->b);
-	t->b = NULL;
-	t->nb = t->n = 0;
-}
-
-static void ht_grow(struct htab *t)
-{
-	size_t onb = t->nb;
-	struct hnode **ob = t->b;
-	t->nb = onb * 2;
-	t->b = calloc(t->nb, sizeof(struct hnode *));
-	if (!t->b)
-		abort();
-	for (size_t i = 0; i < onb; i++) {
-		struct hnode *n = ob[i];
-		while (n) {
-			struct hnode *next = n->next;
-			size_t s = ht_slot(t, n->k1, n->k2);
-			n->next = t->b[s];
-			t->b[s] = n;
-			n = next;
-		}
-	}
-	free(ob);
-}
-
-void cc_ht_add(struct htab *t, struct hnode *n, uint64_t k1, uint64_t k2)
-{
-	if (t->n >= t->nb)
-		ht_grow(t);
-	n->k1 = k1;
-	n->k2 = k2;
-	size_t s = ht_slot(t, k1, k2);
-	n->next = t->b[s];
-	t->b[s] = n;
-	t->n++;
-}
-
-void cc_ht_del(struct htab *t, struct hnode *n)
-{
-	struct hnode **pp = &t->b[ht_slot(t, n->k1, n->k2)];
-	while (*pp && *pp != n) {
-		if (t->steps)
-			(*t->steps)++;
-		pp = &(*pp)->next;
-	}
-	if (*pp) {
-		*pp = n->next;
-		t->n--;
-	}
-	n->next = NULL;
-}
-
-struct hnode *cc_ht_find(const struct htab *t, uint64_t k1, uint64_t k2)
-{
-	for (struct hnode *n = t->b[ht_slot(t, k1, k2)]; n; n = n->next) {
-		if (t->steps)
-			(*t->steps)++;
-		if (n->k1 == k1 && n->k2 == k2)
-			return n;
-	}
-	return NULL;
-}
-
-/* ------------------------------------------------------------- lookups */
-
-struct cc_session *cc_session_find(const cc *c, uint64_t id)
-{
-	struct hnode *n = cc_ht_find(&c->sessions, id, 0);
-	return n ? container_of(n, struct cc_session, node) : NULL;
-}
-
-struct cc_session *cc_session_get(cc *c, uint64_t id)
-{
-	struct cc_session *s = cc_session_find(c, id);
-	if (s)
-		return s;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		abort();
-	s->id = id;
-	cc_ht_add(&c->sessions, &s->node, id, 0);
-	return s;
-}
-
-static void session_maybe_free(cc *c, struct cc_session *s)
-{
-	if (s->closed && s->n_pending == 0 && s->n_vcs == 0) {
-		cc_ht_del(&c->sessions, &s->node);
-		free(s);
-	}
-}
-
-struct cc_vc *cc_vc_find(const cc *c, uint64_t id)
-{
-	struct hnode *n = cc_ht_find(&c->vcs, id, 0);
-	return n ? container_of(n, struct cc_vc, id_node) : NULL;
-}
-
-struct cc_party *cc_party_find(const cc *c, uint64_t id)
-{
-	struct hnode *n = cc_ht_find(&c->parties, id, 0);
-	return n ? container_of(n, struct cc_party, id_node) : NULL;
-}
-
-struct cc_party *cc_party_by_epref(const cc *c, const struct cc_leg *leg, uint16_t epref)
-{
-	struct hnode *n = cc_ht_find(&c->eprefs, leg->id, epref);
-	return n ? container_of(n, struct cc_party, ep_node) : NULL;
-}
-
-struct cc_leg *cc_leg_find(const cc *c, struct cc_mac mac, uint32_t cref, bool orig)
-{
-	struct hnode *n = cc_ht_find(&c->legs, cc_mac_key(mac), (uint64_t)cref << 1 | orig);
-	return n ? container_of(n, struct cc_leg, key_node) : NULL;
-}
-
-struct cc_leg *cc_leg_by_id(const cc *c, uint64_t id)
-{
-	struct hnode *n = cc_ht_find(&c->legs_by_id, id, 0);
-	return n ? container_of(n, struct cc_leg, id_node) : NULL;
-}
-
-struct cc_peer *cc_peer_find(const cc *c, struct cc_mac mac)
-{
-	struct hnode *n = cc_ht_find(&c->peers, cc_mac_key(mac), 0);
-	return n ? container_of(n, struct cc_peer, node) : NULL;
-}
-
-struct cc_peer *cc_peer_get(cc *c, struct cc_mac mac)
-{
-	struct cc_peer *p = cc_peer_find(c, mac);
-	if (p)
-		return p;
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		abort();
-	p->mac = mac;
-	p->next_cref = 1;
-	cc_ht_add(&c->peers, &p->node, cc_mac_key(mac), 0);
-	return p;
-}
-
-static struct cc_leg *vc_leg_to(const cc *c, const struct cc_vc *vc, struct cc_mac mac)
-{
-	struct hnode *n = cc_ht_find(&c->vcpeer, vc->id, cc_mac_key(mac));
-	return n ? container_of(n, struct cc_leg, vcpeer_node) : NULL;
-}
-
-bool cc_mac_eq(struct cc_mac a, struct cc_mac b)
-{
-	return memcmp(a.a, b.a, 6) == 0;
-}
-
-struct cc_mac cc_aesa_esi(const uint8_t *aesa)
-{
-	struct cc_mac m;
-	memcpy(m.a, aesa + 13, 6);
-	return m;
-}
-
-void cc_own_aesa(const cc *c, uint8_t sel, uint8_t out[Q_AESA_LEN])
-{
-	memcpy(out, c->cfg.prefix, 13);
-	memcpy(out + 13, c->cfg.esi.a, 6);
-	out[19] = sel;
-}
-
-/* ------------------------------------------------------- actions, refs */
-
-void cc_actions_init(struct cc_actions *a)
-{
-	a->v = NULL;
-	a->n = a->cap = 0;
-}
-
-void cc_actions_clear(struct cc_actions *a)
-{
-	a->n = 0;
-}
-
-void cc_actions_free(struct cc_actions *a)
-{
-	free(a->v);
-	cc_actions_init(a);
-}
-
-struct cc_action *cc_act_push(struct cc_actions *out)
-{
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 16;
-		struct cc_action *v = realloc(out->v, cap * sizeof(*v));
-		if (!v)
-			abort();
-		out->v = v;
-		out->cap = cap;
-	}
-	struct cc_action *a = &out->v[out->n++];
-	memset(a, 0, sizeof(*a));
-	return a;
-}
-
-void cc_emit_cev(cc *c, const struct cc_client_event *ev, struct cc_actions *out)
-{
-	struct cc_session *s = cc_session_find(c, ev->session);
-	if (s && s->closed)
-		return; /* nothing goes to a client that is gone */
-	struct cc_action *a = cc_act_push(out);
-	a->type = CC_ACT_CLIENT_EVENT;
-	a->cev = *ev;
-}
-
-static uint8_t completion_type(uint8_t req_type)
-{
-	switch (req_type) {
-	case CC_REQ_REGISTER_SAP:
-		return CC_CEV_REGISTER_SAP_COMPLETE;
-	case CC_REQ_MAKE_CALL:
-		return CC_CEV_MAKE_CALL_COMPLETE;
-	case CC_REQ_ADD_PARTY:
-		return CC_CEV_ADD_PARTY_COMPLETE;
-	case CC_REQ_DROP_PARTY:
-		return CC_CEV_DROP_PARTY_COMPLETE;
-	case CC_REQ_CLOSE_CALL:
-		return CC_CEV_CLOSE_CALL_COMPLETE;
-	default:
-		return CC_CEV_ADMIN_COMPLETE;
-	}
-}
-
-void cc_ref_take(cc *c, struct cc_ref *r, const struct cc_request *req)
-{
-	r->type = req->type;
-	r->session = req->session;
-	r->req_id = req->req_id;
-	cc_session_get(c, req->session)->n_pending++;
-}
-
 static void complete_now(cc *c, const struct cc_request *req, int status, uint64_t vc,
 			 uint64_t party, struct cc_actions *out)
 {
 	struct cc_client_event ev = {0};
-	ev.type = completion_type(req->type);
+	ev.type = cc_completion_type(req->type);
 	ev.session = req->session;
 	ev.req_id = req->req_id;
 	ev.status = status;
@@ -283,218 +26,6 @@ static void complete_now(cc *c, const struct cc_request *req, int status, uint64
 	ev.party = party;
 	ev.selector = req->selector;
 	cc_emit_cev(c, &ev, out);
-}
-
-void cc_ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, uint64_t party,
-		     struct cc_actions *out)
-{
-	if (!r->type)
-		return;
-	struct cc_client_event ev = {0};
-	ev.type = completion_type(r->type);
-	ev.session = r->session;
-	ev.req_id = r->req_id;
-	ev.status = status;
-	ev.cause = cause;
-	ev.vc = vc;
-	ev.party = party;
-	if (status == CM_OK && r->type == CC_REQ_MAKE_CALL)
-		c->st.calls_made++;
-	else if (r->type == CC_REQ_MAKE_CALL)
-		c->st.calls_failed++;
-	else if (status == CM_OK && r->type == CC_REQ_ADD_PARTY)
-		c->st.parties_added++;
-	else if (status == CM_OK && (r->type == CC_REQ_DROP_PARTY || r->type == CC_REQ_ADMIN_DROP))
-		c->st.parties_dropped++;
-	cc_emit_cev(c, &ev, out);
-	struct cc_session *s = cc_session_find(c, r->session);
-	r->type = 0;
-	if (s) {
-		s->n_pending--;
-		session_maybe_free(c, s);
-	}
-}
-
-/* -------------------------------------------------------------- timers */
-
-void cc_timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t ms,
-		    struct cc_actions *out)
-{
-	*bits |= (uint16_t)(1u << kind);
-	struct cc_action *a = cc_act_push(out);
-	a->type = CC_ACT_TIMER_START;
-	a->timer.kind = kind;
-	a->timer.obj = obj;
-	a->ms = ms;
-}
-
-void cc_timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_actions *out)
-{
-	if (!(*bits & (1u << kind)))
-		return;
-	*bits &= (uint16_t) ~(1u << kind);
-	struct cc_action *a = cc_act_push(out);
-	a->type = CC_ACT_TIMER_STOP;
-	a->timer.kind = kind;
-	a->timer.obj = obj;
-}
-
-/* ------------------------------------------------------------ objects */
-
-static const char *const vc_state_names[] = {"Null", "Calling", "Active", "Closing",
-					     "CloseReceived"};
-
-/* Every VC state change goes through here. */
-void cc_vc_set_state(cc *c, struct cc_vc *vc, uint8_t state)
-{
-	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc %s -> %s", vc_state_names[vc->state],
-	       vc_state_names[state]);
-	vc->state = state;
-}
-
-struct cc_vc *cc_vc_new(cc *c, struct cc_session *s, bool root)
-{
-	struct cc_vc *vc = calloc(1, sizeof(*vc));
-	if (!vc)
-		abort();
-	vc->id = c->next_vc++;
-	vc->session = s->id;
-	vc->root = root;
-	vc->state = CC_VC_NULL;
-	cc_ht_add(&c->vcs, &vc->id_node, vc->id, 0);
-	DL_APPEND(c->all_head, c->all_tail, vc, all_prev, all_next);
-	DL_APPEND(s->v_head, s->v_tail, vc, s_prev, s_next);
-	s->n_vcs++;
-	cc_vc_set_state(c, vc, CC_VC_CALLING);
-	return vc;
-}
-
-void cc_party_relive(struct cc_party *p)
-{
-	if (!p->vc)
-		return; /* an orphan was uncounted when it left its VC */
-	bool live = !p->drop.type && !p->incoming_sent;
-	if (live == p->live_counted)
-		return;
-	p->live_counted = live;
-	if (live)
-		p->vc->n_live++;
-	else
-		p->vc->n_live--;
-}
-
-struct cc_party *cc_party_new(cc *c, struct cc_vc *vc, const uint8_t *addr)
-{
-	struct cc_party *p = calloc(1, sizeof(*p));
-	if (!p)
-		abort();
-	p->id = c->next_party++;
-	p->vc = vc;
-	p->state = Q_EPS_NULL;
-	memcpy(p->addr, addr, Q_AESA_LEN);
-	cc_ht_add(&c->parties, &p->id_node, p->id, 0);
-	DL_APPEND(vc->p_head, vc->p_tail, p, vc_prev, vc_next);
-	vc->n_parties++;
-	cc_party_relive(p);
-	return p;
-}
-
-void cc_party_attach(cc *c, struct cc_party *p, struct cc_leg *leg, uint16_t epref)
-{
-	p->leg = leg;
-	p->epref = epref;
-	cc_ht_add(&c->eprefs, &p->ep_node, leg->id, epref);
-	DL_APPEND(leg->p_head, leg->p_tail, p, leg_prev, leg_next);
-	leg->n_parties++;
-	if (cc_eps_in_use(p->state))
-		leg->n_est++;
-}
-
-/* Take the party off its leg (the wire side of it is over); stops its timers. */
-void cc_party_detach_leg(cc *c, struct cc_party *p, struct cc_actions *out)
-{
-	struct cc_leg *leg = p->leg;
-	cc_timer_stop(c, &p->timers, CC_T397, p->id, out);
-	cc_timer_stop(c, &p->timers, CC_T398, p->id, out);
-	cc_timer_stop(c, &p->timers, CC_T399, p->id, out);
-	cc_timer_stop(c, &p->timers, CC_TACCEPT, p->id, out);
-	if (!leg)
-		return;
-	if (cc_eps_in_use(p->state))
-		leg->n_est--;
-	cc_ht_del(&c->eprefs, &p->ep_node);
-	DL_UNLINK(leg->p_head, leg->p_tail, p, leg_prev, leg_next);
-	leg->n_parties--;
-	p->leg = NULL;
-	p->queued = false;
-	p->drop_deferred = false;
-}
-
-void cc_party_unlink_vc(cc *c, struct cc_party *p)
-{
-	struct cc_vc *vc = p->vc;
-	if (!vc)
-		return;
-	if (p->live_counted) {
-		vc->n_live--;
-		p->live_counted = false;
-	}
-	DL_UNLINK(vc->p_head, vc->p_tail, p, vc_prev, vc_next);
-	vc->n_parties--;
-	p->vc = NULL;
-}
-
-void cc_party_free(cc *c, struct cc_party *p, struct cc_actions *out)
-{
-	if (p->add.type || p->drop.type)
-		log_at(LOG_ERR, p->vc ? p->vc->id : 0, p->id, NULL,
-		       "freeing a party that is owed a completion");
-	cc_party_detach_leg(c, p, out);
-	cc_party_unlink_vc(c, p);
-	cc_ht_del(&c->parties, &p->id_node);
-	free(p);
-}
-
-/*
- * Free a VC.  Its owed completions must be settled by the caller.  Parties
- * still in a wire procedure (a DROP PARTY or RELEASE awaiting its answer)
- * become orphans and finish it alone; legs are detached likewise.
- */
-void cc_vc_free(cc *c, struct cc_vc *vc)
-{
-	struct cc_party *p = vc->p_head;
-	while (p) {
-		c->work++;
-		struct cc_party *next = p->vc_next;
-		if (p->leg) {
-			cc_party_unlink_vc(c, p);
-		} else {
-			cc_party_unlink_vc(c, p);
-			cc_ht_del(&c->parties, &p->id_node);
-			free(p);
-		}
-		p = next;
-	}
-	struct cc_leg *l = vc->l_head;
-	while (l) {
-		c->work++;
-		struct cc_leg *next = l->vc_next;
-		cc_leg_unusable(c, l);
-		l->vc = NULL;
-		l->vc_prev = l->vc_next = NULL;
-		l = next;
-	}
-	struct cc_session *s = cc_session_find(c, vc->session);
-	if (s) {
-		DL_UNLINK(s->v_head, s->v_tail, vc, s_prev, s_next);
-		s->n_vcs--;
-	}
-	DL_UNLINK(c->all_head, c->all_tail, vc, all_prev, all_next);
-	cc_ht_del(&c->vcs, &vc->id_node);
-	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc deleted");
-	free(vc);
-	if (s)
-		session_maybe_free(c, s);
 }
 
 /* Settle every completion owed on a VC: adds with add_status, drops and the close with OK. */
@@ -507,46 +38,6 @@ static void vc_settle(cc *c, struct cc_vc *vc, int add_status, int cause, struct
 		cc_party_relive(p);
 	}
 	cc_ref_complete(c, &vc->close, CM_OK, cause, vc->id, 0, out);
-}
-
-static void emit_incoming_close(cc *c, struct cc_vc *vc, int cause, const struct q_ie_uu *uu,
-				struct cc_actions *out)
-{
-	struct cc_client_event ev = {0};
-	ev.type = CC_CEV_INCOMING_CLOSE_CALL;
-	ev.session = vc->session;
-	ev.vc = vc->id;
-	ev.cause = cause;
-	if (uu && uu->present) {
-		ev.data_len = uu->len;
-		memcpy(ev.data, uu->data, uu->len);
-	}
-	cc_emit_cev(c, &ev, out);
-}
-
-/*
- * After parties left a VC: complete a close whose last party is gone, and
- * tell the owner of a root VC that nothing live remains.
- */
-void cc_vc_after_change(cc *c, struct cc_vc *vc, int cause, struct cc_actions *out)
-{
-	if (vc->state == CC_VC_CLOSING && vc->n_parties == 0) {
-		if (vc->close.type == CC_REQ_CLOSE_CALL || vc->close.type == CC_REQ_ADMIN_CLOSE) {
-			uint8_t t = vc->close.type;
-			cc_ref_complete(c, &vc->close, CM_OK, vc->close_cause, vc->id, 0, out);
-			if (t == CC_REQ_ADMIN_CLOSE) {
-				/* the owner still has to answer its IncomingCloseCall */
-				cc_vc_set_state(c, vc, CC_VC_CLOSE_RECEIVED);
-				return;
-			}
-		}
-		cc_vc_free(c, vc);
-		return;
-	}
-	if (vc->root && vc->made_ok && vc->state == CC_VC_ACTIVE && vc->n_live == 0) {
-		cc_vc_set_state(c, vc, CC_VC_CLOSE_RECEIVED);
-		emit_incoming_close(c, vc, cause, NULL, out);
-	}
 }
 
 /* ----------------------------------------------------------- requests */
@@ -643,7 +134,7 @@ static void req_add_party(cc *c, const struct cc_request *r, struct cc_actions *
 		return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
 	if (pending_full(c, r->session))
 		return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
-	struct cc_leg *leg = vc_leg_to(c, vc, cc_aesa_esi(r->addr));
+	struct cc_leg *leg = cc_vc_leg_to(c, vc, cc_aesa_esi(r->addr));
 	uint16_t epref = 0;
 	if (leg) {
 		epref = cc_leg_alloc_epref(c, leg);
@@ -802,7 +293,7 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 	cc_ref_take(c, &vc->close, r);
 	vc->close_cause = 0;
 	if (admin)
-		emit_incoming_close(c, vc, Q_CAUSE_NORMAL_CLEARING, NULL, out);
+		cc_emit_incoming_close(c, vc, Q_CAUSE_NORMAL_CLEARING, NULL, out);
 	/* adds still pending are overtaken by the close */
 	for (struct cc_party *p = vc->p_head; p; p = p->vc_next) {
 		c->work++;
@@ -991,7 +482,7 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 	while ((s = cc_session_find(c, id)) && s->v_head)
 		vc_teardown(c, s->v_head, Q_CAUSE_NORMAL_UNSPECIFIED, CM_E_CLOSING, out);
 	if (s)
-		session_maybe_free(c, s);
+		cc_session_maybe_free(c, s);
 }
 
 /*
@@ -1005,7 +496,7 @@ static void shutdown_all(cc *c, struct cc_actions *out)
 		c->work++;
 		struct cc_vc *vc = c->all_head;
 		if (vc->state != CC_VC_CLOSING && vc->state != CC_VC_CLOSE_RECEIVED)
-			emit_incoming_close(c, vc, Q_CAUSE_NORMAL_UNSPECIFIED, NULL, out);
+			cc_emit_incoming_close(c, vc, Q_CAUSE_NORMAL_UNSPECIFIED, NULL, out);
 		vc_teardown(c, vc, Q_CAUSE_NORMAL_UNSPECIFIED, CM_E_CLOSING, out);
 	}
 	/* leaf legs with nobody's parties left, and legs to restarted peers */
@@ -1089,20 +580,7 @@ cc *cc_new(const struct cc_config *cfg)
 	if (!c)
 		return NULL;
 	c->cfg = *cfg;
-	c->next_vc = c->next_party = c->next_leg = 1;
-	cc_ht_init(&c->vcs);
-	cc_ht_init(&c->parties);
-	cc_ht_init(&c->eprefs);
-	cc_ht_init(&c->legs);
-	cc_ht_init(&c->legs_by_id);
-	cc_ht_init(&c->vcpeer);
-	cc_ht_init(&c->peers);
-	cc_ht_init(&c->sessions);
-	/* every probe counts, so the perf-guard tests see a degenerate hash */
-	struct htab *all[] = { &c->vcs, &c->parties, &c->eprefs, &c->legs, &c->legs_by_id,
-			       &c->vcpeer, &c->peers, &c->sessions };
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		all[i]->steps = &c->work;
+	cc_store_init(c);
 	return c;
 }
 
@@ -1111,36 +589,11 @@ uint64_t cc_work(const cc *c)
 	return c->work;
 }
 
-static void ht_free_all(struct htab *t, size_t off)
-{
-	for (size_t i = 0; i < t->nb; i++) {
-		struct hnode *n = t->b[i];
-		while (n) {
-			struct hnode *next = n->next;
-			void *obj = (char *)n - off;
-			free(obj);
-			n = next;
-		}
-	}
-	cc_ht_free(t);
-}
-
 void cc_free(cc *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->legs_by_id.nb; i++)
-		for (struct hnode *n = c->legs_by_id.b[i]; n; n = n->next)
-			free(container_of(n, struct cc_leg, id_node)->setup),
-				free(container_of(n, struct cc_leg, id_node)->deferred_uu);
-	ht_free_all(&c->parties, offsetof(struct cc_party, id_node));
-	ht_free_all(&c->vcs, offsetof(struct cc_vc, id_node));
-	ht_free_all(&c->legs_by_id, offsetof(struct cc_leg, id_node));
-	ht_free_all(&c->peers, offsetof(struct cc_peer, node));
-	ht_free_all(&c->sessions, offsetof(struct cc_session, node));
-	cc_ht_free(&c->eprefs);
-	cc_ht_free(&c->legs);
-	cc_ht_free(&c->vcpeer);
+	cc_store_free(c);
 	free(c);
 }
 

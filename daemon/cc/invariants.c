@@ -3,7 +3,7 @@
  * The invariants of issue #3, checked over the whole state.  O(everything):
  * for tests and the fuzzer, never on the daemon's hot path.
  */
-#include "cc_int.h"
+#include "store.h"
 
 #define FOR_HT(t, type, member, var)                                                               \
 	for (size_t i_##var = 0; i_##var < (t)->nb; i_##var++)                                     \

@@ -6,6 +6,9 @@
  * (offered to the client, accept timer), PU7, PU5.  PU6 Drop Party Received
  * is where a party waits for its owner's DropParty/CloseCall after the
  * network removed it (we acknowledged at once, SPEC §4), off the wire.
+ *
+ * Layer: a machine (cc_int.h) on the store (store.h); driven by cc.c and
+ * call.c, one layer with call.c, whose legs it may release.
  */
 #include "cc_int.h"
 
@@ -13,51 +16,6 @@
 #include <string.h>
 
 #include "log.h"
-
-static const char *eps_name(uint8_t s)
-{
-	switch (s) {
-	case Q_EPS_NULL:
-		return "PU0";
-	case Q_EPS_ADD_PARTY_INITIATED:
-		return "PU1";
-	case Q_EPS_ADD_PARTY_RECEIVED:
-		return "PU2";
-	case Q_EPS_ALERTING_DELIVERED:
-		return "PU3";
-	case Q_EPS_ALERTING_RECEIVED:
-		return "PU4";
-	case Q_EPS_DROP_PARTY_INITIATED:
-		return "PU5";
-	case Q_EPS_DROP_PARTY_RECEIVED:
-		return "PU6";
-	case Q_EPS_ACTIVE:
-		return "PU7";
-	default:
-		return "PU?";
-	}
-}
-
-/* Active or being established: what "last party clears the call" counts. */
-bool cc_eps_in_use(uint8_t s)
-{
-	return s == Q_EPS_ADD_PARTY_INITIATED || s == Q_EPS_ADD_PARTY_RECEIVED ||
-	       s == Q_EPS_ALERTING_DELIVERED || s == Q_EPS_ALERTING_RECEIVED || s == Q_EPS_ACTIVE;
-}
-
-/* Every party state change goes through here. */
-void cc_party_set_state(cc *c, struct cc_party *p, uint8_t state)
-{
-	log_at(LOG_DEBUG, p->vc ? p->vc->id : 0, p->id, p->leg ? p->leg->peer->mac.a : NULL,
-	       "party %s -> %s", eps_name(p->state), eps_name(state));
-	if (p->leg) {
-		if (cc_eps_in_use(p->state))
-			p->leg->n_est--;
-		if (cc_eps_in_use(state))
-			p->leg->n_est++;
-	}
-	p->state = state;
-}
 
 /*
  * Q.2971: the RELEASE we send takes every party of the call, whatever its
@@ -125,6 +83,46 @@ static void party_to_drop_received(cc *c, struct cc_party *p)
 	cc_party_set_state(c, p, Q_EPS_DROP_PARTY_RECEIVED);
 	p->incoming_sent = true;
 	cc_party_relive(p);
+}
+
+void cc_emit_incoming_close(cc *c, struct cc_vc *vc, int cause, const struct q_ie_uu *uu,
+			    struct cc_actions *out)
+{
+	struct cc_client_event ev = {0};
+	ev.type = CC_CEV_INCOMING_CLOSE_CALL;
+	ev.session = vc->session;
+	ev.vc = vc->id;
+	ev.cause = cause;
+	if (uu && uu->present) {
+		ev.data_len = uu->len;
+		memcpy(ev.data, uu->data, uu->len);
+	}
+	cc_emit_cev(c, &ev, out);
+}
+
+/*
+ * After parties left a VC: complete a close whose last party is gone, and
+ * tell the owner of a root VC that nothing live remains.
+ */
+void cc_vc_after_change(cc *c, struct cc_vc *vc, int cause, struct cc_actions *out)
+{
+	if (vc->state == CC_VC_CLOSING && vc->n_parties == 0) {
+		if (vc->close.type == CC_REQ_CLOSE_CALL || vc->close.type == CC_REQ_ADMIN_CLOSE) {
+			uint8_t t = vc->close.type;
+			cc_ref_complete(c, &vc->close, CM_OK, vc->close_cause, vc->id, 0, out);
+			if (t == CC_REQ_ADMIN_CLOSE) {
+				/* the owner still has to answer its IncomingCloseCall */
+				cc_vc_set_state(c, vc, CC_VC_CLOSE_RECEIVED);
+				return;
+			}
+		}
+		cc_vc_free(c, vc);
+		return;
+	}
+	if (vc->root && vc->made_ok && vc->state == CC_VC_ACTIVE && vc->n_live == 0) {
+		cc_vc_set_state(c, vc, CC_VC_CLOSE_RECEIVED);
+		cc_emit_incoming_close(c, vc, cause, NULL, out);
+	}
 }
 
 /*
@@ -321,7 +319,7 @@ static void party_unexpected(cc *c, struct cc_party *p, const struct q_msg *m,
 			     struct cc_actions *out)
 {
 	log_at(LOG_INFO, p->vc ? p->vc->id : 0, p->id, p->leg->peer->mac.a,
-	       "message 0x%02x not compatible with %s", m->type, eps_name(p->state));
+	       "message 0x%02x not compatible with %s", m->type, cc_eps_name(p->state));
 	cc_party_status_reply(c, p->leg, p, Q_CAUSE_MSG_NOT_COMPATIBLE, out);
 }
 
