@@ -187,8 +187,9 @@ void cc_leg_cleared(cc *c, struct cc_leg *leg, int status, int cause, const stru
 /* RELEASE on the wire now, but the clients learn at once (timer expiries). */
 static void leg_abort(cc *c, struct cc_leg *leg, uint8_t cause, int status, struct cc_actions *out)
 {
+	uint64_t id = leg->id;
 	cc_leg_release(c, leg, cause, NULL, out);
-	if (!cc_leg_by_id(c, leg->id))
+	if (!(leg = cc_leg_by_id(c, id)))
 		return;
 	while (leg->p_head)
 		cc_party_gone(c, leg->p_head, status, cause, NULL, out);

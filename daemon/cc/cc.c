@@ -546,6 +546,7 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 	default:
 		break;
 	}
+	cc_store_reap(c); /* the objects freed by this event (store.h, Lifetimes) */
 }
 
 /* ------------------------------------------------------ construction */

@@ -208,11 +208,10 @@ static void party_answer(cc *c, struct cc_party *p, uint8_t type, uint8_t cause,
 }
 
 /* After a party left its leg: a leg with nobody active or establishing is released. */
-static void leg_after_party(cc *c, struct cc_leg *leg, uint64_t leg_id, struct cc_actions *out)
+static void leg_after_party(cc *c, uint64_t leg_id, struct cc_actions *out)
 {
-	if (cc_leg_by_id(c, leg_id) != leg)
-		return;
-	if (leg->n_est == 0 && leg->state != U11)
+	struct cc_leg *leg = cc_leg_by_id(c, leg_id);
+	if (leg && leg->n_est == 0 && leg->state != U11)
 		cc_leg_release(c, leg, Q_CAUSE_NORMAL_CLEARING, NULL, out);
 }
 
@@ -245,7 +244,7 @@ static void party_pu1pu4_rejected(cc *c, struct cc_party *p, const struct q_msg 
 	uint64_t leg_id = leg->id;
 	int cause = m->cause.present ? m->cause.value : Q_CAUSE_NORMAL_UNSPECIFIED;
 	cc_party_gone(c, p, CM_E_REJECTED, cause, NULL, out);
-	leg_after_party(c, leg, leg_id, out);
+	leg_after_party(c, leg_id, out);
 }
 
 /* Q.2971 PU1/PU4: DROP PARTY received while being added: acknowledge, the add failed. */
@@ -271,7 +270,7 @@ static void party_pu5_drop_done(cc *c, struct cc_party *p, const struct q_msg *m
 		party_answer(c, p, Q_MSG_DROP_PARTY_ACK, Q_CAUSE_NORMAL_CLEARING, out);
 	int cause = (m && m->cause.present) ? m->cause.value : Q_CAUSE_NORMAL_CLEARING;
 	cc_party_gone(c, p, 0, cause, NULL, out);
-	leg_after_party(c, leg, leg_id, out);
+	leg_after_party(c, leg_id, out);
 }
 
 /*
@@ -297,7 +296,7 @@ static void party_pu7pu2_gone_remotely(cc *c, struct cc_party *p, const struct q
 	uint64_t leg_id = leg->id;
 	int cause = m->cause.present ? m->cause.value : Q_CAUSE_NORMAL_UNSPECIFIED;
 	cc_party_gone(c, p, 0, cause, NULL, out);
-	leg_after_party(c, leg, leg_id, out);
+	leg_after_party(c, leg_id, out);
 }
 
 /* Q.2971 §9.5: a party message not compatible with the endpoint state: STATUS 101. */
@@ -407,9 +406,9 @@ void cc_party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struc
 			cc_ref_complete(c, &p->drop, CM_OK, 0, vcid, p->id, out);
 			cc_party_set_state(c, p, Q_EPS_NULL);
 			cc_party_free(c, p, out);
-			if (cc_leg_by_id(c, leg_id) == leg && leg->n_est == 0 && leg->state != U11)
+			if ((leg = cc_leg_by_id(c, leg_id)) && leg->n_est == 0 && leg->state != U11)
 				cc_leg_release(c, leg, cause, uu, out);
-			if (vc)
+			if (vcid && (vc = cc_vc_find(c, vcid)))
 				cc_vc_after_change(c, vc, Q_CAUSE_NORMAL_CLEARING, out);
 			return;
 		}
@@ -468,7 +467,7 @@ void cc_party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struc
 			else
 				cc_send_msg(c, leg->peer->mac, &m2, out);
 		}
-		if (vc && cc_vc_find(c, vcid) == vc)
+		if (vcid && (vc = cc_vc_find(c, vcid)))
 			cc_vc_after_change(c, vc, cause, out);
 		return;
 	}
@@ -486,8 +485,9 @@ void cc_party_timer(cc *c, struct cc_party *p, uint8_t kind, struct cc_actions *
 	case CC_T397: {
 		/* Q.2971 PU1/PU4 T399/T397 expiry: drop the party, cause 102; the add times out */
 		struct cc_vc *vc = p->vc;
+		uint64_t vcid = vc ? vc->id : 0;
 		if (vc)
-			cc_ref_complete(c, &p->add, CM_E_TIMEOUT, Q_CAUSE_RECOVERY_ON_TIMER, vc->id,
+			cc_ref_complete(c, &p->add, CM_E_TIMEOUT, Q_CAUSE_RECOVERY_ON_TIMER, vcid,
 					p->id, out);
 		if (!leg)
 			return;
@@ -495,7 +495,7 @@ void cc_party_timer(cc *c, struct cc_party *p, uint8_t kind, struct cc_actions *
 			uint64_t leg_id = leg->id;
 			cc_party_set_state(c, p, Q_EPS_NULL);
 			cc_party_free(c, p, out);
-			if (cc_leg_by_id(c, leg_id) == leg && leg->n_est == 0 && leg->state != U11)
+			if ((leg = cc_leg_by_id(c, leg_id)) && leg->n_est == 0 && leg->state != U11)
 				cc_leg_release(c, leg, Q_CAUSE_RECOVERY_ON_TIMER, NULL, out);
 		} else {
 			/* the id is no longer the client's: the DROP PARTY finishes as an orphan */
@@ -516,7 +516,7 @@ void cc_party_timer(cc *c, struct cc_party *p, uint8_t kind, struct cc_actions *
 				cc_timer_start(c, &p->timers, CC_T398, p->id, c->cfg.t398_ms, out);
 			}
 		}
-		if (vc && cc_vc_find(c, vc->id) == vc)
+		if (vcid && (vc = cc_vc_find(c, vcid)))
 			cc_vc_after_change(c, vc, Q_CAUSE_RECOVERY_ON_TIMER, out);
 		return;
 	}
@@ -525,7 +525,7 @@ void cc_party_timer(cc *c, struct cc_party *p, uint8_t kind, struct cc_actions *
 		uint64_t leg_id = leg->id;
 		party_answer(c, p, Q_MSG_DROP_PARTY_ACK, Q_CAUSE_RECOVERY_ON_TIMER, out);
 		cc_party_gone(c, p, 0, Q_CAUSE_RECOVERY_ON_TIMER, NULL, out);
-		leg_after_party(c, leg, leg_id, out);
+		leg_after_party(c, leg_id, out);
 		return;
 	}
 	case CC_TACCEPT:

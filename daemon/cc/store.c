@@ -440,7 +440,8 @@ void cc_party_free(cc *c, struct cc_party *p, struct cc_actions *out)
 	cc_party_detach_leg(c, p, out);
 	cc_party_unlink_vc(c, p);
 	cc_ht_del(&c->parties, &p->id_node);
-	free(p);
+	p->dead_next = c->dead_parties;
+	c->dead_parties = p;
 }
 
 /*
@@ -459,7 +460,8 @@ void cc_vc_free(cc *c, struct cc_vc *vc)
 		} else {
 			cc_party_unlink_vc(c, p);
 			cc_ht_del(&c->parties, &p->id_node);
-			free(p);
+			p->dead_next = c->dead_parties;
+			c->dead_parties = p;
 		}
 		p = next;
 	}
@@ -480,7 +482,8 @@ void cc_vc_free(cc *c, struct cc_vc *vc)
 	DL_UNLINK(c->all_head, c->all_tail, vc, all_prev, all_next);
 	cc_ht_del(&c->vcs, &vc->id_node);
 	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc deleted");
-	free(vc);
+	vc->dead_next = c->dead_vcs;
+	c->dead_vcs = vc;
 	if (s)
 		cc_session_maybe_free(c, s);
 }
@@ -642,8 +645,30 @@ void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 	cc_ht_del(&c->legs, &leg->key_node);
 	cc_ht_del(&c->legs_by_id, &leg->id_node);
 	free(leg->setup);
+	leg->setup = NULL;
 	free(leg->deferred_uu);
-	free(leg);
+	leg->deferred_uu = NULL;
+	leg->dead_next = c->dead_legs;
+	c->dead_legs = leg;
+}
+
+void cc_store_reap(cc *c)
+{
+	while (c->dead_parties) {
+		struct cc_party *p = c->dead_parties;
+		c->dead_parties = p->dead_next;
+		free(p);
+	}
+	while (c->dead_legs) {
+		struct cc_leg *l = c->dead_legs;
+		c->dead_legs = l->dead_next;
+		free(l);
+	}
+	while (c->dead_vcs) {
+		struct cc_vc *vc = c->dead_vcs;
+		c->dead_vcs = vc->dead_next;
+		free(vc);
+	}
 }
 
 uint16_t cc_leg_alloc_epref(cc *c, struct cc_leg *leg)
@@ -680,6 +705,7 @@ void cc_store_init(cc *c)
 
 void cc_store_free(cc *c)
 {
+	cc_store_reap(c);
 	for (size_t i = 0; i < c->legs_by_id.nb; i++)
 		for (struct hnode *n = c->legs_by_id.b[i]; n; n = n->next)
 			free(container_of(n, struct cc_leg, id_node)->setup),

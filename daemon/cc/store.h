@@ -8,14 +8,21 @@
  *
  * Lifetimes.  Any function that takes a cc may free any leg, party or VC
  * (a RELEASE takes every party of its leg, a party's end may free its VC,
- * a leg's last party may release it).  So a caller that needs an object
- * after such a call saves its id before the call and looks it up again
- * afterwards: ids are never reused (they count up from 1 for the life of
- * the cc), so a lookup that finds the id finds the same object, and one
- * that does not means it is gone.  A pointer held across such a call is
- * never read, nor compared with what a lookup returns (the memory may
- * already hold a new object).  Sessions and peers are freed only by
- * cc_ref_complete()/cc_vc_free() (sessions) and cc_free() (peers).
+ * a leg's last party may release it).  Two rules make that safe:
+ *
+ *  - Freeing is deferred.  cc_leg_free(), cc_party_free() and cc_vc_free()
+ *    unlink the object from every hash and list at once, so no lookup
+ *    finds it again, but its memory is released by cc_store_reap() when
+ *    cc_handle() returns.  A pointer held across a call therefore stays
+ *    readable for the rest of the event; what it says is stale.
+ *  - Whether an object is still alive is asked by id.  A caller that needs
+ *    an object after a call that may free it saves the id first and looks
+ *    it up again afterwards.  Ids count up from 1 for the life of the cc
+ *    and are never reused, so finding the id means the same object.
+ *
+ * Sessions and peers are not deferred: a session is freed only by
+ * cc_session_maybe_free() once nothing refers to it, a peer only by
+ * cc_free().
  */
 #ifndef CALLMGR_CC_STORE_H
 #define CALLMGR_CC_STORE_H
@@ -113,6 +120,7 @@ struct cc_party {
 	uint8_t addr[Q_AESA_LEN];
 	struct cc_ref add;  /* MAKE_CALL or ADD_PARTY */
 	struct cc_ref drop; /* DROP_PARTY or ADMIN_DROP */
+	struct cc_party *dead_next; /* on cc's dead list once freed */
 };
 
 struct cc_peer {
@@ -150,6 +158,7 @@ struct cc_leg {
 	int clear_status;    /* status for pending adds when the leg clears, 0 = by cause */
 	struct q_msg *setup; /* the SETUP, kept for T303 resends while U1 */
 	struct q_ie_uu *deferred_uu;
+	struct cc_leg *dead_next; /* on cc's dead list once freed */
 };
 
 struct cc_vc {
@@ -169,6 +178,7 @@ struct cc_vc {
 	struct cc_vc *all_prev, *all_next;
 	struct cc_vc *s_prev, *s_next;
 	struct cc_ref close; /* CLOSE_CALL or ADMIN_CLOSE */
+	struct cc_vc *dead_next; /* on cc's dead list once freed */
 };
 
 struct cc_session {
@@ -187,6 +197,11 @@ struct cc {
 	uint64_t sap_owner[256]; /* session + 1, 0 = free */
 	struct cc_stats st;
 	uint64_t work; /* list steps taken; tests bound it */
+	/* freed objects, unreachable by any lookup, whose memory is released
+	 * when cc_handle() returns (see Lifetimes above) */
+	struct cc_party *dead_parties;
+	struct cc_leg *dead_legs;
+	struct cc_vc *dead_vcs;
 };
 
 #define LEG_TIMERS                                                                                 \
@@ -198,6 +213,8 @@ struct cc {
 /* store.c: construction */
 void cc_store_init(cc *c);
 void cc_store_free(cc *c);
+/* Release the memory of the objects freed since the last call: the end of cc_handle(). */
+void cc_store_reap(cc *c);
 
 /* lookups: NULL when the id or key is unknown */
 struct cc_session *cc_session_get(cc *c, uint64_t id);

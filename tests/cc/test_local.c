@@ -382,6 +382,39 @@ START_TEST(session_closed_before_answer_local)
 }
 END_TEST
 
+/*
+ * store.h "Lifetimes": a callee may free the leg its caller holds.  The leg
+ * is unreachable at once (its id no longer found) but its memory stays
+ * readable until the event ends.  With an immediate free() the reads
+ * below were a use-after-free that ASan reports.
+ */
+START_TEST(freed_leg_readable_until_event_ends)
+{
+	struct lcall k;
+	leaf_offered(&k, 7);
+	struct cc_leg *leg = cc_leg_find(d.c, P, 7, false);
+	ck_assert_ptr_nonnull(leg);
+	ck_assert_uint_eq(leg->state, U6);
+	uint64_t id = leg->id;
+	struct cc_actions out;
+	cc_actions_init(&out);
+	/* an offered leg is refused with RELEASE COMPLETE and freed at once */
+	cc_leg_release(d.c, leg, Q_CAUSE_NORMAL_UNSPECIFIED, NULL, &out);
+	ck_assert_ptr_null(cc_leg_by_id(d.c, id));
+	ck_assert_ptr_null(cc_leg_find(d.c, P, 7, false));
+	ck_assert_uint_eq(leg->id, id);
+	ck_assert_uint_eq(leg->state, U0);
+	ck_assert_ptr_null(leg->p_head);
+	ck_assert_ptr_eq(d.c->dead_legs, leg);
+	cc_actions_free(&out);
+	/* the next event releases it */
+	drv_link(&d, P, true);
+	ck_assert_ptr_null(d.c->dead_legs);
+	ck_assert_ptr_null(d.c->dead_parties);
+	ck_assert_ptr_null(d.c->dead_vcs);
+}
+END_TEST
+
 static Suite *local_suite(void)
 {
 	Suite *s = suite_create("cc-local");
@@ -394,6 +427,10 @@ static Suite *local_suite(void)
 	tcase_add_test(tc, session_closed_local);
 	tcase_add_test(tc, session_closed_before_answer_local);
 	suite_add_tcase(s, tc);
+	TCase *lt = tcase_create("lifetimes");
+	tcase_add_checked_fixture(lt, common_setup, teardown);
+	tcase_add_test(lt, freed_leg_readable_until_event_ends);
+	suite_add_tcase(s, lt);
 	return s;
 }
 
