@@ -160,7 +160,7 @@ void cc_leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_
 		return;
 	cc_leg_stop_timers(c, leg, out);
 	for (struct cc_party *p = leg->p_head; p; p = p->leg_next) {
-		c->work++;
+		CC_STEP(c);
 		cc_party_released(c, p, out);
 	}
 	free(leg->setup);
@@ -179,8 +179,10 @@ void cc_leg_cleared(cc *c, struct cc_leg *leg, int status, int cause, const stru
 {
 	cc_leg_stop_timers(c, leg, out);
 	cc_leg_unusable(c, leg);
-	while (leg->p_head)
+	while (leg->p_head) {
+		CC_STEP(c);
 		cc_party_gone(c, leg->p_head, status, cause, uu, out);
+	}
 	cc_leg_free(c, leg, out);
 }
 
@@ -191,8 +193,10 @@ static void leg_abort(cc *c, struct cc_leg *leg, uint8_t cause, int status, stru
 	cc_leg_release(c, leg, cause, NULL, out);
 	if (!(leg = cc_leg_by_id(c, id)))
 		return;
-	while (leg->p_head)
+	while (leg->p_head) {
+		CC_STEP(c);
 		cc_party_gone(c, leg->p_head, status, cause, NULL, out);
+	}
 }
 
 /* Q.2971 "last party clears the call": RELEASE instead of a party message. */
@@ -265,7 +269,7 @@ static void call_connected_leg(cc *c, struct cc_leg *leg, struct cc_actions *out
 			cc_ref_complete(c, &first->add, CM_OK, 0, vc->id, first->id, out);
 	}
 	for (struct cc_party *p = leg->p_head; p; p = p->leg_next) {
-		c->work++;
+		CC_STEP(c);
 		if (p->queued)
 			cc_party_send_add(c, p, out);
 	}
@@ -667,6 +671,7 @@ static void call_restart(cc *c, struct cc_peer *peer, const struct q_msg *m,
 	}
 	struct cc_leg *l = peer->l_head;
 	while (l) {
+		CC_STEP(c);
 		struct cc_leg *next = l->peer_next;
 		if (l->state != U1)
 			cc_leg_cleared(c, l, CM_E_REJECTED, Q_CAUSE_TEMPORARY_FAILURE, NULL, out);
@@ -816,9 +821,11 @@ void cc_call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out)
 		peer->timers &= (uint16_t)~bit;
 		c->st.timer_expiries++;
 		/* Q.2931 §5.6.10: the link did not come back: clear every call, cause 27 */
-		while (peer->l_head)
+		while (peer->l_head) {
+			CC_STEP(c);
 			cc_leg_cleared(c, peer->l_head, CM_E_LINK_DOWN, Q_CAUSE_DEST_OUT_OF_ORDER,
 				       NULL, out);
+		}
 		return;
 	}
 	default:
@@ -842,14 +849,16 @@ void cc_call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out)
 	if (peer->timers & (1u << CC_T309)) {
 		cc_timer_stop(c, &peer->timers, CC_T309, cc_mac_key(mac), out);
 		/* Q.2931 §5.6.10: resynchronise each surviving call */
-		for (struct cc_leg *l = peer->l_head; l; l = l->peer_next)
-			if (l->state == U10) {
-				struct q_msg m;
-				cc_msg_init(&m, l, Q_MSG_STATUS_ENQUIRY);
-				cc_send_msg(c, mac, &m, out);
-				l->retries = 1;
-				cc_timer_start(c, &l->timers, CC_T322, l->id, c->cfg.t322_ms, out);
-			}
+		for (struct cc_leg *l = peer->l_head; l; l = l->peer_next) {
+			CC_STEP(c);
+			if (l->state != U10)
+				continue;
+			struct q_msg m;
+			cc_msg_init(&m, l, Q_MSG_STATUS_ENQUIRY);
+			cc_send_msg(c, mac, &m, out);
+			l->retries = 1;
+			cc_timer_start(c, &l->timers, CC_T322, l->id, c->cfg.t322_ms, out);
+		}
 	}
 }
 
@@ -862,7 +871,7 @@ void cc_call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out)
 	bool active = false;
 	struct cc_leg *l = peer->l_head;
 	while (l) {
-		c->work++;
+		CC_STEP(c);
 		struct cc_leg *next = l->peer_next;
 		if (l->state == U10) {
 			active = true;

@@ -32,7 +32,7 @@ static void complete_now(cc *c, const struct cc_request *req, int status, uint64
 static void vc_settle(cc *c, struct cc_vc *vc, int add_status, int cause, struct cc_actions *out)
 {
 	for (struct cc_party *p = vc->p_head; p; p = p->vc_next) {
-		c->work++;
+		CC_STEP(c);
 		cc_ref_complete(c, &p->add, add_status, cause, vc->id, p->id, out);
 		cc_ref_complete(c, &p->drop, CM_OK, cause, vc->id, p->id, out);
 		cc_party_relive(p);
@@ -221,7 +221,7 @@ static void vc_release_legs(cc *c, struct cc_vc *vc, const struct q_ie_uu *uu, u
 {
 	struct cc_leg *l = vc->l_head;
 	while (l) {
-		c->work++;
+		CC_STEP(c);
 		struct cc_leg *next = l->vc_next;
 		if (l->state != U11)
 			cc_leg_release(c, l, cause, uu, out);
@@ -234,7 +234,7 @@ static void vc_free_zombies(cc *c, struct cc_vc *vc, struct cc_actions *out)
 {
 	struct cc_party *p = vc->p_head;
 	while (p) {
-		c->work++;
+		CC_STEP(c);
 		struct cc_party *next = p->vc_next;
 		if (p->incoming_sent && !p->leg && !p->drop.type)
 			cc_party_free(c, p, out);
@@ -296,7 +296,7 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 		cc_emit_incoming_close(c, vc, Q_CAUSE_NORMAL_CLEARING, NULL, out);
 	/* adds still pending are overtaken by the close */
 	for (struct cc_party *p = vc->p_head; p; p = p->vc_next) {
-		c->work++;
+		CC_STEP(c);
 		cc_ref_complete(c, &p->add, CM_E_CLOSING, 0, vc->id, p->id, out);
 	}
 	cc_vc_set_state(c, vc, CC_VC_CLOSING);
@@ -479,8 +479,10 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 		if (c->sap_owner[i] == id + 1)
 			c->sap_owner[i] = 0;
 	/* the session is freed with its last VC once nothing is owed to it */
-	while ((s = cc_session_find(c, id)) && s->v_head)
+	while ((s = cc_session_find(c, id)) && s->v_head) {
+		CC_STEP(c);
 		vc_teardown(c, s->v_head, Q_CAUSE_NORMAL_UNSPECIFIED, CM_E_CLOSING, out);
+	}
 	if (s)
 		cc_session_maybe_free(c, s);
 }
@@ -493,7 +495,7 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 static void shutdown_all(cc *c, struct cc_actions *out)
 {
 	while (c->all_head) {
-		c->work++;
+		CC_STEP(c);
 		struct cc_vc *vc = c->all_head;
 		if (vc->state != CC_VC_CLOSING && vc->state != CC_VC_CLOSE_RECEIVED)
 			cc_emit_incoming_close(c, vc, Q_CAUSE_NORMAL_UNSPECIFIED, NULL, out);
@@ -503,6 +505,7 @@ static void shutdown_all(cc *c, struct cc_actions *out)
 	struct cc_leg *todo = NULL;
 	for (size_t i = 0; i < c->legs_by_id.nb; i++)
 		for (struct hnode *n = c->legs_by_id.b[i]; n; n = n->next) {
+			CC_STEP(c);
 			struct cc_leg *l = container_of(n, struct cc_leg, id_node);
 			if (l->state != U11) {
 				l->vc_next = todo;
@@ -510,7 +513,7 @@ static void shutdown_all(cc *c, struct cc_actions *out)
 			}
 		}
 	while (todo) {
-		c->work++;
+		CC_STEP(c);
 		struct cc_leg *l = todo;
 		todo = l->vc_next;
 		l->vc_next = NULL;
@@ -623,11 +626,15 @@ size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t ma
 {
 	const struct cc_vc *vc = cc_vc_find(c, after);
 	vc = vc ? vc->all_next : c->all_head;
-	while (vc && vc->id <= after)
+	while (vc && vc->id <= after) {
+		CC_STEP(c);
 		vc = vc->all_next;
+	}
 	size_t n = 0;
-	for (; vc && n < max; vc = vc->all_next)
+	for (; vc && n < max; vc = vc->all_next) {
+		CC_STEP(c);
 		vc_info(vc, &out[n++]);
+	}
 	return n;
 }
 
@@ -656,10 +663,13 @@ size_t cc_party_list(const cc *c, cm_vc_id vcid, cm_party_id after, struct cc_pa
 		return 0;
 	const struct cc_party *p = cc_party_find(c, after);
 	p = (p && p->vc == vc) ? p->vc_next : vc->p_head;
-	while (p && p->id <= after)
+	while (p && p->id <= after) {
+		CC_STEP(c);
 		p = p->vc_next;
+	}
 	size_t n = 0;
 	for (; p && n < max; p = p->vc_next) {
+		CC_STEP(c);
 		struct cc_party_info *o = &out[n++];
 		memset(o, 0, sizeof(*o));
 		o->party = p->id;

@@ -135,7 +135,7 @@ void cc_party_gone(cc *c, struct cc_party *p, int status, int cause, const struc
 		   struct cc_actions *out)
 {
 	struct cc_vc *vc = p->vc;
-	c->work++;
+	CC_STEP(c);
 	cc_party_detach_leg(c, p, out);
 	if (!vc) {
 		cc_party_free(c, p, out);

@@ -453,7 +453,7 @@ void cc_vc_free(cc *c, struct cc_vc *vc)
 {
 	struct cc_party *p = vc->p_head;
 	while (p) {
-		c->work++;
+		CC_STEP(c);
 		struct cc_party *next = p->vc_next;
 		if (p->leg) {
 			cc_party_unlink_vc(c, p);
@@ -467,7 +467,7 @@ void cc_vc_free(cc *c, struct cc_vc *vc)
 	}
 	struct cc_leg *l = vc->l_head;
 	while (l) {
-		c->work++;
+		CC_STEP(c);
 		struct cc_leg *next = l->vc_next;
 		cc_leg_unusable(c, l);
 		l->vc = NULL;
@@ -579,7 +579,7 @@ struct cc_leg *cc_leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig,
 	if (orig) {
 		/* call references are per peer; skip the ones in use */
 		for (;;) {
-			c->work++;
+			CC_STEP(c);
 			cref = peer->next_cref;
 			peer->next_cref = peer->next_cref >= Q_CREF_MAX ? 1 : peer->next_cref + 1;
 			if (!cc_leg_find(c, peer->mac, cref, true))
@@ -626,7 +626,7 @@ void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 {
 	cc_leg_stop_timers(c, leg, out);
 	while (leg->p_head) {
-		c->work++;
+		CC_STEP(c);
 		struct cc_party *p = leg->p_head;
 		log_at(LOG_ERR, 0, p->id, leg->peer->mac.a, "party left on a freed leg");
 		cc_party_detach_leg(c, p, out);
@@ -674,7 +674,7 @@ void cc_store_reap(cc *c)
 uint16_t cc_leg_alloc_epref(cc *c, struct cc_leg *leg)
 {
 	for (uint32_t tries = 0; tries < Q_EPREF_MAX; tries++) {
-		c->work++;
+		CC_STEP(c);
 		uint16_t e = leg->next_epref;
 		leg->next_epref = leg->next_epref >= Q_EPREF_MAX ? 1 : leg->next_epref + 1;
 		if (!cc_party_by_epref(c, leg, e))
@@ -688,6 +688,7 @@ uint16_t cc_leg_alloc_epref(cc *c, struct cc_leg *leg)
 void cc_store_init(cc *c)
 {
 	c->next_vc = c->next_party = c->next_leg = 1;
+	c->steps = &c->work;
 	cc_ht_init(&c->vcs);
 	cc_ht_init(&c->parties);
 	cc_ht_init(&c->eprefs);
@@ -700,7 +701,7 @@ void cc_store_init(cc *c)
 	struct htab *all[] = {&c->vcs,	      &c->parties, &c->eprefs, &c->legs,
 			      &c->legs_by_id, &c->vcpeer,  &c->peers,  &c->sessions};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		all[i]->steps = &c->work;
+		all[i]->steps = c->steps;
 }
 
 void cc_store_free(cc *c)
