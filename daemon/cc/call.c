@@ -480,7 +480,7 @@ static void leg_dispatch(cc *c, struct cc_leg *leg, const struct q_msg *m, struc
 		default:
 			return;
 		}
-	default:
+	case U0: /* not found: a leg leaves U0 as it is made, returns to it as it is freed */
 		call_unexpected(c, leg, m, out);
 		return;
 	}
@@ -726,7 +726,7 @@ void cc_call_message(cc *c, const struct cc_event *ev, struct cc_actions *out)
 
 /* ------------------------------------------------------------ timers */
 
-static void leg_timer(cc *c, struct cc_leg *leg, uint8_t kind, struct cc_actions *out)
+static void leg_timer(cc *c, struct cc_leg *leg, enum cc_timer_kind kind, struct cc_actions *out)
 {
 	switch (kind) {
 	case CC_T303:
@@ -775,7 +775,11 @@ static void leg_timer(cc *c, struct cc_leg *leg, uint8_t kind, struct cc_actions
 			cc_leg_cleared(c, leg, CM_E_TIMEOUT, Q_CAUSE_RECOVERY_ON_TIMER, NULL, out);
 		}
 		return;
-	default:
+	case CC_T309: /* the peer's (cc_call_timer) */
+	case CC_T397: /* the party timers are party.c's */
+	case CC_T398:
+	case CC_T399:
+	case CC_TACCEPT:
 		return;
 	}
 }
@@ -785,7 +789,8 @@ void cc_call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out)
 	if (k->kind >= 16)
 		return;
 	uint16_t bit = (uint16_t)(1u << k->kind);
-	switch (k->kind) {
+	/* every kind listed (-Wswitch); a kind out of range falls out below */
+	switch ((enum cc_timer_kind)k->kind) {
 	case CC_T303:
 	case CC_T308:
 	case CC_T310:
@@ -796,7 +801,7 @@ void cc_call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out)
 			return;
 		leg->timers &= (uint16_t)~bit;
 		c->st.timer_expiries++;
-		leg_timer(c, leg, k->kind, out);
+		leg_timer(c, leg, (enum cc_timer_kind)k->kind, out);
 		return;
 	}
 	case CC_T397:
@@ -808,7 +813,7 @@ void cc_call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out)
 			return;
 		p->timers &= (uint16_t)~bit;
 		c->st.timer_expiries++;
-		cc_party_timer(c, p, k->kind, out);
+		cc_party_timer(c, p, (enum cc_timer_kind)k->kind, out);
 		return;
 	}
 	case CC_T309: {
@@ -828,8 +833,6 @@ void cc_call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out)
 		}
 		return;
 	}
-	default:
-		return;
 	}
 }
 

@@ -398,38 +398,37 @@ static void req_reject(cc *c, const struct cc_request *r, struct cc_actions *out
 
 static void cc_request(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
-	switch (r->type) {
+	/* every type listed (-Wswitch); one out of range falls out below */
+	switch ((enum cc_req_type)r->type) {
 	case CC_REQ_REGISTER_SAP:
 		req_register_sap(c, r, out);
-		break;
+		return;
 	case CC_REQ_MAKE_CALL:
 		req_make_call(c, r, out);
-		break;
+		return;
 	case CC_REQ_ADD_PARTY:
 		req_add_party(c, r, out);
-		break;
+		return;
 	case CC_REQ_DROP_PARTY:
 		req_drop_party(c, r, false, out);
-		break;
+		return;
 	case CC_REQ_ADMIN_DROP:
 		req_drop_party(c, r, true, out);
-		break;
+		return;
 	case CC_REQ_CLOSE_CALL:
 		req_close_call(c, r, false, out);
-		break;
+		return;
 	case CC_REQ_ADMIN_CLOSE:
 		req_close_call(c, r, true, out);
-		break;
+		return;
 	case CC_REQ_ACCEPT_CALL:
 		req_accept(c, r, out);
-		break;
+		return;
 	case CC_REQ_REJECT_CALL:
 		req_reject(c, r, out);
-		break;
-	default:
-		log_at(LOG_WARNING, r->vc, r->party, NULL, "unknown request type %u", r->type);
-		break;
+		return;
 	}
+	log_at(LOG_WARNING, r->vc, r->party, NULL, "unknown request type %u", r->type);
 }
 
 /*
@@ -523,7 +522,8 @@ static void shutdown_all(cc *c, struct cc_actions *out)
 
 void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 {
-	switch (ev->type) {
+	/* every type listed (-Wswitch); one out of range does nothing */
+	switch ((enum cc_event_type)ev->type) {
 	case CC_EV_REQUEST:
 		cc_request(c, &ev->req, out);
 		break;
@@ -545,8 +545,6 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 		break;
 	case CC_EV_SHUTDOWN:
 		shutdown_all(c, out);
-		break;
-	default:
 		break;
 	}
 	cc_store_reap(c); /* the objects freed by this event (store.h, Lifetimes) */

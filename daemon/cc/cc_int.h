@@ -36,7 +36,7 @@ void cc_party_gone(cc *c, struct cc_party *p, int status, int cause, const struc
 void cc_party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struct q_ie_uu *uu,
 			   struct cc_actions *out);
 void cc_party_message(cc *c, struct cc_party *p, const struct q_msg *m, struct cc_actions *out);
-void cc_party_timer(cc *c, struct cc_party *p, uint8_t kind, struct cc_actions *out);
+void cc_party_timer(cc *c, struct cc_party *p, enum cc_timer_kind kind, struct cc_actions *out);
 void cc_party_status_reply(cc *c, struct cc_leg *leg, struct cc_party *p, uint8_t cause,
 			   struct cc_actions *out);
 void cc_vc_after_change(cc *c, struct cc_vc *vc, int cause, struct cc_actions *out);

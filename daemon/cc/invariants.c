@@ -10,7 +10,7 @@
 		for (struct hnode *n_##var = (t)->b[i_##var]; n_##var; n_##var = n_##var->next)    \
 			for (type *var = container_of(n_##var, type, member); var; var = NULL)
 
-static bool has(uint16_t bits, uint8_t kind)
+static bool has(uint16_t bits, enum cc_timer_kind kind)
 {
 	return bits & (1u << kind);
 }
@@ -27,9 +27,12 @@ static bool leg_waits_guarded(const struct cc_leg *l)
 		return has(l->timers, CC_T313);
 	case U11:
 		return has(l->timers, CC_T308);
-	default:
+	case U0: /* waits for nothing */
+	case U6: /* the party's accept timer guards it */
+	case U10:
 		return true;
 	}
+	return false; /* not a call state */
 }
 
 static bool leg_establishing(const struct cc_leg *l)
@@ -87,7 +90,9 @@ static const char *check_party(const cc *c, const struct cc_party *p)
 		if (p->add.type && l->state != U11)
 			return "active party still owes an add completion";
 		break;
-	default:
+	case Q_EPS_NULL:
+	case Q_EPS_ALERTING_DELIVERED:
+	case Q_EPS_DROP_PARTY_RECEIVED:
 		return "party on a leg in an unexpected state";
 	}
 	return NULL;

@@ -380,7 +380,9 @@ void cc_party_message(cc *c, struct cc_party *p, const struct q_msg *m, struct c
 		default:
 			return party_unexpected(c, p, m, out);
 		}
-	default:
+	case Q_EPS_NULL:
+	case Q_EPS_ALERTING_DELIVERED:	/* the network side's state, never ours */
+	case Q_EPS_DROP_PARTY_RECEIVED: /* off the wire: no message reaches it */
 		return party_unexpected(c, p, m, out);
 	}
 }
@@ -471,13 +473,16 @@ void cc_party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struc
 			cc_vc_after_change(c, vc, cause, out);
 		return;
 	}
-	default:
+	case Q_EPS_NULL: /* nothing on the wire to undo */
+	case Q_EPS_ALERTING_DELIVERED:
+	case Q_EPS_DROP_PARTY_INITIATED: /* already being dropped */
+	case Q_EPS_DROP_PARTY_RECEIVED:
 		return;
 	}
 }
 
 /* Party timers: T399/T397 (add), T398 (drop), the leaf's accept wait. */
-void cc_party_timer(cc *c, struct cc_party *p, uint8_t kind, struct cc_actions *out)
+void cc_party_timer(cc *c, struct cc_party *p, enum cc_timer_kind kind, struct cc_actions *out)
 {
 	struct cc_leg *leg = p->leg;
 	switch (kind) {
@@ -542,7 +547,12 @@ void cc_party_timer(cc *c, struct cc_party *p, uint8_t kind, struct cc_actions *
 			cc_party_gone(c, p, 0, Q_CAUSE_NO_USER_RESPONDING, NULL, out);
 		}
 		return;
-	default:
+	case CC_T303: /* leg and peer timers are call.c's */
+	case CC_T308:
+	case CC_T309:
+	case CC_T310:
+	case CC_T313:
+	case CC_T322:
 		return;
 	}
 }

@@ -247,7 +247,7 @@ void cc_emit_cev(cc *c, const struct cc_client_event *ev, struct cc_actions *out
 	a->cev = *ev;
 }
 
-uint8_t cc_completion_type(uint8_t req_type)
+uint8_t cc_completion_type(enum cc_req_type req_type)
 {
 	switch (req_type) {
 	case CC_REQ_REGISTER_SAP:
@@ -260,9 +260,13 @@ uint8_t cc_completion_type(uint8_t req_type)
 		return CC_CEV_DROP_PARTY_COMPLETE;
 	case CC_REQ_CLOSE_CALL:
 		return CC_CEV_CLOSE_CALL_COMPLETE;
-	default:
+	case CC_REQ_ADMIN_DROP:
+	case CC_REQ_ADMIN_CLOSE:
+	case CC_REQ_ACCEPT_CALL: /* never completed: no completion is owed */
+	case CC_REQ_REJECT_CALL:
 		return CC_CEV_ADMIN_COMPLETE;
 	}
+	return CC_CEV_ADMIN_COMPLETE; /* not a request type: as for the operator's */
 }
 
 void cc_ref_take(cc *c, struct cc_ref *r, const struct cc_request *req)
@@ -305,7 +309,7 @@ void cc_ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc
 
 /* -------------------------------------------------------------- timers */
 
-void cc_timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t ms,
+void cc_timer_start(cc *c, uint16_t *bits, enum cc_timer_kind kind, uint64_t obj, uint32_t ms,
 		    struct cc_actions *out)
 {
 	*bits |= (uint16_t)(1u << kind);
@@ -316,7 +320,8 @@ void cc_timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t 
 	a->ms = ms;
 }
 
-void cc_timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_actions *out)
+void cc_timer_stop(cc *c, uint16_t *bits, enum cc_timer_kind kind, uint64_t obj,
+		   struct cc_actions *out)
 {
 	if (!(*bits & (1u << kind)))
 		return;
@@ -333,7 +338,7 @@ static const char *const vc_state_names[] = {"Null", "Calling", "Active", "Closi
 					     "CloseReceived"};
 
 /* Every VC state change goes through here. */
-void cc_vc_set_state(cc *c, struct cc_vc *vc, uint8_t state)
+void cc_vc_set_state(cc *c, struct cc_vc *vc, enum cc_vc_state state)
 {
 	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc %s -> %s", vc_state_names[vc->state],
 	       vc_state_names[state]);
@@ -501,7 +506,7 @@ static void ht_free_all(struct htab *t, size_t off)
 	}
 	cc_ht_free(t);
 }
-const char *cc_eps_name(uint8_t s)
+const char *cc_eps_name(enum q_ep_state s)
 {
 	switch (s) {
 	case Q_EPS_NULL:
@@ -520,20 +525,19 @@ const char *cc_eps_name(uint8_t s)
 		return "PU6";
 	case Q_EPS_ACTIVE:
 		return "PU7";
-	default:
-		return "PU?";
 	}
+	return "PU?";
 }
 
 /* Active or being established: what "last party clears the call" counts. */
-bool cc_eps_in_use(uint8_t s)
+bool cc_eps_in_use(enum q_ep_state s)
 {
 	return s == Q_EPS_ADD_PARTY_INITIATED || s == Q_EPS_ADD_PARTY_RECEIVED ||
 	       s == Q_EPS_ALERTING_DELIVERED || s == Q_EPS_ALERTING_RECEIVED || s == Q_EPS_ACTIVE;
 }
 
 /* Every party state change goes through here. */
-void cc_party_set_state(cc *c, struct cc_party *p, uint8_t state)
+void cc_party_set_state(cc *c, struct cc_party *p, enum q_ep_state state)
 {
 	log_at(LOG_DEBUG, p->vc ? p->vc->id : 0, p->id, p->leg ? p->leg->peer->mac.a : NULL,
 	       "party %s -> %s", cc_eps_name(p->state), cc_eps_name(state));
@@ -554,7 +558,7 @@ static void leg_log(const struct cc_leg *leg, const char *what, uint8_t a, uint8
 }
 
 /* Every call state change goes through here. */
-void cc_leg_set_state(cc *c, struct cc_leg *leg, uint8_t state)
+void cc_leg_set_state(cc *c, struct cc_leg *leg, enum cc_call_state state)
 {
 	leg_log(leg, "call state", leg->state, state);
 	if (leg->state == U10)

@@ -36,7 +36,7 @@
 #define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 /* Q.2931 call state codes used by the leg machine. */
-enum {
+enum cc_call_state {
 	U0 = 0,
 	U1 = 1,	  /* Call Initiated: SETUP sent, T303 */
 	U3 = 3,	  /* Outgoing Call Proceeding: T310 */
@@ -94,7 +94,7 @@ struct hnode *cc_ht_find(const struct htab *t, uint64_t k1, uint64_t k2);
 
 /* A request owed a completion.  type 0 = none owed. */
 struct cc_ref {
-	uint8_t type; /* enum cc_req_type */
+	enum cc_req_type type; /* 0: none owed */
 	uint64_t session;
 	uint64_t req_id;
 };
@@ -111,7 +111,7 @@ struct cc_party {
 	struct cc_party *vc_prev, *vc_next;
 	struct cc_party *leg_prev, *leg_next;
 	uint16_t epref;
-	uint8_t state;	    /* enum q_ep_state */
+	enum q_ep_state state;
 	uint16_t timers;    /* bit per running timer kind */
 	bool queued;	    /* ADD PARTY waits for the leg's CONNECT */
 	bool drop_deferred; /* DROP PARTY waits for the leg's CONNECT */
@@ -144,7 +144,7 @@ struct cc_leg {
 	struct cc_peer *peer;
 	uint32_t cref;
 	bool orig;	  /* we sent the SETUP: root side */
-	uint8_t state;	  /* U0..U11 */
+	enum cc_call_state state;
 	struct cc_vc *vc; /* root legs; NULL on the leaf side or once detached */
 	struct cc_leg *vc_prev, *vc_next;
 	struct cc_leg *peer_prev, *peer_next;
@@ -167,7 +167,7 @@ struct cc_vc {
 	uint64_t session;
 	bool root;
 	bool made_ok;	  /* MakeCall completed with CM_OK */
-	uint8_t state;	  /* enum cc_vc_state */
+	enum cc_vc_state state;
 	uint8_t selector; /* leaf: the SAP it was offered to */
 	uint8_t close_cause;
 	struct cm_call_params params;
@@ -240,23 +240,24 @@ struct cc_peer *cc_peer_find(const cc *c, struct cc_mac mac);
 /* actions, owed completions, timers */
 struct cc_action *cc_act_push(struct cc_actions *out);
 void cc_emit_cev(cc *c, const struct cc_client_event *ev, struct cc_actions *out);
-uint8_t cc_completion_type(uint8_t req_type);
+uint8_t cc_completion_type(enum cc_req_type req_type);
 void cc_ref_take(cc *c, struct cc_ref *r, const struct cc_request *req);
 void cc_ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, uint64_t party,
 		     struct cc_actions *out);
-void cc_timer_start(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, uint32_t ms,
+void cc_timer_start(cc *c, uint16_t *bits, enum cc_timer_kind kind, uint64_t obj, uint32_t ms,
 		    struct cc_actions *out);
-void cc_timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_actions *out);
+void cc_timer_stop(cc *c, uint16_t *bits, enum cc_timer_kind kind, uint64_t obj,
+		   struct cc_actions *out);
 
 /* VCs */
 struct cc_vc *cc_vc_new(cc *c, struct cc_session *s, bool root);
-void cc_vc_set_state(cc *c, struct cc_vc *vc, uint8_t state);
+void cc_vc_set_state(cc *c, struct cc_vc *vc, enum cc_vc_state state);
 void cc_vc_free(cc *c, struct cc_vc *vc);
 
 /* parties */
-const char *cc_eps_name(uint8_t state);
-bool cc_eps_in_use(uint8_t state);
-void cc_party_set_state(cc *c, struct cc_party *p, uint8_t state);
+const char *cc_eps_name(enum q_ep_state state);
+bool cc_eps_in_use(enum q_ep_state state);
+void cc_party_set_state(cc *c, struct cc_party *p, enum q_ep_state state);
 void cc_party_relive(struct cc_party *p);
 struct cc_party *cc_party_new(cc *c, struct cc_vc *vc, const uint8_t *addr);
 void cc_party_attach(cc *c, struct cc_party *p, struct cc_leg *leg, uint16_t epref);
@@ -266,7 +267,7 @@ void cc_party_free(cc *c, struct cc_party *p, struct cc_actions *out);
 
 /* legs and peers */
 struct cc_leg *cc_leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig, struct cc_vc *vc);
-void cc_leg_set_state(cc *c, struct cc_leg *leg, uint8_t state);
+void cc_leg_set_state(cc *c, struct cc_leg *leg, enum cc_call_state state);
 void cc_leg_stop_timers(cc *c, struct cc_leg *leg, struct cc_actions *out);
 void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out);
 void cc_leg_unusable(cc *c, struct cc_leg *leg);
