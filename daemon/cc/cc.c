@@ -17,13 +17,8 @@
 static void complete_now(cc *c, const struct cc_request *req, int status, uint64_t vc,
 			 uint64_t party, struct cc_actions *out)
 {
-	struct cc_client_event ev = {0};
-	ev.type = cc_completion_type(req->type);
-	ev.session = req->session;
-	ev.req_id = req->req_id;
-	ev.status = status;
-	ev.vc = vc;
-	ev.party = party;
+	struct cc_client_event ev =
+		cc_completion(req->type, req->session, req->req_id, status, vc, party);
 	ev.selector = req->selector;
 	cc_emit_cev(c, &ev, out);
 }

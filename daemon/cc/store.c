@@ -269,6 +269,19 @@ uint8_t cc_completion_type(enum cc_req_type req_type)
 	return CC_CEV_ADMIN_COMPLETE; /* not a request type: as for the operator's */
 }
 
+struct cc_client_event cc_completion(enum cc_req_type type, uint64_t session, uint64_t req_id,
+				     int status, uint64_t vc, uint64_t party)
+{
+	struct cc_client_event ev = {0};
+	ev.type = cc_completion_type(type);
+	ev.session = session;
+	ev.req_id = req_id;
+	ev.status = status;
+	ev.vc = vc;
+	ev.party = party;
+	return ev;
+}
+
 void cc_ref_take(cc *c, struct cc_ref *r, const struct cc_request *req)
 {
 	r->type = req->type;
@@ -282,14 +295,9 @@ void cc_ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc
 {
 	if (!r->type)
 		return;
-	struct cc_client_event ev = {0};
-	ev.type = cc_completion_type(r->type);
-	ev.session = r->session;
-	ev.req_id = r->req_id;
-	ev.status = status;
+	struct cc_client_event ev =
+		cc_completion(r->type, r->session, r->req_id, status, vc, party);
 	ev.cause = cause;
-	ev.vc = vc;
-	ev.party = party;
 	if (status == CM_OK && r->type == CC_REQ_MAKE_CALL)
 		c->st.calls_made++;
 	else if (r->type == CC_REQ_MAKE_CALL)

@@ -241,6 +241,9 @@ struct cc_peer *cc_peer_find(const cc *c, struct cc_mac mac);
 struct cc_action *cc_act_push(struct cc_actions *out);
 void cc_emit_cev(cc *c, const struct cc_client_event *ev, struct cc_actions *out);
 uint8_t cc_completion_type(enum cc_req_type req_type);
+/* The completion event of a request (its type from the request's), cause 0. */
+struct cc_client_event cc_completion(enum cc_req_type type, uint64_t session, uint64_t req_id,
+				     int status, uint64_t vc, uint64_t party);
 void cc_ref_take(cc *c, struct cc_ref *r, const struct cc_request *req);
 void cc_ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, uint64_t party,
 		     struct cc_actions *out);
