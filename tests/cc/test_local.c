@@ -82,7 +82,7 @@ static void three_party_call(struct call *k)
 		r = drv_add_party(&d, ROOT, k->vc, a);
 		ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY), 1);
 		ck_assert_uint_eq(SENT(Q_MSG_ADD_PARTY, 0)->msg.epref.value, i - 1);
-		in = drv_cev(&d, CC_CEV_INCOMING_CALL, 0);
+		in = CEV(CC_CEV_INCOMING_CALL, 0);
 		ck_assert_uint_eq(in->session, LEAF1 + i - 1);
 		k->leaf_vc[i] = in->vc;
 		k->leaf_party[i] = in->party;
@@ -138,7 +138,7 @@ START_TEST(lifecycle_three_saps)
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
 	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_E_NO_VC);
-	ic = drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0);
+	ic = CEV(CC_CEV_INCOMING_CLOSE_CALL, 0);
 	ck_assert_uint_eq(ic->session, LEAF1);
 	/* leaves 1 and 3 answer; nothing remains */
 	r = drv_close(&d, LEAF1, k.leaf_vc[1], k.leaf_party[1], 0);

@@ -167,7 +167,7 @@ START_TEST(drop_closing_and_drop_received)
 	memcpy(m.uu.data, "bye", 3);
 	drv_msg(&d, P, &m);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY_ACK), 1);
-	const struct cc_client_event *idp = drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0);
+	const struct cc_client_event *idp = CEV(CC_CEV_INCOMING_DROP_PARTY, 0);
 	ck_assert_uint_eq(idp->party, b);
 	ck_assert_int_eq(idp->cause, 31);
 	ck_assert_uint_eq(idp->data_len, 3);
@@ -233,7 +233,7 @@ START_TEST(incoming_close_then_close)
 	m.uu.data[0] = 0x42;
 	drv_msg(&d, P, &m);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
-	const struct cc_client_event *ic = drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0);
+	const struct cc_client_event *ic = CEV(CC_CEV_INCOMING_CLOSE_CALL, 0);
 	ck_assert_int_eq(ic->cause, 21);
 	ck_assert_uint_eq(ic->data_len, 1);
 	struct cc_vc_info vi;

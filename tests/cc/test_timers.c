@@ -229,7 +229,7 @@ START_TEST(restart)
 	root_calling(&k);
 	drv_link(&d, P, true);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RESTART), 1);
-	const struct cc_action *rs = drv_sent(&d, Q_MSG_RESTART, 0);
+	const struct cc_action *rs = SENT(Q_MSG_RESTART, 0);
 	ck_assert_uint_eq(rs->msg.cref, 0);
 	ck_assert_uint_eq(rs->msg.restart.rclass, 2);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_SETUP), 1);
@@ -301,7 +301,7 @@ START_TEST(unknown_cref_and_epref)
 	/* STATUS ENQUIRY naming a party answers its endpoint state */
 	drv_clear(&d);
 	peer_send(Q_MSG_STATUS_ENQUIRY, k.cref, true, 0, 0);
-	const struct cc_action *st = drv_sent(&d, Q_MSG_STATUS, 0);
+	const struct cc_action *st = SENT(Q_MSG_STATUS, 0);
 	ck_assert_uint_eq(st->msg.cause.value, 30);
 	ck_assert_uint_eq(st->msg.call_state, 10);
 	ck_assert(st->msg.ep_state_present);
