@@ -18,7 +18,9 @@
  *  - Whether an object is still alive is asked by id.  A caller that needs
  *    an object after a call that may free it saves the id first and looks
  *    it up again afterwards.  Ids count up from 1 for the life of the cc
- *    and are never reused, so finding the id means the same object.
+ *    and are never reused, so finding the id means the same object.  A
+ *    pointer held across the call is not compared with the lookup's
+ *    result: the id says it all.
  *
  * Sessions and peers are not deferred: a session is freed only by
  * cc_session_maybe_free() once nothing refers to it, a peer only by
@@ -30,8 +32,6 @@
 #include "cc/cc.h"
 
 #include <stddef.h>
-
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 #define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
