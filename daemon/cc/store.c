@@ -445,8 +445,21 @@ void cc_party_unlink_vc(cc *c, struct cc_party *p)
 	p->vc = NULL;
 }
 
+/* A second free of an object within one event: refused, see store.h. */
+static bool freed_twice(bool *dead, uint64_t vc, uint64_t party, const char *what)
+{
+	if (*dead) {
+		log_at(LOG_ERR, vc, party, NULL, "%s freed twice", what);
+		return true;
+	}
+	*dead = true;
+	return false;
+}
+
 void cc_party_free(cc *c, struct cc_party *p, struct cc_actions *out)
 {
+	if (freed_twice(&p->dead, 0, p->id, "party"))
+		return;
 	if (p->add.type || p->drop.type)
 		log_at(LOG_ERR, p->vc ? p->vc->id : 0, p->id, NULL,
 		       "freeing a party that is owed a completion");
@@ -464,6 +477,8 @@ void cc_party_free(cc *c, struct cc_party *p, struct cc_actions *out)
  */
 void cc_vc_free(cc *c, struct cc_vc *vc)
 {
+	if (freed_twice(&vc->dead, vc->id, 0, "vc"))
+		return;
 	struct cc_party *p = vc->p_head;
 	while (p) {
 		CC_STEP(c);
@@ -473,6 +488,7 @@ void cc_vc_free(cc *c, struct cc_vc *vc)
 		} else {
 			cc_party_unlink_vc(c, p);
 			cc_ht_del(&c->parties, &p->id_node);
+			p->dead = true;
 			p->dead_next = c->dead_parties;
 			c->dead_parties = p;
 		}
@@ -636,6 +652,8 @@ void cc_leg_stop_timers(cc *c, struct cc_leg *leg, struct cc_actions *out)
 
 void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 {
+	if (freed_twice(&leg->dead, 0, 0, "leg"))
+		return;
 	cc_leg_stop_timers(c, leg, out);
 	while (leg->p_head) {
 		CC_STEP(c);

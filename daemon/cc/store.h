@@ -14,7 +14,9 @@
  *    unlink the object from every hash and list at once, so no lookup
  *    finds it again, but its memory is released by cc_store_reap() when
  *    cc_handle() returns.  A pointer held across a call therefore stays
- *    readable for the rest of the event; what it says is stale.
+ *    readable for the rest of the event; what it says is stale.  Freeing
+ *    a dead object again is refused and logged as an error (a double
+ *    unlink would corrupt the lists it was on).
  *  - Whether an object is still alive is asked by id.  A caller that needs
  *    an object after a call that may free it saves the id first and looks
  *    it up again afterwards.  Ids count up from 1 for the life of the cc
@@ -121,6 +123,7 @@ struct cc_party {
 	struct cc_ref add;  /* MAKE_CALL or ADD_PARTY */
 	struct cc_ref drop; /* DROP_PARTY or ADMIN_DROP */
 	struct cc_party *dead_next; /* on cc's dead list once freed */
+	bool dead;
 };
 
 struct cc_peer {
@@ -159,6 +162,7 @@ struct cc_leg {
 	struct q_msg *setup; /* the SETUP, kept for T303 resends while U1 */
 	struct q_ie_uu *deferred_uu;
 	struct cc_leg *dead_next; /* on cc's dead list once freed */
+	bool dead;
 };
 
 struct cc_vc {
@@ -179,6 +183,7 @@ struct cc_vc {
 	struct cc_vc *s_prev, *s_next;
 	struct cc_ref close; /* CLOSE_CALL or ADMIN_CLOSE */
 	struct cc_vc *dead_next; /* on cc's dead list once freed */
+	bool dead;
 };
 
 struct cc_session {

@@ -406,6 +406,11 @@ START_TEST(freed_leg_readable_until_event_ends)
 	ck_assert_uint_eq(leg->state, U0);
 	ck_assert_ptr_null(leg->p_head);
 	ck_assert_ptr_eq(d.c->dead_legs, leg);
+	/* a second free is refused: the peer's leg list stays intact */
+	cc_leg_free(d.c, leg, &out);
+	ck_assert_ptr_eq(d.c->dead_legs, leg);
+	ck_assert_ptr_null(leg->dead_next);
+	ck_assert_ptr_null(cc_check_invariants(d.c));
 	cc_actions_free(&out);
 	/* the next event releases it */
 	drv_link(&d, P, true);
