@@ -6,6 +6,9 @@
  * on an active leg are handed to party.c.  Also: unknown call references,
  * decoder errors (Q.2931 §5.6), STATUS / STATUS ENQUIRY, RESTART, and the
  * link events (T309, T322).
+ *
+ * Layer: a machine (cc_int.h) on the store (store.h); driven by cc.c, and
+ * one layer with party.c, which it hands party messages to.
  */
 #include "cc_int.h"
 
@@ -14,125 +17,7 @@
 
 #include "log.h"
 
-#define LEG_TIMERS                                                                                 \
-	((1u << CC_T303) | (1u << CC_T308) | (1u << CC_T310) | (1u << CC_T313) | (1u << CC_T322))
-
-static void leg_log(const struct cc_leg *leg, const char *what, uint8_t a, uint8_t b)
-{
-	log_at(LOG_DEBUG, leg->vc ? leg->vc->id : 0, 0, leg->peer->mac.a,
-	       "leg %llu cref %u%s: %s U%u -> U%u", (unsigned long long)leg->id, leg->cref,
-	       leg->orig ? " (root)" : " (leaf)", what, a, b);
-}
-
-/* Every call state change goes through here. */
-void leg_set_state(cc *c, struct cc_leg *leg, uint8_t state)
-{
-	leg_log(leg, "call state", leg->state, state);
-	if (leg->state == U10)
-		leg->peer->n_active--;
-	if (state == U10)
-		leg->peer->n_active++;
-	leg->state = state;
-}
-
-/* T309 guards active calls only: the last one gone, it stops. */
-static void peer_check_t309(cc *c, struct cc_peer *peer, struct cc_actions *out)
-{
-	if (peer->n_active == 0)
-		timer_stop(c, &peer->timers, CC_T309, cc_mac_key(peer->mac), out);
-}
-
-struct cc_leg *leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig, struct cc_vc *vc)
-{
-	struct cc_leg *leg = calloc(1, sizeof(*leg));
-	if (!leg)
-		abort();
-	if (orig) {
-		/* call references are per peer; skip the ones in use */
-		for (;;) {
-			c->work++;
-			cref = peer->next_cref;
-			peer->next_cref = peer->next_cref >= Q_CREF_MAX ? 1 : peer->next_cref + 1;
-			if (!leg_find(c, peer->mac, cref, true))
-				break;
-		}
-	}
-	leg->id = c->next_leg++;
-	leg->peer = peer;
-	leg->cref = cref;
-	leg->orig = orig;
-	leg->state = U0;
-	leg->next_epref = 1;
-	ht_add(&c->legs, &leg->key_node, cc_mac_key(peer->mac), (uint64_t)cref << 1 | orig);
-	ht_add(&c->legs_by_id, &leg->id_node, leg->id, 0);
-	DL_APPEND(peer->l_head, peer->l_tail, leg, peer_prev, peer_next);
-	peer->n_legs++;
-	if (vc) {
-		leg->vc = vc;
-		DL_APPEND(vc->l_head, vc->l_tail, leg, vc_prev, vc_next);
-		vc->n_legs++;
-		ht_add(&c->vcpeer, &leg->vcpeer_node, vc->id, cc_mac_key(peer->mac));
-		leg->in_vcpeer = true;
-	}
-	return leg;
-}
-
-/* The leg no longer takes new parties (it is clearing, or its VC is gone). */
-void leg_unusable(cc *c, struct cc_leg *leg)
-{
-	if (leg->in_vcpeer) {
-		ht_del(&c->vcpeer, &leg->vcpeer_node);
-		leg->in_vcpeer = false;
-	}
-}
-
-static void leg_stop_timers(cc *c, struct cc_leg *leg, struct cc_actions *out)
-{
-	for (unsigned k = CC_T303; k <= CC_T322; k++)
-		if (LEG_TIMERS & (1u << k))
-			timer_stop(c, &leg->timers, (uint8_t)k, leg->id, out);
-}
-
-void leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
-{
-	leg_stop_timers(c, leg, out);
-	while (leg->p_head) {
-		c->work++;
-		struct cc_party *p = leg->p_head;
-		log_at(LOG_ERR, 0, p->id, leg->peer->mac.a, "party left on a freed leg");
-		party_detach_leg(c, p, out);
-	}
-	leg_unusable(c, leg);
-	leg_set_state(c, leg, U0);
-	struct cc_vc *vc = leg->vc;
-	if (vc) {
-		DL_UNLINK(vc->l_head, vc->l_tail, leg, vc_prev, vc_next);
-		vc->n_legs--;
-	}
-	struct cc_peer *peer = leg->peer;
-	DL_UNLINK(peer->l_head, peer->l_tail, leg, peer_prev, peer_next);
-	peer->n_legs--;
-	peer_check_t309(c, peer, out);
-	ht_del(&c->legs, &leg->key_node);
-	ht_del(&c->legs_by_id, &leg->id_node);
-	free(leg->setup);
-	free(leg->deferred_uu);
-	free(leg);
-}
-
-uint16_t leg_alloc_epref(cc *c, struct cc_leg *leg)
-{
-	for (uint32_t tries = 0; tries < Q_EPREF_MAX; tries++) {
-		c->work++;
-		uint16_t e = leg->next_epref;
-		leg->next_epref = leg->next_epref >= Q_EPREF_MAX ? 1 : leg->next_epref + 1;
-		if (!party_by_epref(c, leg, e))
-			return e;
-	}
-	return 0;
-}
-
-void msg_init(struct q_msg *m, const struct cc_leg *leg, uint8_t type)
+void cc_msg_init(struct q_msg *m, const struct cc_leg *leg, uint8_t type)
 {
 	memset(m, 0, sizeof(*m));
 	m->type = type;
@@ -151,7 +36,7 @@ static void reply_init(struct q_msg *m, const struct q_msg *in, uint8_t type)
 
 static void send_restart(cc *c, struct cc_peer *peer, struct cc_actions *out);
 
-void send_msg(cc *c, struct cc_mac to, const struct q_msg *m, struct cc_actions *out)
+void cc_send_msg(cc *c, struct cc_mac to, const struct q_msg *m, struct cc_actions *out)
 {
 	/*
 	 * Q.2931 §5.5: our RESTART must reach a peer before anything else we
@@ -160,11 +45,11 @@ void send_msg(cc *c, struct cc_mac to, const struct q_msg *m, struct cc_actions 
 	 * RESTART goes into that queue first.  Local legs have no link.
 	 */
 	if (m->type != Q_MSG_RESTART && memcmp(to.a, c->cfg.esi.a, 6) != 0) {
-		struct cc_peer *peer = peer_get(c, to);
+		struct cc_peer *peer = cc_peer_get(c, to);
 		if (!peer->seen_up && !peer->restart_sent)
 			send_restart(c, peer, out);
 	}
-	struct cc_action *a = act_push(out);
+	struct cc_action *a = cc_act_push(out);
 	a->type = CC_ACT_SEND;
 	a->peer = to;
 	a->msg = *m;
@@ -178,7 +63,7 @@ static void send_cause(cc *c, struct cc_mac to, const struct q_msg *in, uint8_t 
 	reply_init(&m, in, type);
 	m.cause.present = true;
 	m.cause.value = cause;
-	send_msg(c, to, &m, out);
+	cc_send_msg(c, to, &m, out);
 }
 
 /* STATUS: our call state (and the party's endpoint state) with a cause. */
@@ -196,20 +81,20 @@ static void send_status(cc *c, struct cc_mac to, const struct q_msg *in, const s
 		m.epref.flag = !in->epref.flag;
 		m.epref.value = in->epref.value;
 		m.ep_state_present = true;
-		const struct cc_party *p = leg ? party_by_epref(c, leg, in->epref.value) : NULL;
+		const struct cc_party *p = leg ? cc_party_by_epref(c, leg, in->epref.value) : NULL;
 		m.ep_state = p ? p->state : Q_EPS_NULL;
 	}
-	send_msg(c, to, &m, out);
+	cc_send_msg(c, to, &m, out);
 }
 
 /* Q.2931 §5.1.1: SETUP for a point-to-multipoint call, the first party with epref 0. */
-void leg_send_setup(cc *c, struct cc_leg *leg, struct cc_party *p, struct cc_actions *out)
+void cc_leg_send_setup(cc *c, struct cc_leg *leg, struct cc_party *p, struct cc_actions *out)
 {
 	const struct cm_call_params *cp = &p->vc->params;
 	struct q_msg *m = calloc(1, sizeof(*m));
 	if (!m)
 		abort();
-	msg_init(m, leg, Q_MSG_SETUP);
+	cc_msg_init(m, leg, Q_MSG_SETUP);
 	m->bearer.present = true;
 	m->bearer.bearer_class = 0x10;
 	m->bearer.p2mp = true;
@@ -218,7 +103,7 @@ void leg_send_setup(cc *c, struct cc_leg *leg, struct cc_party *p, struct cc_act
 	m->called.present = true;
 	memcpy(m->called.aesa, p->addr, Q_AESA_LEN);
 	m->calling.present = true;
-	own_aesa(c, 0, m->calling.aesa);
+	cc_own_aesa(c, 0, m->calling.aesa);
 	m->aal.present = true;
 	m->aal.fwd_max_sdu = m->aal.bwd_max_sdu = cp->max_sdu;
 	m->traffic.present = true;
@@ -230,17 +115,17 @@ void leg_send_setup(cc *c, struct cc_leg *leg, struct cc_party *p, struct cc_act
 	m->blli.user_l3 = p->addr[19];
 	free(leg->setup);
 	leg->setup = m;
-	send_msg(c, leg->peer->mac, m, out);
-	leg_set_state(c, leg, U1);
+	cc_send_msg(c, leg->peer->mac, m, out);
+	cc_leg_set_state(c, leg, U1);
 	leg->retries = 1;
-	timer_start(c, &leg->timers, CC_T303, leg->id, c->cfg.t303_ms, out);
+	cc_timer_start(c, &leg->timers, CC_T303, leg->id, c->cfg.t303_ms, out);
 }
 
 static void send_release(cc *c, struct cc_leg *leg, const struct q_ie_uu *uu, bool again,
 			 struct cc_actions *out)
 {
 	struct q_msg m;
-	msg_init(&m, leg, Q_MSG_RELEASE);
+	cc_msg_init(&m, leg, Q_MSG_RELEASE);
 	m.cause.present = true;
 	m.cause.value = leg->rel_cause;
 	if (again) {
@@ -251,75 +136,80 @@ static void send_release(cc *c, struct cc_leg *leg, const struct q_ie_uu *uu, bo
 	}
 	if (uu && uu->present)
 		m.uu = *uu;
-	send_msg(c, leg->peer->mac, &m, out);
+	cc_send_msg(c, leg->peer->mac, &m, out);
 }
 
 /*
  * Q.2931 §5.4.2 clearing by the user: RELEASE, T308, U11.  A leaf leg still
  * offered (U6) is refused with RELEASE COMPLETE instead and gone at once.
  */
-void leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_uu *uu,
-		 struct cc_actions *out)
+void cc_leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_uu *uu,
+		    struct cc_actions *out)
 {
-	leg_unusable(c, leg);
+	cc_leg_unusable(c, leg);
 	if (leg->state == U6 || leg->state == U0) {
 		struct q_msg m;
-		msg_init(&m, leg, Q_MSG_RELEASE_COMPLETE);
+		cc_msg_init(&m, leg, Q_MSG_RELEASE_COMPLETE);
 		m.cause.present = true;
 		m.cause.value = cause;
-		send_msg(c, leg->peer->mac, &m, out);
-		leg_cleared(c, leg, 0, cause, NULL, out);
+		cc_send_msg(c, leg->peer->mac, &m, out);
+		cc_leg_cleared(c, leg, 0, cause, NULL, out);
 		return;
 	}
 	if (leg->state == U11)
 		return;
-	leg_stop_timers(c, leg, out);
+	cc_leg_stop_timers(c, leg, out);
 	for (struct cc_party *p = leg->p_head; p; p = p->leg_next) {
-		c->work++;
-		party_released(c, p, out);
+		CC_STEP(c);
+		cc_party_released(c, p, out);
 	}
 	free(leg->setup);
 	leg->setup = NULL;
 	leg->rel_cause = cause;
 	send_release(c, leg, uu, false, out);
-	leg_set_state(c, leg, U11);
-	peer_check_t309(c, leg->peer, out);
+	cc_leg_set_state(c, leg, U11);
+	cc_peer_check_t309(c, leg->peer, out);
 	leg->retries = 1;
-	timer_start(c, &leg->timers, CC_T308, leg->id, c->cfg.t308_ms, out);
+	cc_timer_start(c, &leg->timers, CC_T308, leg->id, c->cfg.t308_ms, out);
 }
 
 /* The call is gone: every party of the leg goes with it (Q.2971 RELEASE in any party state). */
-void leg_cleared(cc *c, struct cc_leg *leg, int status, int cause, const struct q_ie_uu *uu,
-		 struct cc_actions *out)
+void cc_leg_cleared(cc *c, struct cc_leg *leg, int status, int cause, const struct q_ie_uu *uu,
+		    struct cc_actions *out)
 {
-	leg_stop_timers(c, leg, out);
-	leg_unusable(c, leg);
-	while (leg->p_head)
-		party_gone(c, leg->p_head, status, cause, uu, out);
-	leg_free(c, leg, out);
+	cc_leg_stop_timers(c, leg, out);
+	cc_leg_unusable(c, leg);
+	while (leg->p_head) {
+		CC_STEP(c);
+		cc_party_gone(c, leg->p_head, status, cause, uu, out);
+	}
+	cc_leg_free(c, leg, out);
 }
 
 /* RELEASE on the wire now, but the clients learn at once (timer expiries). */
 static void leg_abort(cc *c, struct cc_leg *leg, uint8_t cause, int status, struct cc_actions *out)
 {
-	leg_release(c, leg, cause, NULL, out);
-	if (!leg_by_id(c, leg->id))
+	uint64_t id = leg->id;
+	cc_leg_release(c, leg, cause, NULL, out);
+	if (!(leg = cc_leg_by_id(c, id)))
 		return;
-	while (leg->p_head)
-		party_gone(c, leg->p_head, status, cause, NULL, out);
+	while (leg->p_head) {
+		CC_STEP(c);
+		cc_party_gone(c, leg->p_head, status, cause, NULL, out);
+	}
 }
 
 /* Q.2971 "last party clears the call": RELEASE instead of a party message. */
-void leg_party_msg_or_release(cc *c, struct cc_leg *leg, struct q_msg *m, uint8_t cause,
-			      struct cc_actions *out)
+void cc_leg_party_msg_or_release(cc *c, struct cc_leg *leg, struct q_msg *m, uint8_t cause,
+				 struct cc_actions *out)
 {
 	if (leg->state == U11)
 		return;
 	if (leg->n_est == 0) {
-		leg_release(c, leg, cause, NULL, out);
+		cc_leg_release(c, leg, cause, NULL, out);
 		return;
 	}
-	send_msg(c, leg->peer->mac, m, out);
+	cc_send_msg(c, leg->peer->mac, m, out);
 }
 
 /* ---------------------------------------------------------- handlers */
@@ -336,57 +226,57 @@ static void call_unexpected(cc *c, struct cc_leg *leg, const struct q_msg *m,
 /* Q.2931 §5.1.5.1 CALL PROCEEDING in U1: stop T303, start T310. */
 static void call_u1_call_proceeding(cc *c, struct cc_leg *leg, struct cc_actions *out)
 {
-	timer_stop(c, &leg->timers, CC_T303, leg->id, out);
+	cc_timer_stop(c, &leg->timers, CC_T303, leg->id, out);
 	free(leg->setup);
 	leg->setup = NULL;
-	leg_set_state(c, leg, U3);
-	timer_start(c, &leg->timers, CC_T310, leg->id, c->cfg.t310_ms, out);
+	cc_leg_set_state(c, leg, U3);
+	cc_timer_start(c, &leg->timers, CC_T310, leg->id, c->cfg.t310_ms, out);
 }
 
 /* Q.2931 §5.1.7 ALERTING in U1/U3: U4; T310 (re)started so U4 never waits unguarded. */
 static void call_u1u3_alerting(cc *c, struct cc_leg *leg, struct cc_actions *out)
 {
-	timer_stop(c, &leg->timers, CC_T303, leg->id, out);
+	cc_timer_stop(c, &leg->timers, CC_T303, leg->id, out);
 	free(leg->setup);
 	leg->setup = NULL;
-	leg_set_state(c, leg, U4);
-	timer_start(c, &leg->timers, CC_T310, leg->id, c->cfg.t310_ms, out);
+	cc_leg_set_state(c, leg, U4);
+	cc_timer_start(c, &leg->timers, CC_T310, leg->id, c->cfg.t310_ms, out);
 }
 
 /*
  * Q.2931 §5.1.8 CONNECT in U1/U3/U4: CONNECT ACK, U10; the SETUP's party is
  * active, then parties queued while the leg was set up get their ADD PARTY.
  */
-void call_connected_leg(cc *c, struct cc_leg *leg, struct cc_actions *out)
+static void call_connected_leg(cc *c, struct cc_leg *leg, struct cc_actions *out)
 {
-	timer_stop(c, &leg->timers, CC_T303, leg->id, out);
-	timer_stop(c, &leg->timers, CC_T310, leg->id, out);
+	cc_timer_stop(c, &leg->timers, CC_T303, leg->id, out);
+	cc_timer_stop(c, &leg->timers, CC_T310, leg->id, out);
 	free(leg->setup);
 	leg->setup = NULL;
 	struct q_msg m;
-	msg_init(&m, leg, Q_MSG_CONNECT_ACK);
-	send_msg(c, leg->peer->mac, &m, out);
-	leg_set_state(c, leg, U10);
-	struct cc_party *first = party_by_epref(c, leg, 0);
+	cc_msg_init(&m, leg, Q_MSG_CONNECT_ACK);
+	cc_send_msg(c, leg->peer->mac, &m, out);
+	cc_leg_set_state(c, leg, U10);
+	struct cc_party *first = cc_party_by_epref(c, leg, 0);
 	if (first && first->state == Q_EPS_ADD_PARTY_INITIATED && !first->queued) {
-		party_set_state(c, first, Q_EPS_ACTIVE);
+		cc_party_set_state(c, first, Q_EPS_ACTIVE);
 		struct cc_vc *vc = first->vc;
 		if (vc && vc->state == CC_VC_CALLING) {
-			vc_set_state(c, vc, CC_VC_ACTIVE);
+			cc_vc_set_state(c, vc, CC_VC_ACTIVE);
 			vc->made_ok = true;
 		}
 		if (vc)
-			ref_complete(c, &first->add, CM_OK, 0, vc->id, first->id, out);
+			cc_ref_complete(c, &first->add, CM_OK, 0, vc->id, first->id, out);
 	}
 	for (struct cc_party *p = leg->p_head; p; p = p->leg_next) {
-		c->work++;
+		CC_STEP(c);
 		if (p->queued)
-			party_send_add(c, p, out);
+			cc_party_send_add(c, p, out);
 	}
 	if (first && first->drop_deferred) {
 		first->drop_deferred = false;
 		struct q_msg d;
-		msg_init(&d, leg, Q_MSG_DROP_PARTY);
+		cc_msg_init(&d, leg, Q_MSG_DROP_PARTY);
 		d.epref.present = true;
 		d.epref.value = first->epref;
 		d.cause.present = true;
@@ -396,10 +286,10 @@ void call_connected_leg(cc *c, struct cc_leg *leg, struct cc_actions *out)
 		free(leg->deferred_uu);
 		leg->deferred_uu = NULL;
 		if (leg->n_est == 0) {
-			leg_release(c, leg, Q_CAUSE_NORMAL_CLEARING, &d.uu, out);
+			cc_leg_release(c, leg, Q_CAUSE_NORMAL_CLEARING, &d.uu, out);
 		} else {
-			send_msg(c, leg->peer->mac, &d, out);
-			timer_start(c, &first->timers, CC_T398, first->id, c->cfg.t398_ms, out);
+			cc_send_msg(c, leg->peer->mac, &d, out);
+			cc_timer_start(c, &first->timers, CC_T398, first->id, c->cfg.t398_ms, out);
 		}
 	}
 }
@@ -407,18 +297,18 @@ void call_connected_leg(cc *c, struct cc_leg *leg, struct cc_actions *out)
 /* Q.2931 §5.1.8 CONNECT ACKNOWLEDGE in U8 (leaf): active, the client is told. */
 static void call_u8_connect_ack(cc *c, struct cc_leg *leg, struct cc_actions *out)
 {
-	timer_stop(c, &leg->timers, CC_T313, leg->id, out);
-	leg_set_state(c, leg, U10);
+	cc_timer_stop(c, &leg->timers, CC_T313, leg->id, out);
+	cc_leg_set_state(c, leg, U10);
 	struct cc_party *p = leg->p_head;
 	if (!p || !p->vc || p->vc->state != CC_VC_CALLING)
 		return;
-	vc_set_state(c, p->vc, CC_VC_ACTIVE);
+	cc_vc_set_state(c, p->vc, CC_VC_ACTIVE);
 	struct cc_client_event ev = {0};
 	ev.type = CC_CEV_CALL_CONNECTED;
 	ev.session = p->vc->session;
 	ev.vc = p->vc->id;
 	ev.party = p->id;
-	emit_cev(c, &ev, out);
+	cc_emit_cev(c, &ev, out);
 }
 
 static int msg_cause(const struct q_msg *m, int dflt)
@@ -431,9 +321,9 @@ static void call_any_release(cc *c, struct cc_leg *leg, const struct q_msg *m,
 			     struct cc_actions *out)
 {
 	struct q_msg r;
-	msg_init(&r, leg, Q_MSG_RELEASE_COMPLETE);
-	send_msg(c, leg->peer->mac, &r, out);
-	leg_cleared(c, leg, 0, msg_cause(m, Q_CAUSE_NORMAL_CLEARING), &m->uu, out);
+	cc_msg_init(&r, leg, Q_MSG_RELEASE_COMPLETE);
+	cc_send_msg(c, leg->peer->mac, &r, out);
+	cc_leg_cleared(c, leg, 0, msg_cause(m, Q_CAUSE_NORMAL_CLEARING), &m->uu, out);
 }
 
 /* Q.2931 §5.4.3 RELEASE COMPLETE received (or a clear collision in U11). */
@@ -443,7 +333,7 @@ static void call_any_release_complete(cc *c, struct cc_leg *leg, const struct q_
 	int cause = msg_cause(m, Q_CAUSE_NORMAL_CLEARING);
 	if (leg->state == U11)
 		cause = leg->rel_cause;
-	leg_cleared(c, leg, 0, cause, &m->uu, out);
+	cc_leg_cleared(c, leg, 0, cause, &m->uu, out);
 }
 
 /* Q.2931 §5.6.12 STATUS ENQUIRY: STATUS cause 30 with our states. */
@@ -462,17 +352,17 @@ static void call_any_status(cc *c, struct cc_leg *leg, const struct q_msg *m,
 			    struct cc_actions *out)
 {
 	if (m->call_state_present && m->call_state == U0) {
-		leg_cleared(c, leg, 0, msg_cause(m, Q_CAUSE_TEMPORARY_FAILURE), NULL, out);
+		cc_leg_cleared(c, leg, 0, msg_cause(m, Q_CAUSE_TEMPORARY_FAILURE), NULL, out);
 		return;
 	}
 	if (leg->state == U11)
 		return;
-	timer_stop(c, &leg->timers, CC_T322, leg->id, out);
+	cc_timer_stop(c, &leg->timers, CC_T322, leg->id, out);
 	if (leg->state == U10 && m->epref.present && m->ep_state_present &&
 	    m->ep_state == Q_EPS_NULL) {
-		struct cc_party *p = party_by_epref(c, leg, m->epref.value);
+		struct cc_party *p = cc_party_by_epref(c, leg, m->epref.value);
 		if (p)
-			party_message(c, p, m, out);
+			cc_party_message(c, p, m, out);
 	}
 }
 
@@ -590,7 +480,7 @@ static void leg_dispatch(cc *c, struct cc_leg *leg, const struct q_msg *m, struc
 		default:
 			return;
 		}
-	default:
+	case U0: /* not found: a leg leaves U0 as it is made, returns to it as it is freed */
 		call_unexpected(c, leg, m, out);
 		return;
 	}
@@ -598,7 +488,7 @@ static void leg_dispatch(cc *c, struct cc_leg *leg, const struct q_msg *m, struc
 
 static void offer_to_client(cc *c, struct cc_vc *vc, struct cc_party *p, struct cc_actions *out)
 {
-	timer_start(c, &p->timers, CC_TACCEPT, p->id, c->cfg.t310_ms, out);
+	cc_timer_start(c, &p->timers, CC_TACCEPT, p->id, c->cfg.t310_ms, out);
 	struct cc_client_event ev = {0};
 	ev.type = CC_CEV_INCOMING_CALL;
 	ev.session = vc->session;
@@ -607,7 +497,7 @@ static void offer_to_client(cc *c, struct cc_vc *vc, struct cc_party *p, struct 
 	memcpy(ev.caller, p->addr, Q_AESA_LEN);
 	ev.params = vc->params;
 	ev.selector = vc->selector;
-	emit_cev(c, &ev, out);
+	cc_emit_cev(c, &ev, out);
 }
 
 /* The SAP a called address names, or a cause to refuse it with. */
@@ -615,12 +505,12 @@ static int leaf_owner(cc *c, const struct q_msg *m, uint64_t *session)
 {
 	if (!m->called.present)
 		return Q_CAUSE_MANDATORY_IE_MISSING;
-	if (!mac_eq(aesa_esi(m->called.aesa), c->cfg.esi))
+	if (!cc_mac_eq(cc_aesa_esi(m->called.aesa), c->cfg.esi))
 		return Q_CAUSE_UNALLOCATED;
 	uint64_t owner = c->sap_owner[m->called.aesa[19]];
 	if (!owner)
 		return Q_CAUSE_INCOMPATIBLE_DEST;
-	struct cc_session *s = session_get(c, owner - 1);
+	struct cc_session *s = cc_session_get(c, owner - 1);
 	if (c->cfg.max_vcs_per_session && s->n_vcs >= c->cfg.max_vcs_per_session)
 		return Q_CAUSE_RESOURCE_UNAVAILABLE;
 	*session = owner - 1;
@@ -629,7 +519,7 @@ static int leaf_owner(cc *c, const struct q_msg *m, uint64_t *session)
 
 static struct cc_vc *leaf_vc_new(cc *c, uint64_t session, const struct q_msg *m)
 {
-	struct cc_vc *vc = vc_new(c, session_get(c, session), false);
+	struct cc_vc *vc = cc_vc_new(c, cc_session_get(c, session), false);
 	vc->selector = m->called.aesa[19];
 	if (m->traffic.present)
 		vc->params.peak_kbps = (uint32_t)((uint64_t)m->traffic.fwd_peak_cr * 424 / 1000);
@@ -655,15 +545,15 @@ static void call_u0_setup(cc *c, struct cc_peer *peer, const struct q_msg *m,
 	int cause = leaf_owner(c, m, &session);
 	if (cause)
 		return send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, (uint8_t)cause, out);
-	struct cc_leg *leg = leg_new(c, peer, m->cref, false, NULL);
-	leg_set_state(c, leg, U6);
+	struct cc_leg *leg = cc_leg_new(c, peer, m->cref, false, NULL);
+	cc_leg_set_state(c, leg, U6);
 	struct cc_vc *vc = leaf_vc_new(c, session, m);
 	uint8_t caller[Q_AESA_LEN] = {0};
 	if (m->calling.present)
 		memcpy(caller, m->calling.aesa, Q_AESA_LEN);
-	struct cc_party *p = party_new(c, vc, caller);
-	party_set_state(c, p, Q_EPS_ADD_PARTY_RECEIVED);
-	party_attach(c, p, leg, m->epref.present ? m->epref.value : 0);
+	struct cc_party *p = cc_party_new(c, vc, caller);
+	cc_party_set_state(c, p, Q_EPS_ADD_PARTY_RECEIVED);
+	cc_party_attach(c, p, leg, m->epref.present ? m->epref.value : 0);
 	offer_to_client(c, vc, p, out);
 }
 
@@ -683,16 +573,16 @@ static void call_u10_add_party(cc *c, struct cc_leg *leg, const struct q_msg *m,
 		r.epref.value = m->epref.value;
 		r.cause.present = true;
 		r.cause.value = (uint8_t)cause;
-		leg_party_msg_or_release(c, leg, &r, (uint8_t)cause, out);
+		cc_leg_party_msg_or_release(c, leg, &r, (uint8_t)cause, out);
 		return;
 	}
 	struct cc_vc *vc = leaf_vc_new(c, session, m);
 	uint8_t caller[Q_AESA_LEN] = {0};
 	if (m->calling.present)
 		memcpy(caller, m->calling.aesa, Q_AESA_LEN);
-	struct cc_party *p = party_new(c, vc, caller);
-	party_set_state(c, p, Q_EPS_ADD_PARTY_RECEIVED);
-	party_attach(c, p, leg, m->epref.value);
+	struct cc_party *p = cc_party_new(c, vc, caller);
+	cc_party_set_state(c, p, Q_EPS_ADD_PARTY_RECEIVED);
+	cc_party_attach(c, p, leg, m->epref.value);
 	offer_to_client(c, vc, p, out);
 }
 
@@ -703,7 +593,7 @@ static void call_u10_party_message(cc *c, struct cc_leg *leg, const struct q_msg
 		send_status(c, leg->peer->mac, m, leg, Q_CAUSE_MANDATORY_IE_MISSING, out);
 		return;
 	}
-	struct cc_party *p = party_by_epref(c, leg, m->epref.value);
+	struct cc_party *p = cc_party_by_epref(c, leg, m->epref.value);
 	if (m->type == Q_MSG_ADD_PARTY) {
 		if (p)
 			return; /* Q.2971: a duplicate ADD PARTY is ignored */
@@ -720,11 +610,11 @@ static void call_u10_party_message(cc *c, struct cc_leg *leg, const struct q_msg
 			r.epref.value = m->epref.value;
 			r.cause.present = true;
 			r.cause.value = Q_CAUSE_INVALID_EPREF;
-			send_msg(c, leg->peer->mac, &r, out);
+			cc_send_msg(c, leg->peer->mac, &r, out);
 		}
 		return;
 	}
-	party_message(c, p, m, out);
+	cc_party_message(c, p, m, out);
 }
 
 /* Q.2931 §5.6.1: a message for a call reference we do not know. */
@@ -763,7 +653,7 @@ static void send_restart(cc *c, struct cc_peer *peer, struct cc_actions *out)
 	m.restart.present = true;
 	m.restart.rclass = 2;
 	peer->restart_sent = true;
-	send_msg(c, peer->mac, &m, out);
+	cc_send_msg(c, peer->mac, &m, out);
 }
 
 /*
@@ -781,31 +671,32 @@ static void call_restart(cc *c, struct cc_peer *peer, const struct q_msg *m,
 	}
 	struct cc_leg *l = peer->l_head;
 	while (l) {
+		CC_STEP(c);
 		struct cc_leg *next = l->peer_next;
 		if (l->state != U1)
-			leg_cleared(c, l, CM_E_REJECTED, Q_CAUSE_TEMPORARY_FAILURE, NULL, out);
+			cc_leg_cleared(c, l, CM_E_REJECTED, Q_CAUSE_TEMPORARY_FAILURE, NULL, out);
 		l = next;
 	}
 	struct q_msg r;
 	reply_init(&r, m, Q_MSG_RESTART_ACK);
 	r.restart.present = true;
 	r.restart.rclass = 2;
-	send_msg(c, peer->mac, &r, out);
+	cc_send_msg(c, peer->mac, &r, out);
 }
 
-void call_message(cc *c, const struct cc_event *ev, struct cc_actions *out)
+void cc_call_message(cc *c, const struct cc_event *ev, struct cc_actions *out)
 {
 	const struct q_msg *m = ev->msg;
 	c->st.msgs_in++;
 	if (ev->msg_error)
 		c->st.msgs_bad++;
-	struct cc_peer *peer = peer_get(c, ev->peer);
+	struct cc_peer *peer = cc_peer_get(c, ev->peer);
 	if (m->cref == 0 && (m->type == Q_MSG_RESTART || m->type == Q_MSG_RESTART_ACK)) {
 		if (m->type == Q_MSG_RESTART)
 			call_restart(c, peer, m, out);
 		return; /* no T316: our RESTART is best effort (docs) */
 	}
-	struct cc_leg *leg = leg_find(c, ev->peer, m->cref, m->cref_flag);
+	struct cc_leg *leg = cc_leg_find(c, ev->peer, m->cref, m->cref_flag);
 	uint8_t err = ev->msg_error;
 	if (err && err != Q_CAUSE_IE_NONEXISTENT) {
 		bool clearing = m->type == Q_MSG_RELEASE || m->type == Q_MSG_RELEASE_COMPLETE;
@@ -828,30 +719,30 @@ void call_message(cc *c, const struct cc_event *ev, struct cc_actions *out)
 	else
 		leg_dispatch(c, leg, m, out);
 	if (err == Q_CAUSE_IE_NONEXISTENT) {
-		leg = leg_find(c, ev->peer, m->cref, m->cref_flag);
+		leg = cc_leg_find(c, ev->peer, m->cref, m->cref_flag);
 		send_status(c, peer->mac, m, leg, err, out);
 	}
 }
 
 /* ------------------------------------------------------------ timers */
 
-static void leg_timer(cc *c, struct cc_leg *leg, uint8_t kind, struct cc_actions *out)
+static void leg_timer(cc *c, struct cc_leg *leg, enum cc_timer_kind kind, struct cc_actions *out)
 {
 	switch (kind) {
 	case CC_T303:
 		/* Q.2931 §5.1.1.1: SETUP again, then clear with cause 18 */
 		if (leg->retries < c->cfg.n303 && leg->setup) {
 			leg->retries++;
-			send_msg(c, leg->peer->mac, leg->setup, out);
-			timer_start(c, &leg->timers, CC_T303, leg->id, c->cfg.t303_ms, out);
+			cc_send_msg(c, leg->peer->mac, leg->setup, out);
+			cc_timer_start(c, &leg->timers, CC_T303, leg->id, c->cfg.t303_ms, out);
 			return;
 		} else {
 			struct q_msg m;
-			msg_init(&m, leg, Q_MSG_RELEASE_COMPLETE);
+			cc_msg_init(&m, leg, Q_MSG_RELEASE_COMPLETE);
 			m.cause.present = true;
 			m.cause.value = Q_CAUSE_NO_USER_RESPONDING;
-			send_msg(c, leg->peer->mac, &m, out);
-			leg_cleared(c, leg, CM_E_TIMEOUT, Q_CAUSE_NO_USER_RESPONDING, NULL, out);
+			cc_send_msg(c, leg->peer->mac, &m, out);
+			cc_leg_cleared(c, leg, CM_E_TIMEOUT, Q_CAUSE_NO_USER_RESPONDING, NULL, out);
 		}
 		return;
 	case CC_T310:
@@ -867,9 +758,9 @@ static void leg_timer(cc *c, struct cc_leg *leg, uint8_t kind, struct cc_actions
 		if (leg->retries < c->cfg.n322) {
 			leg->retries++;
 			struct q_msg m;
-			msg_init(&m, leg, Q_MSG_STATUS_ENQUIRY);
-			send_msg(c, leg->peer->mac, &m, out);
-			timer_start(c, &leg->timers, CC_T322, leg->id, c->cfg.t322_ms, out);
+			cc_msg_init(&m, leg, Q_MSG_STATUS_ENQUIRY);
+			cc_send_msg(c, leg->peer->mac, &m, out);
+			cc_timer_start(c, &leg->timers, CC_T322, leg->id, c->cfg.t322_ms, out);
 		} else {
 			leg_abort(c, leg, Q_CAUSE_RECOVERY_ON_TIMER, CM_E_TIMEOUT, out);
 		}
@@ -879,113 +770,120 @@ static void leg_timer(cc *c, struct cc_leg *leg, uint8_t kind, struct cc_actions
 		if (leg->retries < c->cfg.n308) {
 			leg->retries++;
 			send_release(c, leg, NULL, true, out);
-			timer_start(c, &leg->timers, CC_T308, leg->id, c->cfg.t308_ms, out);
+			cc_timer_start(c, &leg->timers, CC_T308, leg->id, c->cfg.t308_ms, out);
 		} else {
-			leg_cleared(c, leg, CM_E_TIMEOUT, Q_CAUSE_RECOVERY_ON_TIMER, NULL, out);
+			cc_leg_cleared(c, leg, CM_E_TIMEOUT, Q_CAUSE_RECOVERY_ON_TIMER, NULL, out);
 		}
 		return;
-	default:
+	case CC_T309: /* the peer's (cc_call_timer) */
+	case CC_T397: /* the party timers are party.c's */
+	case CC_T398:
+	case CC_T399:
+	case CC_TACCEPT:
 		return;
 	}
 }
 
-void call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out)
+void cc_call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out)
 {
 	if (k->kind >= 16)
 		return;
 	uint16_t bit = (uint16_t)(1u << k->kind);
-	switch (k->kind) {
+	/* every kind listed (-Wswitch); a kind out of range falls out below */
+	switch ((enum cc_timer_kind)k->kind) {
 	case CC_T303:
 	case CC_T308:
 	case CC_T310:
 	case CC_T313:
 	case CC_T322: {
-		struct cc_leg *leg = leg_by_id(c, k->obj);
+		struct cc_leg *leg = cc_leg_by_id(c, k->obj);
 		if (!leg || !(leg->timers & bit))
 			return;
 		leg->timers &= (uint16_t)~bit;
 		c->st.timer_expiries++;
-		leg_timer(c, leg, k->kind, out);
+		leg_timer(c, leg, (enum cc_timer_kind)k->kind, out);
 		return;
 	}
 	case CC_T397:
 	case CC_T398:
 	case CC_T399:
 	case CC_TACCEPT: {
-		struct cc_party *p = party_find(c, k->obj);
+		struct cc_party *p = cc_party_find(c, k->obj);
 		if (!p || !(p->timers & bit))
 			return;
 		p->timers &= (uint16_t)~bit;
 		c->st.timer_expiries++;
-		party_timer(c, p, k->kind, out);
+		cc_party_timer(c, p, (enum cc_timer_kind)k->kind, out);
 		return;
 	}
 	case CC_T309: {
 		struct cc_mac mac;
 		for (int i = 0; i < 6; i++)
 			mac.a[i] = (uint8_t)(k->obj >> (8 * (5 - i)));
-		struct cc_peer *peer = peer_find(c, mac);
+		struct cc_peer *peer = cc_peer_find(c, mac);
 		if (!peer || !(peer->timers & bit))
 			return;
 		peer->timers &= (uint16_t)~bit;
 		c->st.timer_expiries++;
 		/* Q.2931 §5.6.10: the link did not come back: clear every call, cause 27 */
-		while (peer->l_head)
-			leg_cleared(c, peer->l_head, CM_E_LINK_DOWN, Q_CAUSE_DEST_OUT_OF_ORDER,
-				    NULL, out);
+		while (peer->l_head) {
+			CC_STEP(c);
+			cc_leg_cleared(c, peer->l_head, CM_E_LINK_DOWN, Q_CAUSE_DEST_OUT_OF_ORDER,
+				       NULL, out);
+		}
 		return;
 	}
-	default:
-		return;
 	}
 }
 
 /* ------------------------------------------------------------- links */
 
-void call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out)
+void cc_call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out)
 {
-	struct cc_peer *peer = peer_get(c, mac);
+	struct cc_peer *peer = cc_peer_get(c, mac);
 	peer->up = true;
-	if (!peer->seen_up && !mac_eq(mac, c->cfg.esi)) {
+	if (!peer->seen_up && !cc_mac_eq(mac, c->cfg.esi)) {
 		peer->seen_up = true;
 		/* SETUPs sent before the link came up are queued behind the
-		 * RESTART send_msg() put first; a lost one is T303's to resend. */
+		 * RESTART cc_send_msg() put first; a lost one is T303's to resend. */
 		if (!peer->restart_sent)
 			send_restart(c, peer, out);
 	}
 	if (peer->timers & (1u << CC_T309)) {
-		timer_stop(c, &peer->timers, CC_T309, cc_mac_key(mac), out);
+		cc_timer_stop(c, &peer->timers, CC_T309, cc_mac_key(mac), out);
 		/* Q.2931 §5.6.10: resynchronise each surviving call */
-		for (struct cc_leg *l = peer->l_head; l; l = l->peer_next)
-			if (l->state == U10) {
-				struct q_msg m;
-				msg_init(&m, l, Q_MSG_STATUS_ENQUIRY);
-				send_msg(c, mac, &m, out);
-				l->retries = 1;
-				timer_start(c, &l->timers, CC_T322, l->id, c->cfg.t322_ms, out);
-			}
+		for (struct cc_leg *l = peer->l_head; l; l = l->peer_next) {
+			CC_STEP(c);
+			if (l->state != U10)
+				continue;
+			struct q_msg m;
+			cc_msg_init(&m, l, Q_MSG_STATUS_ENQUIRY);
+			cc_send_msg(c, mac, &m, out);
+			l->retries = 1;
+			cc_timer_start(c, &l->timers, CC_T322, l->id, c->cfg.t322_ms, out);
+		}
 	}
 }
 
-void call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out)
+void cc_call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out)
 {
-	struct cc_peer *peer = peer_find(c, mac);
+	struct cc_peer *peer = cc_peer_find(c, mac);
 	if (!peer)
 		return;
 	peer->up = false;
 	bool active = false;
 	struct cc_leg *l = peer->l_head;
 	while (l) {
-		c->work++;
+		CC_STEP(c);
 		struct cc_leg *next = l->peer_next;
 		if (l->state == U10) {
 			active = true;
-			timer_stop(c, &l->timers, CC_T322, l->id, out);
+			cc_timer_stop(c, &l->timers, CC_T322, l->id, out);
 		} else {
-			leg_cleared(c, l, CM_E_LINK_DOWN, Q_CAUSE_DEST_OUT_OF_ORDER, NULL, out);
+			cc_leg_cleared(c, l, CM_E_LINK_DOWN, Q_CAUSE_DEST_OUT_OF_ORDER, NULL, out);
 		}
 		l = next;
 	}
 	if (active && !(peer->timers & (1u << CC_T309)))
-		timer_start(c, &peer->timers, CC_T309, cc_mac_key(mac), c->cfg.t309_ms, out);
+		cc_timer_start(c, &peer->timers, CC_T309, cc_mac_key(mac), c->cfg.t309_ms, out);
 }

@@ -3,14 +3,14 @@
  * The invariants of issue #3, checked over the whole state.  O(everything):
  * for tests and the fuzzer, never on the daemon's hot path.
  */
-#include "cc_int.h"
+#include "store.h"
 
 #define FOR_HT(t, type, member, var)                                                               \
 	for (size_t i_##var = 0; i_##var < (t)->nb; i_##var++)                                     \
 		for (struct hnode *n_##var = (t)->b[i_##var]; n_##var; n_##var = n_##var->next)    \
 			for (type *var = container_of(n_##var, type, member); var; var = NULL)
 
-static bool has(uint16_t bits, uint8_t kind)
+static bool has(uint16_t bits, enum cc_timer_kind kind)
 {
 	return bits & (1u << kind);
 }
@@ -27,9 +27,12 @@ static bool leg_waits_guarded(const struct cc_leg *l)
 		return has(l->timers, CC_T313);
 	case U11:
 		return has(l->timers, CC_T308);
-	default:
+	case U0: /* waits for nothing */
+	case U6: /* the party's accept timer guards it */
+	case U10:
 		return true;
 	}
+	return false; /* not a call state */
 }
 
 static bool leg_establishing(const struct cc_leg *l)
@@ -39,7 +42,7 @@ static bool leg_establishing(const struct cc_leg *l)
 
 static const char *check_party(const cc *c, const struct cc_party *p)
 {
-	if (party_find(c, p->id) != p)
+	if (cc_party_find(c, p->id) != p)
 		return "party not found by its id";
 	if (!p->vc && !p->leg)
 		return "party with neither VC nor leg";
@@ -52,7 +55,7 @@ static const char *check_party(const cc *c, const struct cc_party *p)
 			return "party off the wire with a timer";
 		return NULL;
 	}
-	if (party_by_epref(c, p->leg, p->epref) != p)
+	if (cc_party_by_epref(c, p->leg, p->epref) != p)
 		return "endpoint reference not unique within its leg";
 	const struct cc_leg *l = p->leg;
 	if (l->state == U11) {
@@ -87,7 +90,9 @@ static const char *check_party(const cc *c, const struct cc_party *p)
 		if (p->add.type && l->state != U11)
 			return "active party still owes an add completion";
 		break;
-	default:
+	case Q_EPS_NULL:
+	case Q_EPS_ALERTING_DELIVERED:
+	case Q_EPS_DROP_PARTY_RECEIVED:
 		return "party on a leg in an unexpected state";
 	}
 	return NULL;
@@ -111,12 +116,12 @@ const char *cc_check_invariants(const cc *c)
 			if (p->leg != l)
 				return "party listed on a leg it does not point to";
 			n++;
-			est += eps_in_use(p->state);
+			est += cc_eps_in_use(p->state);
 		}
 		if (n != l->n_parties || est != l->n_est)
 			return "leg party counts wrong";
 		listed_on_legs += n;
-		if (leg_find(c, l->peer->mac, l->cref, l->orig) != l)
+		if (cc_leg_find(c, l->peer->mac, l->cref, l->orig) != l)
 			return "leg not found by its key";
 		if (!leg_waits_guarded(l))
 			return "leg waits without a timer";
@@ -124,7 +129,7 @@ const char *cc_check_invariants(const cc *c)
 			return "leg without parties is not clearing";
 		if (l->state == U10 && est == 0)
 			return "active leg with no active party (last party must clear the call)";
-		if (l->vc && vc_find(c, l->vc->id) != l->vc)
+		if (l->vc && cc_vc_find(c, l->vc->id) != l->vc)
 			return "leg of a freed VC";
 		if (l->in_vcpeer && (!l->vc || l->state == U11))
 			return "clearing leg still takes parties";
@@ -156,7 +161,7 @@ const char *cc_check_invariants(const cc *c)
 		if ((vc->close.type != 0) != (vc->state == CC_VC_CLOSING) &&
 		    vc->close.type != CC_REQ_ADMIN_CLOSE && vc->state != CC_VC_CLOSING)
 			return "close owed outside Closing";
-		struct cc_session *s = session_find(c, vc->session);
+		struct cc_session *s = cc_session_find(c, vc->session);
 		if (!s || s->closed)
 			return "VC of a closed session";
 	}
@@ -183,8 +188,8 @@ const char *cc_check_invariants(const cc *c)
 	}
 	FOR_HT(&c->parties, const struct cc_party, id_node, p)
 	{
-		if ((p->add.type && !session_find(c, p->add.session)) ||
-		    (p->drop.type && !session_find(c, p->drop.session)))
+		if ((p->add.type && !cc_session_find(c, p->add.session)) ||
+		    (p->drop.type && !cc_session_find(c, p->drop.session)))
 			return "completion owed to an unknown session";
 	}
 	FOR_HT(&c->peers, const struct cc_peer, node, pe)

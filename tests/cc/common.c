@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <check.h>
+#include <stdlib.h>
 
 struct drv d;
 struct cc_mac P;
@@ -15,6 +16,39 @@ void common_setup(void)
 void common_teardown(void)
 {
 	drv_free(&d);
+}
+
+const struct cc_client_event *must_done(const char *file, int line, uint64_t req)
+{
+	const struct cc_client_event *e = drv_done(&d, req);
+	ck_assert_msg(e != NULL, "%s:%d: request %llu has no completion", file, line,
+		      (unsigned long long)req);
+	return e;
+}
+
+const struct cc_client_event *must_cev(const char *file, int line, uint8_t type, size_t n)
+{
+	const struct cc_client_event *e = drv_cev(&d, type, n);
+	ck_assert_msg(e != NULL, "%s:%d: no client event %u #%zu (%zu seen)", file, line, type, n,
+		      drv_ncev(&d, type));
+	return e;
+}
+
+const struct cc_action *must_sent(const char *file, int line, uint8_t type, size_t n)
+{
+	const struct cc_action *a = drv_sent(&d, type, n);
+	ck_assert_msg(a != NULL, "%s:%d: no message 0x%02x #%zu sent (%zu seen)", file, line, type,
+		      n, drv_nsent(&d, type));
+	return a;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(cc_test_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 void root_calling(struct rcall *k)

@@ -3,6 +3,7 @@
 #ifndef CALLMGR_TEST_CC_COMMON_H
 #define CALLMGR_TEST_CC_COMMON_H
 
+#include <check.h>
 #include <string.h>
 
 #include "drv.h"
@@ -48,6 +49,26 @@ struct rcall {
 
 void common_setup(void);
 void common_teardown(void);
+
+/*
+ * Each test program defines its suite here; the one main() in common.c
+ * runs it.  CK_FORK=no (meson.build): a failing check ends its test, or
+ * its table row, and the run goes on.
+ */
+Suite *cc_test_suite(void);
+
+/*
+ * The completion of a request, the n-th client event or SEND of a type,
+ * where the test needs one: a missing one fails the test (the table row)
+ * with the caller's file and line instead of crashing the whole program
+ * on a NULL pointer, which CK_FORK=no would not survive.
+ */
+#define DONE(req)     must_done(__FILE__, __LINE__, (req))
+#define CEV(type, n)  must_cev(__FILE__, __LINE__, (type), (n))
+#define SENT(type, n) must_sent(__FILE__, __LINE__, (type), (n))
+const struct cc_client_event *must_done(const char *file, int line, uint64_t req);
+const struct cc_client_event *must_cev(const char *file, int line, uint8_t type, size_t n);
+const struct cc_action *must_sent(const char *file, int line, uint8_t type, size_t n);
 /* MakeCall to P (selector 5); SETUP seen, not answered. */
 void root_calling(struct rcall *k);
 /* ... answered with CONNECT: active with party a (epref 0). */

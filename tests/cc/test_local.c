@@ -14,7 +14,7 @@ static void setup_leaves(void)
 	common_setup();
 	for (int i = 1; i <= 3; i++) {
 		uint64_t r = drv_register(&d, LEAF1 + i - 1, (uint8_t)i);
-		ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+		ck_assert_int_eq(DONE(r)->status, CM_OK);
 	}
 }
 
@@ -55,7 +55,7 @@ static void three_party_call(struct call *k)
 	uint64_t r = drv_make_call(&d, ROOT, a);
 	ck_assert_ptr_null(drv_done(&d, r));
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_SETUP), 1);
-	const struct q_msg *setup = &drv_sent(&d, Q_MSG_SETUP, 0)->msg;
+	const struct q_msg *setup = &SENT(Q_MSG_SETUP, 0)->msg;
 	ck_assert(setup->bearer.p2mp);
 	ck_assert_uint_eq(setup->epref.value, 0);
 	ck_assert(!setup->epref.flag);
@@ -81,16 +81,16 @@ static void three_party_call(struct call *k)
 		drv_clear(&d);
 		r = drv_add_party(&d, ROOT, k->vc, a);
 		ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY), 1);
-		ck_assert_uint_eq(drv_sent(&d, Q_MSG_ADD_PARTY, 0)->msg.epref.value, i - 1);
-		in = drv_cev(&d, CC_CEV_INCOMING_CALL, 0);
+		ck_assert_uint_eq(SENT(Q_MSG_ADD_PARTY, 0)->msg.epref.value, i - 1);
+		in = CEV(CC_CEV_INCOMING_CALL, 0);
 		ck_assert_uint_eq(in->session, LEAF1 + i - 1);
 		k->leaf_vc[i] = in->vc;
 		k->leaf_party[i] = in->party;
 		ck_assert_ptr_null(drv_done(&d, r));
 		accept_all();
 		ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY_ACK), 1);
-		ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
-		k->party[i] = drv_done(&d, r)->party;
+		ck_assert_int_eq(DONE(r)->status, CM_OK);
+		k->party[i] = DONE(r)->party;
 		ck_assert_uint_eq(drv_ncev(&d, CC_CEV_CALL_CONNECTED), 1);
 	}
 	struct cc_vc_info vi;
@@ -116,35 +116,35 @@ START_TEST(lifecycle_three_saps)
 	ck_assert_ptr_nonnull(ic);
 	ck_assert_uint_eq(ic->session, LEAF2);
 	ck_assert_uint_eq(ic->data_len, 100);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	/* the leaf answers with CloseCall, which completes at once */
 	drv_clear(&d);
 	r = drv_close(&d, LEAF2, k.leaf_vc[2], k.leaf_party[2], 0);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 0);
 	struct cc_vc_info vi;
 	ck_assert_int_eq(cc_vc_get(d.c, k.leaf_vc[2], &vi), CM_E_NO_VC);
 	/* CloseCall naming party 1 while party 3 lives */
 	r = drv_close(&d, ROOT, k.vc, k.party[1], 0);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_E_PARTIES_REMAIN);
+	ck_assert_int_eq(DONE(r)->status, CM_E_PARTIES_REMAIN);
 	/* drop party 3; from inside its completion, CloseCall the last one */
 	drv_clear(&d);
 	r = drv_drop(&d, ROOT, k.vc, k.party[3], 0);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	drv_clear(&d);
 	r = drv_close(&d, ROOT, k.vc, k.party[1], 0);
 	/* last party clears the call: RELEASE, RELEASE COMPLETE */
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_E_NO_VC);
-	ic = drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0);
+	ic = CEV(CC_CEV_INCOMING_CLOSE_CALL, 0);
 	ck_assert_uint_eq(ic->session, LEAF1);
 	/* leaves 1 and 3 answer; nothing remains */
 	r = drv_close(&d, LEAF1, k.leaf_vc[1], k.leaf_party[1], 0);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	r = drv_close(&d, LEAF3, k.leaf_vc[3], k.leaf_party[3], 0);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	struct cc_stats st;
 	cc_get_stats(d.c, &st);
 	ck_assert_uint_eq(st.vcs, 0);
@@ -164,7 +164,7 @@ START_TEST(leaf_initiated_drop)
 	uint64_t r = drv_close(&d, LEAF3, k.leaf_vc[3], k.leaf_party[3], 0);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 1);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY_ACK), 1);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	const struct cc_client_event *idp = drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0);
 	ck_assert_ptr_nonnull(idp);
 	ck_assert_uint_eq(idp->session, ROOT);
@@ -176,32 +176,32 @@ START_TEST(leaf_initiated_drop)
 	/* the root answers with DropParty, completed at once; the id is released */
 	drv_clear(&d);
 	r = drv_drop(&d, ROOT, k.vc, k.party[3], 0);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 0);
 	ck_assert_uint_eq(cc_party_list(d.c, k.vc, 0, pi, 4), 2);
 	r = drv_drop(&d, ROOT, k.vc, k.party[3], 0);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_E_NO_PARTY);
+	ck_assert_int_eq(DONE(r)->status, CM_E_NO_PARTY);
 	/* leaves 2 and 1 leave too: 2 as IncomingDropParty, 1 (the last) as IncomingCloseCall */
 	drv_clear(&d);
 	r = drv_close(&d, LEAF2, k.leaf_vc[2], k.leaf_party[2], 0);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_DROP_PARTY), 1);
 	drv_clear(&d);
 	r = drv_close(&d, LEAF1, k.leaf_vc[1], k.leaf_party[1], 0);
 	/* the leaf's last party on the leg: RELEASE */
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CLOSE_CALL), 1);
-	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, ROOT);
+	ck_assert_uint_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->session, ROOT);
 	struct cc_vc_info vi;
 	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_OK);
 	ck_assert_uint_eq(vi.state, CC_VC_CLOSE_RECEIVED);
 	/* the root answers party 2's drop, then closes: both complete at once */
 	r = drv_drop(&d, ROOT, k.vc, k.party[2], 0);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	drv_clear(&d);
 	r = drv_close(&d, ROOT, k.vc, k.party[1], 0);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	ck_assert_uint_eq(d.nlog, 1);
 	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_E_NO_VC);
 	ck_assert_uint_eq(drv_ntimers(&d), 0);
@@ -215,7 +215,7 @@ START_TEST(force_close)
 	drv_clear(&d);
 	uint64_t r = drv_close(&d, ROOT, k.vc, 0, CM_CLOSE_FORCE);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CLOSE_CALL), 3);
 	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_CLOSE_CALL_COMPLETE), 1);
 }
@@ -267,14 +267,14 @@ START_TEST(drops_chained_from_completions)
 	uint8_t a[20];
 	drv_addr(a, d.me, 1);
 	uint64_t r = drv_make_call(&d, ROOT, a);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
-	chain_vc = drv_done(&d, r)->vc;
-	chain_left[chain_n++] = drv_done(&d, r)->party;
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
+	chain_vc = DONE(r)->vc;
+	chain_left[chain_n++] = DONE(r)->party;
 	for (int i = 2; i <= 8; i++) {
 		drv_addr(a, d.me, (uint8_t)i);
 		r = drv_add_party(&d, ROOT, chain_vc, a);
-		ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
-		chain_left[chain_n++] = drv_done(&d, r)->party;
+		ck_assert_int_eq(DONE(r)->status, CM_OK);
+		chain_left[chain_n++] = DONE(r)->party;
 	}
 	struct cc_stats st;
 	cc_get_stats(d.c, &st);
@@ -283,9 +283,9 @@ START_TEST(drops_chained_from_completions)
 	/* one DropParty starts the chain; everything else happens inside callbacks */
 	drv_clear(&d);
 	r = drv_drop(&d, ROOT, chain_vc, chain_left[--chain_n], 10);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	ck_assert_uint_ne(chain_close_req, 0);
-	ck_assert_int_eq(drv_done(&d, chain_close_req)->status, CM_OK);
+	ck_assert_int_eq(DONE(chain_close_req)->status, CM_OK);
 	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_DROP_PARTY_COMPLETE), 7);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 7);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
@@ -305,10 +305,10 @@ START_TEST(session_closed_local)
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
 	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CLOSE_CALL), 3);
 	for (size_t i = 0; i < 3; i++)
-		ck_assert_int_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, i)->cause, 31);
+		ck_assert_int_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, i)->cause, 31);
 	for (int i = 1; i <= 3; i++) {
 		uint64_t r = drv_close(&d, LEAF1 + i - 1, k.leaf_vc[i], k.leaf_party[i], 0);
-		ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+		ck_assert_int_eq(DONE(r)->status, CM_OK);
 	}
 	struct cc_stats st;
 	cc_get_stats(d.c, &st);
@@ -318,7 +318,7 @@ START_TEST(session_closed_local)
 	drv_clear(&d);
 	drv_session_closed(&d, LEAF2);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 1);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_DROP_PARTY, 0)->msg.cause.value, 31);
+	ck_assert_uint_eq(SENT(Q_MSG_DROP_PARTY, 0)->msg.cause.value, 31);
 	const struct cc_client_event *idp = drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0);
 	ck_assert_ptr_nonnull(idp);
 	ck_assert_uint_eq(idp->party, k.party[2]);
@@ -355,9 +355,9 @@ START_TEST(session_closed_before_answer_local)
 	drv_clear(&d);
 	drv_session_closed(&d, ROOT);
 	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_RELEASE, d.me), 1);
-	struct q_msg rel = drv_sent(&d, Q_MSG_RELEASE, 0)->msg;
+	struct q_msg rel = SENT(Q_MSG_RELEASE, 0)->msg;
 	ck_assert_int_eq(cc_vc_get(d.c, vi[0].vc, &vi[0]), CM_E_NO_VC);
-	const struct cc_party *p = party_find(d.c, root_party);
+	const struct cc_party *p = cc_party_find(d.c, root_party);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(p->leg);
 	ck_assert_uint_eq(p->leg->state, U11);
@@ -372,9 +372,9 @@ START_TEST(session_closed_before_answer_local)
 	ck_assert_ptr_nonnull(ic);
 	ck_assert_uint_eq(ic->session, LEAF1);
 	ck_assert_uint_eq(ic->vc, leaf_vc);
-	ck_assert_ptr_null(party_find(d.c, root_party));
+	ck_assert_ptr_null(cc_party_find(d.c, root_party));
 	uint64_t r = drv_close(&d, LEAF1, leaf_vc, leaf_party, 0);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	struct cc_stats st;
 	cc_get_stats(d.c, &st);
 	ck_assert_uint_eq(st.vcs + st.parties + st.legs, 0);
@@ -382,7 +382,45 @@ START_TEST(session_closed_before_answer_local)
 }
 END_TEST
 
-static Suite *local_suite(void)
+/*
+ * store.h "Lifetimes": a callee may free the leg its caller holds.  The leg
+ * is unreachable at once (its id no longer found) but its memory stays
+ * readable until the event ends.  With an immediate free() the reads
+ * below were a use-after-free that ASan reports.
+ */
+START_TEST(freed_leg_readable_until_event_ends)
+{
+	struct lcall k;
+	leaf_offered(&k, 7);
+	struct cc_leg *leg = cc_leg_find(d.c, P, 7, false);
+	ck_assert_ptr_nonnull(leg);
+	ck_assert_uint_eq(leg->state, U6);
+	uint64_t id = leg->id;
+	struct cc_actions out;
+	cc_actions_init(&out);
+	/* an offered leg is refused with RELEASE COMPLETE and freed at once */
+	cc_leg_release(d.c, leg, Q_CAUSE_NORMAL_UNSPECIFIED, NULL, &out);
+	ck_assert_ptr_null(cc_leg_by_id(d.c, id));
+	ck_assert_ptr_null(cc_leg_find(d.c, P, 7, false));
+	ck_assert_uint_eq(leg->id, id);
+	ck_assert_uint_eq(leg->state, U0);
+	ck_assert_ptr_null(leg->p_head);
+	ck_assert_ptr_eq(d.c->dead_legs, leg);
+	/* a second free is refused: the peer's leg list stays intact */
+	cc_leg_free(d.c, leg, &out);
+	ck_assert_ptr_eq(d.c->dead_legs, leg);
+	ck_assert_ptr_null(leg->dead_next);
+	ck_assert_ptr_null(cc_check_invariants(d.c));
+	cc_actions_free(&out);
+	/* the next event releases it */
+	drv_link(&d, P, true);
+	ck_assert_ptr_null(d.c->dead_legs);
+	ck_assert_ptr_null(d.c->dead_parties);
+	ck_assert_ptr_null(d.c->dead_vcs);
+}
+END_TEST
+
+Suite *cc_test_suite(void)
 {
 	Suite *s = suite_create("cc-local");
 	TCase *tc = tcase_create("lifecycle");
@@ -394,14 +432,9 @@ static Suite *local_suite(void)
 	tcase_add_test(tc, session_closed_local);
 	tcase_add_test(tc, session_closed_before_answer_local);
 	suite_add_tcase(s, tc);
+	TCase *lt = tcase_create("lifetimes");
+	tcase_add_checked_fixture(lt, common_setup, teardown);
+	tcase_add_test(lt, freed_leg_readable_until_event_ends);
+	suite_add_tcase(s, lt);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(local_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -293,7 +293,7 @@ START_TEST(random_walk_local)
 }
 END_TEST
 
-int main(void)
+Suite *cc_test_suite(void)
 {
 	Suite *s = suite_create("cc-random");
 	TCase *tc = tcase_create("random");
@@ -302,9 +302,5 @@ int main(void)
 	tcase_add_loop_test(tc, random_walk, 0, 20);
 	tcase_add_loop_test(tc, random_walk_local, 0, 10);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -129,7 +129,7 @@ START_TEST(drop_party_errors_in_order)
 	drv_clear(&d);
 	uint64_t r1 = drv_drop(&d, ROOT, k.vc, b, 128);
 	ck_assert_ptr_null(drv_done(&d, r1));
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_DROP_PARTY, 0)->msg.uu.len, 128);
+	ck_assert_uint_eq(SENT(Q_MSG_DROP_PARTY, 0)->msg.uu.len, 128);
 	/* a second drop of the same party */
 	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, b, 0)), CM_E_BUSY);
 	/* c is now the last live party but one: dropping it is fine, then a is the last */
@@ -167,7 +167,7 @@ START_TEST(drop_closing_and_drop_received)
 	memcpy(m.uu.data, "bye", 3);
 	drv_msg(&d, P, &m);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY_ACK), 1);
-	const struct cc_client_event *idp = drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0);
+	const struct cc_client_event *idp = CEV(CC_CEV_INCOMING_DROP_PARTY, 0);
 	ck_assert_uint_eq(idp->party, b);
 	ck_assert_int_eq(idp->cause, 31);
 	ck_assert_uint_eq(idp->data_len, 3);
@@ -213,7 +213,7 @@ START_TEST(close_call_errors)
 	uint64_t cl = drv_close(&d, ROOT, k.vc, 0, CM_CLOSE_FORCE);
 	ck_assert_int_eq(status_of(rb), CM_E_CLOSING);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE, 0)->msg.cause.value, 16);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE, 0)->msg.cause.value, 16);
 	ck_assert_ptr_null(drv_done(&d, cl));
 	ck_assert_int_eq(status_of(drv_close(&d, ROOT, k.vc, 0, CM_CLOSE_FORCE)), CM_E_BUSY);
 	peer_send(Q_MSG_RELEASE_COMPLETE, k.cref, true, -1, 0);
@@ -233,7 +233,7 @@ START_TEST(incoming_close_then_close)
 	m.uu.data[0] = 0x42;
 	drv_msg(&d, P, &m);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
-	const struct cc_client_event *ic = drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0);
+	const struct cc_client_event *ic = CEV(CC_CEV_INCOMING_CLOSE_CALL, 0);
 	ck_assert_int_eq(ic->cause, 21);
 	ck_assert_uint_eq(ic->data_len, 1);
 	struct cc_vc_info vi;
@@ -271,7 +271,7 @@ START_TEST(add_queued_while_leg_sets_up)
 	drv_clear(&d);
 	uint64_t r1 = drv_add_party(&d, ROOT, k.vc, a);
 	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_SETUP, Q), 1);
-	uint32_t qcref = drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref;
+	uint32_t qcref = SENT(Q_MSG_SETUP, 0)->msg.cref;
 	drv_addr(a, Q, 2);
 	drv_clear(&d);
 	uint64_t r2 = drv_add_party(&d, ROOT, k.vc, a);
@@ -283,7 +283,7 @@ START_TEST(add_queued_while_leg_sets_up)
 	drv_msg(&d, Q, &m);
 	ck_assert_int_eq(status_of(r1), CM_OK);
 	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_ADD_PARTY, Q), 1);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_ADD_PARTY, 0)->msg.epref.value, 1);
+	ck_assert_uint_eq(SENT(Q_MSG_ADD_PARTY, 0)->msg.epref.value, 1);
 	ck_assert_ptr_null(drv_done(&d, r2));
 	struct cc_vc_info vi;
 	cc_vc_get(d.c, k.vc, &vi);
@@ -292,15 +292,15 @@ START_TEST(add_queued_while_leg_sets_up)
 	drv_addr(a, drv_mac(4), 1);
 	drv_clear(&d);
 	uint64_t r3 = drv_add_party(&d, ROOT, k.vc, a);
-	uint32_t c4 = drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref;
+	uint32_t c4 = SENT(Q_MSG_SETUP, 0)->msg.cref;
 	drv_addr(a, drv_mac(4), 2);
 	uint64_t r4 = drv_add_party(&d, ROOT, k.vc, a);
 	m = pmsg(Q_MSG_RELEASE_COMPLETE, c4, true, -1, 17);
 	drv_msg(&d, drv_mac(4), &m);
 	ck_assert_int_eq(status_of(r3), CM_E_REJECTED);
-	ck_assert_int_eq(drv_done(&d, r3)->cause, 17);
+	ck_assert_int_eq(DONE(r3)->cause, 17);
 	ck_assert_int_eq(status_of(r4), CM_E_REJECTED);
-	ck_assert_int_eq(drv_done(&d, r4)->cause, 17);
+	ck_assert_int_eq(DONE(r4)->cause, 17);
 }
 END_TEST
 
@@ -351,17 +351,17 @@ START_TEST(admin_drop_and_close)
 	struct cc_request r = {.type = CC_REQ_ADMIN_DROP, .session = OTHER, .vc = k.vc, .party = b};
 	uint64_t ad = drv_request(&d, &r);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_DROP_PARTY), 1);
-	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0)->session, ROOT);
+	ck_assert_uint_eq(CEV(CC_CEV_INCOMING_DROP_PARTY, 0)->session, ROOT);
 	peer_send(Q_MSG_DROP_PARTY_ACK, k.cref, true, ep, 16);
 	ck_assert_int_eq(status_of(ad), CM_OK);
-	ck_assert_uint_eq(drv_done(&d, ad)->type, CC_CEV_ADMIN_COMPLETE);
+	ck_assert_uint_eq(DONE(ad)->type, CC_CEV_ADMIN_COMPLETE);
 	/* the owner answers its IncomingDropParty */
 	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, b, 0)), CM_OK);
 	drv_clear(&d);
 	struct cc_request rc = {.type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = k.vc};
 	uint64_t ac = drv_request(&d, &rc);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
-	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, ROOT);
+	ck_assert_uint_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->session, ROOT);
 	peer_send(Q_MSG_RELEASE_COMPLETE, k.cref, true, -1, 0);
 	ck_assert_int_eq(status_of(ac), CM_OK);
 	uint64_t cl = drv_close(&d, ROOT, k.vc, k.a, 0);
@@ -398,7 +398,7 @@ START_TEST(admin_close_force_rule)
 	rc.flags = CM_CLOSE_FORCE;
 	uint64_t ac = drv_request(&d, &rc);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 1);
-	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, ROOT);
+	ck_assert_uint_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->session, ROOT);
 	ck_assert_ptr_null(drv_done(&d, ac));
 	peer_send(Q_MSG_RELEASE_COMPLETE, k.cref, true, -1, 0);
 	ck_assert_int_eq(status_of(ac), CM_OK);
@@ -411,7 +411,7 @@ START_TEST(admin_close_force_rule)
 	peer_send(Q_MSG_ADD_PARTY_ACK, m.cref, true, ep, 0);
 	ck_assert_int_eq(status_of(rb), CM_OK);
 	peer_send(Q_MSG_DROP_PARTY, m.cref, true, ep, 16);
-	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0)->party, b);
+	ck_assert_uint_eq(CEV(CC_CEV_INCOMING_DROP_PARTY, 0)->party, b);
 	drv_clear(&d);
 	struct cc_request rm = {.type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = m.vc};
 	ac = drv_request(&d, &rm);
@@ -451,8 +451,8 @@ START_TEST(close_stops_queued_add_timer)
 	ck_assert_int_eq(party_state(k.vc, y), Q_EPS_DROP_PARTY_INITIATED);
 	uint32_t qcref = 0;
 	for (size_t i = 0; i < drv_nsent(&d, Q_MSG_RELEASE); i++)
-		if (memcmp(drv_sent(&d, Q_MSG_RELEASE, i)->peer.a, Q.a, 6) == 0)
-			qcref = drv_sent(&d, Q_MSG_RELEASE, i)->msg.cref;
+		if (memcmp(SENT(Q_MSG_RELEASE, i)->peer.a, Q.a, 6) == 0)
+			qcref = SENT(Q_MSG_RELEASE, i)->msg.cref;
 	peer_send(Q_MSG_RELEASE_COMPLETE, k.cref, true, -1, 0);
 	struct q_msg m = pmsg(Q_MSG_RELEASE_COMPLETE, qcref, true, -1, 0);
 	drv_msg(&d, Q, &m);
@@ -468,7 +468,7 @@ START_TEST(leaf_reject_and_no_sap)
 	drv_clear(&d);
 	drv_reject(&d, LEAF1, k.vc, k.party, 17);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 17);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 17);
 	struct cc_vc_info vi;
 	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_E_NO_VC);
 	/* no SAP for selector 9: RELEASE COMPLETE 88 */
@@ -478,26 +478,26 @@ START_TEST(leaf_reject_and_no_sap)
 	drv_addr(m.called.aesa, d.me, 9);
 	drv_clear(&d);
 	drv_msg(&d, P, &m);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 88);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 88);
 	/* missing mandatory IE: 96 */
 	m.traffic.present = false;
 	drv_clear(&d);
 	drv_msg(&d, P, &m);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 96);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 96);
 	/* ADD PARTY refused by the leaf: ADD PARTY REJECT, or RELEASE for the leg's last */
 	struct lcall a, b;
 	leaf_active(&a, 93);
 	leaf_add_offered(&a, 1, 2, &b);
 	drv_clear(&d);
 	drv_reject(&d, LEAF2, b.vc, b.party, 0);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_ADD_PARTY_REJECT, 0)->msg.cause.value, 21);
+	ck_assert_uint_eq(SENT(Q_MSG_ADD_PARTY_REJECT, 0)->msg.cause.value, 21);
 	/* ADD PARTY for a selector nobody has */
 	drv_clear(&d);
 	struct q_msg ap = pmsg(Q_MSG_ADD_PARTY, 93, false, 2, 0);
 	ap.called.present = true;
 	drv_addr(ap.called.aesa, d.me, 50);
 	drv_msg(&d, P, &ap);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_ADD_PARTY_REJECT, 0)->msg.cause.value, 88);
+	ck_assert_uint_eq(SENT(Q_MSG_ADD_PARTY_REJECT, 0)->msg.cause.value, 88);
 	/* the leaf's own party closes: the leg's last, so RELEASE; completes on RELEASE COMPLETE */
 	drv_clear(&d);
 	uint64_t cl = drv_close(&d, LEAF1, a.vc, a.party, 0);
@@ -529,7 +529,7 @@ START_TEST(leaf_close_cases)
 	uint64_t ac = drv_request(&d, &r);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
 	ck_assert_int_eq(status_of(ac), CM_OK);
-	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, LEAF1);
+	ck_assert_uint_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->session, LEAF1);
 	ck_assert_int_eq(status_of(drv_close(&d, LEAF1, l.vc, l.party, 0)), CM_OK);
 	/* ... and an offered ADD PARTY: ADD PARTY REJECT */
 	struct lcall m, b;
@@ -556,7 +556,7 @@ START_TEST(drop_setup_party_of_new_leg)
 	drv_addr(a, Q, 1);
 	drv_clear(&d);
 	uint64_t rx = drv_add_party(&d, ROOT, k.vc, a);
-	uint32_t qcref = drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref;
+	uint32_t qcref = SENT(Q_MSG_SETUP, 0)->msg.cref;
 	cm_party_id x = last_party(k.vc);
 	drv_addr(a, Q, 2);
 	uint64_t ry = drv_add_party(&d, ROOT, k.vc, a);
@@ -587,7 +587,7 @@ START_TEST(drop_setup_party_of_new_leg)
 	drv_addr(a, drv_mac(4), 1);
 	drv_clear(&d);
 	uint64_t rz = drv_add_party(&d, ROOT, k.vc, a);
-	uint32_t c4 = drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref;
+	uint32_t c4 = SENT(Q_MSG_SETUP, 0)->msg.cref;
 	cm_party_id z = last_party(k.vc);
 	drv_clear(&d);
 	uint64_t dz = drv_drop(&d, ROOT, k.vc, z, 0);
@@ -623,7 +623,7 @@ START_TEST(own_esi_always_valid)
 }
 END_TEST
 
-int main(void)
+Suite *cc_test_suite(void)
 {
 	Suite *s = suite_create("cc-rules");
 	TCase *tc = tcase_create("rules");
@@ -646,9 +646,5 @@ int main(void)
 	tcase_add_test(tc, drop_setup_party_of_new_leg);
 	tcase_add_test(tc, own_esi_always_valid);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

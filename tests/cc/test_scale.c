@@ -17,7 +17,7 @@ static uint64_t drop_cost(struct rcall *k, cm_party_id p, uint16_t ep)
 	uint64_t before = d.c->work;
 	uint64_t r = drv_drop(&d, ROOT, k->vc, p, 0);
 	peer_send(Q_MSG_DROP_PARTY_ACK, k->cref, true, ep, 16);
-	ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
+	ck_assert_int_eq(DONE(r)->status, CM_OK);
 	return d.c->work - before;
 }
 
@@ -33,10 +33,10 @@ START_TEST(drop_does_not_scan)
 		drv_addr(a, P, (uint8_t)(i % 200 + 1));
 		drv_clear(&d);
 		uint64_t r = drv_add_party(&d, ROOT, k.vc, a);
-		epref[i] = drv_sent(&d, Q_MSG_ADD_PARTY, 0)->msg.epref.value;
+		epref[i] = SENT(Q_MSG_ADD_PARTY, 0)->msg.epref.value;
 		peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, epref[i], 0);
-		ck_assert_int_eq(drv_done(&d, r)->status, CM_OK);
-		party[i] = drv_done(&d, r)->party;
+		ck_assert_int_eq(DONE(r)->status, CM_OK);
+		party[i] = DONE(r)->party;
 		d.nreq = 0; /* keep the driver's own bookkeeping O(1) */
 	}
 	ck_assert_str_eq(cc_check_invariants(d.c) ? cc_check_invariants(d.c) : "ok", "ok");
@@ -66,7 +66,7 @@ START_TEST(allocators_skip_and_wrap)
 	struct rcall k1, k2, k3;
 	root_active(&k1);
 	ck_assert_uint_eq(k1.cref, 1);
-	struct cc_peer *peer = peer_find(d.c, P);
+	struct cc_peer *peer = cc_peer_find(d.c, P);
 	ck_assert_ptr_nonnull(peer);
 	peer->next_cref = 1; /* as if it had wrapped */
 	root_active(&k2);
@@ -81,7 +81,7 @@ START_TEST(allocators_skip_and_wrap)
 	cm_party_id p1, p2, p3;
 	root_add(&k1, 6, &e1, &p1);
 	ck_assert_uint_eq(e1, 1);
-	struct cc_leg *leg = leg_find(d.c, P, k1.cref, true);
+	struct cc_leg *leg = cc_leg_find(d.c, P, k1.cref, true);
 	leg->next_epref = 1;
 	root_add(&k1, 7, &e2, &p2);
 	ck_assert_uint_eq(e2, 2);
@@ -93,7 +93,7 @@ START_TEST(allocators_skip_and_wrap)
 }
 END_TEST
 
-int main(void)
+Suite *cc_test_suite(void)
 {
 	Suite *s = suite_create("cc-scale");
 	TCase *tc = tcase_create("scale");
@@ -102,9 +102,5 @@ int main(void)
 	tcase_add_test(tc, drop_does_not_scan);
 	tcase_add_test(tc, allocators_skip_and_wrap);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

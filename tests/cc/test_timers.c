@@ -26,13 +26,13 @@ START_TEST(t303)
 	root_calling(&k);
 	fire_first(CC_T303);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_SETUP), 1);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_SETUP, 0)->msg.cref, k.cref);
+	ck_assert_uint_eq(SENT(Q_MSG_SETUP, 0)->msg.cref, k.cref);
 	ck_assert_ptr_null(drv_done(&d, k.make_req));
 	fire_first(CC_T303);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_SETUP), 0);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 18);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 18);
 	ck_assert_int_eq(status_of(k.make_req), CM_E_TIMEOUT);
-	ck_assert_int_eq(drv_done(&d, k.make_req)->cause, 18);
+	ck_assert_int_eq(DONE(k.make_req)->cause, 18);
 	struct cc_vc_info vi;
 	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_E_NO_VC);
 	ck_assert_uint_eq(drv_ntimers(&d), 0);
@@ -46,7 +46,7 @@ START_TEST(t310)
 	peer_send(Q_MSG_CALL_PROCEEDING, k.cref, true, 0, 0);
 	ck_assert(!drv_timer_obj(&d, CC_T303, 0));
 	fire_first(CC_T310);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE, 0)->msg.cause.value, 102);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE, 0)->msg.cause.value, 102);
 	ck_assert_int_eq(status_of(k.make_req), CM_E_TIMEOUT);
 	ck_assert(drv_timer_obj(&d, CC_T308, 0));
 	drv_clear(&d);
@@ -69,7 +69,7 @@ START_TEST(t308)
 	fire_first(CC_T308);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 0);
 	ck_assert_int_eq(status_of(cl), CM_OK);
-	ck_assert_int_eq(drv_done(&d, cl)->cause, 102);
+	ck_assert_int_eq(DONE(cl)->cause, 102);
 	ck_assert_uint_eq(drv_ntimers(&d), 0);
 }
 END_TEST
@@ -129,7 +129,7 @@ START_TEST(t399_and_t397)
 	peer_send(Q_MSG_PARTY_ALERTING, k.cref, true, ep, 0);
 	drv_clear(&d);
 	drv_fire(&d, CC_T397, b);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_DROP_PARTY, 0)->msg.cause.value, 102);
+	ck_assert_uint_eq(SENT(Q_MSG_DROP_PARTY, 0)->msg.cause.value, 102);
 	ck_assert_int_eq(status_of(r), CM_E_TIMEOUT);
 }
 END_TEST
@@ -140,16 +140,16 @@ START_TEST(t313_and_accept_timer)
 	leaf_offered(&k, 31);
 	drv_accept(&d, LEAF1, k.vc, k.party);
 	fire_first(CC_T313);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE, 0)->msg.cause.value, 102);
-	ck_assert_int_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->cause, 102);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE, 0)->msg.cause.value, 102);
+	ck_assert_int_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->cause, 102);
 	uint64_t cl = drv_close(&d, LEAF1, k.vc, k.party, 0);
 	ck_assert_int_eq(status_of(cl), CM_OK);
 	/* the client never answers an offer */
 	struct lcall l;
 	leaf_offered(&l, 32);
 	fire_first(CC_TACCEPT);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 18);
-	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, LEAF1);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 18);
+	ck_assert_uint_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->session, LEAF1);
 	cl = drv_close(&d, LEAF1, l.vc, l.party, 0);
 	ck_assert_int_eq(status_of(cl), CM_OK);
 	/* an offered ADD PARTY times out: ADD PARTY REJECT 18 */
@@ -158,8 +158,8 @@ START_TEST(t313_and_accept_timer)
 	leaf_add_offered(&m, 4, 2, &b);
 	drv_clear(&d);
 	drv_fire(&d, CC_TACCEPT, b.party);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_ADD_PARTY_REJECT, 0)->msg.cause.value, 18);
-	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->session, LEAF2);
+	ck_assert_uint_eq(SENT(Q_MSG_ADD_PARTY_REJECT, 0)->msg.cause.value, 18);
+	ck_assert_uint_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->session, LEAF2);
 }
 END_TEST
 
@@ -216,8 +216,8 @@ START_TEST(link_down_up_t322)
 	fire_first(CC_T322);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_STATUS_ENQUIRY), 1);
 	fire_first(CC_T322);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE, 0)->msg.cause.value, 102);
-	ck_assert_int_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->cause, 102);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE, 0)->msg.cause.value, 102);
+	ck_assert_int_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->cause, 102);
 }
 END_TEST
 
@@ -229,7 +229,7 @@ START_TEST(restart)
 	root_calling(&k);
 	drv_link(&d, P, true);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RESTART), 1);
-	const struct cc_action *rs = drv_sent(&d, Q_MSG_RESTART, 0);
+	const struct cc_action *rs = SENT(Q_MSG_RESTART, 0);
 	ck_assert_uint_eq(rs->msg.cref, 0);
 	ck_assert_uint_eq(rs->msg.restart.rclass, 2);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_SETUP), 1);
@@ -246,7 +246,7 @@ START_TEST(restart)
 	drv_msg(&d, P, &m);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RESTART_ACK), 1);
 	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CLOSE_CALL), 2);
-	ck_assert_int_eq(drv_cev(&d, CC_CEV_INCOMING_CLOSE_CALL, 0)->cause, 41);
+	ck_assert_int_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->cause, 41);
 	struct cc_stats st;
 	cc_get_stats(d.c, &st);
 	ck_assert_uint_eq(st.legs, 0);
@@ -291,17 +291,17 @@ START_TEST(unknown_cref_and_epref)
 	root_active(&k);
 	drv_clear(&d);
 	peer_send(Q_MSG_DROP_PARTY, k.cref, true, 77, 16);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_DROP_PARTY_ACK, 0)->msg.cause.value, 89);
+	ck_assert_uint_eq(SENT(Q_MSG_DROP_PARTY_ACK, 0)->msg.cause.value, 89);
 	drv_clear(&d);
 	peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, 77, 0);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_DROP_PARTY_ACK, 0)->msg.cause.value, 89);
+	ck_assert_uint_eq(SENT(Q_MSG_DROP_PARTY_ACK, 0)->msg.cause.value, 89);
 	drv_clear(&d);
 	peer_send(Q_MSG_DROP_PARTY_ACK, k.cref, true, 77, 0);
 	ck_assert_uint_eq(d.nlog, 0);
 	/* STATUS ENQUIRY naming a party answers its endpoint state */
 	drv_clear(&d);
 	peer_send(Q_MSG_STATUS_ENQUIRY, k.cref, true, 0, 0);
-	const struct cc_action *st = drv_sent(&d, Q_MSG_STATUS, 0);
+	const struct cc_action *st = SENT(Q_MSG_STATUS, 0);
 	ck_assert_uint_eq(st->msg.cause.value, 30);
 	ck_assert_uint_eq(st->msg.call_state, 10);
 	ck_assert(st->msg.ep_state_present);
@@ -315,27 +315,27 @@ START_TEST(decoder_errors)
 	struct q_msg m = pmsg(Q_MSG_SETUP, 300, false, 0, 0);
 	drv_clear(&d);
 	drv_msg_err(&d, P, &m, 96);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 96);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 96);
 	drv_clear(&d);
 	drv_msg_err(&d, P, &m, 100);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 100);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 100);
 	drv_clear(&d);
 	m.type = 0x33;
 	drv_msg_err(&d, P, &m, 97);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_STATUS, 0)->msg.cause.value, 97);
+	ck_assert_uint_eq(SENT(Q_MSG_STATUS, 0)->msg.cause.value, 97);
 	struct rcall k;
 	root_active(&k);
 	struct q_msg a = pmsg(Q_MSG_ADD_PARTY_ACK, k.cref, true, 0, 0);
 	drv_clear(&d);
 	drv_msg_err(&d, P, &a, 100);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_STATUS, 0)->msg.cause.value, 100);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_STATUS, 0)->msg.call_state, 10);
+	ck_assert_uint_eq(SENT(Q_MSG_STATUS, 0)->msg.cause.value, 100);
+	ck_assert_uint_eq(SENT(Q_MSG_STATUS, 0)->msg.call_state, 10);
 	/* 99: processed, then reported */
 	struct q_msg se = pmsg(Q_MSG_STATUS_ENQUIRY, k.cref, true, -1, 0);
 	drv_clear(&d);
 	drv_msg_err(&d, P, &se, 99);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_STATUS), 2);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_STATUS, 1)->msg.cause.value, 99);
+	ck_assert_uint_eq(SENT(Q_MSG_STATUS, 1)->msg.cause.value, 99);
 	/* a faulty RELEASE still clears */
 	struct q_msg rel = pmsg(Q_MSG_RELEASE, k.cref, true, -1, 0);
 	drv_clear(&d);
@@ -365,7 +365,7 @@ START_TEST(session_closed_mid_call)
 	drv_clear(&d);
 	drv_session_closed(&d, ROOT);
 	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_RELEASE, P), 1);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE, 0)->msg.cause.value, 31);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE, 0)->msg.cause.value, 31);
 	struct cc_vc_info vi;
 	ck_assert_int_eq(cc_vc_get(d.c, k.vc, &vi), CM_E_NO_VC);
 	ck_assert_int_eq(cc_vc_get(d.c, l.vc, &vi), CM_OK);
@@ -374,7 +374,7 @@ START_TEST(session_closed_mid_call)
 	/* the leaf's client goes: its (only) party releases the leg */
 	drv_clear(&d);
 	drv_session_closed(&d, LEAF1);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE, 0)->msg.cause.value, 31);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE, 0)->msg.cause.value, 31);
 	peer_send(Q_MSG_RELEASE_COMPLETE, l.cref, false, -1, 0);
 	struct cc_stats st;
 	cc_get_stats(d.c, &st);
@@ -398,7 +398,7 @@ START_TEST(shutdown)
 	ck_assert_int_eq(status_of(r), CM_E_CLOSING);
 	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CLOSE_CALL), 2);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 2);
-	ck_assert_uint_eq(drv_sent(&d, Q_MSG_RELEASE, 0)->msg.cause.value, 31);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE, 0)->msg.cause.value, 31);
 	peer_send(Q_MSG_RELEASE_COMPLETE, k.cref, true, -1, 0);
 	peer_send(Q_MSG_RELEASE_COMPLETE, l.cref, false, -1, 0);
 	struct cc_stats st;
@@ -408,7 +408,7 @@ START_TEST(shutdown)
 }
 END_TEST
 
-int main(void)
+Suite *cc_test_suite(void)
 {
 	Suite *s = suite_create("cc-timers");
 	TCase *tc = tcase_create("timers");
@@ -427,9 +427,5 @@ int main(void)
 	tcase_add_test(tc, session_closed_mid_call);
 	tcase_add_test(tc, shutdown);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -274,6 +274,47 @@ START_TEST(make_call_cost_flat_in_vcs)
 }
 END_TEST
 
+/*
+ * The bounds above are only as good as the counting: walks that grow with
+ * the state must show in cc_work().  Resynchronising the calls to a peer
+ * whose link came back within T309 visits each of its legs, and listing a
+ * VC's parties visits each party; both once counted nothing.
+ */
+START_TEST(walks_are_counted)
+{
+	enum { LEGS = 50, PARTIES = 200 };
+	struct call k[LEGS];
+	for (size_t i = 0; i < LEGS; i++)
+		make_call(&k[i], i == 0 ? PARTIES : 1);
+	while (k[0].n < PARTIES)
+		add_party(&k[0]);
+
+	struct cc_event down = {.type = CC_EV_LINK_DOWN, .peer = peer};
+	feed(&down);
+	struct cc_event up = {.type = CC_EV_LINK_UP, .peer = peer};
+	uint64_t w0 = cc_work(c);
+	feed(&up);
+	uint64_t resync = cc_work(c) - w0;
+	size_t enquiries = 0;
+	for (size_t i = 0; i < acts.n; i++)
+		enquiries +=
+			acts.v[i].type == CC_ACT_SEND && acts.v[i].msg.type == Q_MSG_STATUS_ENQUIRY;
+	ck_assert_uint_eq(enquiries, LEGS);
+	/* a step per leg visited, and one per STATUS ENQUIRY's peer lookup */
+	ck_assert_msg(resync >= 2 * LEGS, "link up over %d calls counted %llu steps", LEGS,
+		      (unsigned long long)resync);
+
+	static struct cc_party_info info[PARTIES];
+	w0 = cc_work(c);
+	ck_assert_uint_eq(cc_party_list(c, k[0].vc, 0, info, PARTIES), PARTIES);
+	uint64_t list = cc_work(c) - w0;
+	ck_assert_msg(list >= PARTIES, "listing %d parties counted %llu steps", PARTIES,
+		      (unsigned long long)list);
+	for (size_t i = 0; i < LEGS; i++)
+		call_free(&k[i]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("perf-guard");
@@ -283,6 +324,7 @@ int main(void)
 	tcase_add_test(tc, drop_cost_flat_in_parties);
 	tcase_add_test(tc, add_cost_flat_in_parties);
 	tcase_add_test(tc, make_call_cost_flat_in_vcs);
+	tcase_add_test(tc, walks_are_counted);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
