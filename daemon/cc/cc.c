@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "names.h"
 
 /* ---------------------------------------------------------------- hash */
 
@@ -258,8 +259,10 @@ static uint8_t completion_type(uint8_t req_type)
 		return CC_CEV_DROP_PARTY_COMPLETE;
 	case CC_REQ_CLOSE_CALL:
 		return CC_CEV_CLOSE_CALL_COMPLETE;
+	case CC_REQ_ADMIN_DROP:
+		return CC_CEV_ADMIN_DROP_COMPLETE;
 	default:
-		return CC_CEV_ADMIN_COMPLETE;
+		return CC_CEV_ADMIN_CLOSE_COMPLETE;
 	}
 }
 
@@ -341,14 +344,11 @@ void timer_stop(cc *c, uint16_t *bits, uint8_t kind, uint64_t obj, struct cc_act
 
 /* ------------------------------------------------------------ objects */
 
-static const char *const vc_state_names[] = {"Null", "Calling", "Active", "Closing",
-					     "CloseReceived"};
-
 /* Every VC state change goes through here. */
 void vc_set_state(cc *c, struct cc_vc *vc, uint8_t state)
 {
-	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc %s -> %s", vc_state_names[vc->state],
-	       vc_state_names[state]);
+	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc %s -> %s", cm_vc_state_name(vc->state),
+	       cm_vc_state_name(state));
 	vc->state = state;
 }
 
@@ -1031,7 +1031,8 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 {
 	switch (ev->type) {
 	case CC_EV_REQUEST:
-		cc_request(c, &ev->req, out);
+		if (!cc_refuse(c, &ev->req, out))
+			cc_request(c, &ev->req, out);
 		break;
 	case CC_EV_SESSION_CLOSED:
 		session_closed(c, ev->session, out);
@@ -1050,6 +1051,7 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 		call_link_down(c, ev->peer, out);
 		break;
 	case CC_EV_SHUTDOWN:
+		c->shutting_down = true;
 		shutdown_all(c, out);
 		break;
 	default:
@@ -1129,6 +1131,7 @@ void cc_free(cc *c)
 {
 	if (!c)
 		return;
+	cc_queue_free(c);
 	for (size_t i = 0; i < c->legs_by_id.nb; i++)
 		for (struct hnode *n = c->legs_by_id.b[i]; n; n = n->next)
 			free(container_of(n, struct cc_leg, id_node)->setup),
@@ -1150,6 +1153,8 @@ void cc_reconfigure(cc *c, const struct cc_config *cfg)
 	c->cfg = *cfg;
 	memcpy(c->cfg.prefix, keep.prefix, sizeof(keep.prefix));
 	c->cfg.esi = keep.esi;
+	c->cfg.peer_allowed = keep.peer_allowed;
+	c->cfg.peer_allowed_ctx = keep.peer_allowed_ctx;
 }
 
 /* -------------------------------------------------------------- views */

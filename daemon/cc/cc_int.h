@@ -171,7 +171,14 @@ struct cc {
 	uint64_t sap_owner[256]; /* session + 1, 0 = free */
 	struct cc_stats st;
 	uint64_t work; /* list steps taken; tests bound it */
+	struct cc_queue *queue; /* queue.c: local legs and re-entrant events */
+	bool shutting_down;     /* CC_EV_SHUTDOWN seen: refuse new requests */
 };
+
+/* queue.c */
+void cc_queue_free(cc *c);
+bool cc_refuse(cc *c, const struct cc_request *r, struct cc_actions *out);
+void cc_ask_link(cc *c, struct cc_mac peer, struct cc_actions *out);
 
 /* cc.c */
 struct cc_session *session_get(cc *c, uint64_t id);

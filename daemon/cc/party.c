@@ -13,30 +13,7 @@
 #include <string.h>
 
 #include "log.h"
-
-static const char *eps_name(uint8_t s)
-{
-	switch (s) {
-	case Q_EPS_NULL:
-		return "PU0";
-	case Q_EPS_ADD_PARTY_INITIATED:
-		return "PU1";
-	case Q_EPS_ADD_PARTY_RECEIVED:
-		return "PU2";
-	case Q_EPS_ALERTING_DELIVERED:
-		return "PU3";
-	case Q_EPS_ALERTING_RECEIVED:
-		return "PU4";
-	case Q_EPS_DROP_PARTY_INITIATED:
-		return "PU5";
-	case Q_EPS_DROP_PARTY_RECEIVED:
-		return "PU6";
-	case Q_EPS_ACTIVE:
-		return "PU7";
-	default:
-		return "PU?";
-	}
-}
+#include "names.h"
 
 /* Active or being established: what "last party clears the call" counts. */
 bool eps_in_use(uint8_t s)
@@ -49,7 +26,7 @@ bool eps_in_use(uint8_t s)
 void party_set_state(cc *c, struct cc_party *p, uint8_t state)
 {
 	log_at(LOG_DEBUG, p->vc ? p->vc->id : 0, p->id, p->leg ? p->leg->peer->mac.a : NULL,
-	       "party %s -> %s", eps_name(p->state), eps_name(state));
+	       "party %s -> %s", cm_party_state_short(p->state), cm_party_state_short(state));
 	if (p->leg) {
 		if (eps_in_use(p->state))
 			p->leg->n_est--;
@@ -321,7 +298,7 @@ static void party_unexpected(cc *c, struct cc_party *p, const struct q_msg *m,
 			     struct cc_actions *out)
 {
 	log_at(LOG_INFO, p->vc ? p->vc->id : 0, p->id, p->leg->peer->mac.a,
-	       "message 0x%02x not compatible with %s", m->type, eps_name(p->state));
+	       "message 0x%02x not compatible with %s", m->type, cm_party_state_short(p->state));
 	party_status_reply(c, p->leg, p, Q_CAUSE_MSG_NOT_COMPATIBLE, out);
 }
 

@@ -354,7 +354,7 @@ START_TEST(admin_drop_and_close)
 	ck_assert_uint_eq(drv_cev(&d, CC_CEV_INCOMING_DROP_PARTY, 0)->session, ROOT);
 	peer_send(Q_MSG_DROP_PARTY_ACK, k.cref, true, ep, 16);
 	ck_assert_int_eq(status_of(ad), CM_OK);
-	ck_assert_uint_eq(drv_done(&d, ad)->type, CC_CEV_ADMIN_COMPLETE);
+	ck_assert_uint_eq(drv_done(&d, ad)->type, CC_CEV_ADMIN_DROP_COMPLETE);
 	/* the owner answers its IncomingDropParty */
 	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, b, 0)), CM_OK);
 	drv_clear(&d);
