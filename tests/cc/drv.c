@@ -235,10 +235,9 @@ void drv_feed(struct drv *d, const struct cc_event *ev)
 static void track(struct drv *d, struct cc_request *r)
 {
 	r->req_id = d->next_req++;
-	if (r->type != CC_REQ_ACCEPT_CALL && r->type != CC_REQ_REJECT_CALL) {
-		d->req = grow(d->req, &d->capreq, d->nreq, sizeof(*d->req));
-		d->req[d->nreq++] = (struct drv_req){.req_id = r->req_id, .type = r->type};
-	}
+	/* accept and reject too: they complete only when refused (CC_CEV_REFUSED) */
+	d->req = grow(d->req, &d->capreq, d->nreq, sizeof(*d->req));
+	d->req[d->nreq++] = (struct drv_req){.req_id = r->req_id, .type = r->type};
 }
 
 uint64_t drv_queue(struct drv *d, struct cc_request *r)
