@@ -14,6 +14,41 @@ static void reply(const struct admin_src *src, uint64_t session, uint64_t req_id
 	src->send(src->ctx, session, m);
 }
 
+/*
+ * One reply's worth of rows: the source's rows (one more than a page, to
+ * know whether there are more), the protobuf messages and their pointers.
+ */
+struct page {
+	void *rows, *infos, *ptrs;
+};
+
+static void page_free(struct page *pg)
+{
+	free(pg->rows);
+	free(pg->infos);
+	free(pg->ptrs);
+}
+
+/* false, the asker told CM_E_NOMEM and nothing held, when memory is short */
+static bool page_alloc(const struct admin_src *src, uint64_t session, uint64_t req_id,
+		       struct page *pg, size_t rows, size_t row_size, size_t n, size_t info_size)
+{
+	pg->rows = calloc(rows, row_size);
+	pg->infos = calloc(n, info_size);
+	pg->ptrs = calloc(n, sizeof(void *));
+	if (pg->rows && pg->infos && pg->ptrs)
+		return true;
+	page_free(pg);
+	src->error(src->ctx, session, req_id, CM_E_NOMEM, "out of memory");
+	return false;
+}
+
+static void counts(const struct admin_src *src, struct cc_stats *cs, struct ipc_stats *is)
+{
+	cc_get_stats(src->cc, cs);
+	src->ipc_stats(src->ctx, is);
+}
+
 static uint64_t links_up(const struct admin_src *src)
 {
 	uint64_t up = 0;
@@ -31,8 +66,7 @@ void admin_status_text(const struct admin_src *src, char *buf, size_t len)
 {
 	struct cc_stats cs;
 	struct ipc_stats is;
-	cc_get_stats(src->cc, &cs);
-	src->ipc_stats(src->ctx, &is);
+	counts(src, &cs, &is);
 	snprintf(buf, len, "%llu sessions, %llu VCs, %llu parties, %llu links up",
 		 (unsigned long long)is.sessions, (unsigned long long)cs.vcs,
 		 (unsigned long long)cs.parties, (unsigned long long)links_up(src));
@@ -57,8 +91,7 @@ static void answer_status(const struct admin_src *src, uint64_t session, uint64_
 	Callmgr__StatusReply r = CALLMGR__STATUS_REPLY__INIT;
 	struct cc_stats cs;
 	struct ipc_stats is;
-	cc_get_stats(src->cc, &cs);
-	src->ipc_stats(src->ctx, &is);
+	counts(src, &cs, &is);
 	r.daemon_version = (char *)CALLMGR_VERSION;
 	r.local_mode = src->local_mode;
 	r.interface = (char *)(src->interface ? src->interface : "");
@@ -82,14 +115,12 @@ static void answer_list_vcs(const struct admin_src *src, uint64_t session, uint6
 	uint32_t max = q->max ? q->max : ADMIN_VC_PAGE_DEFAULT;
 	if (max > ADMIN_VC_PAGE_MAX)
 		max = ADMIN_VC_PAGE_MAX;
-	/* one more than asked, to know whether there are more */
-	struct cc_vc_info *v = calloc((size_t)max + 1, sizeof(*v));
-	Callmgr__VcInfo *infos = calloc(max, sizeof(*infos));
-	Callmgr__VcInfo **ptrs = calloc(max, sizeof(Callmgr__VcInfo *));
-	if (!v || !infos || !ptrs) {
-		src->error(src->ctx, session, req_id, CM_E_NOMEM, "out of memory");
-		goto out;
-	}
+	struct page pg;
+	if (!page_alloc(src, session, req_id, &pg, (size_t)max + 1, sizeof(struct cc_vc_info), max,
+			sizeof(Callmgr__VcInfo)))
+		return;
+	struct cc_vc_info *v = pg.rows;
+	Callmgr__VcInfo *infos = pg.infos, **ptrs = pg.ptrs;
 	size_t n = cc_vc_list(src->cc, q->after, v, (size_t)max + 1);
 	Callmgr__DaemonMsg m = CALLMGR__DAEMON_MSG__INIT;
 	Callmgr__VcList l = CALLMGR__VC_LIST__INIT;
@@ -106,10 +137,7 @@ static void answer_list_vcs(const struct admin_src *src, uint64_t session, uint6
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_VC_LIST;
 	m.vc_list = &l;
 	reply(src, session, req_id, &m);
-out:
-	free(v);
-	free(infos);
-	free(ptrs);
+	page_free(&pg);
 }
 
 static void answer_show_vc(const struct admin_src *src, uint64_t session, uint64_t req_id,
@@ -122,13 +150,12 @@ static void answer_show_vc(const struct admin_src *src, uint64_t session, uint64
 		src->error(src->ctx, session, req_id, CM_E_NO_VC, text);
 		return;
 	}
-	struct cc_party_info *p = calloc(ADMIN_PARTY_PAGE_MAX + 1, sizeof(*p));
-	Callmgr__PartyInfo *infos = calloc(ADMIN_PARTY_PAGE_MAX, sizeof(*infos));
-	Callmgr__PartyInfo **ptrs = calloc(ADMIN_PARTY_PAGE_MAX, sizeof(Callmgr__PartyInfo *));
-	if (!p || !infos || !ptrs) {
-		src->error(src->ctx, session, req_id, CM_E_NOMEM, "out of memory");
-		goto out;
-	}
+	struct page pg;
+	if (!page_alloc(src, session, req_id, &pg, ADMIN_PARTY_PAGE_MAX + 1,
+			sizeof(struct cc_party_info), ADMIN_PARTY_PAGE_MAX, sizeof(Callmgr__PartyInfo)))
+		return;
+	struct cc_party_info *p = pg.rows;
+	Callmgr__PartyInfo *infos = pg.infos, **ptrs = pg.ptrs;
 	size_t n = cc_party_list(src->cc, q->vc, q->after, p, ADMIN_PARTY_PAGE_MAX + 1);
 	Callmgr__DaemonMsg m = CALLMGR__DAEMON_MSG__INIT;
 	Callmgr__VcDetail det = CALLMGR__VC_DETAIL__INIT;
@@ -158,10 +185,7 @@ static void answer_show_vc(const struct admin_src *src, uint64_t session, uint64
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_VC_DETAIL;
 	m.vc_detail = &det;
 	reply(src, session, req_id, &m);
-out:
-	free(p);
-	free(infos);
-	free(ptrs);
+	page_free(&pg);
 }
 
 static void answer_list_links(const struct admin_src *src, uint64_t session, uint64_t req_id)
@@ -174,13 +198,12 @@ static void answer_list_links(const struct admin_src *src, uint64_t session, uin
 		reply(src, session, req_id, &m);
 		return;
 	}
-	struct link_peer_info *p = calloc(ADMIN_LINK_LIST_MAX, sizeof(*p));
-	Callmgr__LinkInfo *infos = calloc(ADMIN_LINK_LIST_MAX, sizeof(*infos));
-	Callmgr__LinkInfo **ptrs = calloc(ADMIN_LINK_LIST_MAX, sizeof(Callmgr__LinkInfo *));
-	if (!p || !infos || !ptrs) {
-		src->error(src->ctx, session, req_id, CM_E_NOMEM, "out of memory");
-		goto out;
-	}
+	struct page pg;
+	if (!page_alloc(src, session, req_id, &pg, ADMIN_LINK_LIST_MAX,
+			sizeof(struct link_peer_info), ADMIN_LINK_LIST_MAX, sizeof(Callmgr__LinkInfo)))
+		return;
+	struct link_peer_info *p = pg.rows;
+	Callmgr__LinkInfo *infos = pg.infos, **ptrs = pg.ptrs;
 	size_t n = src->link_peers(src->ctx, p, ADMIN_LINK_LIST_MAX);
 	for (size_t i = 0; i < n; i++) {
 		Callmgr__LinkInfo *o = &infos[i];
@@ -199,10 +222,7 @@ static void answer_list_links(const struct admin_src *src, uint64_t session, uin
 	l.n_links = n;
 	l.links = ptrs;
 	reply(src, session, req_id, &m);
-out:
-	free(p);
-	free(infos);
-	free(ptrs);
+	page_free(&pg);
 }
 
 static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t req_id)
@@ -211,8 +231,7 @@ static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t
 	Callmgr__Stats s = CALLMGR__STATS__INIT;
 	struct cc_stats cs;
 	struct ipc_stats is;
-	cc_get_stats(src->cc, &cs);
-	src->ipc_stats(src->ctx, &is);
+	counts(src, &cs, &is);
 	s.vcs = cs.vcs;
 	s.parties = cs.parties;
 	s.legs = cs.legs;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cc/cc.h"
+#include "../ck_run.h"
 
 static const struct cc_mac ME = { { 0x02, 0, 0, 0, 0, 1 } };
 static const struct cc_mac PEER = { { 0x02, 0, 0, 0, 0, 2 } };
@@ -143,16 +144,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("cc-queue");
-	TCase *tc = tcase_create("queue");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, local_call_steps);
-	tcase_add_test(tc, enqueue_order_and_copies);
-	tcase_add_test(tc, free_with_queued);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN("cc-queue", setup, teardown, local_call_steps, enqueue_order_and_copies,
+	       free_with_queued);
 }

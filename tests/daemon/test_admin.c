@@ -10,6 +10,7 @@
 
 #include "../cc/drv.h"
 #include "admin.h"
+#include "../ck_run.h"
 
 static struct drv d;
 static Callmgr__DaemonMsg *got;    /* the last reply, unpacked again */
@@ -88,8 +89,8 @@ static bool ask(Callmgr__ClientMsg *m)
 	return admin_answer(&s, 1, m);
 }
 
-/* Session 1 calls session 2's SAP 7 on this node, which accepts. */
-static cm_vc_id one_call(void)
+/* Session 1 calls session 2's SAP 7 on this node: the call offered to session 2. */
+static struct cc_client_event offer_call(void)
 {
 	uint8_t a[Q_AESA_LEN];
 	drv_register(&d, 2, 7);
@@ -97,7 +98,14 @@ static cm_vc_id one_call(void)
 	drv_make_call(&d, 1, a);
 	const struct cc_client_event *in = drv_cev(&d, CC_CEV_INCOMING_CALL, 0);
 	ck_assert_ptr_nonnull(in);
-	drv_accept(&d, 2, in->vc, in->party);
+	return *in;
+}
+
+/* ... which session 2 accepts. */
+static cm_vc_id one_call(void)
+{
+	struct cc_client_event in = offer_call();
+	drv_accept(&d, 2, in.vc, in.party);
 	const struct cc_client_event *mc = drv_cev(&d, CC_CEV_MAKE_CALL_COMPLETE, 0);
 	ck_assert_ptr_nonnull(mc);
 	ck_assert_int_eq(mc->status, CM_OK);
@@ -168,15 +176,10 @@ END_TEST
 /* A party waiting for the callee shows its state and running timer. */
 START_TEST(pending_party)
 {
-	uint8_t a[Q_AESA_LEN];
-	drv_register(&d, 2, 7);
-	drv_addr(a, d.me, 7);
-	drv_make_call(&d, 1, a);
-	const struct cc_client_event *in = drv_cev(&d, CC_CEV_INCOMING_CALL, 0);
-	ck_assert_ptr_nonnull(in);
+	struct cc_client_event in = offer_call();
 	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
 	Callmgr__ShowVc sv = CALLMGR__SHOW_VC__INIT;
-	sv.vc = in->vc; /* the leaf VC: the call offered to session 2 */
+	sv.vc = in.vc; /* the leaf VC: the call offered to session 2 */
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_SHOW_VC;
 	m.show_vc = &sv;
 	ck_assert(ask(&m));
@@ -240,16 +243,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("daemon-admin");
-	TCase *tc = tcase_create("admin");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, vcs_and_parties);
-	tcase_add_test(tc, pending_party);
-	tcase_add_test(tc, status_stats_links);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN("daemon-admin", setup, teardown, vcs_and_parties, pending_party,
+	       status_stats_links);
 }

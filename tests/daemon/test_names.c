@@ -10,6 +10,7 @@
 #include "callmgr.pb-c.h"
 #include "cc/cc.h"
 #include "names.h"
+#include "../ck_run.h"
 
 static void same(const ProtobufCEnumDescriptor *d, const char *(*id)(unsigned),
 		 const char *(*name)(unsigned))
@@ -50,14 +51,5 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("daemon-names");
-	TCase *tc = tcase_create("names");
-	tcase_add_test(tc, match_proto);
-	tcase_add_test(tc, match_cc);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN("daemon-names", NULL, NULL, match_proto, match_cc);
 }

@@ -6,6 +6,7 @@
 #include <event2/event.h>
 
 #include "timers.h"
+#include "../ck_run.h"
 
 static struct cc_timer_key fired[4096];
 static size_t nfired;
@@ -79,14 +80,5 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("daemon-timers");
-	TCase *tc = tcase_create("timers");
-	tcase_add_test(tc, start_stop_expire);
-	tcase_add_test(tc, many);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN("daemon-timers", NULL, NULL, start_stop_expire, many);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "translate.h"
+#include "../ck_run.h"
 
 static uint8_t aesa[Q_AESA_LEN] = { 0x39, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
 				    0x02, 0, 0, 0, 0, 0x05, 7 };
@@ -202,18 +203,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("daemon-translate");
-	TCase *tc = tcase_create("translate");
-	tcase_add_test(tc, make_call);
-	tcase_add_test(tc, bounds_and_kinds);
-	tcase_add_test(tc, completions);
-	tcase_add_test(tc, indications);
-	tcase_add_test(tc, refusals);
-	tcase_add_test(tc, monitor_event);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN("daemon-translate", NULL, NULL, make_call, bounds_and_kinds, completions,
+	       indications, refusals, monitor_event);
 }
