@@ -129,7 +129,7 @@ static void client_event(struct daemon *d, const struct cc_client_event *ce)
 	int sent = ipc_send(d->ipc, ce->session, &t.m);
 	if (ce->type == CC_CEV_REFUSED)
 		return; /* an Error to the asker, not an event for the monitor stream */
-	bool completion = translate_is_completion(ce);
+	bool completion = cc_cev_ends_request(ce->type);
 	log_at(LOG_DEBUG, ce->vc, ce->party, NULL, "session %llu: %s status %d cause %d%s",
 	       (unsigned long long)ce->session, kind, completion ? ce->status : 0, ce->cause,
 	       sent < 0 ? " (session gone)" : "");

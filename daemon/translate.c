@@ -114,16 +114,6 @@ static const struct {
 	  "admin-close-complete" },
 };
 
-bool translate_is_completion(const struct cc_client_event *ce)
-{
-	if (ce->type == CC_CEV_REFUSED)
-		return true;
-	for (size_t i = 0; i < sizeof(completions) / sizeof(completions[0]); i++)
-		if (completions[i].cev == ce->type)
-			return true;
-	return false;
-}
-
 static void refusal(const struct cc_client_event *ce, struct translate_msg *o)
 {
 	const uint8_t *esi = ce->caller + 13;

@@ -47,9 +47,6 @@ struct translate_msg {
  */
 const char *translate_client_event(const struct cc_client_event *ce, struct translate_msg *out);
 
-/* Whether ce ends a request with a status (a completion or a refusal). */
-bool translate_is_completion(const struct cc_client_event *ce);
-
 /* One monitor-stream event; kind, peer (6 octets or NULL) and text are borrowed. */
 void translate_monitor(Callmgr__MonitorEvent *m, uint64_t time_ms, const char *kind,
 		       uint64_t session, uint64_t vc, uint64_t party, int status, int cause,

@@ -128,18 +128,12 @@ static bool timer_take(struct cc_timer_key k)
 	return false;
 }
 
-static bool is_completion(uint8_t t)
-{
-	return t <= CC_CEV_CLOSE_CALL_COMPLETE || t == CC_CEV_ADMIN_DROP_COMPLETE ||
-	       t == CC_CEV_ADMIN_CLOSE_COMPLETE || t == CC_CEV_REFUSED;
-}
-
 static void client_event(const struct cc_client_event *e)
 {
 	CHECK(e->type >= CC_CEV_REGISTER_SAP_COMPLETE && e->type <= CC_CEV_REFUSED);
 	CHECK(!session_closed(e->session));
 	CHECK(e->data_len <= Q_UU_MAX);
-	if (is_completion(e->type)) {
+	if (cc_cev_ends_request(e->type)) {
 		bool found = false;
 		for (uint32_t i = 0; i < F.nreqs; i++)
 			if (F.reqs[i].id == e->req_id) {

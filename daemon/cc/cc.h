@@ -149,6 +149,14 @@ enum cc_client_event_type {
 	CC_CEV_REFUSED,
 };
 
+/* Whether a client event of this type ends a request (a completion or a refusal). */
+static inline bool cc_cev_ends_request(uint8_t type)
+{
+	return (type >= CC_CEV_REGISTER_SAP_COMPLETE && type <= CC_CEV_CLOSE_CALL_COMPLETE) ||
+	       type == CC_CEV_ADMIN_DROP_COMPLETE || type == CC_CEV_ADMIN_CLOSE_COMPLETE ||
+	       type == CC_CEV_REFUSED;
+}
+
 struct cc_client_event {
 	uint8_t type;               /* enum cc_client_event_type */
 	uint64_t session;

@@ -77,12 +77,6 @@ static void timer_del(struct drv *d, uint8_t kind, uint64_t obj)
 	ck_abort_msg("stop of timer %u/%llu that is not running", kind, (unsigned long long)obj);
 }
 
-static bool is_completion(uint8_t t)
-{
-	return t <= CC_CEV_CLOSE_CALL_COMPLETE || t == CC_CEV_ADMIN_DROP_COMPLETE ||
-	       t == CC_CEV_ADMIN_CLOSE_COMPLETE || t == CC_CEV_REFUSED;
-}
-
 static void record(struct drv *d, const struct cc_action *a)
 {
 	d->log = grow(d->log, &d->caplog, d->nlog, sizeof(*d->log));
@@ -102,7 +96,7 @@ static void record(struct drv *d, const struct cc_action *a)
 		timer_del(d, a->timer.kind, a->timer.obj);
 		break;
 	case CC_ACT_CLIENT_EVENT:
-		if (is_completion(a->cev.type)) {
+		if (cc_cev_ends_request(a->cev.type)) {
 			struct drv_req *r = find_req(d, a->cev.req_id);
 			ck_assert_msg(r, "completion for unknown request %llu",
 				      (unsigned long long)a->cev.req_id);

@@ -124,7 +124,7 @@ START_TEST(completions)
 					      .party = 9 };
 		struct translate_msg t;
 		ck_assert_ptr_nonnull(translate_client_event(&ce, &t));
-		ck_assert(translate_is_completion(&ce));
+		ck_assert(cc_cev_ends_request(ce.type));
 		ck_assert_int_eq(t.m.body_case, CALLMGR__DAEMON_MSG__BODY_COMPLETION);
 		ck_assert_uint_eq(t.m.req_id, 77);
 		ck_assert_int_eq(t.m.completion->kind, rows[i].kind);
@@ -144,7 +144,7 @@ START_TEST(indications)
 	ce.params.peak_kbps = 100;
 	struct translate_msg t;
 	ck_assert_str_eq(translate_client_event(&ce, &t), "incoming-call");
-	ck_assert(!translate_is_completion(&ce));
+	ck_assert(!cc_cev_ends_request(ce.type));
 	ck_assert_int_eq(t.m.body_case, CALLMGR__DAEMON_MSG__BODY_INCOMING_CALL);
 	ck_assert_uint_eq(t.m.incoming_call->caller.len, Q_AESA_LEN);
 	ck_assert_mem_eq(t.m.incoming_call->caller.data, aesa, Q_AESA_LEN);
@@ -172,7 +172,7 @@ START_TEST(refusals)
 	memcpy(ce.caller, aesa, Q_AESA_LEN);
 	struct translate_msg t;
 	ck_assert_str_eq(translate_client_event(&ce, &t), "request-refused");
-	ck_assert(translate_is_completion(&ce));
+	ck_assert(cc_cev_ends_request(ce.type));
 	ck_assert_int_eq(t.m.body_case, CALLMGR__DAEMON_MSG__BODY_ERROR);
 	ck_assert_uint_eq(t.m.req_id, 5);
 	ck_assert_uint_eq(t.m.error->req_id, 5);
