@@ -2,7 +2,8 @@
 /*
  * callmgrd's wiring: one libevent loop joining the client socket (ipc/),
  * call control (cc/), and in wire mode the codec (sig/) and the link
- * (link/).  Everything here translates; call control decides.
+ * (link/).  translate.c translates, admin.c answers the admin views,
+ * timers.c keeps the timers; call control decides.
  */
 #ifndef CALLMGR_DAEMON_H
 #define CALLMGR_DAEMON_H

@@ -6,7 +6,7 @@
  * what call control sent them, or decoded from raw octets with
  * q_msg_decode), expiries of timers that are running, link up and down,
  * sessions closing, shutdown.  Messages to this node's own MAC (local legs)
- * are fed back after each cc_handle(), as the daemon does.
+ * go round call control's own queue (cc_feed), as in the daemon.
  *
  * After every cc_handle(): cc_check_invariants() must return NULL, and the
  * actions must make sense to a daemon: timers stopped were running and
@@ -70,8 +70,6 @@ struct fuzz_state {
 	uint32_t nclosed;
 	struct sent_msg sent[MAX_SENT]; /* ring of the latest messages to remote peers */
 	uint32_t nsent;
-	struct q_msg *local;            /* local-leg messages waiting their turn */
-	size_t nlocal, caplocal;
 	uint64_t cev_vc[16], cev_party[16]; /* ids call control told clients about */
 	uint32_t ncev;
 };
@@ -130,17 +128,12 @@ static bool timer_take(struct cc_timer_key k)
 	return false;
 }
 
-static bool is_completion(uint8_t t)
-{
-	return t <= CC_CEV_CLOSE_CALL_COMPLETE || t == CC_CEV_ADMIN_COMPLETE;
-}
-
 static void client_event(const struct cc_client_event *e)
 {
-	CHECK(e->type >= CC_CEV_REGISTER_SAP_COMPLETE && e->type <= CC_CEV_ADMIN_COMPLETE);
+	CHECK(e->type >= CC_CEV_REGISTER_SAP_COMPLETE && e->type <= CC_CEV_REFUSED);
 	CHECK(!session_closed(e->session));
 	CHECK(e->data_len <= Q_UU_MAX);
-	if (is_completion(e->type)) {
+	if (cc_cev_ends_request(e->type)) {
 		bool found = false;
 		for (uint32_t i = 0; i < F.nreqs; i++)
 			if (F.reqs[i].id == e->req_id) {
@@ -165,16 +158,8 @@ static void message_sent(const struct cc_action *a)
 	if (n < 0)
 		fprintf(stderr, "%s: encode error %d\n", q_msg_type_name(a->msg.type), n);
 	CHECK(n > 0);
-	if (mac_is(a->peer, ME)) {
-		CHECK(F.nlocal < MAX_LOCAL);
-		if (F.nlocal == F.caplocal) {
-			F.caplocal = F.caplocal ? 2 * F.caplocal : 64;
-			F.local = realloc(F.local, F.caplocal * sizeof(*F.local));
-			CHECK(F.local);
-		}
-		F.local[F.nlocal++] = a->msg;
-		return;
-	}
+	if (mac_is(a->peer, ME))
+		return; /* call control's own queue feeds it back */
 	struct sent_msg *s = &F.sent[F.nsent++ % MAX_SENT];
 	s->peer = a->peer;
 	s->type = a->msg.type;
@@ -188,7 +173,7 @@ static void message_sent(const struct cc_action *a)
 static void handle(const struct cc_event *ev)
 {
 	cc_actions_clear(&F.out);
-	cc_handle(F.c, ev, &F.out);
+	CHECK(cc_feed(F.c, ev, &F.out) == CM_OK);
 	F.events++;
 	for (size_t i = 0; i < F.out.n; i++) {
 		const struct cc_action *a = &F.out.v[i];
@@ -205,6 +190,9 @@ static void handle(const struct cc_event *ev)
 		case CC_ACT_TIMER_STOP:
 			CHECK(timer_take(a->timer));
 			break;
+		case CC_ACT_LINK_ESTABLISH:
+			CHECK(!mac_is(a->peer, ME));
+			break;
 		default:
 			CHECK(!"unknown action type");
 		}
@@ -219,12 +207,10 @@ static void handle(const struct cc_event *ev)
 /* One outside event, then the local messages it caused, in order. */
 static void feed(const struct cc_event *ev)
 {
-	F.nlocal = 0;
 	handle(ev);
-	for (size_t next = 0; next < F.nlocal; next++) {
-		struct q_msg m = F.local[next];
-		struct cc_event le = { .type = CC_EV_MESSAGE, .peer = ME, .msg = &m };
-		handle(&le);
+	for (size_t n = 0; cc_queued(F.c) > 0; n++) {
+		CHECK(n < MAX_LOCAL);
+		handle(NULL);
 	}
 }
 
@@ -556,12 +542,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct reader r = { data, size };
 	if (size < 1)
 		return 0;
-	struct q_msg *keep = F.local;
-	size_t keepcap = F.caplocal;
 	struct cc_actions keep_out = F.out;
 	memset(&F, 0, sizeof(F));
-	F.local = keep;
-	F.caplocal = keepcap;
 	F.out = keep_out;
 	if (!F.out.v)
 		cc_actions_init(&F.out);

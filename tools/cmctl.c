@@ -26,6 +26,7 @@
 
 #include "callmgr.pb-c.h"
 #include "callmgr/client.h"
+#include "names.h"
 
 #define EXIT_DAEMON 1
 #define EXIT_USAGE 2
@@ -534,7 +535,7 @@ static json_object *vc_json(const Callmgr__VcInfo *v)
 	jadd(o, "session", JU64(v->session));
 	jadd(o, "owner_uid", JU64(v->owner_uid));
 	jadd(o, "root", JBOOL(v->root));
-	jadd(o, "state", JSTR(v->state));
+	jadd(o, "state", JSTR(cm_vc_state_id(v->state)));
 	jadd(o, "parties", JU64(v->parties));
 	jadd(o, "legs", JU64(v->legs));
 	return o;
@@ -548,7 +549,8 @@ static void vc_row(struct table *t, const Callmgr__VcInfo *v)
 	snprintf(uid, sizeof(uid), "%u", v->owner_uid);
 	snprintf(parties, sizeof(parties), "%u", v->parties);
 	snprintf(legs, sizeof(legs), "%u", v->legs);
-	table_add(t, (const char *[]){ vc, sess, uid, v->root ? "root" : "leaf", v->state,
+	table_add(t, (const char *[]){ vc, sess, uid, v->root ? "root" : "leaf",
+				       cm_vc_state_name(v->state),
 				       parties, legs });
 }
 
@@ -608,13 +610,13 @@ static json_object *party_json(const Callmgr__PartyInfo *p)
 	char addr[2 * 20 + 1], mac[18];
 	json_object *po = json_object_new_object();
 	jadd(po, "party", JU64(p->party));
-	jadd(po, "state", JSTR(p->state));
-	jadd(po, "call_state", JSTR(p->call_state));
+	jadd(po, "state", JSTR(cm_party_state_id(p->state)));
+	jadd(po, "call_state", JSTR(cm_call_state_id(p->call_state)));
 	jadd(po, "address", JSTR(p->addr.len <= 20 ? bin_hex(p->addr, addr) : "?"));
 	jadd(po, "peer", JSTR(mac_str(p->peer, mac)));
 	jadd(po, "cref", JU64(p->cref));
 	jadd(po, "epref", JU64(p->epref));
-	jadd(po, "timer", p->timer[0] ? JSTR(p->timer) : NULL);
+	jadd(po, "timer", p->timer ? JSTR(cm_timer_id(p->timer)) : NULL);
 	return po;
 }
 
@@ -624,8 +626,9 @@ static void party_row(struct table *t, const Callmgr__PartyInfo *p)
 	snprintf(party, sizeof(party), "%" PRIu64, p->party);
 	snprintf(cref, sizeof(cref), "%u", p->cref);
 	snprintf(epref, sizeof(epref), "%u", p->epref);
-	table_add(t, (const char *[]){ party, p->state, p->call_state, mac_str(p->peer, mac), cref,
-				       epref, p->timer[0] ? p->timer : "-",
+	table_add(t, (const char *[]){ party, cm_party_state_name(p->state),
+				       cm_call_state_name(p->call_state), mac_str(p->peer, mac), cref,
+				       epref, p->timer ? cm_timer_name(p->timer) : "-",
 				       p->addr.len <= 20 ? bin_hex(p->addr, addr) : "?" });
 }
 
@@ -664,7 +667,8 @@ static void cmd_vc_show(char **argv)
 				jadd(o, "party_list", parties);
 			} else {
 				printf("vc %" PRIu64 " %s %s session %" PRIu64 " uid %u parties %u legs %u\n",
-				       v->vc, v->root ? "root" : "leaf", v->state, v->session,
+				       v->vc, v->root ? "root" : "leaf", cm_vc_state_name(v->state),
+				       v->session,
 				       v->owner_uid, v->parties, v->legs);
 				table_add(&t, (const char *[]){ "PARTY", "STATE", "CALL", "PEER",
 								"CREF", "EPREF", "TIMER", "ADDRESS" });

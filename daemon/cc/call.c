@@ -886,4 +886,8 @@ void cc_call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out)
 	}
 	if (active && !(peer->timers & (1u << CC_T309)))
 		cc_timer_start(c, &peer->timers, CC_T309, cc_mac_key(mac), c->cfg.t309_ms, out);
+	/* Associations are otherwise made on demand only: without asking
+	 * again, an outage shorter than T309 would still clear every call. */
+	if (peer->timers & (1u << CC_T309))
+		cc_ask_link(c, mac, out);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "names.h"
 
 static void complete_now(cc *c, const struct cc_request *req, int status, uint64_t vc,
 			 uint64_t party, struct cc_actions *out)
@@ -520,7 +521,8 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 	/* every type listed (-Wswitch); one out of range does nothing */
 	switch ((enum cc_event_type)ev->type) {
 	case CC_EV_REQUEST:
-		cc_request(c, &ev->req, out);
+		if (!cc_refuse(c, &ev->req, out))
+			cc_request(c, &ev->req, out);
 		break;
 	case CC_EV_SESSION_CLOSED:
 		session_closed(c, ev->session, out);
@@ -539,6 +541,7 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 		cc_call_link_down(c, ev->peer, out);
 		break;
 	case CC_EV_SHUTDOWN:
+		c->shutting_down = true;
 		shutdown_all(c, out);
 		break;
 	}
@@ -590,6 +593,7 @@ void cc_free(cc *c)
 {
 	if (!c)
 		return;
+	cc_queue_free(c);
 	cc_store_free(c);
 	free(c);
 }
@@ -600,6 +604,8 @@ void cc_reconfigure(cc *c, const struct cc_config *cfg)
 	c->cfg = *cfg;
 	memcpy(c->cfg.prefix, keep.prefix, sizeof(keep.prefix));
 	c->cfg.esi = keep.esi;
+	c->cfg.peer_allowed = keep.peer_allowed;
+	c->cfg.peer_allowed_ctx = keep.peer_allowed_ctx;
 }
 
 /* -------------------------------------------------------------- views */

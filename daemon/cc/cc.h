@@ -8,8 +8,8 @@
  * messages to send to a peer, events for client sessions, timers to start
  * or stop.  A timer that expires comes back as a CC_EV_TIMER event with the
  * key given in CC_ACT_TIMER_START.  Messages sent to this node's own MAC
- * (a local leg) must be fed back by the caller as CC_EV_MESSAGE from that
- * same MAC, after the current cc_handle() returns.
+ * (a local leg) go round call control's own queue when events are fed with
+ * cc_feed(); with the raw cc_handle() they are the caller's to feed back.
  */
 #ifndef CALLMGR_CC_H
 #define CALLMGR_CC_H
@@ -55,6 +55,15 @@ struct cc_config {
 	uint32_t max_pending_per_session;
 	uint8_t prefix[13];           /* this node's AESA prefix */
 	struct cc_mac esi;            /* this node's MAC: parties with it are local */
+	/*
+	 * Whether signalling may go to this peer MAC at all (wire mode's
+	 * allowed_peers); NULL: every peer.  MakeCall and AddParty to a peer it
+	 * refuses are answered CC_CEV_REFUSED with CM_E_UNREACHABLE at once,
+	 * rather than after T303 runs out.  Never asked about esi.  Kept, like
+	 * the identity, across cc_reconfigure().
+	 */
+	bool (*peer_allowed)(void *ctx, const uint8_t mac[6]);
+	void *peer_allowed_ctx;
 };
 
 /* Fills in the standard defaults (SPEC §3, reference §3.5). */
@@ -95,7 +104,9 @@ enum cc_event_type {
 	CC_EV_TIMER,          /* .timer expired */
 	CC_EV_LINK_UP,        /* .peer's SSCOP association is established */
 	CC_EV_LINK_DOWN,      /* .peer's association failed or was released */
-	CC_EV_SHUTDOWN,       /* release every call (SIGTERM) */
+	CC_EV_SHUTDOWN,       /* release every call (SIGTERM); from then on only
+			       * CloseCall, DropParty and RejectCall are taken,
+			       * anything else is CC_CEV_REFUSED with CM_E_STATE */
 };
 
 struct cc_event {
@@ -126,8 +137,25 @@ enum cc_client_event_type {
 	CC_CEV_INCOMING_CLOSE_CALL,
 	CC_CEV_INCOMING_CALL,
 	CC_CEV_CALL_CONNECTED,
-	CC_CEV_ADMIN_COMPLETE,  /* completion of CC_REQ_ADMIN_DROP / _CLOSE */
+	CC_CEV_ADMIN_DROP_COMPLETE,  /* completion of CC_REQ_ADMIN_DROP */
+	CC_CEV_ADMIN_CLOSE_COMPLETE, /* completion of CC_REQ_ADMIN_CLOSE */
+	/*
+	 * A request refused before it reached a state machine: .status is
+	 * CM_E_STATE (shutting down) or CM_E_UNREACHABLE (.caller holds the
+	 * address asked for).  Ends the request like a completion, but it is
+	 * the one answer an AcceptCall can get; the daemon sends it as an
+	 * Error, not a Completion.
+	 */
+	CC_CEV_REFUSED,
 };
+
+/* Whether a client event of this type ends a request (a completion or a refusal). */
+static inline bool cc_cev_ends_request(uint8_t type)
+{
+	return (type >= CC_CEV_REGISTER_SAP_COMPLETE && type <= CC_CEV_CLOSE_CALL_COMPLETE) ||
+	       type == CC_CEV_ADMIN_DROP_COMPLETE || type == CC_CEV_ADMIN_CLOSE_COMPLETE ||
+	       type == CC_CEV_REFUSED;
+}
 
 struct cc_client_event {
 	uint8_t type;               /* enum cc_client_event_type */
@@ -138,7 +166,7 @@ struct cc_client_event {
 	cm_vc_id vc;
 	cm_party_id party;
 	uint8_t selector;
-	uint8_t caller[Q_AESA_LEN]; /* INCOMING_CALL */
+	uint8_t caller[Q_AESA_LEN]; /* INCOMING_CALL; the address refused (REFUSED) */
 	struct cm_call_params params;
 	uint8_t data_len;
 	uint8_t data[Q_UU_MAX];
@@ -149,6 +177,13 @@ enum cc_action_type {
 	CC_ACT_CLIENT_EVENT,  /* .cev */
 	CC_ACT_TIMER_START,   /* .timer for .ms (restarts it if running) */
 	CC_ACT_TIMER_STOP,    /* .timer */
+	/*
+	 * Ask the link to set up .peer's association again: the link went down
+	 * while active calls to it survive under T309 (Q.2931 §5.6.10).  A
+	 * failed attempt comes back as CC_EV_LINK_DOWN and asks anew, until the
+	 * link returns or T309 clears the calls.
+	 */
+	CC_ACT_LINK_ESTABLISH,
 };
 
 struct cc_action {
@@ -174,8 +209,43 @@ void cc_free(cc *c);
 /* Replace timers and limits (SIGHUP); identity (prefix, esi) is kept. */
 void cc_reconfigure(cc *c, const struct cc_config *cfg);
 
-/* Feed one event; appends the resulting actions to *out. */
+/*
+ * Feed one event, raw: appends the resulting actions to *out.  Messages to
+ * this node's own MAC are left to the caller (tests that hold one back use
+ * this); everyone else uses cc_feed().
+ */
 void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out);
+
+/*
+ * Feed one event through call control's queue (daemon/cc/queue.c): ev is
+ * handled at once, or with ev NULL the oldest queued event is.  Every
+ * message the resulting actions send to this node's own MAC (a local leg)
+ * is queued behind what is queued already, so a call between two local
+ * clients ping-pongs through the queue, never through recursion.  Actions
+ * are appended to *out; the SENDs to the own MAC among them are only for
+ * the record, the caller must not deliver them.
+ *
+ * The caller carries out *out, then calls cc_feed(c, NULL, out) while
+ * cc_queued() is not 0, one event at a time, so that what each event asks
+ * for is done before the next one is handled.
+ *
+ * Returns CM_OK, or CM_E_NOMEM when a local message could not be queued:
+ * that message is lost (as on a lossy wire; the protocol timers recover)
+ * and the caller must say so (log it).  Everything else still happened.
+ */
+int cc_feed(cc *c, const struct cc_event *ev, struct cc_actions *out);
+
+/*
+ * Queue an event that arrives while the caller is still carrying out
+ * actions (re-entrancy: the link reports a state change from inside a
+ * send).  It is handled, in order, by a later cc_feed(c, NULL, ...).  The
+ * message and request data are copied.  Returns CM_OK, or CM_E_NOMEM: the
+ * event was not queued, and the caller must act on that (at least log it).
+ */
+int cc_enqueue(cc *c, const struct cc_event *ev);
+
+/* Events waiting in the queue. */
+size_t cc_queued(const cc *c);
 
 /*
  * The invariants of issue #3, checked over the whole state: returns NULL when

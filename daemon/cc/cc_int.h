@@ -13,6 +13,11 @@
 
 #include "store.h"
 
+/* queue.c */
+void cc_queue_free(cc *c);
+bool cc_refuse(cc *c, const struct cc_request *r, struct cc_actions *out);
+void cc_ask_link(cc *c, struct cc_mac peer, struct cc_actions *out);
+
 /* call.c */
 void cc_msg_init(struct q_msg *m, const struct cc_leg *leg, uint8_t type);
 void cc_send_msg(cc *c, struct cc_mac to, const struct q_msg *m, struct cc_actions *out);

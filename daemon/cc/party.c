@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "names.h"
 
 /*
  * Q.2971: the RELEASE we send takes every party of the call, whatever its
@@ -318,7 +319,7 @@ static void party_unexpected(cc *c, struct cc_party *p, const struct q_msg *m,
 			     struct cc_actions *out)
 {
 	log_at(LOG_INFO, p->vc ? p->vc->id : 0, p->id, p->leg->peer->mac.a,
-	       "message 0x%02x not compatible with %s", m->type, cc_eps_name(p->state));
+	       "message 0x%02x not compatible with %s", m->type, cm_party_state_short(p->state));
 	cc_party_status_reply(c, p->leg, p, Q_CAUSE_MSG_NOT_COMPATIBLE, out);
 }
 

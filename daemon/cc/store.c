@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "names.h"
 
 /* ---------------------------------------------------------------- hash */
 
@@ -261,12 +262,13 @@ uint8_t cc_completion_type(enum cc_req_type req_type)
 	case CC_REQ_CLOSE_CALL:
 		return CC_CEV_CLOSE_CALL_COMPLETE;
 	case CC_REQ_ADMIN_DROP:
+		return CC_CEV_ADMIN_DROP_COMPLETE;
 	case CC_REQ_ADMIN_CLOSE:
 	case CC_REQ_ACCEPT_CALL: /* never completed: no completion is owed */
 	case CC_REQ_REJECT_CALL:
-		return CC_CEV_ADMIN_COMPLETE;
+		return CC_CEV_ADMIN_CLOSE_COMPLETE;
 	}
-	return CC_CEV_ADMIN_COMPLETE; /* not a request type: as for the operator's */
+	return CC_CEV_ADMIN_CLOSE_COMPLETE; /* not a request type: as for the operator's */
 }
 
 struct cc_client_event cc_completion(enum cc_req_type type, uint64_t session, uint64_t req_id,
@@ -342,14 +344,11 @@ void cc_timer_stop(cc *c, uint16_t *bits, enum cc_timer_kind kind, uint64_t obj,
 
 /* ------------------------------------------------------------ objects */
 
-static const char *const vc_state_names[] = {"Null", "Calling", "Active", "Closing",
-					     "CloseReceived"};
-
 /* Every VC state change goes through here. */
 void cc_vc_set_state(cc *c, struct cc_vc *vc, enum cc_vc_state state)
 {
-	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc %s -> %s", vc_state_names[vc->state],
-	       vc_state_names[state]);
+	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc %s -> %s", cm_vc_state_name(vc->state),
+	       cm_vc_state_name(state));
 	vc->state = state;
 }
 
@@ -530,29 +529,6 @@ static void ht_free_all(struct htab *t, size_t off)
 	}
 	cc_ht_free(t);
 }
-const char *cc_eps_name(enum q_ep_state s)
-{
-	switch (s) {
-	case Q_EPS_NULL:
-		return "PU0";
-	case Q_EPS_ADD_PARTY_INITIATED:
-		return "PU1";
-	case Q_EPS_ADD_PARTY_RECEIVED:
-		return "PU2";
-	case Q_EPS_ALERTING_DELIVERED:
-		return "PU3";
-	case Q_EPS_ALERTING_RECEIVED:
-		return "PU4";
-	case Q_EPS_DROP_PARTY_INITIATED:
-		return "PU5";
-	case Q_EPS_DROP_PARTY_RECEIVED:
-		return "PU6";
-	case Q_EPS_ACTIVE:
-		return "PU7";
-	}
-	return "PU?";
-}
-
 /* Active or being established: what "last party clears the call" counts. */
 bool cc_eps_in_use(enum q_ep_state s)
 {
@@ -564,7 +540,7 @@ bool cc_eps_in_use(enum q_ep_state s)
 void cc_party_set_state(cc *c, struct cc_party *p, enum q_ep_state state)
 {
 	log_at(LOG_DEBUG, p->vc ? p->vc->id : 0, p->id, p->leg ? p->leg->peer->mac.a : NULL,
-	       "party %s -> %s", cc_eps_name(p->state), cc_eps_name(state));
+	       "party %s -> %s", cm_party_state_short(p->state), cm_party_state_short(state));
 	if (p->leg) {
 		if (cc_eps_in_use(p->state))
 			p->leg->n_est--;

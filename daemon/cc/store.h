@@ -208,6 +208,8 @@ struct cc {
 	struct cc_party *dead_parties;
 	struct cc_leg *dead_legs;
 	struct cc_vc *dead_vcs;
+	struct cc_queue *queue; /* queue.c: local legs and re-entrant events */
+	bool shutting_down;     /* CC_EV_SHUTDOWN seen: refuse new requests */
 };
 
 #define LEG_TIMERS                                                                                 \
@@ -263,7 +265,6 @@ void cc_vc_set_state(cc *c, struct cc_vc *vc, enum cc_vc_state state);
 void cc_vc_free(cc *c, struct cc_vc *vc);
 
 /* parties */
-const char *cc_eps_name(enum q_ep_state state);
 bool cc_eps_in_use(enum q_ep_state state);
 void cc_party_set_state(cc *c, struct cc_party *p, enum q_ep_state state);
 void cc_party_relive(struct cc_party *p);

@@ -77,11 +77,6 @@ static void timer_del(struct drv *d, uint8_t kind, uint64_t obj)
 	ck_abort_msg("stop of timer %u/%llu that is not running", kind, (unsigned long long)obj);
 }
 
-static bool is_completion(uint8_t t)
-{
-	return t <= CC_CEV_CLOSE_CALL_COMPLETE || t == CC_CEV_ADMIN_COMPLETE;
-}
-
 static void record(struct drv *d, const struct cc_action *a)
 {
 	d->log = grow(d->log, &d->caplog, d->nlog, sizeof(*d->log));
@@ -101,7 +96,7 @@ static void record(struct drv *d, const struct cc_action *a)
 		timer_del(d, a->timer.kind, a->timer.obj);
 		break;
 	case CC_ACT_CLIENT_EVENT:
-		if (is_completion(a->cev.type)) {
+		if (cc_cev_ends_request(a->cev.type)) {
 			struct drv_req *r = find_req(d, a->cev.req_id);
 			ck_assert_msg(r, "completion for unknown request %llu",
 				      (unsigned long long)a->cev.req_id);
@@ -154,62 +149,64 @@ static void check_views(struct drv *d)
 	}
 }
 
+static void trace_event(const struct drv *d, const struct cc_event *cur)
+{
+	fprintf(stderr,
+		"ev %llu: type %u req %u vc %llu party %llu msg 0x%02x cref %u/%u "
+		"ep %d/%u err %u timer %u/%llu\n",
+		(unsigned long long)d->events + 1, cur->type, cur->req.type,
+		(unsigned long long)cur->req.vc, (unsigned long long)cur->req.party,
+		cur->msg ? cur->msg->type : 0, cur->msg ? cur->msg->cref : 0,
+		cur->msg ? (unsigned)cur->msg->cref_flag : 0u,
+		cur->msg && cur->msg->epref.present ? cur->msg->epref.value : -1,
+		cur->msg ? (unsigned)cur->msg->epref.flag : 0u, cur->msg_error, cur->timer.kind,
+		(unsigned long long)cur->timer.obj);
+}
+
+static void trace_actions(const struct cc_actions *out)
+{
+	for (size_t i = 0; i < out->n; i++)
+		fprintf(stderr,
+			"   act %u msg 0x%02x cref %u cause %u ep %u cev %u st %d "
+			"sess %llu timer %u/%llu\n",
+			out->v[i].type, out->v[i].msg.type, out->v[i].msg.cref,
+			out->v[i].msg.cause.value, out->v[i].msg.epref.value, out->v[i].cev.type,
+			out->v[i].cev.status, (unsigned long long)out->v[i].cev.session,
+			out->v[i].timer.kind, (unsigned long long)out->v[i].timer.obj);
+}
+
+/*
+ * Local messages go round call control's own queue (cc_feed), as in the
+ * daemon; requests issued from client callbacks join that queue behind
+ * them, as the daemon's would arrive after the current event.  With
+ * d->loop off the event is fed raw, so a local message stays in the log.
+ */
 void drv_feed(struct drv *d, const struct cc_event *ev)
 {
 	struct cc_actions out;
 	cc_actions_init(&out);
-	/*
-	 * Local messages and requests from callbacks wait their turn, as in the
-	 * daemon: they are fed after cc_handle() returns, in order.
-	 */
-	struct pend {
-		bool is_req;
-		struct q_msg msg;
-		struct cc_request req;
-	} *q = NULL;
-	size_t qn = 0, qcap = 0, qh = 0;
-	struct cc_event cur = *ev;
 	static int trace = -1;
 	if (trace < 0)
 		trace = getenv("CC_TRACE") != NULL;
-	for (;;) {
+	const struct cc_event *cur = ev;
+	for (uint64_t n = 0;; n++) {
 		cc_actions_clear(&out);
-		if (trace)
-			fprintf(stderr,
-				"ev %llu: type %u req %u vc %llu party %llu msg 0x%02x cref %u/%u "
-				"ep %d/%u err %u timer %u/%llu\n",
-				(unsigned long long)d->events + 1, cur.type, cur.req.type,
-				(unsigned long long)cur.req.vc, (unsigned long long)cur.req.party,
-				cur.msg ? cur.msg->type : 0, cur.msg ? cur.msg->cref : 0,
-				cur.msg ? (unsigned)cur.msg->cref_flag : 0u,
-				cur.msg && cur.msg->epref.present ? cur.msg->epref.value : -1,
-				cur.msg ? (unsigned)cur.msg->epref.flag : 0u, cur.msg_error, cur.timer.kind,
-				(unsigned long long)cur.timer.obj);
-		cc_handle(d->c, &cur, &out);
+		if (trace && cur)
+			trace_event(d, cur);
+		if (d->loop || !cur)
+			ck_assert_int_eq(cc_feed(d->c, cur, &out), CM_OK);
+		else
+			cc_handle(d->c, cur, &out);
 		d->events++;
 		if (trace)
-			for (size_t i = 0; i < out.n; i++)
-				fprintf(stderr,
-					"   act %u msg 0x%02x cref %u cause %u ep %u cev %u st %d "
-					"sess %llu timer %u/%llu\n",
-					out.v[i].type, out.v[i].msg.type, out.v[i].msg.cref,
-					out.v[i].msg.cause.value, out.v[i].msg.epref.value,
-					out.v[i].cev.type, out.v[i].cev.status,
-					(unsigned long long)out.v[i].cev.session,
-					out.v[i].timer.kind,
-					(unsigned long long)out.v[i].timer.obj);
+			trace_actions(&out);
 		for (size_t i = 0; i < out.n; i++) {
 			record(d, &out.v[i]);
-			if (d->loop && out.v[i].type == CC_ACT_SEND &&
-			    memcmp(out.v[i].peer.a, d->me.a, 6) == 0) {
-				q = grow(q, &qcap, qn, sizeof(*q));
-				q[qn].is_req = false;
-				q[qn++].msg = out.v[i].msg;
-			}
 			for (size_t j = 0; j < d->nrq; j++) {
-				q = grow(q, &qcap, qn, sizeof(*q));
-				q[qn].is_req = true;
-				q[qn++].req = d->rq[j];
+				struct cc_event re = { .type = CC_EV_REQUEST,
+						       .session = d->rq[j].session,
+						       .req = d->rq[j] };
+				ck_assert_int_eq(cc_enqueue(d->c, &re), CM_OK);
 			}
 			d->nrq = 0;
 		}
@@ -221,32 +218,20 @@ void drv_feed(struct drv *d, const struct cc_event *ev)
 				      (unsigned long long)d->events, err);
 			check_views(d);
 		}
-		if (qh == qn)
+		if (cc_queued(d->c) == 0)
 			break;
-		memset(&cur, 0, sizeof(cur));
-		if (q[qh].is_req) {
-			cur.type = CC_EV_REQUEST;
-			cur.session = q[qh].req.session;
-			cur.req = q[qh].req;
-		} else {
-			cur.type = CC_EV_MESSAGE;
-			cur.peer = d->me;
-			cur.msg = &q[qh].msg;
-		}
-		qh++;
-		ck_assert_msg(qh < 10000000, "events never quiesce");
+		cur = NULL;
+		ck_assert_msg(n < 10000000, "events never quiesce");
 	}
-	free(q);
 	cc_actions_free(&out);
 }
 
 static void track(struct drv *d, struct cc_request *r)
 {
 	r->req_id = d->next_req++;
-	if (r->type != CC_REQ_ACCEPT_CALL && r->type != CC_REQ_REJECT_CALL) {
-		d->req = grow(d->req, &d->capreq, d->nreq, sizeof(*d->req));
-		d->req[d->nreq++] = (struct drv_req){.req_id = r->req_id, .type = r->type};
-	}
+	/* accept and reject too: they complete only when refused (CC_CEV_REFUSED) */
+	d->req = grow(d->req, &d->capreq, d->nreq, sizeof(*d->req));
+	d->req[d->nreq++] = (struct drv_req){.req_id = r->req_id, .type = r->type};
 }
 
 uint64_t drv_queue(struct drv *d, struct cc_request *r)

@@ -3,8 +3,8 @@
  * Test driver for call control: feeds events, records every action, keeps
  * the running timers from the start/stop actions, checks that every
  * request gets exactly one completion, runs cc_check_invariants() after
- * every event, and loops messages to this node's own MAC back in (local
- * legs) until the system is quiescent.
+ * every event, and lets call control's own queue (cc_feed) loop messages
+ * to this node's own MAC back in (local legs) until the system is quiescent.
  */
 #ifndef CALLMGR_TEST_CC_DRV_H
 #define CALLMGR_TEST_CC_DRV_H
@@ -32,7 +32,7 @@ struct drv {
 	cc *c;
 	struct cc_config cfg;
 	struct cc_mac me;
-	bool loop;	       /* feed messages to me back in */
+	bool loop;	       /* false: feed raw (cc_handle), local messages stay in the log */
 	struct cc_action *log; /* actions since drv_clear() */
 	size_t nlog, caplog;
 	struct drv_timer *tm;

@@ -354,7 +354,7 @@ START_TEST(admin_drop_and_close)
 	ck_assert_uint_eq(CEV(CC_CEV_INCOMING_DROP_PARTY, 0)->session, ROOT);
 	peer_send(Q_MSG_DROP_PARTY_ACK, k.cref, true, ep, 16);
 	ck_assert_int_eq(status_of(ad), CM_OK);
-	ck_assert_uint_eq(DONE(ad)->type, CC_CEV_ADMIN_COMPLETE);
+	ck_assert_uint_eq(DONE(ad)->type, CC_CEV_ADMIN_DROP_COMPLETE);
 	/* the owner answers its IncomingDropParty */
 	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, b, 0)), CM_OK);
 	drv_clear(&d);
@@ -364,6 +364,7 @@ START_TEST(admin_drop_and_close)
 	ck_assert_uint_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->session, ROOT);
 	peer_send(Q_MSG_RELEASE_COMPLETE, k.cref, true, -1, 0);
 	ck_assert_int_eq(status_of(ac), CM_OK);
+	ck_assert_uint_eq(drv_done(&d, ac)->type, CC_CEV_ADMIN_CLOSE_COMPLETE);
 	uint64_t cl = drv_close(&d, ROOT, k.vc, k.a, 0);
 	ck_assert_int_eq(status_of(cl), CM_OK);
 	struct cc_stats st;
@@ -623,6 +624,92 @@ START_TEST(own_esi_always_valid)
 }
 END_TEST
 
+static int asked;
+
+/* allowed_peers as the link has it: P only; call control never asks about itself */
+static bool only_p(void *ctx, const uint8_t mac[6])
+{
+	ck_assert_ptr_eq(ctx, &asked);
+	ck_assert_mem_ne(mac, d.me.a, 6);
+	asked++;
+	return memcmp(mac, P.a, 6) == 0;
+}
+
+static size_t nrefused(int status)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < drv_ncev(&d, CC_CEV_REFUSED); i++)
+		n += drv_cev(&d, CC_CEV_REFUSED, i)->status == status;
+	return n;
+}
+
+/* MakeCall and AddParty to a peer outside allowed_peers: CM_E_UNREACHABLE at once. */
+START_TEST(unreachable_peer)
+{
+	struct cc_config cfg = d.cfg;
+	drv_free(&d);
+	cfg.peer_allowed = only_p;
+	cfg.peer_allowed_ctx = &asked;
+	drv_init(&d, &cfg);
+	asked = 0;
+	uint8_t far[20], own[20];
+	drv_addr(far, drv_mac(9), 5);
+	drv_clear(&d);
+	uint64_t r = drv_make_call(&d, ROOT, far);
+	ck_assert_int_eq(status_of(r), CM_E_UNREACHABLE);
+	ck_assert_uint_eq(drv_done(&d, r)->type, CC_CEV_REFUSED);
+	ck_assert_mem_eq(drv_done(&d, r)->caller, far, 20);
+	ck_assert_uint_eq(d.nlog, 1); /* nothing sent, no timer */
+	ck_assert_uint_eq(asked, 1);
+	/* a local call is never asked about */
+	drv_register(&d, LEAF1, 1);
+	drv_addr(own, d.me, 1);
+	drv_make_call(&d, ROOT, own);
+	ck_assert_uint_eq(asked, 1);
+	ck_assert_uint_eq(nrefused(CM_E_UNREACHABLE), 1);
+	/* P is allowed: the call goes on */
+	struct rcall k;
+	root_active(&k);
+	ck_assert_uint_eq(asked, 2);
+	r = drv_add_party(&d, ROOT, k.vc, far);
+	ck_assert_int_eq(status_of(r), CM_E_UNREACHABLE);
+	ck_assert_uint_eq(party_state(k.vc, k.a), Q_EPS_ACTIVE);
+	/* SIGHUP's new timers keep the question */
+	struct cc_config next;
+	cc_config_defaults(&next);
+	cc_reconfigure(d.c, &next);
+	ck_assert_int_eq(status_of(drv_make_call(&d, ROOT, far)), CM_E_UNREACHABLE);
+	ck_assert_uint_eq(asked, 4);
+}
+END_TEST
+
+/* After CC_EV_SHUTDOWN only the answers to its releases are taken. */
+START_TEST(shutdown_refuses_new)
+{
+	struct lcall l;
+	leaf_offered(&l, 77);
+	struct cc_event ev = { .type = CC_EV_SHUTDOWN };
+	drv_feed(&d, &ev);
+	drv_clear(&d);
+	uint8_t a[20];
+	drv_addr(a, P, 5);
+	uint64_t r = drv_make_call(&d, ROOT, a);
+	ck_assert_int_eq(status_of(r), CM_E_STATE);
+	ck_assert_uint_eq(drv_done(&d, r)->type, CC_CEV_REFUSED);
+	ck_assert_int_eq(status_of(drv_register(&d, LEAF2, 3)), CM_E_STATE);
+	struct cc_request ad = { .type = CC_REQ_ADMIN_CLOSE, .session = OTHER, .vc = l.vc };
+	ck_assert_int_eq(status_of(drv_request(&d, &ad)), CM_E_STATE);
+	drv_accept(&d, LEAF1, l.vc, l.party); /* no completion kind of its own: refused */
+	ck_assert_uint_eq(nrefused(CM_E_STATE), 4);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_REFUSED), 4);
+	/* close, drop and reject still go to the machines */
+	uint64_t c = drv_close(&d, LEAF1, l.vc, l.party, 0);
+	ck_assert_uint_ne(drv_done(&d, c)->type, CC_CEV_REFUSED);
+	drv_reject(&d, LEAF1, l.vc, l.party, 21);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_REFUSED), 4);
+}
+END_TEST
+
 Suite *cc_test_suite(void)
 {
 	Suite *s = suite_create("cc-rules");
@@ -645,6 +732,8 @@ Suite *cc_test_suite(void)
 	tcase_add_test(tc, leaf_close_cases);
 	tcase_add_test(tc, drop_setup_party_of_new_leg);
 	tcase_add_test(tc, own_esi_always_valid);
+	tcase_add_test(tc, unreachable_peer);
+	tcase_add_test(tc, shutdown_refuses_new);
 	suite_add_tcase(s, tc);
 	return s;
 }

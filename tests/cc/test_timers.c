@@ -163,6 +163,14 @@ START_TEST(t313_and_accept_timer)
 }
 END_TEST
 
+static size_t link_asks(struct cc_mac peer)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d.nlog; i++)
+		n += d.log[i].type == CC_ACT_LINK_ESTABLISH && memcmp(d.log[i].peer.a, peer.a, 6) == 0;
+	return n;
+}
+
 START_TEST(t309_expiry)
 {
 	struct rcall k;
@@ -170,6 +178,11 @@ START_TEST(t309_expiry)
 	drv_clear(&d);
 	drv_link(&d, P, false);
 	ck_assert(drv_running(&d, CC_T309, cc_mac_key(P)));
+	/* Q.2931 §5.6.10: call control asks for the link again while T309 runs */
+	ck_assert_uint_eq(link_asks(P), 1);
+	drv_clear(&d);
+	drv_link(&d, P, false); /* the attempt failed: ask anew */
+	ck_assert_uint_eq(link_asks(P), 1);
 	ck_assert_uint_eq(call_state(k.vc, k.cref), 10);
 	drv_clear(&d);
 	drv_fire(&d, CC_T309, cc_mac_key(P));
@@ -193,8 +206,10 @@ START_TEST(link_down_up_t322)
 	uint8_t a[20];
 	drv_addr(a, P, 9);
 	k2.make_req = drv_make_call(&d, ROOT, a);
+	drv_clear(&d);
 	drv_link(&d, P, false);
 	ck_assert_int_eq(status_of(k2.make_req), CM_E_LINK_DOWN);
+	ck_assert_uint_eq(link_asks(P), 1);
 	drv_clear(&d);
 	drv_link(&d, P, true);
 	ck_assert(!drv_running(&d, CC_T309, cc_mac_key(P)));

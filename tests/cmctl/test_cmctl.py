@@ -170,7 +170,7 @@ def tables_and_json():
     lst = vc_rows(cmctl_json("vc", "list"))
     check(len(lst) == 8, "vc list has %d VCs" % len(lst))
     for v in (vc, vc2):
-        check(lst[v]["root"] is True and lst[v]["state"] == "active" and
+        check(lst[v]["root"] is True and lst[v]["state"] == "VC_ACTIVE" and
               lst[v]["parties"] == 3, lst[v])
     leaves = [v for v in lst.values() if not v["root"]]
     check(len(leaves) == 6 and all(l["parties"] == 1 for l in leaves), leaves)
@@ -181,8 +181,9 @@ def tables_and_json():
     got = [p["party"] for p in show["party_list"]]
     check(got == sorted(parties), "parties %s, made %s" % (got, parties))
     for p in show["party_list"]:
-        check(p["state"] == "PU7 Active", p)
-        check(p["call_state"] == "U10 Active", p)
+        # -j gives the proto enum names; the table below, the English ones
+        check(p["state"] == "PU7_ACTIVE", p)
+        check(p["call_state"] == "U10_ACTIVE", p)
         check(p["timer"] is None, p)
         check(len(p["address"]) == 40, p)
     check(len({p["epref"] for p in show["party_list"]}) == 3, "endpoint references repeat")

@@ -884,7 +884,7 @@ START_TEST(admin_reads)
 	for (size_t i = 0; i < r->vc_list->n_vcs; i++) {
 		ck_assert_uint_gt(r->vc_list->vcs[i]->vc, last);
 		last = r->vc_list->vcs[i]->vc;
-		ck_assert_str_eq(r->vc_list->vcs[i]->state, "active");
+		ck_assert_int_eq(r->vc_list->vcs[i]->state, CALLMGR__VC_STATE__VC_ACTIVE);
 	}
 	callmgr__daemon_msg__free_unpacked(r, NULL);
 	lv.after = last;
@@ -902,8 +902,9 @@ START_TEST(admin_reads)
 	r = raw_ask(fd, &m, 3);
 	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_VC_DETAIL);
 	ck_assert_uint_eq(r->vc_detail->n_parties, 1);
-	ck_assert_str_eq(r->vc_detail->parties[0]->state, "PU7 Active");
-	ck_assert_str_eq(r->vc_detail->parties[0]->call_state, "U10 Active");
+	ck_assert_int_eq(r->vc_detail->parties[0]->state, CALLMGR__PARTY_STATE__PU7_ACTIVE);
+	ck_assert_int_eq(r->vc_detail->parties[0]->call_state, CALLMGR__CALL_STATE__U10_ACTIVE);
+	ck_assert_int_eq(r->vc_detail->parties[0]->timer, CALLMGR__TIMER__TIMER_NONE);
 	ck_assert_uint_eq(r->vc_detail->parties[0]->peer.len, 6);
 	callmgr__daemon_msg__free_unpacked(r, NULL);
 	sv.vc = 999999;

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * admin.c on a bare call control: a local call between two sessions, then
+ * every view read back through the send hook, without ipc or a link.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../cc/drv.h"
+#include "admin.h"
+#include "../ck_run.h"
+
+static struct drv d;
+static Callmgr__DaemonMsg *got;    /* the last reply, unpacked again */
+static int err_status;
+static char err_text[128];
+static bool local_mode;
+
+static uint64_t uptime(void *ctx) { return 4321; }
+static uint32_t uid_of(void *ctx, uint64_t s) { return s == 1 ? 1000 : UINT32_MAX; }
+
+static void ipc_stats(void *ctx, struct ipc_stats *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sessions = 2;
+	o->frames_bad = 5;
+}
+
+static size_t peers(void *ctx, struct link_peer_info *o, size_t max)
+{
+	ck_assert(!local_mode);
+	ck_assert_uint_ge(max, 2);
+	memset(o, 0, 2 * sizeof(*o));
+	o[0].mac[5] = 7;
+	o[0].state = "ready";
+	o[0].sd_tx = 11;
+	o[1].mac[5] = 8;
+	o[1].state = "idle";
+	return 2;
+}
+
+static void counters(void *ctx, struct link_counters *o)
+{
+	ck_assert(!local_mode);
+	o->frames_rx = 100;
+	o->frames_tx = 200;
+	o->frames_bad = 3;
+	o->frames_unknown_peer = 4;
+}
+
+/* Packs and unpacks, as the wire would: what a client reads. */
+static void send_hook(void *ctx, uint64_t session, Callmgr__DaemonMsg *m)
+{
+	ck_assert_uint_eq(session, 1);
+	size_t n = callmgr__daemon_msg__get_packed_size(m);
+	uint8_t *buf = malloc(n ? n : 1);
+	ck_assert_ptr_nonnull(buf);
+	callmgr__daemon_msg__pack(m, buf);
+	if (got)
+		callmgr__daemon_msg__free_unpacked(got, NULL);
+	got = callmgr__daemon_msg__unpack(NULL, n, buf);
+	ck_assert_ptr_nonnull(got);
+	free(buf);
+}
+
+static void error_hook(void *ctx, uint64_t session, uint64_t req_id, int status, const char *text)
+{
+	err_status = status;
+	snprintf(err_text, sizeof(err_text), "%s", text);
+}
+
+static struct admin_src src(void)
+{
+	static const uint8_t prefix[13] = { 0x39 };
+	struct admin_src s = {
+		.cc = d.c, .local_mode = local_mode, .interface = local_mode ? "" : "veth0",
+		.prefix = prefix, .esi = d.me.a, .uptime_ms = uptime, .session_uid = uid_of,
+		.ipc_stats = ipc_stats, .link_peers = peers, .link_counters = counters,
+		.send = send_hook, .error = error_hook,
+	};
+	return s;
+}
+
+static bool ask(Callmgr__ClientMsg *m)
+{
+	struct admin_src s = src();
+	return admin_answer(&s, 1, m);
+}
+
+/* Session 1 calls session 2's SAP 7 on this node: the call offered to session 2. */
+static struct cc_client_event offer_call(void)
+{
+	uint8_t a[Q_AESA_LEN];
+	drv_register(&d, 2, 7);
+	drv_addr(a, d.me, 7);
+	drv_make_call(&d, 1, a);
+	const struct cc_client_event *in = drv_cev(&d, CC_CEV_INCOMING_CALL, 0);
+	ck_assert_ptr_nonnull(in);
+	return *in;
+}
+
+/* ... which session 2 accepts. */
+static cm_vc_id one_call(void)
+{
+	struct cc_client_event in = offer_call();
+	drv_accept(&d, 2, in.vc, in.party);
+	const struct cc_client_event *mc = drv_cev(&d, CC_CEV_MAKE_CALL_COMPLETE, 0);
+	ck_assert_ptr_nonnull(mc);
+	ck_assert_int_eq(mc->status, CM_OK);
+	return mc->vc;
+}
+
+static void setup(void)
+{
+	drv_init(&d, NULL);
+	got = NULL;
+	err_status = 0;
+	local_mode = true;
+}
+
+static void teardown(void)
+{
+	if (got)
+		callmgr__daemon_msg__free_unpacked(got, NULL);
+	drv_free(&d);
+}
+
+START_TEST(vcs_and_parties)
+{
+	cm_vc_id vc = one_call();
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__ListVcs lv = CALLMGR__LIST_VCS__INIT;
+	m.req_id = 9;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_LIST_VCS;
+	m.list_vcs = &lv;
+	lv.max = 1;
+	ck_assert(ask(&m));
+	ck_assert_int_eq(got->body_case, CALLMGR__DAEMON_MSG__BODY_VC_LIST);
+	ck_assert_uint_eq(got->req_id, 9);
+	ck_assert_uint_eq(got->vc_list->n_vcs, 1); /* root and leaf VC: one page of one */
+	ck_assert(got->vc_list->more);
+	ck_assert_uint_eq(got->vc_list->vcs[0]->vc, vc);
+	ck_assert_int_eq(got->vc_list->vcs[0]->state, CALLMGR__VC_STATE__VC_ACTIVE);
+	ck_assert_uint_eq(got->vc_list->vcs[0]->owner_uid, 1000);
+	ck_assert(got->vc_list->vcs[0]->root);
+	lv.after = vc;
+	lv.max = 0;
+	ck_assert(ask(&m));
+	ck_assert_uint_eq(got->vc_list->n_vcs, 1);
+	ck_assert(!got->vc_list->more);
+	ck_assert_uint_eq(got->vc_list->vcs[0]->owner_uid, UINT32_MAX); /* session 2 */
+
+	Callmgr__ShowVc sv = CALLMGR__SHOW_VC__INIT;
+	sv.vc = vc;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_SHOW_VC;
+	m.show_vc = &sv;
+	ck_assert(ask(&m));
+	ck_assert_int_eq(got->body_case, CALLMGR__DAEMON_MSG__BODY_VC_DETAIL);
+	ck_assert_uint_eq(got->vc_detail->n_parties, 1);
+	const Callmgr__PartyInfo *p = got->vc_detail->parties[0];
+	ck_assert_int_eq(p->state, CALLMGR__PARTY_STATE__PU7_ACTIVE);
+	ck_assert_int_eq(p->call_state, CALLMGR__CALL_STATE__U10_ACTIVE);
+	ck_assert_int_eq(p->timer, CALLMGR__TIMER__TIMER_NONE);
+	ck_assert_uint_eq(p->addr.len, Q_AESA_LEN);
+	ck_assert_mem_eq(p->peer.data, d.me.a, 6);
+
+	sv.vc = 999999;
+	ck_assert(ask(&m));
+	ck_assert_int_eq(err_status, CM_E_NO_VC);
+	ck_assert_str_eq(err_text, "no VC 999999");
+}
+END_TEST
+
+/* A party waiting for the callee shows its state and running timer. */
+START_TEST(pending_party)
+{
+	struct cc_client_event in = offer_call();
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__ShowVc sv = CALLMGR__SHOW_VC__INIT;
+	sv.vc = in.vc; /* the leaf VC: the call offered to session 2 */
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_SHOW_VC;
+	m.show_vc = &sv;
+	ck_assert(ask(&m));
+	ck_assert_int_eq(got->vc_detail->vc->state, CALLMGR__VC_STATE__VC_CALLING);
+	ck_assert_int_eq(got->vc_detail->parties[0]->timer, CALLMGR__TIMER__TIMER_ACCEPT);
+}
+END_TEST
+
+START_TEST(status_stats_links)
+{
+	one_call();
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__GetStatus gs = CALLMGR__GET_STATUS__INIT;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_GET_STATUS;
+	m.get_status = &gs;
+	ck_assert(ask(&m));
+	ck_assert_int_eq(got->body_case, CALLMGR__DAEMON_MSG__BODY_STATUS);
+	ck_assert(got->status->local_mode);
+	ck_assert_uint_eq(got->status->vcs, 2);
+	ck_assert_uint_eq(got->status->sessions, 2);
+	ck_assert_uint_eq(got->status->uptime_ms, 4321);
+	ck_assert_uint_eq(got->status->links_up, 0);
+	ck_assert_uint_eq(got->status->esi.len, 6);
+
+	Callmgr__GetStats st = CALLMGR__GET_STATS__INIT;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_GET_STATS;
+	m.get_stats = &st;
+	ck_assert(ask(&m));
+	ck_assert_uint_eq(got->stats->calls_made, 1);
+	ck_assert_uint_eq(got->stats->ipc_frames_bad, 5);
+	ck_assert_uint_eq(got->stats->frames_rx, 0); /* local mode: no link asked */
+
+	Callmgr__ListLinks ll = CALLMGR__LIST_LINKS__INIT;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_LIST_LINKS;
+	m.list_links = &ll;
+	ck_assert(ask(&m));
+	ck_assert_uint_eq(got->link_list->n_links, 0);
+
+	local_mode = false;
+	ck_assert(ask(&m));
+	ck_assert_uint_eq(got->link_list->n_links, 2);
+	ck_assert_str_eq(got->link_list->links[0]->state, "ready");
+	ck_assert_uint_eq(got->link_list->links[0]->sd_tx, 11);
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_GET_STATS;
+	ck_assert(ask(&m));
+	ck_assert_uint_eq(got->stats->frames_tx, 200);
+	ck_assert_uint_eq(got->stats->frames_unknown_peer, 4);
+
+	char text[128];
+	struct admin_src s = src();
+	admin_status_text(&s, text, sizeof(text));
+	ck_assert_str_eq(text, "2 sessions, 2 VCs, 2 parties, 1 links up");
+
+	/* not a view: left to call control */
+	Callmgr__CloseCall cl = CALLMGR__CLOSE_CALL__INIT;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_CLOSE_CALL;
+	m.close_call = &cl;
+	ck_assert(!ask(&m));
+}
+END_TEST
+
+int main(void)
+{
+	CK_RUN("daemon-admin", setup, teardown, vcs_and_parties, pending_party,
+	       status_stats_links);
+}
