@@ -20,13 +20,13 @@
 #include <sys/types.h>
 
 #include "callmgr.pb-c.h"
-#include "frame.h"
+#include "cm_proto_const.h"
 
 struct event_base;
 struct ipc;
 
-#define IPC_PROTO_VERSION 1u
-#define IPC_DEFAULT_SOCKET "/run/callmgr/callmgr.sock"
+/* An alias kept for daemon.c; the one definition is CM_DEFAULT_SOCKET. */
+#define IPC_DEFAULT_SOCKET CM_DEFAULT_SOCKET
 
 struct ipc_config {
 	const char *path;       /* where to bind, unless listen_fd >= 0 */

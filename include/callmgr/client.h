@@ -44,8 +44,10 @@ enum cm_status {
 	CM_E_SAP_IN_USE = -18,   /* the selector is registered by another client */
 	CM_E_NO_SAP = -19,       /* no client registered that selector */
 	CM_E_STATE = -20,        /* request not valid in the current state */
+	CM_E_ACCESS = -21,       /* open: no permission to connect to the socket */
+	CM_E_NO_DAEMON = -22,    /* open: no socket file, or no daemon listening on it */
 };
-#define CM_STATUS_MIN (-20)
+#define CM_STATUS_MIN (-22)
 
 #define CM_MAX_DATA 128          /* user-user data with DropParty / CloseCall */
 #define CM_ADDR_HEX_LEN 40       /* an AESA as hex digits, without separators */
