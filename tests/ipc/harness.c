@@ -265,6 +265,7 @@ static void cb_connected(cm_client *c, cm_vc_id vc, cm_party_id party)
 }
 
 static const struct cm_client_ops recording_ops = {
+	CM_CLIENT_OPS_INIT,
 	.register_sap_complete = cb_register_sap,
 	.make_call_complete = cb_make_call,
 	.add_party_complete = cb_add_party,
