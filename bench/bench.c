@@ -356,7 +356,8 @@ static void root_wait(struct root *r)
 
 static void root_issue(struct root *r, enum op op, size_t i)
 {
-	static const struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000, .max_sdu = 1500 };
+	static const struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000,
+						      .max_sdu = 1500 };
 	void *ctx = (void *)(uintptr_t)i;
 	int rc;
 	r->t_issue[i] = now_ns();

@@ -108,7 +108,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "root: cannot connect: %s\n", cm_strerror(err));
 		return 1;
 	}
-	struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000, .max_sdu = 9188, .qos_class = 0 };
+	struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000,
+					.max_sdu = 9188, .qos_class = 0 };
 	err = cm_make_call(c, &params, r.addrs[0], r.addrs[0]);
 	if (err != CM_OK) {
 		fprintf(stderr, "root: MakeCall: %s\n", cm_strerror(err));

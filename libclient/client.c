@@ -489,7 +489,8 @@ static int hello(cm_client *c, int64_t deadline)
 			if (r->body_case == CALLMGR__DAEMON_MSG__BODY_HELLO_REPLY) {
 				const Callmgr__HelloReply *hr = r->hello_reply;
 				if (hr->version == CMC_PROTO_VERSION &&
-				    hr->prefix.len == CMC_PREFIX_LEN && hr->esi.len == CMC_ESI_LEN) {
+				    hr->prefix.len == CMC_PREFIX_LEN &&
+				    hr->esi.len == CMC_ESI_LEN) {
 					memcpy(c->prefix, hr->prefix.data, CMC_PREFIX_LEN);
 					memcpy(c->esi, hr->esi.data, CMC_ESI_LEN);
 					snprintf(c->daemon_version, sizeof(c->daemon_version), "%s",

@@ -238,11 +238,13 @@ __attribute__((noreturn)) static void connect_failed(int err)
 		die(EXIT_CONNECT, "cannot connect to %s: no daemon (the socket does not exist)",
 		    socket_path);
 	case ECONNREFUSED:
-		die(EXIT_CONNECT, "cannot connect to %s: no daemon (stale socket, nothing listens on it)",
+		die(EXIT_CONNECT,
+		    "cannot connect to %s: no daemon (stale socket, nothing listens on it)",
 		    socket_path);
 	case EACCES:
 	case EPERM:
-		die(EXIT_CONNECT, "cannot connect to %s: permission denied (not in the socket's group?)",
+		die(EXIT_CONNECT,
+		    "cannot connect to %s: permission denied (not in the socket's group?)",
 		    socket_path);
 	case ENAMETOOLONG:
 		die(EXIT_CONNECT, "cannot connect to %s: path too long", socket_path);

@@ -450,8 +450,9 @@ static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
 	uint32_t version = cmc_hello_pick_version(h->min_version, h->max_version);
 	if (version == 0) {
 		char text[96];
-		snprintf(text, sizeof(text), "no common protocol version: client %u..%u, daemon %u..%u",
-			 h->min_version, h->max_version, CMC_PROTO_VERSION_MIN, CMC_PROTO_VERSION);
+		snprintf(text, sizeof(text),
+			 "no common protocol version: client %u..%u, daemon %u..%u", h->min_version,
+			 h->max_version, CMC_PROTO_VERSION_MIN, CMC_PROTO_VERSION);
 		session_error(s, m->req_id, CM_E_PROTO, true, text);
 		return;
 	}

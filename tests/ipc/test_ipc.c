@@ -760,7 +760,8 @@ START_TEST(monitor_overflow)
 	callmgr__daemon_msg__free_unpacked(r, NULL);
 
 	/* 30000 events while the subscriber reads nothing */
-	static const struct cm_client_ops ops = { CM_CLIENT_OPS_INIT, .register_sap_complete = mon_sap_complete };
+	static const struct cm_client_ops ops = { CM_CLIENT_OPS_INIT,
+						  .register_sap_complete = mon_sap_complete };
 	int err;
 	cm_client *x = cm_client_open(d.sock, &ops, NULL, &err);
 	ck_assert_ptr_nonnull(x);
