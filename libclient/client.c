@@ -32,6 +32,7 @@
 #include "callmgr.pb-c.h"
 #include "cm_connect.h"
 #include "cm_frame.h"
+#include "cm_hello_pb.h"
 #include "cm_hex.h"
 
 #define CLIENT_READ_BUDGET (256u * 1024u) /* per dispatch, then let others run */
@@ -469,13 +470,9 @@ static void client_free(cm_client *c)
 /* Send Hello and wait for HelloReply (or an Error), up to deadline. */
 static int hello(cm_client *c, int64_t deadline)
 {
-	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__Hello h = CALLMGR__HELLO__INIT;
-	h.min_version = CMC_PROTO_VERSION;
-	h.max_version = CMC_PROTO_VERSION;
-	h.client_name = (char *)"libcallmgr";
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_HELLO;
-	m.hello = &h;
+	Callmgr__ClientMsg m;
+	Callmgr__Hello h;
+	cmc_hello_msg(&m, &h, "libcallmgr");
 	int rc = send_msg(c, &m);
 	if (rc != CM_OK)
 		return rc;
@@ -488,9 +485,7 @@ static int hello(cm_client *c, int64_t deadline)
 			int st = CM_E_PROTO;
 			if (r->body_case == CALLMGR__DAEMON_MSG__BODY_HELLO_REPLY) {
 				const Callmgr__HelloReply *hr = r->hello_reply;
-				if (hr->version == CMC_PROTO_VERSION &&
-				    hr->prefix.len == CMC_PREFIX_LEN &&
-				    hr->esi.len == CMC_ESI_LEN) {
+				if (cmc_hello_reply_ok(hr)) {
 					memcpy(c->prefix, hr->prefix.data, CMC_PREFIX_LEN);
 					memcpy(c->esi, hr->esi.data, CMC_ESI_LEN);
 					snprintf(c->daemon_version, sizeof(c->daemon_version), "%s",

@@ -26,6 +26,7 @@
 #include "callmgr/client.h"
 #include "cm_connect.h"
 #include "cm_frame.h"
+#include "cm_hello_pb.h"
 #include "cm_hex.h"
 
 #define EXIT_DAEMON 1
@@ -261,13 +262,9 @@ static void connect_daemon(void)
 	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
-	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__Hello h = CALLMGR__HELLO__INIT;
-	h.min_version = CMC_PROTO_VERSION;
-	h.max_version = CMC_PROTO_VERSION;
-	h.client_name = "cmctl";
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_HELLO;
-	m.hello = &h;
+	Callmgr__ClientMsg m;
+	Callmgr__Hello h;
+	cmc_hello_msg(&m, &h, "cmctl");
 	uint64_t id = send_request(&m);
 	Callmgr__DaemonMsg *r = await_reply(id, CALLMGR__DAEMON_MSG__BODY_HELLO_REPLY, "hello");
 	hello = r->hello_reply;
@@ -509,7 +506,7 @@ static void cmd_address(char **argv)
 	}
 	no_more_args(argv);
 	connect_daemon();
-	if (hello->prefix.len != 13 || hello->esi.len != 6)
+	if (!cmc_hello_reply_ok(hello))
 		die(EXIT_DAEMON, "the daemon sent no address (prefix %zu, ESI %zu octets)",
 		    hello->prefix.len, hello->esi.len);
 	char prefix[27], esi[13], mac[18], addr[41];

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cm_frame.h"
+#include "cm_hello_pb.h"
 
 static long long now_ms(void)
 {
@@ -434,13 +435,9 @@ void raw_send(int fd, const Callmgr__ClientMsg *m)
 
 void raw_hello(int fd)
 {
-	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__Hello h = CALLMGR__HELLO__INIT;
-	h.min_version = CMC_PROTO_VERSION;
-	h.max_version = CMC_PROTO_VERSION;
-	h.client_name = (char *)"raw-test";
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_HELLO;
-	m.hello = &h;
+	Callmgr__ClientMsg m;
+	Callmgr__Hello h;
+	cmc_hello_msg(&m, &h, "raw-test");
 	raw_send(fd, &m);
 	bool eof;
 	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
