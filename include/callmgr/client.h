@@ -83,7 +83,7 @@ enum cm_status {
  * struct the library handed over.
  */
 #define CM_HAS_MEMBER(ptr, type, member)                                                    \
-	((ptr)->size >= offsetof(type, member) + sizeof(((type *)0)->member))
+	((ptr)->size >= offsetof(type, member) + sizeof((ptr)->member))
 
 typedef struct cm_client cm_client;
 typedef uint64_t cm_vc_id;       /* assigned by the daemon, never reused while it runs */

@@ -15,7 +15,7 @@
 static int failed;
 
 #define SAME_TYPE(type, member, want)                                                        \
-	check(__builtin_types_compatible_p(__typeof__(((type *)0)->member), want), #type, #member, \
+	check(__builtin_types_compatible_p(__typeof__(type##_probe.member), want), #type, #member, \
 	      "type")
 #define AT(type, member, off) check(offsetof(type, member) == (off), #type, #member, "offset")
 
@@ -29,6 +29,8 @@ static void check(int ok, const char *type, const char *member, const char *what
 
 typedef struct cm_client_ops ops_t;
 typedef struct cm_call_params params_t;
+static ops_t ops_t_probe;
+static params_t params_t_probe;
 
 int main(void)
 {
@@ -73,6 +75,12 @@ int main(void)
 	AT(ops_t, incoming_close_call, 56);
 	AT(ops_t, incoming_call, 64);
 	AT(ops_t, call_connected, 72);
+	/* what a callback receiving an older library's struct relies on */
+	params_t old = { .size = offsetof(params_t, qos_class) + sizeof(uint8_t) };
+	check(CM_HAS_MEMBER(&old, params_t, qos_class), "CM_HAS_MEMBER", "qos_class", "answer");
+	old.size = offsetof(params_t, qos_class);
+	check(!CM_HAS_MEMBER(&old, params_t, qos_class), "CM_HAS_MEMBER", "qos_class", "answer");
+	check(CM_HAS_MEMBER(&old, params_t, max_sdu), "CM_HAS_MEMBER", "max_sdu", "answer");
 	if (!failed)
 		printf("the 0.1 members of cm_client_ops and cm_call_params are unchanged\n");
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
