@@ -430,7 +430,8 @@ static void handle_msg(cm_client *c, const Callmgr__DaemonMsg *m)
  */
 static bool ops_size_ok(const struct cm_client_ops *ops)
 {
-	if (ops->size < OPS_SIZE_0_1)
+	/* far more callbacks than any release will have: an uninitialised size */
+	if (ops->size < OPS_SIZE_0_1 || ops->size > 128 * sizeof(void (*)(void)))
 		return false;
 	const unsigned char *extra = (const unsigned char *)ops + sizeof(*ops);
 	for (size_t i = 0; i + sizeof(*ops) < ops->size; i++)

@@ -1032,6 +1032,11 @@ START_TEST(versions_and_sizes)
 	struct cm_client_ops nosize = { .call_connected = count_connected };
 	ck_assert_ptr_null(cm_client_open(d.sock, &nosize, NULL, &err));
 	ck_assert_int_eq(err, CM_E_INVAL);
+	/* garbage in size (an uninitialised struct) is refused before it is read */
+	nosize.size = (size_t)1 << 40;
+	err = 0;
+	ck_assert_ptr_null(cm_client_open(d.sock, &nosize, NULL, &err));
+	ck_assert_int_eq(err, CM_E_INVAL);
 
 	/* larger: fine while what this library does not know is unset ... */
 	struct ops_next next = { .ops = { .size = sizeof(struct ops_next),
