@@ -59,6 +59,9 @@ int cmc_connect_status(int err)
 		return CM_E_NOMEM;
 	case ENAMETOOLONG:
 		return CM_E_INVAL;
+	case EAGAIN: /* the listen queue stayed full for the whole timeout */
+	case ETIMEDOUT:
+		return CM_E_TIMEOUT;
 	default:
 		return CM_E_DISCONNECTED;
 	}

@@ -21,7 +21,8 @@ int cmc_unix_connect(const char *path, int timeout_ms);
 /*
  * The CM_E_* code for a connect errno: CM_E_NO_DAEMON for no socket file or
  * nothing listening on it (ENOENT, ECONNREFUSED), CM_E_ACCESS for no
- * permission (EACCES, EPERM), CM_E_NOMEM, CM_E_INVAL for ENAMETOOLONG, and
+ * permission (EACCES, EPERM), CM_E_TIMEOUT for a listen queue that stayed
+ * full (EAGAIN), CM_E_NOMEM, CM_E_INVAL for ENAMETOOLONG, and
  * CM_E_DISCONNECTED for the rest.
  */
 int cmc_connect_status(int err);

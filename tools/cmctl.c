@@ -249,6 +249,10 @@ __attribute__((noreturn)) static void connect_failed(int err)
 		    socket_path);
 	case ENAMETOOLONG:
 		die(EXIT_CONNECT, "cannot connect to %s: path too long", socket_path);
+	case EAGAIN:
+		die(EXIT_CONNECT,
+		    "cannot connect to %s: the daemon accepts no connections (queue full)",
+		    socket_path);
 	default:
 		die(EXIT_CONNECT, "cannot connect to %s: %s", socket_path, strerror(err));
 	}

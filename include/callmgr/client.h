@@ -134,8 +134,8 @@ struct cm_client_ops {
  * otherwise ops->size must cover at least the 0.1 members.  On failure
  * returns NULL and stores a CM_E_* code in *error (if error is not NULL):
  * CM_E_NO_DAEMON (no socket file, or a stale one nothing listens on),
- * CM_E_ACCESS (no permission on the socket), CM_E_TIMEOUT (no hello reply
- * in time), CM_E_INVAL (bad ops size, path too long), CM_E_PROTO,
+ * CM_E_ACCESS (no permission on the socket), CM_E_TIMEOUT (the daemon did
+ * not accept or answer the hello in time), CM_E_INVAL (bad ops size, path too long), CM_E_PROTO,
  * CM_E_NOMEM or CM_E_DISCONNECTED.
  */
 #define CM_DEFAULT_SOCKET "/run/callmgr/callmgr.sock"

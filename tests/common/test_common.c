@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -155,13 +156,25 @@ START_TEST(connect_failures_are_told_apart)
 	ck_assert_int_eq(cmc_connect_status(errno), CM_E_NO_DAEMON);
 	unlink(path);
 
-	/* a listener: connects */
+	/* a listener: connects, until its queue is full and nobody accepts */
 	l = socket(AF_UNIX, SOCK_STREAM, 0);
 	ck_assert_int_eq(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(l, 4), 0);
-	int fd = cmc_unix_connect(path, 1000);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	ck_assert_int_eq(listen(l, 0), 0);
+	int fds[4], n = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (n < 4 && (fds[n] = cmc_unix_connect(path, 200)) >= 0)
+		n++;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_ge(n, 1);
+	ck_assert_int_lt(n, 4);
+	ck_assert_int_eq(cmc_connect_status(errno), CM_E_TIMEOUT);
+	/* bounded: the one refused connect waited about 200 ms, not for ever */
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ck_assert_int_ge(ms, 150);
+	ck_assert_int_lt(ms, 5000);
+	while (n > 0)
+		close(fds[--n]);
 	close(l);
 	unlink(path);
 	rmdir(dir);
