@@ -229,6 +229,7 @@ static void leaf_main(const char *sock, int wfd)
 {
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	static const struct cm_client_ops ops = {
+		CM_CLIENT_OPS_INIT,
 		.register_sap_complete = leaf_registered,
 		.incoming_call = leaf_incoming_call,
 		.incoming_drop_party = leaf_incoming_drop,
@@ -334,6 +335,7 @@ static void root_close_done(cm_client *c, int status, cm_vc_id vc, void *ctx)
 }
 
 static const struct cm_client_ops root_ops = {
+	CM_CLIENT_OPS_INIT,
 	.make_call_complete = root_make_done,
 	.add_party_complete = root_add_done,
 	.drop_party_complete = root_drop_done,
@@ -354,7 +356,8 @@ static void root_wait(struct root *r)
 
 static void root_issue(struct root *r, enum op op, size_t i)
 {
-	static const struct cm_call_params params = { .peak_kbps = 1000, .max_sdu = 1500 };
+	static const struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000,
+						      .max_sdu = 1500 };
 	void *ctx = (void *)(uintptr_t)i;
 	int rc;
 	r->t_issue[i] = now_ns();

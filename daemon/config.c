@@ -13,6 +13,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "cm_hex.h"
 #include "log.h"
 
 enum key_kind {
@@ -109,50 +110,16 @@ void config_daemon_defaults(struct daemon_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->cc = ccc;
 	cfg->link = lc;
-	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", CONFIG_DEFAULT_SOCKET);
+	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", CM_DEFAULT_SOCKET);
 	cfg->log_level = LOG_NOTICE;
 	cfg->socket_mode = 0666;
 	cfg->session_output_bytes = 4u << 20;
 	cfg->monitor_queue = 512u << 10;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int config_parse_prefix(const char *s, uint8_t out[13])
 {
-	uint8_t buf[13];
-	size_t nd = 0;
-	bool last_dot = true; /* no leading '.' */
-	for (; *s; s++) {
-		if (*s == '.') {
-			if (last_dot)
-				return -1;
-			last_dot = true;
-			continue;
-		}
-		int v = hexval(*s);
-		if (v < 0 || nd >= 26)
-			return -1;
-		if (nd % 2 == 0)
-			buf[nd / 2] = (uint8_t)(v << 4);
-		else
-			buf[nd / 2] |= (uint8_t)v;
-		nd++;
-		last_dot = false;
-	}
-	if (nd != 26 || last_dot)
-		return -1;
-	memcpy(out, buf, sizeof(buf));
-	return 0;
+	return cmc_hex_parse_dotted(s, out, CMC_PREFIX_LEN);
 }
 
 /* "aa:bb:cc:dd:ee:ff", exactly: six pairs of hex digits. */
@@ -161,7 +128,7 @@ static int parse_mac(const char *s, size_t len, uint8_t out[6])
 	if (len != 17)
 		return -1;
 	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+		int hi = cmc_hexval(s[3 * i]), lo = cmc_hexval(s[3 * i + 1]);
 		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
@@ -507,7 +474,7 @@ const char config_usage[] =
 	"The callmgr call manager daemon (see callmgrd(8)).\n"
 	"\n"
 	"  -i, --interface IFNAME   signal peers on IFNAME (none: local mode)\n"
-	"  -s, --socket PATH        the IPC socket (default " CONFIG_DEFAULT_SOCKET ")\n"
+	"  -s, --socket PATH        the IPC socket (default " CM_DEFAULT_SOCKET ")\n"
 	"  -c, --config FILE        the configuration file (default " CALLMGR_CONFDIR
 	"/callmgrd.conf)\n"
 	"  -p, --prefix HEX26       this node's 13-octet AESA prefix\n"

@@ -18,9 +18,9 @@
  */
 #include "callmgr-build.h"
 #include "cc/cc.h"
+#include "cm_proto_const.h"
 #include "link/link.h"
 
-#define CONFIG_DEFAULT_SOCKET "/run/callmgr/callmgr.sock"
 #define CONFIG_ERR_MAX 512
 
 /* Where log lines go; "auto" picks the journal when stderr is connected to it. */

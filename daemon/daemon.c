@@ -49,9 +49,9 @@ static uint64_t now_ms(clockid_t clk)
 
 void daemon_settings_defaults(struct daemon_settings *s)
 {
-	static const uint8_t prefix[13] = DAEMON_DEFAULT_PREFIX;
+	static const uint8_t prefix[13] = CMC_DEFAULT_PREFIX;
 	memset(s, 0, sizeof(*s));
-	s->socket_path = IPC_DEFAULT_SOCKET;
+	s->socket_path = CM_DEFAULT_SOCKET;
 	s->listen_fd = -1;
 	memcpy(s->prefix, prefix, sizeof(prefix));
 	s->shutdown_ms = 3000;
@@ -471,7 +471,7 @@ int daemon_run(const struct daemon_settings *set)
 
 	struct ipc_config ic;
 	ipc_config_defaults(&ic);
-	ic.path = set->socket_path ? set->socket_path : IPC_DEFAULT_SOCKET;
+	ic.path = set->socket_path ? set->socket_path : CM_DEFAULT_SOCKET;
 	ic.listen_fd = set->listen_fd;
 	if (set->socket_mode)
 		ic.socket_mode = set->socket_mode;

@@ -13,13 +13,11 @@
 #include <sys/types.h>
 
 #include "cc/cc.h"
+#include "cm_proto_const.h"
 #include "link/link.h"
 
 /* The ESI of local mode: a locally administered unicast MAC (docs/ipc.md). */
 #define DAEMON_LOCAL_ESI { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 }
-/* Built-in AESA prefix when none is configured: DCC format, private. */
-#define DAEMON_DEFAULT_PREFIX                                                                    \
-	{ 0x39, 0x00, 0x00, 0x0f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 }
 
 struct daemon_settings {
 	const char *interface;     /* NULL: local mode */

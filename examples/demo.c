@@ -210,6 +210,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	static const struct cm_client_ops ops = {
+		CM_CLIENT_OPS_INIT,
 		.make_call_complete = make_call_complete,
 		.add_party_complete = add_party_complete,
 		.drop_party_complete = drop_party_complete,
@@ -228,7 +229,8 @@ int main(int argc, char **argv)
 		p->selector = atoi(argv[i]);
 		cm_client_address(c, (uint8_t)p->selector, p->addr, sizeof(p->addr));
 	}
-	struct cm_call_params params = { .peak_kbps = 2000, .max_sdu = 9188, .qos_class = 0 };
+	struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 2000,
+					.max_sdu = 9188, .qos_class = 0 };
 	printf("demo: MakeCall %s (selector %d)\n", d.p[0].addr, d.p[0].selector);
 	err = cm_make_call(c, &params, d.p[0].addr, &d.p[0]);
 	if (err != CM_OK) {

@@ -165,6 +165,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 
 	static const struct cm_client_ops ops = {
+		CM_CLIENT_OPS_INIT,
 		.register_sap_complete = register_sap_complete,
 		.incoming_call = incoming_call,
 		.call_connected = call_connected,

@@ -95,6 +95,7 @@ int main(int argc, char **argv)
 		goto usage;
 	struct root r = { .addrs = argv + optind, .naddrs = argc - optind };
 	static const struct cm_client_ops ops = {
+		CM_CLIENT_OPS_INIT,
 		.make_call_complete = make_call_complete,
 		.add_party_complete = add_party_complete,
 		.close_call_complete = close_call_complete,
@@ -107,7 +108,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "root: cannot connect: %s\n", cm_strerror(err));
 		return 1;
 	}
-	struct cm_call_params params = { .peak_kbps = 1000, .max_sdu = 9188, .qos_class = 0 };
+	struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000,
+					.max_sdu = 9188, .qos_class = 0 };
 	err = cm_make_call(c, &params, r.addrs[0], r.addrs[0]);
 	if (err != CM_OK) {
 		fprintf(stderr, "root: MakeCall: %s\n", cm_strerror(err));

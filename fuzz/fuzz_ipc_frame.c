@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: the client socket's input path on a byte stream, the
- * frame splitter (ipc_frame_next) and the protobuf-c decode of ClientMsg.
+ * frame splitter (cmc_frame_next) and the protobuf-c decode of ClientMsg.
  *
  * Input: one octet choosing how the stream arrives (chunk size 1..16), then
  * the stream.  Oracles:
@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "callmgr.pb-c.h"
-#include "ipc/frame.h"
+#include "cm_frame.h"
 
 #define MAX_FRAMES 256
 
@@ -32,7 +32,7 @@
 struct split {
 	size_t off[MAX_FRAMES], len[MAX_FRAMES];
 	size_t n;
-	enum ipc_frame_status end; /* why splitting stopped */
+	enum cmc_frame_status end; /* why splitting stopped */
 	size_t consumed;
 };
 
@@ -41,21 +41,21 @@ static void split_more(const uint8_t *stream, size_t avail, struct split *sp)
 {
 	for (;;) {
 		if (sp->n == MAX_FRAMES) {
-			sp->end = IPC_FRAME_PARTIAL; /* enough for one input */
+			sp->end = CMC_FRAME_PARTIAL; /* enough for one input */
 			return;
 		}
 		size_t at = sp->consumed, len;
 		size_t have = avail - at;
-		size_t head = have < IPC_FRAME_HDR ? have : IPC_FRAME_HDR;
-		enum ipc_frame_status st = ipc_frame_next(stream + at, head, have, &len);
+		size_t head = have < CMC_FRAME_HDR ? have : CMC_FRAME_HDR;
+		enum cmc_frame_status st = cmc_frame_next(stream + at, head, have, &len);
 		sp->end = st;
-		if (st != IPC_FRAME_WHOLE)
+		if (st != CMC_FRAME_WHOLE)
 			return;
-		CHECK(len <= IPC_MAX_FRAME && IPC_FRAME_HDR + len <= have);
-		sp->off[sp->n] = at + IPC_FRAME_HDR;
+		CHECK(len <= CMC_MAX_FRAME && CMC_FRAME_HDR + len <= have);
+		sp->off[sp->n] = at + CMC_FRAME_HDR;
 		sp->len[sp->n] = len;
 		sp->n++;
-		sp->consumed = at + IPC_FRAME_HDR + len;
+		sp->consumed = at + CMC_FRAME_HDR + len;
 	}
 }
 
@@ -70,7 +70,7 @@ static void check_body(const Callmgr__ClientMsg *m)
 	case CALLMGR__CLIENT_MSG__BODY_HELLO:
 		member = m->hello;
 		if (m->hello->client_name)
-			CHECK(strlen(m->hello->client_name) < IPC_MAX_FRAME);
+			CHECK(strlen(m->hello->client_name) < CMC_MAX_FRAME);
 		break;
 	case CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP:
 		member = m->register_sap;
@@ -199,7 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t avail = 0; avail < len;) {
 		avail = avail + chunk < len ? avail + chunk : len;
 		split_more(stream, avail, &trickle);
-		if (trickle.end == IPC_FRAME_TOO_BIG || trickle.n == MAX_FRAMES)
+		if (trickle.end == CMC_FRAME_TOO_BIG || trickle.n == MAX_FRAMES)
 			break;
 	}
 	if (len == 0)

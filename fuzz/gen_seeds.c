@@ -15,6 +15,7 @@
 
 #include "../tests/sig/sig_samples.h"
 #include "callmgr.pb-c.h"
+#include "cm_frame.h"
 #include "link/sscop.h"
 
 static const char *root;
@@ -155,8 +156,9 @@ static void seeds_sscop(void)
 static void frame(struct buf *b, const Callmgr__ClientMsg *m)
 {
 	size_t n = callmgr__client_msg__get_packed_size(m);
-	uint8_t hdr[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
-	add(b, hdr, 4);
+	uint8_t hdr[CMC_FRAME_HDR];
+	cmc_frame_put_len(hdr, n);
+	add(b, hdr, sizeof(hdr));
 	callmgr__client_msg__pack(m, b->b + b->n);
 	b->n += n;
 }

@@ -4,7 +4,7 @@
  *
  * Output: a request is written whole before the call returns.  The daemon
  * never stops reading, so a full socket buffer only means waiting for it;
- * we poll for POLLOUT up to CLIENT_WRITE_TIMEOUT_MS and then give up on the
+ * we poll for POLLOUT up to CM_REQUEST_TIMEOUT_MS and then give up on the
  * connection.  That keeps the contract simple for callers driving us from
  * any event loop: they poll for POLLIN only and nothing waits in a queue
  * for a POLLOUT they never asked for.
@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +28,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "callmgr-build.h"
 #include "callmgr.pb-c.h"
+#include "cm_connect.h"
+#include "cm_frame.h"
+#include "cm_hello_pb.h"
+#include "cm_hex.h"
 
-#define CLIENT_PROTO_VERSION 1u
-#define CLIENT_MAX_FRAME (64u * 1024u)
-#define CLIENT_HELLO_TIMEOUT_MS 5000
-#define CLIENT_WRITE_TIMEOUT_MS 10000
 #define CLIENT_READ_BUDGET (256u * 1024u) /* per dispatch, then let others run */
 
 enum req_kind {
@@ -63,8 +66,9 @@ struct cm_client {
 	uint64_t last_seq;
 	uint64_t seq_gaps;
 	uint64_t session;
-	uint8_t prefix[13];
-	uint8_t esi[6];
+	uint8_t prefix[CMC_PREFIX_LEN];
+	uint8_t esi[CMC_ESI_LEN];
+	char daemon_version[65];
 	int depth;              /* dispatch nesting */
 	bool closed;            /* cm_client_close() called; freed at depth 0 */
 	bool disconnected;      /* no more requests: the daemon is going or gone */
@@ -263,18 +267,15 @@ static int send_msg(cm_client *c, const Callmgr__ClientMsg *m)
 	if (c->closed || c->disconnected)
 		return CM_E_DISCONNECTED;
 	size_t n = callmgr__client_msg__get_packed_size(m);
-	if (n > CLIENT_MAX_FRAME)
+	if (n > CMC_MAX_FRAME)
 		return CM_E_TOO_BIG;
 	uint8_t stackbuf[512];
-	uint8_t *buf = n + 4 <= sizeof(stackbuf) ? stackbuf : malloc(n + 4);
+	uint8_t *buf = n + CMC_FRAME_HDR <= sizeof(stackbuf) ? stackbuf : malloc(n + CMC_FRAME_HDR);
 	if (!buf)
 		return CM_E_NOMEM;
-	buf[0] = (uint8_t)(n >> 24);
-	buf[1] = (uint8_t)(n >> 16);
-	buf[2] = (uint8_t)(n >> 8);
-	buf[3] = (uint8_t)n;
-	callmgr__client_msg__pack(m, buf + 4);
-	int rc = write_all(c->fd, buf, n + 4, CLIENT_WRITE_TIMEOUT_MS);
+	cmc_frame_put_len(buf, n);
+	callmgr__client_msg__pack(m, buf + CMC_FRAME_HDR);
+	int rc = write_all(c->fd, buf, n + CMC_FRAME_HDR, CM_REQUEST_TIMEOUT_MS);
 	if (buf != stackbuf)
 		free(buf);
 	if (rc != CM_OK)
@@ -316,70 +317,24 @@ static bool read_some(cm_client *c, size_t budget)
  */
 static Callmgr__DaemonMsg *next_frame(cm_client *c, bool *bad)
 {
+	size_t len;
 	*bad = false;
-	if (c->in_len < 4)
+	switch (cmc_frame_next(c->in, c->in_len, c->in_len, &len)) {
+	case CMC_FRAME_PARTIAL:
 		return NULL;
-	size_t len = (size_t)c->in[0] << 24 | (size_t)c->in[1] << 16 | (size_t)c->in[2] << 8 |
-		     c->in[3];
-	if (len > CLIENT_MAX_FRAME) {
+	case CMC_FRAME_TOO_BIG:
 		*bad = true;
 		return NULL;
+	case CMC_FRAME_WHOLE:
+		break;
 	}
-	if (c->in_len < 4 + len)
-		return NULL;
-	Callmgr__DaemonMsg *m = callmgr__daemon_msg__unpack(NULL, len, c->in + 4);
-	memmove(c->in, c->in + 4 + len, c->in_len - 4 - len);
-	c->in_len -= 4 + len;
+	size_t whole = CMC_FRAME_HDR + len;
+	Callmgr__DaemonMsg *m = callmgr__daemon_msg__unpack(NULL, len, c->in + CMC_FRAME_HDR);
+	memmove(c->in, c->in + whole, c->in_len - whole);
+	c->in_len -= whole;
 	if (!m)
 		*bad = true;
 	return m;
-}
-
-/* ---------------------------------------------------------------- addresses */
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* 40 hex digits; '.' may separate digits but not lead, trail or repeat. */
-static int parse_aesa(const char *s, uint8_t out[20])
-{
-	size_t n = 0;
-	if (!s)
-		return -1;
-	for (const char *p = s; *p; p++) {
-		if (*p == '.') {
-			if (p == s || p[1] == '\0' || p[1] == '.')
-				return -1;
-			continue;
-		}
-		int v = hexval(*p);
-		if (v < 0 || n >= 40)
-			return -1;
-		if (n % 2 == 0)
-			out[n / 2] = (uint8_t)(v << 4);
-		else
-			out[n / 2] |= (uint8_t)v;
-		n++;
-	}
-	return n == 40 ? 0 : -1;
-}
-
-static void format_hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 /* ---------------------------------------------------------------- messages */
@@ -438,9 +393,9 @@ static void handle_msg(cm_client *c, const Callmgr__DaemonMsg *m)
 		if (c->ops.incoming_call) {
 			const Callmgr__IncomingCall *d = m->incoming_call;
 			char caller[CM_ADDR_HEX_LEN + 1] = "";
-			struct cm_call_params params = { 0 };
-			if (d->caller.len == 20)
-				format_hex(d->caller.data, 20, caller);
+			struct cm_call_params params = { CM_CALL_PARAMS_INIT };
+			if (d->caller.len == CMC_AESA_LEN)
+				cmc_hex_format(d->caller.data, CMC_AESA_LEN, caller);
 			if (d->params) {
 				params.peak_kbps = d->params->peak_kbps;
 				params.max_sdu = d->params->max_sdu;
@@ -459,6 +414,48 @@ static void handle_msg(cm_client *c, const Callmgr__DaemonMsg *m)
 	}
 }
 
+/* ---------------------------------------------------------------- size-tagged structs */
+
+/*
+ * The size of the 0.1 structs: a caller's size must cover at least these,
+ * whatever members later releases add.
+ */
+#define OPS_SIZE_0_1 (offsetof(struct cm_client_ops, call_connected) + sizeof(void (*)(void)))
+#define PARAMS_SIZE_0_1 (offsetof(struct cm_call_params, qos_class) + sizeof(uint8_t))
+
+/*
+ * A caller built against a newer header may pass a larger ops; callbacks
+ * this library does not know would never be called, so a set one is
+ * refused rather than silently ignored.
+ */
+static bool ops_size_ok(const struct cm_client_ops *ops)
+{
+	/* far more callbacks than any release will have: an uninitialised size */
+	if (ops->size < OPS_SIZE_0_1 || ops->size > 128 * sizeof(void (*)(void)))
+		return false;
+	const unsigned char *extra = (const unsigned char *)ops + sizeof(*ops);
+	for (size_t i = 0; i + sizeof(*ops) < ops->size; i++)
+		if (extra[i])
+			return false;
+	return true;
+}
+
+/*
+ * Into *out (initialised with CM_CALL_PARAMS_INIT) what the caller's size
+ * covers; members this library does not know are left to the daemon's
+ * defaults.  NULL means all defaults.  False for a size below 0.1's.
+ */
+static bool params_copy(struct cm_call_params *out, const struct cm_call_params *in)
+{
+	if (!in)
+		return true;
+	if (in->size < PARAMS_SIZE_0_1)
+		return false;
+	memcpy(out, in, in->size < sizeof(*out) ? in->size : sizeof(*out));
+	out->size = sizeof(*out);
+	return true;
+}
+
 /* ---------------------------------------------------------------- public */
 
 static void client_free(cm_client *c)
@@ -471,43 +468,15 @@ static void client_free(cm_client *c)
 	free(c);
 }
 
-static int connect_to(const char *path, int *error)
+/* Send Hello and wait for HelloReply (or an Error), up to deadline. */
+static int hello(cm_client *c, int64_t deadline)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		*error = CM_E_INVAL;
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		*error = errno == ENOMEM || errno == ENOBUFS ? CM_E_NOMEM : CM_E_DISCONNECTED;
-		return -1;
-	}
-	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (errno == EINTR)
-			continue;
-		*error = CM_E_DISCONNECTED;
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Send Hello and wait for HelloReply (or an Error), up to the timeout. */
-static int hello(cm_client *c)
-{
-	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__Hello h = CALLMGR__HELLO__INIT;
-	h.min_version = CLIENT_PROTO_VERSION;
-	h.max_version = CLIENT_PROTO_VERSION;
-	h.client_name = (char *)"libcallmgr";
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_HELLO;
-	m.hello = &h;
+	Callmgr__ClientMsg m;
+	Callmgr__Hello h;
+	cmc_hello_msg(&m, &h, "libcallmgr");
 	int rc = send_msg(c, &m);
 	if (rc != CM_OK)
 		return rc;
-	int64_t deadline = mono_ms() + CLIENT_HELLO_TIMEOUT_MS;
 	for (;;) {
 		bool bad;
 		Callmgr__DaemonMsg *r = next_frame(c, &bad);
@@ -517,10 +486,11 @@ static int hello(cm_client *c)
 			int st = CM_E_PROTO;
 			if (r->body_case == CALLMGR__DAEMON_MSG__BODY_HELLO_REPLY) {
 				const Callmgr__HelloReply *hr = r->hello_reply;
-				if (hr->version == CLIENT_PROTO_VERSION && hr->prefix.len == 13 &&
-				    hr->esi.len == 6) {
-					memcpy(c->prefix, hr->prefix.data, 13);
-					memcpy(c->esi, hr->esi.data, 6);
+				if (cmc_hello_reply_ok(hr)) {
+					memcpy(c->prefix, hr->prefix.data, CMC_PREFIX_LEN);
+					memcpy(c->esi, hr->esi.data, CMC_ESI_LEN);
+					snprintf(c->daemon_version, sizeof(c->daemon_version), "%s",
+						 hr->daemon_version ? hr->daemon_version : "");
 					c->session = hr->session;
 					c->last_seq = r->seq;
 					st = CM_OK;
@@ -542,7 +512,7 @@ static int hello(cm_client *c)
 			return CM_E_DISCONNECTED;
 		if (n > 0) {
 			size_t before = c->in_len;
-			if (!read_some(c, CLIENT_MAX_FRAME + 4) ||
+			if (!read_some(c, CMC_MAX_FRAME + CMC_FRAME_HDR) ||
 			    (c->in_len == before && (pfd.revents & (POLLHUP | POLLERR))))
 				return CM_E_DISCONNECTED;
 		}
@@ -555,10 +525,12 @@ cm_client *cm_client_open(const char *socket_path, const struct cm_client_ops *o
 	int dummy;
 	if (!error)
 		error = &dummy;
-	if (!socket_path || !*socket_path)
-		socket_path = getenv("CALLMGR_SOCKET");
-	if (!socket_path || !*socket_path)
-		socket_path = CM_DEFAULT_SOCKET;
+	int64_t deadline = mono_ms() + CM_OPEN_TIMEOUT_MS;
+	socket_path = cmc_socket_path(socket_path);
+	if (ops && !ops_size_ok(ops)) {
+		*error = CM_E_INVAL;
+		return NULL;
+	}
 	cm_client *c = calloc(1, sizeof(*c));
 	if (!c) {
 		*error = CM_E_NOMEM;
@@ -573,14 +545,16 @@ cm_client *cm_client_open(const char *socket_path, const struct cm_client_ops *o
 		return NULL;
 	}
 	if (ops)
-		c->ops = *ops;
+		memcpy(&c->ops, ops, ops->size < sizeof(c->ops) ? ops->size : sizeof(c->ops));
+	c->ops.size = sizeof(c->ops);
 	c->userdata = userdata;
-	c->fd = connect_to(socket_path, error);
+	c->fd = cmc_unix_connect(socket_path, CM_OPEN_TIMEOUT_MS);
 	if (c->fd < 0) {
+		*error = cmc_connect_status(errno);
 		client_free(c);
 		return NULL;
 	}
-	int rc = hello(c);
+	int rc = hello(c, deadline);
 	if (rc != CM_OK) {
 		*error = rc;
 		client_free(c);
@@ -604,6 +578,16 @@ int cm_client_fd(const cm_client *c)
 void *cm_client_userdata(const cm_client *c)
 {
 	return c ? c->userdata : NULL;
+}
+
+const char *cm_client_daemon_version(const cm_client *c)
+{
+	return c ? c->daemon_version : "";
+}
+
+const char *cm_library_version(void)
+{
+	return CALLMGR_VERSION;
 }
 
 int cm_client_dispatch(cm_client *c)
@@ -654,11 +638,11 @@ int cm_client_address(const cm_client *c, uint8_t selector, char *buf, size_t le
 {
 	if (!c || !buf || len < CM_ADDR_HEX_LEN + 1)
 		return CM_E_INVAL;
-	uint8_t a[20];
-	memcpy(a, c->prefix, 13);
-	memcpy(a + 13, c->esi, 6);
-	a[19] = selector;
-	format_hex(a, 20, buf);
+	uint8_t a[CMC_AESA_LEN];
+	memcpy(a, c->prefix, CMC_PREFIX_LEN);
+	memcpy(a + CMC_PREFIX_LEN, c->esi, CMC_ESI_LEN);
+	a[CMC_AESA_LEN - 1] = selector;
+	cmc_hex_format(a, CMC_AESA_LEN, buf);
 	return CM_OK;
 }
 
@@ -701,19 +685,19 @@ int cm_register_sap(cm_client *c, uint8_t selector, void *req_ctx)
 int cm_make_call(cm_client *c, const struct cm_call_params *params, const char *first_party,
 		 void *req_ctx)
 {
-	uint8_t addr[20];
-	if (!c || parse_aesa(first_party, addr) < 0 || (params && params->qos_class > 4))
+	uint8_t addr[CMC_AESA_LEN];
+	struct cm_call_params p = { CM_CALL_PARAMS_INIT };
+	if (!c || cmc_aesa_parse(first_party, addr) < 0 || !params_copy(&p, params) ||
+	    p.qos_class > 4)
 		return CM_E_INVAL;
 	if (!usable(c))
 		return CM_E_DISCONNECTED;
 	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
 	Callmgr__MakeCall r = CALLMGR__MAKE_CALL__INIT;
 	Callmgr__CallParams cp = CALLMGR__CALL_PARAMS__INIT;
-	if (params) {
-		cp.peak_kbps = params->peak_kbps;
-		cp.max_sdu = params->max_sdu;
-		cp.qos_class = params->qos_class;
-	}
+	cp.peak_kbps = p.peak_kbps;
+	cp.max_sdu = p.max_sdu;
+	cp.qos_class = p.qos_class;
 	r.params = &cp;
 	r.party.data = addr;
 	r.party.len = sizeof(addr);
@@ -724,8 +708,8 @@ int cm_make_call(cm_client *c, const struct cm_call_params *params, const char *
 
 int cm_add_party(cm_client *c, cm_vc_id vc, const char *party, void *req_ctx)
 {
-	uint8_t addr[20];
-	if (!c || vc == 0 || parse_aesa(party, addr) < 0)
+	uint8_t addr[CMC_AESA_LEN];
+	if (!c || vc == 0 || cmc_aesa_parse(party, addr) < 0)
 		return CM_E_INVAL;
 	if (!usable(c))
 		return CM_E_DISCONNECTED;

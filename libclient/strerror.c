@@ -23,6 +23,8 @@ static const char *const status_text[] = {
 	[-CM_E_SAP_IN_USE] = "selector already registered by another client",
 	[-CM_E_NO_SAP] = "no client registered that selector",
 	[-CM_E_STATE] = "not valid in the current state",
+	[-CM_E_ACCESS] = "permission denied on the daemon's socket",
+	[-CM_E_NO_DAEMON] = "no daemon is listening on the socket",
 };
 
 const char *cm_strerror(int status)

@@ -7,7 +7,6 @@
  * blocking request/reply loop is all a CLI needs.  Exit status: 0 success,
  * 1 the daemon refused or failed, 2 usage, 3 cannot connect.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -20,20 +19,21 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "callmgr.pb-c.h"
 #include "callmgr/client.h"
+#include "cm_connect.h"
+#include "cm_frame.h"
+#include "cm_hello_pb.h"
+#include "cm_hex.h"
 #include "names.h"
 
 #define EXIT_DAEMON 1
 #define EXIT_USAGE 2
 #define EXIT_CONNECT 3
 
-#define PROTO_VERSION 1
-#define MAX_FRAME (64 * 1024)
 /* VCs asked for per ListVcs; about 30 octets each keeps a page well under a frame */
 #define VC_PAGE 1000
 #define REPLY_TIMEOUT_S 10
@@ -145,13 +145,12 @@ static uint64_t send_request(Callmgr__ClientMsg *m)
 		connect_daemon();
 	m->req_id = next_req_id++;
 	size_t len = callmgr__client_msg__get_packed_size(m);
-	uint8_t *buf = malloc(4 + len);
+	uint8_t *buf = malloc(CMC_FRAME_HDR + len);
 	if (!buf)
 		die(EXIT_DAEMON, "%s", "out of memory");
-	uint32_t be = htonl((uint32_t)len);
-	memcpy(buf, &be, 4);
-	callmgr__client_msg__pack(m, buf + 4);
-	write_all(buf, 4 + len);
+	cmc_frame_put_len(buf, len);
+	callmgr__client_msg__pack(m, buf + CMC_FRAME_HDR);
+	write_all(buf, CMC_FRAME_HDR + len);
 	free(buf);
 	return m->req_id;
 }
@@ -180,17 +179,15 @@ static bool read_all(uint8_t *p, size_t len, bool eof_ok)
 
 static Callmgr__DaemonMsg *recv_msg(void)
 {
-	static uint8_t frame[MAX_FRAME];
-	uint8_t hdr[4];
+	static uint8_t frame[CMC_MAX_FRAME];
+	uint8_t hdr[CMC_FRAME_HDR];
 	if (held_msg)
 		release(held_msg);
-	if (!read_all(hdr, 4, true))
+	if (!read_all(hdr, sizeof(hdr), true))
 		die(EXIT_DAEMON, "%s", "the daemon closed the connection");
-	uint32_t len;
-	memcpy(&len, hdr, 4);
-	len = ntohl(len);
-	if (len > MAX_FRAME)
-		die(EXIT_DAEMON, "protocol error: a %u-octet frame from the daemon", len);
+	size_t len;
+	if (cmc_frame_next(hdr, sizeof(hdr), sizeof(hdr), &len) == CMC_FRAME_TOO_BIG)
+		die(EXIT_DAEMON, "protocol error: a %zu-octet frame from the daemon", len);
 	read_all(frame, len, false);
 	Callmgr__DaemonMsg *m = callmgr__daemon_msg__unpack(NULL, len, frame);
 	if (!m)
@@ -232,27 +229,47 @@ static Callmgr__DaemonMsg *await_reply(uint64_t req_id, Callmgr__DaemonMsg__Body
 	}
 }
 
+/*
+ * One line a user can act on for each way of not reaching the daemon;
+ * docs/operations.md lists them with their remedies.
+ */
+__attribute__((noreturn)) static void connect_failed(int err)
+{
+	switch (err) {
+	case ENOENT:
+		die(EXIT_CONNECT, "cannot connect to %s: no daemon (the socket does not exist)",
+		    socket_path);
+	case ECONNREFUSED:
+		die(EXIT_CONNECT,
+		    "cannot connect to %s: no daemon (stale socket, nothing listens on it)",
+		    socket_path);
+	case EACCES:
+	case EPERM:
+		die(EXIT_CONNECT,
+		    "cannot connect to %s: permission denied (not in the socket's group?)",
+		    socket_path);
+	case ENAMETOOLONG:
+		die(EXIT_CONNECT, "cannot connect to %s: path too long", socket_path);
+	case EAGAIN:
+		die(EXIT_CONNECT,
+		    "cannot connect to %s: the daemon accepts no connections (queue full)",
+		    socket_path);
+	default:
+		die(EXIT_CONNECT, "cannot connect to %s: %s", socket_path, strerror(err));
+	}
+}
+
 static void connect_daemon(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(socket_path) >= sizeof(sa.sun_path))
-		die(EXIT_CONNECT, "cannot connect to %s: path too long", socket_path);
-	strcpy(sa.sun_path, socket_path);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sock = cmc_unix_connect(socket_path, REPLY_TIMEOUT_S * 1000);
 	if (sock < 0)
-		die(EXIT_CONNECT, "cannot connect to %s: %s", socket_path, strerror(errno));
-	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die(EXIT_CONNECT, "cannot connect to %s: %s", socket_path, strerror(errno));
+		connect_failed(errno);
 	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
-	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__Hello h = CALLMGR__HELLO__INIT;
-	h.min_version = PROTO_VERSION;
-	h.max_version = PROTO_VERSION;
-	h.client_name = "cmctl";
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_HELLO;
-	m.hello = &h;
+	Callmgr__ClientMsg m;
+	Callmgr__Hello h;
+	cmc_hello_msg(&m, &h, "cmctl");
 	uint64_t id = send_request(&m);
 	Callmgr__DaemonMsg *r = await_reply(id, CALLMGR__DAEMON_MSG__BODY_HELLO_REPLY, "hello");
 	hello = r->hello_reply;
@@ -263,17 +280,10 @@ static void connect_daemon(void)
 
 /* ------------------------------------------------------------ formatting */
 
-static void hex(const uint8_t *p, size_t len, char *out)
-{
-	for (size_t i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
-	out[2 * len] = '\0';
-}
-
 /* buf must hold 2*len+1 */
 static const char *bin_hex(ProtobufCBinaryData b, char *buf)
 {
-	hex(b.data, b.len, buf);
+	cmc_hex_format(b.data, b.len, buf);
 	return buf;
 }
 
@@ -429,17 +439,6 @@ static uint64_t parse_id(const char *s, const char *what)
 	return v;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* HEX into out (CM_MAX_DATA octets at most); returns the length */
 static size_t parse_data(const char *s, uint8_t *out)
 {
@@ -450,7 +449,7 @@ static size_t parse_data(const char *s, uint8_t *out)
 		usage_error("--data: %zu octets, at most %d may travel with a drop or close",
 			    n / 2, CM_MAX_DATA);
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = cmc_hexval(s[i]), lo = cmc_hexval(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			usage_error("--data: \"%s\" is not hex", s);
 		out[i / 2] = (uint8_t)(hi << 4 | lo);
@@ -512,7 +511,7 @@ static void cmd_address(char **argv)
 	}
 	no_more_args(argv);
 	connect_daemon();
-	if (hello->prefix.len != 13 || hello->esi.len != 6)
+	if (!cmc_hello_reply_ok(hello))
 		die(EXIT_DAEMON, "the daemon sent no address (prefix %zu, ESI %zu octets)",
 		    hello->prefix.len, hello->esi.len);
 	char prefix[27], esi[13], mac[18], addr[41];
@@ -1003,10 +1002,7 @@ int main(int argc, char **argv)
 			usage_error("unknown option %s", argv[optind - 1]);
 		}
 	}
-	if (!socket_path)
-		socket_path = getenv("CALLMGR_SOCKET");
-	if (!socket_path || !*socket_path)
-		socket_path = CM_DEFAULT_SOCKET;
+	socket_path = cmc_socket_path(socket_path);
 	char **args = argv + optind;
 	if (!args[0])
 		usage_error("%s", "no command");

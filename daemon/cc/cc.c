@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "cm_proto_const.h"
 #include "names.h"
 
 static void complete_now(cc *c, const struct cc_request *req, int status, uint64_t vc,
@@ -568,9 +569,7 @@ void cc_config_defaults(struct cc_config *cfg)
 	cfg->max_vcs_per_session = 100000;
 	cfg->max_parties_per_vc = 1000000;
 	cfg->max_pending_per_session = 100000;
-	/* a private AESA prefix: DCC format, AFI 0x39, the rest ours */
-	static const uint8_t prefix[13] = {0x39, 0x99, 0x99, 0x00, 0x00, 0x00, 0x00,
-					   0x00, 0x00, 0x00, 0x00, 0x00, 0x01};
+	static const uint8_t prefix[13] = CMC_DEFAULT_PREFIX; /* the one default */
 	memcpy(cfg->prefix, prefix, 13);
 }
 

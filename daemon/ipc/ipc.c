@@ -17,9 +17,9 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "callmgr-build.h"
 #include "callmgr/client.h"
-#include "config.h"
-#include "frame.h"
+#include "cm_frame.h"
 #include "log.h"
 
 /* A session sending nothing but undecodable frames is not worth keeping. */
@@ -78,7 +78,7 @@ struct ipc {
 void ipc_config_defaults(struct ipc_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->path = IPC_DEFAULT_SOCKET;
+	cfg->path = CM_DEFAULT_SOCKET;
 	cfg->listen_fd = -1;
 	cfg->socket_mode = 0666;
 	cfg->max_output = 4u * 1024u * 1024u;
@@ -304,15 +304,15 @@ static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 	m->seq = s->seq + 1;
 	size_t n = callmgr__daemon_msg__get_packed_size(m);
-	if (n > IPC_MAX_FRAME) {
+	if (n > CMC_MAX_FRAME) {
 		log_err("session %llu: a %zu-octet reply is over the frame limit; not sent",
 			(unsigned long long)s->info.id, n);
 		return -1;
 	}
 	size_t queued = evbuffer_get_length(out);
-	if (lossy && queued + 4 + n > ipc->cfg.monitor_output)
+	if (lossy && queued + CMC_FRAME_HDR + n > ipc->cfg.monitor_output)
 		return -1;
-	if (queued + 4 + n > ipc->cfg.max_output) {
+	if (queued + CMC_FRAME_HDR + n > ipc->cfg.max_output) {
 		/*
 		 * Events to an owner are never dropped (that would break
 		 * exactly-once completions); a client this far behind is cut
@@ -327,17 +327,14 @@ static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
 		return -1;
 	}
 	struct evbuffer_iovec v;
-	if (evbuffer_reserve_space(out, (ev_ssize_t)(4 + n), &v, 1) < 1) {
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(CMC_FRAME_HDR + n), &v, 1) < 1) {
 		session_end(s, "out of memory for output", false);
 		return -1;
 	}
 	uint8_t *p = v.iov_base;
-	p[0] = (uint8_t)(n >> 24);
-	p[1] = (uint8_t)(n >> 16);
-	p[2] = (uint8_t)(n >> 8);
-	p[3] = (uint8_t)n;
-	callmgr__daemon_msg__pack(m, p + 4);
-	v.iov_len = 4 + n;
+	cmc_frame_put_len(p, n);
+	callmgr__daemon_msg__pack(m, p + CMC_FRAME_HDR);
+	v.iov_len = CMC_FRAME_HDR + n;
 	evbuffer_commit_space(out, &v, 1);
 	s->seq++;
 	session_mark_dirty(s);
@@ -450,17 +447,18 @@ static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
 			if (*p < 0x20 || *p > 0x7e)
 				*p = '?';
 	}
-	if (h->min_version > h->max_version || h->min_version > IPC_PROTO_VERSION ||
-	    h->max_version < 1) {
+	uint32_t version = cmc_hello_pick_version(h->min_version, h->max_version);
+	if (version == 0) {
 		char text[96];
-		snprintf(text, sizeof(text), "no common protocol version: client %u..%u, daemon 1..%u",
-			 h->min_version, h->max_version, IPC_PROTO_VERSION);
+		snprintf(text, sizeof(text),
+			 "no common protocol version: client %u..%u, daemon %u..%u", h->min_version,
+			 h->max_version, CMC_PROTO_VERSION_MIN, CMC_PROTO_VERSION);
 		session_error(s, m->req_id, CM_E_PROTO, true, text);
 		return;
 	}
 	Callmgr__DaemonMsg r = CALLMGR__DAEMON_MSG__INIT;
 	Callmgr__HelloReply hr = CALLMGR__HELLO_REPLY__INIT;
-	hr.version = h->max_version < IPC_PROTO_VERSION ? h->max_version : IPC_PROTO_VERSION;
+	hr.version = version;
 	hr.session = s->info.id;
 	hr.prefix.data = ipc->cfg.prefix;
 	hr.prefix.len = sizeof(ipc->cfg.prefix);
@@ -550,28 +548,28 @@ static void session_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	/* Every complete frame of this read, in order; the rest waits. */
 	while (!s->ending) {
-		uint8_t hdr[IPC_FRAME_HDR];
+		uint8_t hdr[CMC_FRAME_HDR];
 		ev_ssize_t got = evbuffer_copyout(in, hdr, sizeof(hdr));
 		size_t len;
-		enum ipc_frame_status fs = ipc_frame_next(hdr, got < 0 ? 0 : (size_t)got,
+		enum cmc_frame_status fs = cmc_frame_next(hdr, got < 0 ? 0 : (size_t)got,
 							  evbuffer_get_length(in), &len);
-		if (fs == IPC_FRAME_PARTIAL)
+		if (fs == CMC_FRAME_PARTIAL)
 			break;
-		if (fs == IPC_FRAME_TOO_BIG) {
+		if (fs == CMC_FRAME_TOO_BIG) {
 			s->ipc->stats.frames_bad++;
 			char text[96];
 			snprintf(text, sizeof(text), "frame of %zu octets is over the %u limit", len,
-				 IPC_MAX_FRAME);
+				 CMC_MAX_FRAME);
 			session_error(s, 0, CM_E_PROTO, true, text);
 			break;
 		}
-		const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)(IPC_FRAME_HDR + len));
+		const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)(CMC_FRAME_HDR + len));
 		if (!p) {
 			session_end(s, "out of memory for input", false);
 			break;
 		}
-		session_frame(s, p + IPC_FRAME_HDR, len);
-		evbuffer_drain(in, IPC_FRAME_HDR + len);
+		session_frame(s, p + CMC_FRAME_HDR, len);
+		evbuffer_drain(in, CMC_FRAME_HDR + len);
 	}
 }
 

@@ -20,13 +20,11 @@
 #include <sys/types.h>
 
 #include "callmgr.pb-c.h"
-#include "frame.h"
+#include "cm_proto_const.h"
 
 struct event_base;
 struct ipc;
 
-#define IPC_PROTO_VERSION 1u
-#define IPC_DEFAULT_SOCKET "/run/callmgr/callmgr.sock"
 
 struct ipc_config {
 	const char *path;       /* where to bind, unless listen_fd >= 0 */

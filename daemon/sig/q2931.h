@@ -249,12 +249,4 @@ const char *q_cause_name(uint8_t cause);
 /* "cause", "endpoint reference", ...; "unknown IE" for others. */
 const char *q_ie_name(uint8_t ie);
 
-/*
- * AESA text: 40 hex digits; '.' may separate digits (not lead, trail or
- * repeat).  Returns 0 or -1.
- */
-int q_aesa_parse(const char *text, uint8_t aesa[Q_AESA_LEN]);
-/* Writes 40 lower-case hex digits and a NUL; returns 40, or -1 if len < 41. */
-int q_aesa_format(const uint8_t aesa[Q_AESA_LEN], char *buf, size_t len);
-
 #endif

@@ -2,11 +2,33 @@
 /*
  * libcallmgr — the client library of callmgrd.
  *
- * The model is CoNDIS: every request returns at once (0 = queued, "pending";
- * a negative CM_E_* code = it could not even be sent) and its result arrives
- * later through exactly one completion callback.  Remote requests arrive as
- * incoming events.  Callbacks run only inside cm_client_dispatch(), and every
- * callback may issue any request, including cm_client_close().
+ * The model is CoNDIS: a request returns once it is written to the daemon
+ * (0 = queued, "pending"; a negative CM_E_* code = it could not even be sent)
+ * and its result arrives later through exactly one completion callback.
+ * Remote requests arrive as incoming events.  Callbacks run only inside
+ * cm_client_dispatch(), and every callback may issue any request, including
+ * cm_client_close().
+ *
+ * Blocking: cm_client_open() blocks for the connect and the hello exchange,
+ * at most CM_OPEN_TIMEOUT_MS in all.  A request normally returns at once;
+ * only when the socket buffer towards the daemon is full (a daemon that does
+ * not read) does it wait for room, at most CM_REQUEST_TIMEOUT_MS, and then
+ * it fails with CM_E_DISCONNECTED and the handle takes no more requests.
+ * cm_client_dispatch(), cm_client_close() and every other call never block.
+ *
+ * Threads: a cm_client is not locked.  Use each handle from one thread at a
+ * time (callbacks run in the thread calling cm_client_dispatch()); distinct
+ * handles are independent.  cm_strerror() and cm_library_version() may be
+ * called from any thread at any time.
+ *
+ * Growing the ABI: struct cm_client_ops and struct cm_call_params start with
+ * a size member that the caller sets to the size it was compiled with
+ * (CM_CLIENT_OPS_INIT, CM_CALL_PARAMS_INIT).  Later releases add members only
+ * at the end; the library reads only what the caller's size covers (the rest
+ * counts as NULL or 0), so a program built against an older header keeps
+ * working with a newer libcallmgr.so.0.  A struct the library hands to a
+ * callback carries the library's size: test it with CM_HAS_MEMBER() before
+ * reading a member added after 0.1.
  *
  * No protobuf or libevent type is visible here: the library is usable from
  * any event loop through cm_client_fd() and cm_client_dispatch().
@@ -44,26 +66,52 @@ enum cm_status {
 	CM_E_SAP_IN_USE = -18,   /* the selector is registered by another client */
 	CM_E_NO_SAP = -19,       /* no client registered that selector */
 	CM_E_STATE = -20,        /* request not valid in the current state */
+	CM_E_ACCESS = -21,       /* open: no permission to connect to the socket */
+	CM_E_NO_DAEMON = -22,    /* open: no socket file, or no daemon listening on it */
 };
-#define CM_STATUS_MIN (-20)
+#define CM_STATUS_MIN (-22)
 
 #define CM_MAX_DATA 128          /* user-user data with DropParty / CloseCall */
 #define CM_ADDR_HEX_LEN 40       /* an AESA as hex digits, without separators */
 #define CM_CLOSE_FORCE 0x1u      /* cm_close_call: drop the others first */
+#define CM_OPEN_TIMEOUT_MS 5000  /* cm_client_open: connect and hello, in all */
+#define CM_REQUEST_TIMEOUT_MS 10000 /* a request waiting for room in a full socket */
+
+/*
+ * True when the size-tagged struct at ptr (its first member is size_t size)
+ * includes member: test it before reading a member added after 0.1 in a
+ * struct the library handed over.
+ */
+#define CM_HAS_MEMBER(ptr, type, member)                                                    \
+	((ptr)->size >= offsetof(type, member) + sizeof((ptr)->member))
 
 typedef struct cm_client cm_client;
 typedef uint64_t cm_vc_id;       /* assigned by the daemon, never reused while it runs */
 typedef uint64_t cm_party_id;    /* likewise */
 
-/* Traffic and QoS of a call; 0 in a field means "the daemon's default". */
+/*
+ * Traffic and QoS of a call; 0 in a field means "the daemon's default".
+ * Initialise with CM_CALL_PARAMS_INIT so that size is right:
+ *   struct cm_call_params p = { CM_CALL_PARAMS_INIT, .peak_kbps = 2000 };
+ */
 struct cm_call_params {
+	size_t size;             /* sizeof(struct cm_call_params) as compiled */
 	uint32_t peak_kbps;      /* peak rate, kbit/s, both directions */
 	uint32_t max_sdu;        /* AAL5 maximum SDU size, octets */
 	uint8_t qos_class;       /* Q.2931 QoS class 0..4 */
 };
+#define CM_CALL_PARAMS_INIT .size = sizeof(struct cm_call_params)
 
-/* Every callback may call any cm_ request, including cm_client_close(). */
+/*
+ * The callbacks; NULL ones are not called.  Every callback may call any cm_
+ * request, including cm_client_close().  Initialise with CM_CLIENT_OPS_INIT:
+ *   static const struct cm_client_ops ops = { CM_CLIENT_OPS_INIT,
+ *                                             .call_connected = on_connected };
+ * Pointers handed to a callback (caller, params, data) are valid only until
+ * it returns.
+ */
 struct cm_client_ops {
+	size_t size;             /* sizeof(struct cm_client_ops) as compiled */
 	void (*register_sap_complete)(cm_client *, int status, uint8_t selector, void *req_ctx);
 	void (*make_call_complete)(cm_client *, int status, cm_vc_id, cm_party_id, void *req_ctx);
 	void (*add_party_complete)(cm_client *, int status, cm_vc_id, cm_party_id, void *req_ctx);
@@ -77,11 +125,18 @@ struct cm_client_ops {
 			      const struct cm_call_params *);
 	void (*call_connected)(cm_client *, cm_vc_id, cm_party_id);
 };
+#define CM_CLIENT_OPS_INIT .size = sizeof(struct cm_client_ops)
 
 /*
- * Connect to the daemon and complete the hello exchange before returning.
- * socket_path NULL means $CALLMGR_SOCKET, else CM_DEFAULT_SOCKET.  On failure
- * returns NULL and stores a CM_E_* code in *error (if error is not NULL).
+ * Connect to the daemon and complete the hello exchange before returning;
+ * blocks at most CM_OPEN_TIMEOUT_MS.  socket_path NULL or "" means
+ * $CALLMGR_SOCKET, else CM_DEFAULT_SOCKET.  ops may be NULL (no callbacks);
+ * otherwise ops->size must cover at least the 0.1 members.  On failure
+ * returns NULL and stores a CM_E_* code in *error (if error is not NULL):
+ * CM_E_NO_DAEMON (no socket file, or a stale one nothing listens on),
+ * CM_E_ACCESS (no permission on the socket), CM_E_TIMEOUT (the daemon did
+ * not accept or answer the hello in time), CM_E_INVAL (bad ops size, path too long), CM_E_PROTO,
+ * CM_E_NOMEM or CM_E_DISCONNECTED.
  */
 #define CM_DEFAULT_SOCKET "/run/callmgr/callmgr.sock"
 cm_client *cm_client_open(const char *socket_path, const struct cm_client_ops *ops,
@@ -107,6 +162,15 @@ void cm_client_close(cm_client *c);
 void *cm_client_userdata(const cm_client *c);
 
 /*
+ * The daemon's version as it announced it in the hello exchange (e.g.
+ * "0.1.0"); "" if it announced none or c is NULL.  Valid while c is open.
+ */
+const char *cm_client_daemon_version(const cm_client *c);
+
+/* The version of the libcallmgr in use (e.g. "0.1.0"); a static string. */
+const char *cm_library_version(void);
+
+/*
  * This node's address for a selector, as 40 hex digits and a NUL, into buf
  * (len >= 41).  Returns 0 or a negative CM_E_ code.
  */
@@ -115,7 +179,11 @@ int cm_client_address(const cm_client *c, uint8_t selector, char *buf, size_t le
 /* Claim a service access point; incoming calls to it come to this client. */
 int cm_register_sap(cm_client *c, uint8_t selector, void *req_ctx);
 
-/* Make a multipoint call whose first party is the AESA first_party (hex). */
+/*
+ * Make a multipoint call whose first party is the AESA first_party (hex).
+ * params may be NULL (all defaults); otherwise params->size must cover at
+ * least the 0.1 members (CM_CALL_PARAMS_INIT), else CM_E_INVAL.
+ */
 int cm_make_call(cm_client *c, const struct cm_call_params *params,
 		 const char *first_party, void *req_ctx);
 

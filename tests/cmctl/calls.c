@@ -40,7 +40,7 @@ static void die(const char *what, int status)
 static void make_next(void)
 {
 	while (made < n_vcs && made - complete < IN_FLIGHT) {
-		struct cm_call_params p = { 0 };
+		struct cm_call_params p = { CM_CALL_PARAMS_INIT };
 		int rc = cm_make_call(root, &p, addr[1], &vcs[made]);
 		if (rc)
 			die("MakeCall", rc);
@@ -136,6 +136,7 @@ static void call_connected(cm_client *c, cm_vc_id vc, cm_party_id party)
 }
 
 static const struct cm_client_ops ops = {
+	CM_CLIENT_OPS_INIT,
 	.register_sap_complete = register_sap_complete,
 	.make_call_complete = make_call_complete,
 	.add_party_complete = add_party_complete,

@@ -266,7 +266,17 @@ def drop_close_monitor():
 
 
 def errors():
-    expect_error(["status"], 3, "cannot connect to %s" % SOCK)
+    # no socket file, then a stale one (bound once, nothing listening): each
+    # says so on one line, exit 3 (docs/operations.md quotes these lines)
+    expect_error(["status"], 3,
+                 "cannot connect to %s: no daemon (the socket does not exist)" % SOCK)
+    import socket
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(SOCK)
+    stale.close()
+    expect_error(["status"], 3,
+                 "cannot connect to %s: no daemon (stale socket, nothing listens on it)" % SOCK)
+    os.unlink(SOCK)
     r = subprocess.run([CMCTL, "status"], capture_output=True, text=True,
                        env=dict(os.environ, CALLMGR_SOCKET=os.path.join(tmp, "nope")))
     check(r.returncode == 3 and os.path.join(tmp, "nope") in r.stderr, r.stderr)
@@ -313,6 +323,11 @@ def permissions():
                  user=nobody)
     expect_error(["close", str(vc), "--force"], 1, "close vc %d:" % vc, user=nobody)
     check(cmctl_json("vc", "show", str(vc))["parties"] == 2, "refused drop changed the VC")
+    # a socket the user may not write: told apart from "no daemon"
+    os.chmod(SOCK, 0o600)
+    expect_error(["status"], 3,
+                 "cannot connect to %s: permission denied (not in the socket's group?)" % SOCK,
+                 user=nobody)
     stop_all()
 
 

@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cm_frame.h"
+#include "cm_hello_pb.h"
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -263,6 +266,7 @@ static void cb_connected(cm_client *c, cm_vc_id vc, cm_party_id party)
 }
 
 static const struct cm_client_ops recording_ops = {
+	CM_CLIENT_OPS_INIT,
 	.register_sap_complete = cb_register_sap,
 	.make_call_complete = cb_make_call,
 	.add_party_complete = cb_add_party,
@@ -421,33 +425,26 @@ void raw_write(int fd, const void *buf, size_t len)
 void raw_send(int fd, const Callmgr__ClientMsg *m)
 {
 	size_t n = callmgr__client_msg__get_packed_size(m);
-	uint8_t *buf = malloc(n + 4);
+	uint8_t *buf = malloc(n + CMC_FRAME_HDR);
 	ck_assert_ptr_nonnull(buf);
-	buf[0] = (uint8_t)(n >> 24);
-	buf[1] = (uint8_t)(n >> 16);
-	buf[2] = (uint8_t)(n >> 8);
-	buf[3] = (uint8_t)n;
-	callmgr__client_msg__pack(m, buf + 4);
-	raw_write(fd, buf, n + 4);
+	cmc_frame_put_len(buf, n);
+	callmgr__client_msg__pack(m, buf + CMC_FRAME_HDR);
+	raw_write(fd, buf, n + CMC_FRAME_HDR);
 	free(buf);
 }
 
 void raw_hello(int fd)
 {
-	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__Hello h = CALLMGR__HELLO__INIT;
-	h.min_version = 1;
-	h.max_version = 1;
-	h.client_name = (char *)"raw-test";
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_HELLO;
-	m.hello = &h;
+	Callmgr__ClientMsg m;
+	Callmgr__Hello h;
+	cmc_hello_msg(&m, &h, "raw-test");
 	raw_send(fd, &m);
 	bool eof;
 	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_HELLO_REPLY);
 	ck_assert_uint_eq(r->seq, 1);
-	ck_assert_uint_eq(r->hello_reply->version, 1);
+	ck_assert_uint_eq(r->hello_reply->version, CMC_PROTO_VERSION);
 	callmgr__daemon_msg__free_unpacked(r, NULL);
 }
 
@@ -478,15 +475,15 @@ static int read_exact(int fd, uint8_t *buf, size_t len, long long end)
 Callmgr__DaemonMsg *raw_recv(int fd, int timeout_ms, bool *eof)
 {
 	long long end = now_ms() + timeout_ms;
-	uint8_t hdr[4];
+	uint8_t hdr[CMC_FRAME_HDR];
 	*eof = false;
-	int rc = read_exact(fd, hdr, 4, end);
+	int rc = read_exact(fd, hdr, sizeof(hdr), end);
 	if (rc < 0) {
 		*eof = rc == -1;
 		return NULL;
 	}
-	size_t len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
-	ck_assert_uint_le(len, 64 * 1024);
+	size_t len = cmc_frame_get_len(hdr);
+	ck_assert_uint_le(len, CMC_MAX_FRAME);
 	uint8_t *buf = malloc(len ? len : 1);
 	ck_assert_ptr_nonnull(buf);
 	rc = read_exact(fd, buf, len, end);

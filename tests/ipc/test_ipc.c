@@ -10,13 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "callmgr-build.h"
 #include "harness.h"
 
-static const struct cm_call_params params = { .peak_kbps = 1000, .max_sdu = 9188 };
+static const struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000,
+						.max_sdu = 9188 };
 
 static void register_sap(struct tclient **ts, int n, struct tclient *t, uint8_t sel)
 {
@@ -588,6 +593,7 @@ START_TEST(slow_reader)
 	tc_addr(&a, 1, addr);
 
 	static const struct cm_client_ops ops = {
+		CM_CLIENT_OPS_INIT,
 		.register_sap_complete = flood_sap_complete,
 		.make_call_complete = flood_make_call_complete,
 	};
@@ -754,7 +760,8 @@ START_TEST(monitor_overflow)
 	callmgr__daemon_msg__free_unpacked(r, NULL);
 
 	/* 30000 events while the subscriber reads nothing */
-	static const struct cm_client_ops ops = { .register_sap_complete = mon_sap_complete };
+	static const struct cm_client_ops ops = { CM_CLIENT_OPS_INIT,
+						  .register_sap_complete = mon_sap_complete };
 	int err;
 	cm_client *x = cm_client_open(d.sock, &ops, NULL, &err);
 	ck_assert_ptr_nonnull(x);
@@ -850,7 +857,7 @@ START_TEST(admin_reads)
 	int err = 0;
 	setenv("CALLMGR_SOCKET", "/nonexistent/callmgr.sock", 1);
 	ck_assert_ptr_null(cm_client_open(NULL, NULL, NULL, &err));
-	ck_assert_int_eq(err, CM_E_DISCONNECTED);
+	ck_assert_int_eq(err, CM_E_NO_DAEMON);
 	setenv("CALLMGR_SOCKET", d.sock, 1);
 	static struct tclient root, a;
 	struct tclient *ts[] = { &root, &a };
@@ -937,6 +944,133 @@ START_TEST(admin_reads)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- open errors, ABI */
+
+/* In a child running as nobody: a socket it may not write is CM_E_ACCESS. */
+static int refused_open(const char *sock)
+{
+	if (setgid(65534) < 0 || setuid(65534) < 0)
+		return 10;
+	int err = 0;
+	if (cm_client_open(sock, NULL, NULL, &err) != NULL)
+		return 11;
+	return err == CM_E_ACCESS ? 0 : 12;
+}
+
+START_TEST(open_errors)
+{
+	int err = 0;
+	char dir[] = "/tmp/cmopen.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof(path), "%s/callmgr.sock", dir);
+
+	/* no socket file */
+	ck_assert_ptr_null(cm_client_open(path, NULL, NULL, &err));
+	ck_assert_int_eq(err, CM_E_NO_DAEMON);
+
+	/* a stale socket file, as a stopped socket unit leaves it */
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(l);
+	err = 0;
+	ck_assert_ptr_null(cm_client_open(path, NULL, NULL, &err));
+	ck_assert_int_eq(err, CM_E_NO_DAEMON);
+	unlink(path);
+	rmdir(dir);
+	ck_assert_str_ne(cm_strerror(CM_E_NO_DAEMON), cm_strerror(CM_E_DISCONNECTED));
+
+	/* a daemon whose socket nobody else may write */
+	if (getuid() != 0)
+		return; /* uid 0 connects to anything: the refusal needs a second user */
+	struct dmn d = { 0 };
+	dmn_start(&d);
+	ck_assert_int_eq(chmod(d.sock, 0600), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(refused_open(d.sock));
+	int st = 0;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "refused open: status %d",
+		      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	ck_assert_int_eq(dmn_stop(&d), 0);
+}
+END_TEST
+
+static int calls_seen;
+static void count_connected(cm_client *c, cm_vc_id vc, cm_party_id party)
+{
+	calls_seen++;
+}
+
+/* A caller built against a newer header: one callback this library lacks. */
+struct ops_next {
+	struct cm_client_ops ops;
+	void (*later)(void);
+};
+
+START_TEST(versions_and_sizes)
+{
+	struct dmn d = { 0 };
+	dmn_start(&d);
+	int err = 0;
+
+	ck_assert_str_eq(cm_library_version(), CALLMGR_VERSION);
+	ck_assert_str_eq(cm_client_daemon_version(NULL), "");
+	cm_client *c = cm_client_open(d.sock, NULL, NULL, &err);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(cm_client_daemon_version(c), CALLMGR_VERSION);
+	cm_client_close(c);
+
+	/* a size below the first release's is refused, not read past */
+	struct cm_client_ops small = { .size = offsetof(struct cm_client_ops, call_connected) };
+	err = 0;
+	ck_assert_ptr_null(cm_client_open(d.sock, &small, NULL, &err));
+	ck_assert_int_eq(err, CM_E_INVAL);
+	struct cm_client_ops nosize = { .call_connected = count_connected };
+	ck_assert_ptr_null(cm_client_open(d.sock, &nosize, NULL, &err));
+	ck_assert_int_eq(err, CM_E_INVAL);
+	/* garbage in size (an uninitialised struct) is refused before it is read */
+	nosize.size = (size_t)1 << 40;
+	err = 0;
+	ck_assert_ptr_null(cm_client_open(d.sock, &nosize, NULL, &err));
+	ck_assert_int_eq(err, CM_E_INVAL);
+
+	/* larger: fine while what this library does not know is unset ... */
+	struct ops_next next = { .ops = { .size = sizeof(struct ops_next),
+					  .call_connected = count_connected } };
+	c = cm_client_open(d.sock, &next.ops, NULL, &err);
+	ck_assert_ptr_nonnull(c);
+	cm_client_close(c);
+	/* ... and refused when it would silently never be called */
+	next.later = (void (*)(void))count_connected;
+	err = 0;
+	ck_assert_ptr_null(cm_client_open(d.sock, &next.ops, NULL, &err));
+	ck_assert_int_eq(err, CM_E_INVAL);
+
+	/* call parameters: the same floor; a larger struct is read up to ours */
+	static struct tclient root;
+	tc_open(&root, &d, "root");
+	char addr[CM_ADDR_HEX_LEN + 1];
+	tc_addr(&root, 9, addr);
+	struct cm_call_params p = { .size = offsetof(struct cm_call_params, qos_class) };
+	ck_assert_int_eq(cm_make_call(root.c, &p, addr, NULL), CM_E_INVAL);
+	struct {
+		struct cm_call_params p;
+		uint64_t later;
+	} pn = { .p = { .size = sizeof(pn), .qos_class = 5 }, .later = 1 };
+	/* qos_class 5 is read (it is within 0.1's members) and refused */
+	ck_assert_int_eq(cm_make_call(root.c, &pn.p, addr, NULL), CM_E_INVAL);
+	pn.p.qos_class = 1;
+	ck_assert_int_eq(cm_make_call(root.c, &pn.p, addr, NULL), CM_OK);
+	tc_close(&root);
+	ck_assert_int_eq(dmn_stop(&d), 0);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	const struct {
@@ -956,6 +1090,8 @@ int main(int argc, char **argv)
 		{ "monitor_overflow", monitor_overflow, 60 },
 		{ "shutdown_releases", shutdown_releases, 30 },
 		{ "admin_reads", admin_reads, 30 },
+		{ "open_errors", open_errors, 30 },
+		{ "versions_and_sizes", versions_and_sizes, 30 },
 	};
 	Suite *s = suite_create("ipc");
 	int added = 0;

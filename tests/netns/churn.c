@@ -129,7 +129,7 @@ static struct slot *slot_of_vc(struct churn *ch, cm_vc_id vc)
 static void slot_make(cm_client *c, struct slot *s)
 {
 	struct churn *ch = cm_client_userdata(c);
-	struct cm_call_params params = { .peak_kbps = 100, .max_sdu = 1500 };
+	struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 100, .max_sdu = 1500 };
 	s->state = SLOT_MAKING;
 	s->nparties = 0;
 	s->forced = false;
@@ -311,6 +311,7 @@ int main(int argc, char **argv)
 	if (!ch.slots)
 		return 1;
 	static const struct cm_client_ops ops = {
+		CM_CLIENT_OPS_INIT,
 		.make_call_complete = make_call_complete,
 		.add_party_complete = add_party_complete,
 		.drop_party_complete = drop_party_complete,

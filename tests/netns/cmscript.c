@@ -357,7 +357,8 @@ static bool run_command(cm_client *c, char *line)
 		rc = cm_register_sap(c, (uint8_t)sel, r);
 		req_submitted(s, r, cmd, rc);
 	} else if (!strcmp(cmd, "call") && argc == 3) {
-		struct cm_call_params params = { .peak_kbps = 1000, .max_sdu = 9188 };
+		struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000,
+						.max_sdu = 9188 };
 		r = req_new(s, argv[2]);
 		rc = cm_make_call(c, &params, argv[1], r);
 		req_submitted(s, r, cmd, rc);
@@ -395,6 +396,7 @@ int main(int argc, char **argv)
 		}
 	}
 	static const struct cm_client_ops ops = {
+		CM_CLIENT_OPS_INIT,
 		.register_sap_complete = on_register_sap_complete,
 		.make_call_complete = on_make_call_complete,
 		.add_party_complete = on_add_party_complete,
