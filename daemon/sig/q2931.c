@@ -948,24 +948,6 @@ int q_msg_decode(const uint8_t *buf, size_t len, struct q_msg *m, struct q_decod
 	return st->result;
 }
 
-uint8_t q_cause_canonical(uint8_t value)
-{
-	return value == Q_CAUSE_TOO_MANY_ADD_PARTY_UNI ? Q_CAUSE_TOO_MANY_ADD_PARTY : value;
-}
-
-#define CELL_BITS 424u
-
-uint32_t q_kbps_to_cells(uint32_t kbps)
-{
-	uint64_t cells = ((uint64_t)kbps * 1000 + CELL_BITS - 1) / CELL_BITS;
-	return cells > 0xffffff ? 0xffffff : (uint32_t)cells;
-}
-
-uint32_t q_cells_to_kbps(uint32_t cells)
-{
-	return (uint32_t)((uint64_t)cells * CELL_BITS / 1000);
-}
-
 /* ---- names and addresses ---------------------------------------------- */
 
 const char *q_msg_type_name(uint8_t type)

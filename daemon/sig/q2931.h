@@ -311,23 +311,39 @@ int q_msg_encode(const struct q_msg *m, uint8_t *buf, size_t cap);
 int q_msg_decode(const uint8_t *buf, size_t len, struct q_msg *m, struct q_decode_status *st);
 
 /*
+ * The helpers below are inline so that call control, which includes this
+ * header but links no codec, can use them.
+ *
  * The cause value call control acts on: the UNI 3.1/4.0 number 92 for "too
  * many pending add party requests" reads as Q.2971's 32 (docs/wire.md); every
  * other value is returned unchanged.
  */
-uint8_t q_cause_canonical(uint8_t value);
+static inline uint8_t q_cause_canonical(uint8_t value)
+{
+	return value == Q_CAUSE_TOO_MANY_ADD_PARTY_UNI ? Q_CAUSE_TOO_MANY_ADD_PARTY : value;
+}
+
+#define Q_CELL_BITS 424u       /* 53 octets */
+#define Q_CELL_RATE_MAX 0xffffffu /* the traffic descriptor's 24-bit field */
 
 /*
  * Peak cell rate for a bit rate: rounded up, so the caller gets at least
- * what it asked for (one cell carries 424 bits).  Saturates at 0xffffff,
- * the largest rate the traffic descriptor holds.
+ * what it asked for.  Saturates at Q_CELL_RATE_MAX.
  */
-uint32_t q_kbps_to_cells(uint32_t kbps);
+static inline uint32_t q_kbps_to_cells(uint32_t kbps)
+{
+	uint64_t cells = ((uint64_t)kbps * 1000 + Q_CELL_BITS - 1) / Q_CELL_BITS;
+	return cells > Q_CELL_RATE_MAX ? Q_CELL_RATE_MAX : (uint32_t)cells;
+}
+
 /*
- * Bit rate of a peak cell rate, rounded down: q_cells_to_kbps(
- * q_kbps_to_cells(k)) == k for every k whose cell rate fits 24 bits.
+ * Bit rate of a peak cell rate, rounded down, so that
+ * q_cells_to_kbps(q_kbps_to_cells(k)) == k whenever the rate fits.
  */
-uint32_t q_cells_to_kbps(uint32_t cells);
+static inline uint32_t q_cells_to_kbps(uint32_t cells)
+{
+	return (uint32_t)((uint64_t)cells * Q_CELL_BITS / 1000);
+}
 
 /* "SETUP", "DROP PARTY ACKNOWLEDGE", ...; "unknown" for others. */
 const char *q_msg_type_name(uint8_t type);

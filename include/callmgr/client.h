@@ -47,7 +47,9 @@ enum cm_status {
 };
 #define CM_STATUS_MIN (-20)
 
-#define CM_MAX_DATA 128          /* user-user data with DropParty / CloseCall */
+#define CM_MAX_DATA 127          /* user-user data with DropParty / CloseCall; with
+                                    its protocol discriminator, the 128 octets of
+                                    user-user contents peers accept (docs/wire.md) */
 #define CM_ADDR_HEX_LEN 40       /* an AESA as hex digits, without separators */
 #define CM_CLOSE_FORCE 0x1u      /* cm_close_call: drop the others first */
 

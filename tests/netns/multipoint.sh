@@ -67,14 +67,14 @@ expect b2 '^call_connected '
 [ "$(echo "$p_b1 $p_c1 $p_a $p_b2" | tr ' ' '\n' | sort -u | wc -l)" = 4 ] ||
 	fail "party ids not distinct: $p_b1 $p_c1 $p_a $p_b2"
 
-# user data: every octet value in one drop, the 128-octet maximum in another
-data_all=$(printf '%02x' $(seq 0 2 254))
+# user data: every other octet value in one drop, the 127-octet maximum in another
+data_all=$(printf '%02x' $(seq 0 2 252))
 data_b2=$(printf 'bye b2 \001\000\377' | od -An -tx1 | tr -d ' \n')
 data_leaf=$(printf 'b1 leaves' | od -An -tx1 | tr -d ' \n')
 data_last=$(printf 'the end' | od -An -tx1 | tr -d ' \n')
-too_big=$(printf 'ab%.0s' $(seq 129))
+too_big=$(printf 'ab%.0s' $(seq 128))
 
-log "DropParty with 129 octets is refused"
+log "DropParty with 128 octets is refused"
 say root drop "$vc" "$p_b2" "$too_big" big
 expect root '(^refused drop tag=big|^drop_complete tag=big) status=E_TOO_BIG'
 
@@ -95,7 +95,7 @@ expect root '^incoming_drop_party ' 15
 [ "$(field data)" = "$data_leaf" ] || fail "root got data $(field data), leaf sent $data_leaf"
 expect root '^drop_complete tag=auto status=OK'
 
-log "DropParty c1 with 128 octets (RELEASE of leg C)"
+log "DropParty c1 with 127 octets (RELEASE of leg C)"
 say root drop "$vc" "$p_c1" "$data_all" dropc
 expect root '^drop_complete tag=dropc ' 15
 [ "$(field status)" = OK ] || fail "DropParty c1: $LINE"
