@@ -654,8 +654,10 @@ static int dec_ie(uint8_t id, const uint8_t *p, size_t n, struct q_msg *m)
 		m->conn_id.present = true;
 		return 0;
 	case Q_IE_QOS:
-		/* Either coding standard, any class 0-4 (docs/wire.md, "QoS"). */
-		if (n != 2 || p[0] > Q_QOS_CLASS_MAX || p[1] > Q_QOS_CLASS_MAX)
+		/* Either coding standard, classes 0-4, but not 0 with 1-4: no
+		 * coding holds that pair (docs/wire.md, "QoS"). */
+		if (n != 2 || p[0] > Q_QOS_CLASS_MAX || p[1] > Q_QOS_CLASS_MAX ||
+		    (p[0] == 0) != (p[1] == 0))
 			return -1;
 		m->qos.fwd_class = p[0];
 		m->qos.bwd_class = p[1];
@@ -935,10 +937,13 @@ int q_msg_decode(const uint8_t *buf, size_t len, struct q_msg *m, struct q_decod
 
 	/*
 	 * §5.6.7.1: a mandatory IE is missing; every one is listed.  One in
-	 * error was recorded with cause 100 already and counts as that.
+	 * error was recorded with cause 100 already and counts as that; one
+	 * that is mandatory only by what came later (the endpoint reference of
+	 * a point-to-multipoint SETUP) was read as optional, discarded, and is
+	 * missing now.
 	 */
 	uint32_t need = rule->mandatory | conditional_mandatory(m);
-	uint32_t missing = need & ~present_set(m) & ~errored;
+	uint32_t missing = need & ~present_set(m) & ~(errored & rule->mandatory);
 	for (uint32_t rest = missing; rest; rest &= rest - 1) {
 		uint8_t id = ie_id_of(rest & -rest);
 		record_ie(st, id, Q_CAUSE_MANDATORY_IE_MISSING, Q_IE_ACT_REGULAR);

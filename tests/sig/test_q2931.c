@@ -731,6 +731,7 @@ START_TEST(invalid_contents_of_each_ie)
 		{Q_MSG_CONNECT, {0x5a, 0x80, 0x00, 0x04, 0x88, 0, 0, 0}, 8},   /* conn id short */
 		{Q_MSG_SETUP, {0x5c, 0x80, 0x00, 0x03, 0, 0, 0}, 7},           /* QoS long */
 		{Q_MSG_SETUP, {0x5c, 0xe0, 0x00, 0x02, 5, 1}, 6},              /* QoS class 5 */
+		{Q_MSG_SETUP, {0x5c, 0x80, 0x00, 0x02, 0, 3}, 6},              /* QoS 0 with 3 */
 		{Q_MSG_CONNECT, {0x5f, 0x80, 0x00, 0x01, 0x70}, 5},            /* no octet 7a */
 		{Q_MSG_CONNECT, {0x5f, 0x80, 0x00, 0x02, 0x70, 0x05}, 6},      /* 7a without ext */
 		{Q_MSG_CONNECT, {0x5f, 0x80, 0x00, 0x01, 0x10}, 5},            /* layer id 0 */
@@ -1186,6 +1187,29 @@ START_TEST(verdict_mandatory_missing_lists_every_ie)
 }
 END_TEST
 
+/* The endpoint reference is mandatory only once the bearer says p2mp. */
+START_TEST(verdict_conditional_mandatory_invalid_is_missing)
+{
+	uint8_t buf[BUF];
+	struct q_msg m, d;
+	struct q_decode_status st;
+	int n = encode_sample(Q_MSG_SETUP, &m, buf);
+	int off = Q_HDR_LEN;
+	while (buf[off] != Q_IE_EPREF)
+		off += 4 + (buf[off + 2] << 8 | buf[off + 3]);
+	buf[off + 4] = 0xff; /* endpoint reference type other than 0 */
+
+	ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_REJECT);
+	ck_assert_uint_eq(st.verdict, Q_VERDICT_REJECT);
+	ck_assert_uint_eq(st.verdict_cause, Q_CAUSE_MANDATORY_IE_MISSING);
+	ck_assert_uint_eq(st.cause, Q_CAUSE_MANDATORY_IE_MISSING);
+	ck_assert_uint_eq(st.ie, Q_IE_EPREF);
+	ck_assert_uint_eq(st.n_ie_errors, 2);
+	assert_ie_error(&st, 0, Q_IE_EPREF, Q_CAUSE_INVALID_IE_CONTENTS, Q_IE_ACT_REGULAR);
+	assert_ie_error(&st, 1, Q_IE_EPREF, Q_CAUSE_MANDATORY_IE_MISSING, Q_IE_ACT_REGULAR);
+}
+END_TEST
+
 START_TEST(verdict_mandatory_invalid_is_100_or_its_action)
 {
 	static const struct {
@@ -1464,6 +1488,7 @@ int main(void)
 	tcase_add_test(tc, verdict_follows_each_ie_action_indicator);
 	tcase_add_test(tc, verdict_invalid_optional_ie_reports_100);
 	tcase_add_test(tc, verdict_mandatory_missing_lists_every_ie);
+	tcase_add_test(tc, verdict_conditional_mandatory_invalid_is_missing);
 	tcase_add_test(tc, verdict_mandatory_invalid_is_100_or_its_action);
 	tcase_add_test(tc, verdict_unknown_message_type_follows_message_action);
 	tcase_add_test(tc, verdict_precedence_and_ie_list);
