@@ -497,6 +497,15 @@ END_TEST
 
 /* ---- mandatory IEs ------------------------------------------------------ */
 
+/* Offset of the first IE with identifier id in an encoded message that has one. */
+static int ie_offset(const uint8_t *buf, uint8_t id)
+{
+	int off = Q_HDR_LEN;
+	while (buf[off] != id)
+		off += 4 + (buf[off + 2] << 8 | buf[off + 3]);
+	return off;
+}
+
 /* Removes the IE with identifier id from an encoded message. */
 static int strip_ie(uint8_t *buf, int n, uint8_t id)
 {
@@ -685,9 +694,7 @@ START_TEST(bad_optional_ie_is_discarded_and_reported)
 	int n = encode_sample(Q_MSG_SETUP, &m, buf);
 
 	/* Shrink the B-LLI IE to one octet: layer 3 without its octet 7a. */
-	int off = Q_HDR_LEN;
-	while (buf[off] != Q_IE_BLLI)
-		off += 4 + (buf[off + 2] << 8 | buf[off + 3]);
+	int off = ie_offset(buf, Q_IE_BLLI);
 	buf[off + 3] = 1;                      /* B-LLI length 1 */
 	memmove(buf + off + 5, buf + off + 6, n - off - 6);
 	n -= 1;
@@ -765,10 +772,7 @@ START_TEST(address_with_other_plan_or_length_is_100)
 	struct q_msg m, d;
 	struct q_decode_status st;
 	int n = encode_sample(Q_MSG_ADD_PARTY, &m, buf);
-	int off = Q_HDR_LEN;
-
-	while (buf[off] != Q_IE_CALLED)
-		off += 4 + (buf[off + 2] << 8 | buf[off + 3]);
+	int off = ie_offset(buf, Q_IE_CALLED);
 	buf[off + 4] = 0x81; /* E.164 plan */
 	ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_REJECT);
 	ck_assert_uint_eq(st.cause, Q_CAUSE_INVALID_IE_CONTENTS);
@@ -1194,9 +1198,7 @@ START_TEST(verdict_conditional_mandatory_invalid_is_missing)
 	struct q_msg m, d;
 	struct q_decode_status st;
 	int n = encode_sample(Q_MSG_SETUP, &m, buf);
-	int off = Q_HDR_LEN;
-	while (buf[off] != Q_IE_EPREF)
-		off += 4 + (buf[off + 2] << 8 | buf[off + 3]);
+	int off = ie_offset(buf, Q_IE_EPREF);
 	buf[off + 4] = 0xff; /* endpoint reference type other than 0 */
 
 	ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_REJECT);
@@ -1344,9 +1346,7 @@ START_TEST(qos_coding_standard_follows_class)
 		m.qos.fwd_class = m.qos.bwd_class = cls;
 		int n = q_msg_encode(&m, buf, sizeof(buf));
 		ck_assert_int_gt(n, 0);
-		int off = Q_HDR_LEN;
-		while (buf[off] != Q_IE_QOS)
-			off += 4 + (buf[off + 2] << 8 | buf[off + 3]);
+		int off = ie_offset(buf, Q_IE_QOS);
 		ck_assert_uint_eq(buf[off + 1], cls ? 0xe0 : 0x80);
 		ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_OK);
 		ck_assert_uint_eq(d.qos.fwd_class, cls);

@@ -16,28 +16,14 @@
 
 #include "sig/q2931.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static long unhex(const char *s, uint8_t *out, size_t cap)
 {
 	size_t n = strlen(s);
-	if (n % 2 || n / 2 > cap)
+	if (n % 2 || n / 2 > cap || strspn(s, "0123456789abcdefABCDEF") != n)
 		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
+	for (size_t i = 0; i < n / 2; i++)
+		if (sscanf(s + 2 * i, "%2hhx", &out[i]) != 1)
 			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
 	return (long)(n / 2);
 }
 
