@@ -40,13 +40,21 @@ for pair in "$addr_b1 B" "$addr_c1 C" "$addr_a A"; do
 	[ "${1:26:12}" = "$mac" ] || fail "address $1 of node $2 does not hold its MAC $mac"
 done
 
-log "MakeCall to B"
-say root call "$addr_b1" mk
+# the leaf must see the rate and class the root asked for: 1,000 kbit/s
+# (not 999 after cell-rate rounding) and QoS class 3 (ATM Forum coding)
+leaf_params_ok() {
+	[ "$(field peak)" = 1000 ] && [ "$(field qos)" = 3 ] ||
+		fail "leaf $1 was offered other call parameters: $LINE (want peak=1000 qos=3)"
+}
+
+log "MakeCall to B, QoS class 3"
+say root call "$addr_b1" mk 3
 expect root '^call_complete tag=mk ' 15
 [ "$(field status)" = OK ] || fail "MakeCall: $LINE"
 vc=$(field vc)
 p_b1=$(field party)
 expect b1 '^incoming_call '
+leaf_params_ok b1
 expect b1 '^call_connected '
 vc_b1=$(field vc)
 party_b1=$(field party)
@@ -61,6 +69,8 @@ p_a=$(field party)
 say root add "$vc" "$addr_b2" addb2
 expect root '^add_complete tag=addb2 status=OK' 15
 p_b2=$(field party)
+expect c1 '^incoming_call '
+leaf_params_ok c1
 expect c1 '^call_connected '
 expect la '^call_connected '
 expect b2 '^call_connected '
