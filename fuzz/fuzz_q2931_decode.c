@@ -50,6 +50,48 @@ static void touch_names(const struct q_msg *m, const struct q_decode_status *st)
 		abort();
 }
 
+/* The verdict and IE list agree with the summary fields and with each other. */
+static void check_verdict(const struct q_decode_status *st, const uint8_t *data, size_t size)
+{
+	if (st->verdict > Q_VERDICT_CLEAR)
+		fail("verdict out of range", data, size);
+	if (st->n_ie_errors > Q_DEC_MAX_IE_ERRORS ||
+	    (st->ie_errors_truncated && st->n_ie_errors != Q_DEC_MAX_IE_ERRORS))
+		fail("IE list count out of range", data, size);
+	for (unsigned i = 0; i < st->n_ie_errors; i++) {
+		uint8_t c = st->ie_errors[i].cause, a = st->ie_errors[i].action;
+		if (c != Q_CAUSE_MANDATORY_IE_MISSING && c != Q_CAUSE_IE_NONEXISTENT &&
+		    c != Q_CAUSE_INVALID_IE_CONTENTS)
+			fail("IE listed with a cause other than 96, 99, 100", data, size);
+		if (a > 7 && a != Q_IE_ACT_REGULAR)
+			fail("IE listed with an impossible action", data, size);
+	}
+	bool stops = st->verdict >= Q_VERDICT_DISCARD;
+	switch (st->result) {
+	case Q_DEC_DROP:
+		if (st->verdict != Q_VERDICT_DISCARD || st->verdict_cause != 0)
+			fail("DROP without a silent DISCARD verdict", data, size);
+		break;
+	case Q_DEC_OK:
+		if (st->verdict != Q_VERDICT_OK)
+			fail("OK with another verdict", data, size);
+		break;
+	case Q_DEC_REPORT:
+		if (st->verdict != Q_VERDICT_REPORT || st->verdict_cause != st->cause ||
+		    st->n_ie_errors == 0)
+			fail("REPORT verdict disagrees with the summary", data, size);
+		break;
+	case Q_DEC_REJECT:
+		if (!stops)
+			fail("REJECT with a verdict that processes the message", data, size);
+		break;
+	}
+	bool answers = st->verdict == Q_VERDICT_REPORT || st->verdict == Q_VERDICT_REJECT ||
+		       st->verdict == Q_VERDICT_CLEAR;
+	if (answers != (st->verdict_cause != 0))
+		fail("verdict cause present exactly when the verdict answers", data, size);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -64,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!st.reason)
 		fail("no reason text", data, size);
 	touch_names(&m, &st);
+	check_verdict(&st, data, size);
 	switch (r) {
 	case Q_DEC_DROP:
 	case Q_DEC_REJECT:

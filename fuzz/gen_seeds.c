@@ -54,6 +54,26 @@ static void seeds_q2931(void)
 				*c = '_';
 		put("fuzz_q2931_decode", name, buf, (size_t)n);
 	}
+	/* SETUP led by an unrecognised IE under each IE action indicator (Q.2931 §5.7.2) */
+	static const uint8_t instrs[] = {0x80, 0x90, 0x91, 0x92, 0x95, 0x96};
+	for (size_t i = 0; i < sizeof(instrs); i++) {
+		struct q_msg m;
+		uint8_t msg[1024], buf[1024 + 5];
+		sample_msg(Q_MSG_SETUP, &m);
+		int n = q_msg_encode(&m, msg, sizeof(msg));
+		if (n < 0)
+			exit(1);
+		const uint8_t ie[] = {0x27, instrs[i], 0x00, 0x01, 0x01}; /* notification indicator */
+		memcpy(buf, msg, Q_HDR_LEN);
+		memcpy(buf + Q_HDR_LEN, ie, sizeof(ie));
+		memcpy(buf + Q_HDR_LEN + sizeof(ie), msg + Q_HDR_LEN, (size_t)n - Q_HDR_LEN);
+		n += (int)sizeof(ie);
+		buf[7] = (uint8_t)((n - Q_HDR_LEN) >> 8);
+		buf[8] = (uint8_t)(n - Q_HDR_LEN);
+		char name[64];
+		snprintf(name, sizeof(name), "setup-ie-action-%02x", instrs[i]);
+		put("fuzz_q2931_decode", name, buf, (size_t)n);
+	}
 }
 
 /* ---------------------------------------------------------------- sscop */

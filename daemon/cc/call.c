@@ -107,8 +107,7 @@ void cc_leg_send_setup(cc *c, struct cc_leg *leg, struct cc_party *p, struct cc_
 	m->aal.present = true;
 	m->aal.fwd_max_sdu = m->aal.bwd_max_sdu = cp->max_sdu;
 	m->traffic.present = true;
-	m->traffic.fwd_peak_cr = m->traffic.bwd_peak_cr =
-		(uint32_t)((uint64_t)cp->peak_kbps * 1000 / 424);
+	m->traffic.fwd_peak_cr = m->traffic.bwd_peak_cr = q_kbps_to_cells(cp->peak_kbps);
 	m->qos.present = true;
 	m->qos.fwd_class = m->qos.bwd_class = cp->qos_class;
 	m->blli.present = true;
@@ -522,7 +521,7 @@ static struct cc_vc *leaf_vc_new(cc *c, uint64_t session, const struct q_msg *m)
 	struct cc_vc *vc = cc_vc_new(c, cc_session_get(c, session), false);
 	vc->selector = m->called.aesa[19];
 	if (m->traffic.present)
-		vc->params.peak_kbps = (uint32_t)((uint64_t)m->traffic.fwd_peak_cr * 424 / 1000);
+		vc->params.peak_kbps = q_cells_to_kbps(m->traffic.fwd_peak_cr);
 	if (m->aal.present)
 		vc->params.max_sdu = m->aal.fwd_max_sdu;
 	if (m->qos.present)

@@ -46,9 +46,8 @@ static const struct msg_rule msg_rules[] = {
 	{Q_MSG_SETUP, "SETUP",
 	 B_AAL | B_TRAFFIC | B_BEARER | B_BLLI | B_CALLED | B_CALLING | B_CONN_ID | B_QOS |
 		 B_EPREF | B_UU,
-	 B_TRAFFIC | B_BEARER | B_CALLED},
-	{Q_MSG_CONNECT, "CONNECT",
-	 B_AAL | B_TRAFFIC | B_BLLI | B_CONN_ID | B_QOS | B_EPREF | B_UU, 0},
+	 B_TRAFFIC | B_BEARER | B_CALLED | B_QOS},
+	{Q_MSG_CONNECT, "CONNECT", B_AAL | B_TRAFFIC | B_BLLI | B_CONN_ID | B_EPREF | B_UU, 0},
 	{Q_MSG_CONNECT_ACK, "CONNECT ACKNOWLEDGE", 0, 0},
 	{Q_MSG_RELEASE, "RELEASE", B_CAUSE | B_UU, B_CAUSE},
 	{Q_MSG_RELEASE_COMPLETE, "RELEASE COMPLETE", B_CAUSE | B_UU, 0},
@@ -211,17 +210,25 @@ static void put_bytes(struct writer *w, const uint8_t *p, size_t n)
 		put8(w, p[i]);
 }
 
+#define CODING_ITU 0x00
+#define CODING_ATMF 0x60 /* "ATM Forum specific", UNI 3.1/4.0 §4.5.1 */
+
 /*
- * IE header: identifier; extension bit, ITU-T coding standard, "regular
+ * IE header: identifier; extension bit, the coding standard, "regular
  * error handling" (Q.2931 §4.5.1); length patched by ie_end().
  */
-static size_t ie_begin(struct writer *w, uint8_t id)
+static size_t ie_begin_coded(struct writer *w, uint8_t id, uint8_t coding)
 {
 	put8(w, id);
-	put8(w, 0x80);
+	put8(w, 0x80 | coding);
 	size_t at = w->pos;
 	put16(w, 0);
 	return at;
+}
+
+static size_t ie_begin(struct writer *w, uint8_t id)
+{
+	return ie_begin_coded(w, id, CODING_ITU);
 }
 
 static void ie_end(struct writer *w, size_t len_at)
@@ -298,6 +305,10 @@ static int check_values(const struct q_msg *m)
 	if (m->restart.present && m->restart.rclass > 2)
 		return Q_ENC_E_INVAL;
 	if (m->cause2.present && !m->cause.present)
+		return Q_ENC_E_INVAL;
+	if (m->qos.present && (m->qos.fwd_class > Q_QOS_CLASS_MAX ||
+			       m->qos.bwd_class > Q_QOS_CLASS_MAX ||
+			       (m->qos.fwd_class == 0) != (m->qos.bwd_class == 0)))
 		return Q_ENC_E_INVAL;
 	if (m->uu.present && m->uu.len > Q_UU_MAX)
 		return Q_ENC_E_TOO_BIG;
@@ -387,7 +398,9 @@ int q_msg_encode(const struct q_msg *m, uint8_t *buf, size_t cap)
 		ie_end(&w, at);
 	}
 	if (m->qos.present) {
-		size_t at = ie_begin(&w, Q_IE_QOS);
+		/* Class 0 exists only in the ITU-T coding, 1-4 only in the ATM Forum one. */
+		size_t at = ie_begin_coded(&w, Q_IE_QOS,
+					   m->qos.fwd_class ? CODING_ATMF : CODING_ITU);
 		put8(&w, m->qos.fwd_class);
 		put8(&w, m->qos.bwd_class);
 		ie_end(&w, at);
@@ -641,7 +654,10 @@ static int dec_ie(uint8_t id, const uint8_t *p, size_t n, struct q_msg *m)
 		m->conn_id.present = true;
 		return 0;
 	case Q_IE_QOS:
-		if (n != 2)
+		/* Either coding standard, classes 0-4, but not 0 with 1-4: no
+		 * coding holds that pair (docs/wire.md, "QoS"). */
+		if (n != 2 || p[0] > Q_QOS_CLASS_MAX || p[1] > Q_QOS_CLASS_MAX ||
+		    (p[0] == 0) != (p[1] == 0))
 			return -1;
 		m->qos.fwd_class = p[0];
 		m->qos.bwd_class = p[1];
@@ -725,42 +741,129 @@ static int set_status(struct q_decode_status *st, int result, uint8_t cause, uin
 	return result;
 }
 
-/* Remembers the first "proceed and report" finding; later ones add nothing. */
-static void note_report(struct q_decode_status *st, uint8_t cause, uint8_t ie,
-			const char *reason)
+static void record_ie(struct q_decode_status *st, uint8_t id, uint8_t cause, uint8_t action)
 {
-	if (st->result == Q_DEC_OK)
-		set_status(st, Q_DEC_REPORT, cause, ie, Q_ACT_REPORT, reason);
+	if (st->n_ie_errors == Q_DEC_MAX_IE_ERRORS) {
+		st->ie_errors_truncated = true;
+		return;
+	}
+	st->ie_errors[st->n_ie_errors++] = (struct q_ie_error){id, cause, action};
 }
 
 /*
- * The IE instruction field (Q.2931 §4.5.1): with the flag clear, regular
- * error handling; with it set, the action indicator decides.  Returns true
- * when the whole message is to be rejected (status already set).
+ * Raises the verdict and, for the first finding that stops processing (or
+ * the first report), the summary fields older callers read.
  */
-static bool ie_problem(struct q_decode_status *st, uint8_t instr, uint8_t cause, uint8_t id,
+static void finding(struct q_decode_status *st, uint8_t verdict, uint8_t cause, uint8_t ie,
+		    uint8_t action, const char *reason)
+{
+	if (verdict > st->verdict) {
+		st->verdict = verdict;
+		st->verdict_cause = verdict == Q_VERDICT_DISCARD ? 0 : cause;
+	}
+	int result = verdict == Q_VERDICT_REPORT ? Q_DEC_REPORT : Q_DEC_REJECT;
+	if (st->result == Q_DEC_OK || (st->result == Q_DEC_REPORT && result == Q_DEC_REJECT))
+		set_status(st, result, cause, ie, action, reason);
+}
+
+/* What an IE's instruction field asks for an error in it (§5.7.2). */
+static uint8_t ie_action_of(uint8_t instr)
+{
+	return (instr & 0x10) ? (instr & 0x07) : Q_IE_ACT_REGULAR;
+}
+
+/*
+ * An unrecognised IE or an optional one with invalid contents (Q.2931
+ * §5.6.8.1-5.6.8.2): with the IE's flag clear, regular error handling
+ * (proceed and report); with it set, the action indicator decides (§5.7.2).
+ */
+static void ie_problem(struct q_decode_status *st, uint8_t instr, uint8_t cause, uint8_t id,
 		       const char *reason)
 {
-	if (!(instr & 0x10)) {
-		note_report(st, cause, id, reason);
-		return false;
+	uint8_t act = ie_action_of(instr);
+	record_ie(st, id, cause, act);
+	switch (act) {
+	case Q_IE_ACT_CLEAR:
+		finding(st, Q_VERDICT_CLEAR, cause, id, Q_ACT_CLEAR, reason);
+		break;
+	case Q_IE_ACT_DISCARD_IE:
+		break;
+	case Q_IE_ACT_DISCARD_MSG:
+		finding(st, Q_VERDICT_DISCARD, cause, id, Q_ACT_IGNORE, reason);
+		break;
+	case Q_IE_ACT_DISCARD_MSG_REPORT:
+		finding(st, Q_VERDICT_REJECT, cause, id, Q_ACT_REPORT, reason);
+		break;
+	default: /* regular handling, 2, and the reserved values, read as 2 */
+		finding(st, Q_VERDICT_REPORT, cause, id, Q_ACT_REPORT, reason);
+		break;
 	}
-	switch (instr & 0x07) {
-	case 0: /* clear call */
-		set_status(st, Q_DEC_REJECT, cause, id, Q_ACT_CLEAR, reason);
-		return true;
-	case 1: /* discard IE and proceed */
-		return false;
-	case 5: /* discard message and ignore */
-		set_status(st, Q_DEC_REJECT, cause, id, Q_ACT_IGNORE, reason);
-		return true;
-	case 6: /* discard message and report status */
-		set_status(st, Q_DEC_REJECT, cause, id, Q_ACT_REPORT, reason);
-		return true;
-	default: /* 2 = discard IE, proceed, report; reserved values read as 2 */
-		note_report(st, cause, id, reason);
-		return false;
+}
+
+/*
+ * A mandatory IE with invalid contents (§5.6.7.2): the message cannot be
+ * processed.  Explicit "clear call" and "discard and ignore" are obeyed; any
+ * other instruction leaves the regular answer, cause 100.
+ */
+static void mandatory_problem(struct q_decode_status *st, uint8_t instr, uint8_t id)
+{
+	uint8_t act = ie_action_of(instr);
+	const uint8_t cause = Q_CAUSE_INVALID_IE_CONTENTS;
+	const char *reason = "mandatory IE with invalid contents";
+	record_ie(st, id, cause, act);
+	if (act == Q_IE_ACT_CLEAR)
+		finding(st, Q_VERDICT_CLEAR, cause, id, Q_ACT_CLEAR, reason);
+	else if (act == Q_IE_ACT_DISCARD_MSG)
+		finding(st, Q_VERDICT_DISCARD, cause, id, Q_ACT_IGNORE, reason);
+	else
+		finding(st, Q_VERDICT_REJECT, cause, id, Q_ACT_REPORT, reason);
+}
+
+/* §5.6.1-5.6.3: what cannot be tied to a call is dropped unanswered. */
+static int header_drop(struct q_decode_status *st, const char *reason)
+{
+	st->verdict = Q_VERDICT_DISCARD;
+	return set_status(st, Q_DEC_DROP, 0, 0, Q_ACT_IGNORE, reason);
+}
+
+/* §5.6.4 with §5.7.1: a message type this codec does not know. */
+static int unknown_type(struct q_decode_status *st)
+{
+	uint8_t action = Q_ACT_REPORT;
+	uint8_t verdict = Q_VERDICT_REJECT;
+	if (st->msg_action_flag) {
+		switch (st->msg_action) {
+		case Q_MSG_ACT_CLEAR:
+			action = Q_ACT_CLEAR;
+			verdict = Q_VERDICT_CLEAR;
+			break;
+		case Q_MSG_ACT_DISCARD:
+			action = Q_ACT_IGNORE;
+			verdict = Q_VERDICT_DISCARD;
+			break;
+		}
 	}
+	finding(st, verdict, Q_CAUSE_MSG_TYPE_NONEXISTENT, 0, action,
+		"message type non-existent or not implemented");
+	return st->result;
+}
+
+/* An IE whose length field cannot be trusted: nothing after it can be found. */
+static int ie_framing(struct q_decode_status *st, uint8_t id, const char *reason)
+{
+	record_ie(st, id, Q_CAUSE_INVALID_IE_CONTENTS, Q_IE_ACT_REGULAR);
+	finding(st, Q_VERDICT_REJECT, Q_CAUSE_INVALID_IE_CONTENTS, id, Q_ACT_REPORT, reason);
+	return st->result;
+}
+
+/*
+ * The coding standards this codec reads for an IE: ITU-T for all, and the
+ * ATM Forum's for the QoS parameter, whose classes 1-4 are coded so.
+ */
+static bool coding_known(uint8_t id, uint8_t instr)
+{
+	uint8_t coding = instr & 0x60;
+	return coding == CODING_ITU || (id == Q_IE_QOS && coding == CODING_ATMF);
 }
 
 int q_msg_decode(const uint8_t *buf, size_t len, struct q_msg *m, struct q_decode_status *st)
@@ -769,68 +872,49 @@ int q_msg_decode(const uint8_t *buf, size_t len, struct q_msg *m, struct q_decod
 	memset(st, 0, sizeof(*st));
 	st->reason = "ok";
 
-	/* §5.6.1-5.6.3: what cannot be tied to a call is dropped unanswered. */
 	if (buf == NULL || len < Q_HDR_LEN)
-		return set_status(st, Q_DEC_DROP, 0, 0, Q_ACT_IGNORE, "message too short");
+		return header_drop(st, "message too short");
 	if (buf[0] != Q_PD)
-		return set_status(st, Q_DEC_DROP, 0, 0, Q_ACT_IGNORE,
-				  "protocol discriminator is not Q.2931");
+		return header_drop(st, "protocol discriminator is not Q.2931");
 	if (buf[1] != 3)
-		return set_status(st, Q_DEC_DROP, 0, 0, Q_ACT_IGNORE,
-				  "call reference length is not 3");
+		return header_drop(st, "call reference length is not 3");
 	m->cref_flag = (buf[2] & 0x80) != 0;
 	m->cref = get24(buf + 2) & Q_CREF_MAX;
 	m->type = buf[5];
 	uint8_t compat = buf[6];
+	st->msg_action_flag = (compat & 0x10) != 0;
+	st->msg_action = st->msg_action_flag ? compat & 0x03 : 0;
 	size_t body_len = get16(buf + 7);
 	if (body_len > len - Q_HDR_LEN)
-		return set_status(st, Q_DEC_DROP, 0, 0, Q_ACT_IGNORE,
-				  "message length exceeds the frame");
+		return header_drop(st, "message length exceeds the frame");
 
-	/* §5.6.4: message type non-existent or not implemented. */
 	const struct msg_rule *rule = msg_rule_find(m->type);
-	if (rule == NULL) {
-		uint8_t action = Q_ACT_REPORT;
-		if (compat & 0x10) {
-			switch (compat & 0x03) {
-			case 0:
-				action = Q_ACT_CLEAR;
-				break;
-			case 1:
-				action = Q_ACT_IGNORE;
-				break;
-			}
-		}
-		return set_status(st, Q_DEC_REJECT, Q_CAUSE_MSG_TYPE_NONEXISTENT, 0, action,
-				  "message type non-existent or not implemented");
-	}
+	if (rule == NULL)
+		return unknown_type(st);
 
 	const uint8_t *body = buf + Q_HDR_LEN;
 	size_t off = 0;
-	uint32_t seen = 0;
+	uint32_t seen = 0, errored = 0;
 	while (off < body_len) {
 		uint8_t id = body[off];
 		if (body_len - off < 4)
-			return set_status(st, Q_DEC_REJECT, Q_CAUSE_INVALID_IE_CONTENTS, id,
-					  Q_ACT_REPORT, "IE header cut short");
+			return ie_framing(st, id, "IE header cut short");
 		uint8_t instr = body[off + 1];
 		size_t ie_len = get16(body + off + 2);
 		if (ie_len > body_len - off - 4)
-			return set_status(st, Q_DEC_REJECT, Q_CAUSE_INVALID_IE_CONTENTS, id,
-					  Q_ACT_REPORT, "IE runs past the end of the message");
+			return ie_framing(st, id, "IE runs past the end of the message");
 		const uint8_t *p = body + off + 4;
 		off += 4 + ie_len;
 
 		/*
 		 * §5.6.8.1: an IE this codec does not implement, one not
-		 * expected in this message, or one in a coding standard other
-		 * than ITU-T is unrecognised.
+		 * expected in this message, or one in a coding standard it
+		 * does not read is unrecognised.
 		 */
 		uint32_t bit = ie_bit_of(id);
-		if (bit == 0 || !(rule->allowed & bit) || (instr & 0x60) != 0) {
-			if (ie_problem(st, instr, Q_CAUSE_IE_NONEXISTENT, id,
-				       "IE non-existent or not implemented"))
-				return st->result;
+		if (bit == 0 || !(rule->allowed & bit) || !coding_known(id, instr)) {
+			ie_problem(st, instr, Q_CAUSE_IE_NONEXISTENT, id,
+				   "IE non-existent or not implemented");
 			continue;
 		}
 		/* A repeated IE: the first counts, the rest are ignored (§5.6.8.3);
@@ -842,25 +926,29 @@ int q_msg_decode(const uint8_t *buf, size_t len, struct q_msg *m, struct q_decod
 
 		if (dec_ie(id, p, ie_len, m) < 0) {
 			forget_ie(id, m, second_cause);
-			/* §5.6.8.2: a mandatory IE in error counts as missing. */
-			uint32_t need = rule->mandatory;
-			if ((need & bit) && !second_cause)
-				return set_status(st, Q_DEC_REJECT, Q_CAUSE_INVALID_IE_CONTENTS,
-						  id, Q_ACT_REPORT,
-						  "mandatory IE with invalid contents");
-			if (ie_problem(st, instr, Q_CAUSE_INVALID_IE_CONTENTS, id,
-				       "optional IE with invalid contents"))
-				return st->result;
+			errored |= bit;
+			if ((rule->mandatory & bit) && !second_cause)
+				mandatory_problem(st, instr, id);
+			else
+				ie_problem(st, instr, Q_CAUSE_INVALID_IE_CONTENTS, id,
+					   "optional IE with invalid contents");
 		}
 	}
 
-	/* §5.6.7: a mandatory IE is missing. */
+	/*
+	 * §5.6.7.1: a mandatory IE is missing; every one is listed.  One in
+	 * error was recorded with cause 100 already and counts as that; one
+	 * that is mandatory only by what came later (the endpoint reference of
+	 * a point-to-multipoint SETUP) was read as optional, discarded, and is
+	 * missing now.
+	 */
 	uint32_t need = rule->mandatory | conditional_mandatory(m);
-	uint32_t missing = need & ~present_set(m);
-	if (missing) {
-		uint32_t first = missing & -missing;
-		return set_status(st, Q_DEC_REJECT, Q_CAUSE_MANDATORY_IE_MISSING, ie_id_of(first),
-				  Q_ACT_REPORT, "mandatory IE missing");
+	uint32_t missing = need & ~present_set(m) & ~(errored & rule->mandatory);
+	for (uint32_t rest = missing; rest; rest &= rest - 1) {
+		uint8_t id = ie_id_of(rest & -rest);
+		record_ie(st, id, Q_CAUSE_MANDATORY_IE_MISSING, Q_IE_ACT_REGULAR);
+		finding(st, Q_VERDICT_REJECT, Q_CAUSE_MANDATORY_IE_MISSING, id, Q_ACT_REPORT,
+			"mandatory IE missing");
 	}
 	return st->result;
 }
@@ -917,6 +1005,7 @@ const char *q_cause_name(uint8_t cause)
 	case Q_CAUSE_INVALID_EPREF:
 		return "invalid endpoint reference";
 	case Q_CAUSE_TOO_MANY_ADD_PARTY:
+	case Q_CAUSE_TOO_MANY_ADD_PARTY_UNI:
 		return "too many pending add party requests";
 	case 93:
 		return "AAL parameters cannot be supported";

@@ -14,8 +14,14 @@
 #define Q_PD 0x09              /* protocol discriminator, Q.2931 */
 #define Q_CREF_MAX 0x7fffffu   /* call reference value is 23 bits */
 #define Q_EPREF_MAX 0x7fffu    /* endpoint reference identifier is 15 bits */
-#define Q_UU_MAX 128           /* user-user information, octets */
+/*
+ * User-user data octets, after the protocol discriminator: the IE's contents
+ * are at most 128 octets including the discriminator (docs/wire.md, "User-user
+ * data").
+ */
+#define Q_UU_MAX 127
 #define Q_AESA_LEN 20
+#define Q_QOS_CLASS_MAX 4      /* QoS classes 0 (unspecified) to 4 */
 
 enum q_msg_type {
 	Q_MSG_ALERTING = 0x01,
@@ -54,7 +60,8 @@ enum q_cause {
 	Q_CAUSE_INVALID_CREF = 81,
 	Q_CAUSE_INCOMPATIBLE_DEST = 88,
 	Q_CAUSE_INVALID_EPREF = 89,
-	Q_CAUSE_TOO_MANY_ADD_PARTY = 92,
+	Q_CAUSE_TOO_MANY_ADD_PARTY = 32,    /* Q.2971 numbering; sent */
+	Q_CAUSE_TOO_MANY_ADD_PARTY_UNI = 92, /* UNI 3.1/4.0 numbering; accepted */
 	Q_CAUSE_MANDATORY_IE_MISSING = 96,
 	Q_CAUSE_MSG_TYPE_NONEXISTENT = 97,
 	Q_CAUSE_IE_NONEXISTENT = 99,
@@ -120,7 +127,12 @@ struct q_ie_conn_id {          /* connection identifier */
 	uint16_t vci;
 };
 
-struct q_ie_qos {              /* QoS parameter */
+/*
+ * QoS parameter.  Class 0 (unspecified) goes out in the ITU-T coding
+ * standard, classes 1-4 in the ATM Forum one (UNI 3.1/4.0 §4.5.22); a pair
+ * mixing 0 with 1-4 has no coding and is refused by the encoder.
+ */
+struct q_ie_qos {
 	bool present;
 	uint8_t fwd_class;
 	uint8_t bwd_class;
@@ -222,12 +234,68 @@ enum q_error_action {
 	Q_ACT_CLEAR,   /* clear the call with the cause */
 };
 
+/*
+ * The receiver's course by Q.2931 §5.6/§5.7 (and Q.2971 §9 for the party
+ * messages), the finding of highest precedence in the message deciding.
+ * The decoder reads every IE whatever it finds, so the call reference,
+ * endpoint reference and cause of a refused message are there to act on.  What to
+ * answer with REJECT depends on the message (SETUP: RELEASE COMPLETE; others:
+ * STATUS, §5.6.7), which call control knows.
+ */
+enum q_verdict {                 /* in rising precedence (§5.7.2) */
+	Q_VERDICT_OK = 0,      /* process the message */
+	Q_VERDICT_REPORT,      /* process it without the IEs in ie_errors, then send
+				  STATUS with verdict_cause and their identifiers */
+	Q_VERDICT_DISCARD,     /* drop it silently (header error, or "discard and ignore") */
+	Q_VERDICT_REJECT,      /* do not process it; answer with verdict_cause */
+	Q_VERDICT_CLEAR,       /* clear the call with verdict_cause (action "clear call") */
+};
+
+/*
+ * An IE's action indicator (Q.2931 §4.5.1, octet 2 bits 3-1) when its flag
+ * is set; Q_IE_ACT_REGULAR when the flag is clear (regular error handling).
+ */
+enum q_ie_action {
+	Q_IE_ACT_CLEAR = 0,          /* clear call */
+	Q_IE_ACT_DISCARD_IE = 1,     /* discard IE and proceed */
+	Q_IE_ACT_DISCARD_IE_REPORT = 2, /* discard IE, proceed and report status */
+	Q_IE_ACT_DISCARD_MSG = 5,    /* discard message and ignore */
+	Q_IE_ACT_DISCARD_MSG_REPORT = 6, /* discard message and report status */
+	Q_IE_ACT_REGULAR = 0xff,
+};
+
+/* The message's own action indicator (Q.2931 §4.4.3 / §5.7.1), for a
+ * message type that is unknown or not expected in the call state. */
+enum q_msg_action {
+	Q_MSG_ACT_CLEAR = 0,         /* clear call */
+	Q_MSG_ACT_DISCARD = 1,       /* discard and ignore */
+	Q_MSG_ACT_DISCARD_REPORT = 2, /* discard and report status */
+	Q_MSG_ACT_RESERVED = 3,      /* reserved: read as regular error handling */
+};
+
+struct q_ie_error {
+	uint8_t id;            /* IE identifier */
+	uint8_t cause;         /* 99 unrecognised, 100 invalid contents, 96 mandatory missing */
+	uint8_t action;        /* enum q_ie_action */
+};
+
+#define Q_DEC_MAX_IE_ERRORS 8
+
 struct q_decode_status {
+	/* Summary kept for callers written before the verdict existed. */
 	int result;         /* enum q_decode_result */
 	uint8_t cause;      /* Q.2931 cause when result > 0: 96, 97, 99 or 100 */
 	uint8_t ie;         /* IE identifier concerned, 0 if none */
 	uint8_t action;     /* enum q_error_action */
 	const char *reason; /* static text for the log */
+
+	uint8_t verdict;        /* enum q_verdict */
+	uint8_t verdict_cause;  /* cause for REPORT, REJECT and CLEAR; 0 otherwise */
+	bool msg_action_flag;   /* the header asked for explicit handling ... */
+	uint8_t msg_action;     /* ... with this enum q_msg_action */
+	uint8_t n_ie_errors;    /* entries in ie_errors, in message order */
+	bool ie_errors_truncated; /* more than Q_DEC_MAX_IE_ERRORS offending IEs */
+	struct q_ie_error ie_errors[Q_DEC_MAX_IE_ERRORS];
 };
 
 /*
@@ -241,6 +309,41 @@ int q_msg_encode(const struct q_msg *m, uint8_t *buf, size_t cap);
  * buf[0..len).  st may not be NULL.  Returns st->result.
  */
 int q_msg_decode(const uint8_t *buf, size_t len, struct q_msg *m, struct q_decode_status *st);
+
+/*
+ * The helpers below are inline so that call control, which includes this
+ * header but links no codec, can use them.
+ *
+ * The cause value call control acts on: the UNI 3.1/4.0 number 92 for "too
+ * many pending add party requests" reads as Q.2971's 32 (docs/wire.md); every
+ * other value is returned unchanged.
+ */
+static inline uint8_t q_cause_canonical(uint8_t value)
+{
+	return value == Q_CAUSE_TOO_MANY_ADD_PARTY_UNI ? Q_CAUSE_TOO_MANY_ADD_PARTY : value;
+}
+
+#define Q_CELL_BITS 424u       /* 53 octets */
+#define Q_CELL_RATE_MAX 0xffffffu /* the traffic descriptor's 24-bit field */
+
+/*
+ * Peak cell rate for a bit rate: rounded up, so the caller gets at least
+ * what it asked for.  Saturates at Q_CELL_RATE_MAX.
+ */
+static inline uint32_t q_kbps_to_cells(uint32_t kbps)
+{
+	uint64_t cells = ((uint64_t)kbps * 1000 + Q_CELL_BITS - 1) / Q_CELL_BITS;
+	return cells > Q_CELL_RATE_MAX ? Q_CELL_RATE_MAX : (uint32_t)cells;
+}
+
+/*
+ * Bit rate of a peak cell rate, rounded down, so that
+ * q_cells_to_kbps(q_kbps_to_cells(k)) == k whenever the rate fits.
+ */
+static inline uint32_t q_cells_to_kbps(uint32_t cells)
+{
+	return (uint32_t)((uint64_t)cells * Q_CELL_BITS / 1000);
+}
 
 /* "SETUP", "DROP PARTY ACKNOWLEDGE", ...; "unknown" for others. */
 const char *q_msg_type_name(uint8_t type);

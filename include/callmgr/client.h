@@ -71,7 +71,9 @@ enum cm_status {
 };
 #define CM_STATUS_MIN (-22)
 
-#define CM_MAX_DATA 128          /* user-user data with DropParty / CloseCall */
+#define CM_MAX_DATA 127          /* user-user data with DropParty / CloseCall; with
+                                    its protocol discriminator, the 128 octets of
+                                    user-user contents peers accept (docs/wire.md) */
 #define CM_ADDR_HEX_LEN 40       /* an AESA as hex digits, without separators */
 #define CM_CLOSE_FORCE 0x1u      /* cm_close_call: drop the others first */
 #define CM_OPEN_TIMEOUT_MS 5000  /* cm_client_open: connect and hello, in all */

@@ -60,7 +60,7 @@ static void three_party_call(struct call *k)
 	ck_assert_uint_eq(setup->epref.value, 0);
 	ck_assert(!setup->epref.flag);
 	ck_assert_uint_eq(setup->blli.user_l3, 1);
-	ck_assert_uint_eq(setup->traffic.fwd_peak_cr, 10000u * 1000 / 424);
+	ck_assert_uint_eq(setup->traffic.fwd_peak_cr, 23585u); /* 10,000 kbit/s, rounded up */
 	const struct cc_client_event *in = drv_cev(&d, CC_CEV_INCOMING_CALL, 0);
 	ck_assert_ptr_nonnull(in);
 	ck_assert_uint_eq(in->session, LEAF1);

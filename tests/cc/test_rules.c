@@ -124,12 +124,12 @@ START_TEST(drop_party_errors_in_order)
 	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, 999, b, 0)), CM_E_NO_VC);
 	/* PERM before TOO_BIG before NO_PARTY */
 	ck_assert_int_eq(status_of(drv_drop(&d, OTHER, k.vc, 999, 200)), CM_E_PERM);
-	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, 999, 129)), CM_E_TOO_BIG);
-	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, 999, 128)), CM_E_NO_PARTY);
+	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, 999, CM_MAX_DATA + 1)), CM_E_TOO_BIG);
+	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, 999, CM_MAX_DATA)), CM_E_NO_PARTY);
 	drv_clear(&d);
-	uint64_t r1 = drv_drop(&d, ROOT, k.vc, b, 128);
+	uint64_t r1 = drv_drop(&d, ROOT, k.vc, b, CM_MAX_DATA);
 	ck_assert_ptr_null(drv_done(&d, r1));
-	ck_assert_uint_eq(SENT(Q_MSG_DROP_PARTY, 0)->msg.uu.len, 128);
+	ck_assert_uint_eq(SENT(Q_MSG_DROP_PARTY, 0)->msg.uu.len, CM_MAX_DATA);
 	/* a second drop of the same party */
 	ck_assert_int_eq(status_of(drv_drop(&d, ROOT, k.vc, b, 0)), CM_E_BUSY);
 	/* c is now the last live party but one: dropping it is fine, then a is the last */
@@ -198,8 +198,8 @@ START_TEST(close_call_errors)
 			       .session = ROOT,
 			       .vc = k.vc,
 			       .party = k.a,
-			       .data_len = 129};
-	static const uint8_t big[129];
+			       .data_len = CM_MAX_DATA + 1};
+	static const uint8_t big[CM_MAX_DATA + 1];
 	r.data = big;
 	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_TOO_BIG);
 	ck_assert_int_eq(status_of(drv_close(&d, ROOT, k.vc, 4242, 0)), CM_E_NO_PARTY);

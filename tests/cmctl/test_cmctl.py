@@ -282,7 +282,7 @@ def errors():
     check(r.returncode == 3 and os.path.join(tmp, "nope") in r.stderr, r.stderr)
     for args in (["vc", "show"], ["vc", "show", "x1"], ["vc"], ["vc", "frob"], ["frob"],
                  ["drop", "1"], ["drop", "1", "2", "--data", "zz"],
-                 ["drop", "1", "2", "--data", "00" * 129], ["close"], ["--bogus", "status"],
+                 ["drop", "1", "2", "--data", "00" * 128], ["close"], ["--bogus", "status"],
                  ["status", "extra"], ["address", "256"], []):
         expect_error(args, 2, "")
     start_daemon()

@@ -10,7 +10,8 @@
  * and comes back in its completion):
  *   sap SEL TAG                  register a service access point
  *   addr SEL                     print "addr SEL HEX40"
- *   call AESA TAG                make a multipoint call
+ *   call AESA TAG [QOS]          make a multipoint call, 1,000 kbit/s, QoS class
+ *                                QOS (default 0)
  *   add VC AESA TAG              add a party
  *   drop VC PARTY DATA TAG       drop a party
  *   close VC PARTY DATA TAG      close a VC naming its last party
@@ -23,7 +24,7 @@
  * Events, each one line:
  *   ready
  *   <what>_complete tag=TAG status=NAME vc=N [party=N]
- *   incoming_call vc=N party=N caller=HEX
+ *   incoming_call vc=N party=N caller=HEX peak=KBPS qos=CLASS
  *   call_connected vc=N party=N
  *   incoming_drop_party vc=N party=N cause=N data=HEX|-
  *   incoming_close_call vc=N cause=N data=HEX|-
@@ -279,8 +280,8 @@ static void on_incoming_call(cm_client *c, cm_vc_id vc, cm_party_id party, const
 			     const struct cm_call_params *p)
 {
 	struct script *s = cm_client_userdata(c);
-	emit("incoming_call vc=%" PRIu64 " party=%" PRIu64 " caller=%s peak=%u", vc, party,
-	     caller ? caller : "-", p ? p->peak_kbps : 0);
+	emit("incoming_call vc=%" PRIu64 " party=%" PRIu64 " caller=%s peak=%u qos=%u", vc,
+	     party, caller ? caller : "-", p ? p->peak_kbps : 0, p ? p->qos_class : 0);
 	if (!s->auto_answer)
 		return;
 	struct leaf_call *lc = leaf_call_find(s, 0);
@@ -356,9 +357,12 @@ static bool run_command(cm_client *c, char *line)
 		r = req_new(s, argv[2]);
 		rc = cm_register_sap(c, (uint8_t)sel, r);
 		req_submitted(s, r, cmd, rc);
-	} else if (!strcmp(cmd, "call") && argc == 3) {
+	} else if (!strcmp(cmd, "call") && (argc == 3 || (argc == 4 && parse_u64(argv[3], &sel) &&
+						       sel <= 255))) {
 		struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000,
 						.max_sdu = 9188 };
+		if (argc == 4)
+			params.qos_class = (uint8_t)sel;
 		r = req_new(s, argv[2]);
 		rc = cm_make_call(c, &params, argv[1], r);
 		req_submitted(s, r, cmd, rc);

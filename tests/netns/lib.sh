@@ -325,11 +325,29 @@ capture_stop() {
 	CAPTURE_PID=
 }
 
-# wire_check TYPE... : Wireshark judges every captured frame
+# wire_check TYPE... : Wireshark judges every captured frame, then FreeBSD
+# ngatm's codec judges every message in it (ngatm_judge)
 wire_check() {
 	capture_stop
 	python3 "$SRC/tests/netns/wire_check.py" "$CAPTURE_FILE" "$SRC/tools/callmgr.lua" "$@" ||
 		fail "Wireshark did not accept the capture ($CAPTURE_FILE)"
+	ngatm_judge
+}
+
+# ngatm_judge : the independent Q.2931/Q.2971 codec beside the repository
+# ($NGATM_DIR, by default ../shared/interop/ngatm) must pass every message
+# callmgr sent; without it, the step is skipped with a line saying so.
+ngatm_judge() {
+	local dir=${NGATM_DIR:-$SRC/../shared/interop/ngatm}
+	if [ ! -x "$dir/judge.sh" ]; then
+		log "ngatm judge: skipped, no $dir/judge.sh (it lives beside the repository)"
+		return 0
+	fi
+	(cd "$dir" && ./judge.sh "$CAPTURE_FILE") >"$NETNS_TMP/ngatm.txt" 2>&1 || {
+		grep -E '^(FAIL|SUMMARY)' "$NETNS_TMP/ngatm.txt" | head -n 40
+		fail "ngatm did not accept the capture ($CAPTURE_FILE)"
+	}
+	log "ngatm judge: $(grep '^SUMMARY' "$NETNS_TMP/ngatm.txt")"
 }
 
 # node_leftovers NODE : "" when the node's daemon holds no VC, leg or party

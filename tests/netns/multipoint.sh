@@ -40,13 +40,21 @@ for pair in "$addr_b1 B" "$addr_c1 C" "$addr_a A"; do
 	[ "${1:26:12}" = "$mac" ] || fail "address $1 of node $2 does not hold its MAC $mac"
 done
 
-log "MakeCall to B"
-say root call "$addr_b1" mk
+# the leaf must see the rate and class the root asked for: 1,000 kbit/s
+# (not 999 after cell-rate rounding) and QoS class 3 (ATM Forum coding)
+leaf_params_ok() {
+	[ "$(field peak)" = 1000 ] && [ "$(field qos)" = 3 ] ||
+		fail "leaf $1 was offered other call parameters: $LINE (want peak=1000 qos=3)"
+}
+
+log "MakeCall to B, QoS class 3"
+say root call "$addr_b1" mk 3
 expect root '^call_complete tag=mk ' 15
 [ "$(field status)" = OK ] || fail "MakeCall: $LINE"
 vc=$(field vc)
 p_b1=$(field party)
 expect b1 '^incoming_call '
+leaf_params_ok b1
 expect b1 '^call_connected '
 vc_b1=$(field vc)
 party_b1=$(field party)
@@ -61,20 +69,22 @@ p_a=$(field party)
 say root add "$vc" "$addr_b2" addb2
 expect root '^add_complete tag=addb2 status=OK' 15
 p_b2=$(field party)
+expect c1 '^incoming_call '
+leaf_params_ok c1
 expect c1 '^call_connected '
 expect la '^call_connected '
 expect b2 '^call_connected '
 [ "$(echo "$p_b1 $p_c1 $p_a $p_b2" | tr ' ' '\n' | sort -u | wc -l)" = 4 ] ||
 	fail "party ids not distinct: $p_b1 $p_c1 $p_a $p_b2"
 
-# user data: every octet value in one drop, the 128-octet maximum in another
-data_all=$(printf '%02x' $(seq 0 2 254))
+# user data: every other octet value in one drop, the 127-octet maximum in another
+data_all=$(printf '%02x' $(seq 0 2 252))
 data_b2=$(printf 'bye b2 \001\000\377' | od -An -tx1 | tr -d ' \n')
 data_leaf=$(printf 'b1 leaves' | od -An -tx1 | tr -d ' \n')
 data_last=$(printf 'the end' | od -An -tx1 | tr -d ' \n')
-too_big=$(printf 'ab%.0s' $(seq 129))
+too_big=$(printf 'ab%.0s' $(seq 128))
 
-log "DropParty with 129 octets is refused"
+log "DropParty with 128 octets is refused"
 say root drop "$vc" "$p_b2" "$too_big" big
 expect root '(^refused drop tag=big|^drop_complete tag=big) status=E_TOO_BIG'
 
@@ -95,7 +105,7 @@ expect root '^incoming_drop_party ' 15
 [ "$(field data)" = "$data_leaf" ] || fail "root got data $(field data), leaf sent $data_leaf"
 expect root '^drop_complete tag=auto status=OK'
 
-log "DropParty c1 with 128 octets (RELEASE of leg C)"
+log "DropParty c1 with 127 octets (RELEASE of leg C)"
 say root drop "$vc" "$p_c1" "$data_all" dropc
 expect root '^drop_complete tag=dropc ' 15
 [ "$(field status)" = OK ] || fail "DropParty c1: $LINE"

@@ -82,8 +82,8 @@ static inline void sample_msg(uint8_t type, struct q_msg *m)
 		m->conn_id.present = true;
 		m->conn_id.vpci = 0;
 		m->conn_id.vci = 32;
-		m->qos.present = true;
-		m->qos.fwd_class = 0;
+		m->qos.present = true; /* a class 1-4: the ATM Forum coding standard */
+		m->qos.fwd_class = 3;
 		m->qos.bwd_class = 1;
 		sample_uu(&m->uu, 5);
 		break;
@@ -109,9 +109,6 @@ static inline void sample_msg(uint8_t type, struct q_msg *m)
 		m->conn_id.present = true;
 		m->conn_id.vpci = 0x0102;
 		m->conn_id.vci = 0x0304;
-		m->qos.present = true;
-		m->qos.fwd_class = 4;
-		m->qos.bwd_class = 4;
 		sample_uu(&m->uu, 16);
 		break;
 	case Q_MSG_CONNECT_ACK:

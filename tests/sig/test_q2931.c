@@ -276,7 +276,7 @@ END_TEST
 START_TEST(alternative_codings_decode)
 {
 	static const uint8_t vec[] = {
-		0x09, 0x03, 0x00, 0x00, 0x09, 0x05, 0x80, 0x00, 0x46, /* SETUP, length 70 */
+		0x09, 0x03, 0x00, 0x00, 0x09, 0x05, 0x80, 0x00, 0x4c, /* SETUP, length 76 */
 		/* AAL5 with SSCS type null and mode message */
 		0x58, 0x80, 0x00, 0x0b, 0x05, 0x84, 0x00, 0x8c, 0x00, 0x30, 0x81, 0x00, 0x40, 0x83,
 		0x01,
@@ -288,11 +288,16 @@ START_TEST(alternative_codings_decode)
 		/* called party number with octet 5a (presentation/screening) */
 		0x70, 0x80, 0x00, 0x16, 0x02, 0x80, 0x47, 0x00, 0x05, 0x80, 0xff, 0xe1, 0x00, 0x00,
 		0x00, 0xf2, 0x1a, 0x2b, 0x3c, 0x02, 0x00, 0xb3, 0xa1, 0xc2, 0xd3, 0x2a,
+		/* QoS class 2 both ways, ATM Forum coding standard */
+		0x5c, 0xe0, 0x00, 0x02, 0x02, 0x02,
 	};
 	struct q_msg d;
 	struct q_decode_status st;
 
 	ck_assert_int_eq(q_msg_decode(vec, sizeof(vec), &d, &st), Q_DEC_OK);
+	ck_assert(d.qos.present);
+	ck_assert_uint_eq(d.qos.fwd_class, 2);
+	ck_assert_uint_eq(d.qos.bwd_class, 2);
 	ck_assert_uint_eq(d.cref, 9);
 	ck_assert(d.aal.present);
 	ck_assert_uint_eq(d.aal.fwd_max_sdu, 0x30);
@@ -492,6 +497,15 @@ END_TEST
 
 /* ---- mandatory IEs ------------------------------------------------------ */
 
+/* Offset of the first IE with identifier id in an encoded message that has one. */
+static int ie_offset(const uint8_t *buf, uint8_t id)
+{
+	int off = Q_HDR_LEN;
+	while (buf[off] != id)
+		off += 4 + (buf[off + 2] << 8 | buf[off + 3]);
+	return off;
+}
+
 /* Removes the IE with identifier id from an encoded message. */
 static int strip_ie(uint8_t *buf, int n, uint8_t id)
 {
@@ -679,30 +693,28 @@ START_TEST(bad_optional_ie_is_discarded_and_reported)
 	struct q_decode_status st;
 	int n = encode_sample(Q_MSG_SETUP, &m, buf);
 
-	/* Shrink the QoS parameter IE to one octet: a length Q.2931 forbids. */
-	int off = Q_HDR_LEN;
-	while (buf[off] != Q_IE_QOS)
-		off += 4 + (buf[off + 2] << 8 | buf[off + 3]);
-	buf[off + 3] = 1;                      /* QoS length 1 */
+	/* Shrink the B-LLI IE to one octet: layer 3 without its octet 7a. */
+	int off = ie_offset(buf, Q_IE_BLLI);
+	buf[off + 3] = 1;                      /* B-LLI length 1 */
 	memmove(buf + off + 5, buf + off + 6, n - off - 6);
 	n -= 1;
 	set_body_len(buf, n - Q_HDR_LEN);
 	ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_REPORT);
 	ck_assert_uint_eq(st.cause, Q_CAUSE_INVALID_IE_CONTENTS);
-	ck_assert_uint_eq(st.ie, Q_IE_QOS);
+	ck_assert_uint_eq(st.ie, Q_IE_BLLI);
 	ck_assert_uint_eq(st.action, Q_ACT_REPORT);
-	ck_assert(!d.qos.present);
+	ck_assert(!d.blli.present);
 	ck_assert(d.epref.present); /* decoding went on after it */
 	ck_assert(d.called.present);
 
 	/* the same with explicit "discard IE and proceed": silent */
 	buf[off + 1] = 0x91;
 	ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_OK);
-	ck_assert(!d.qos.present);
+	ck_assert(!d.blli.present);
 	/* and "discard message and report" */
 	buf[off + 1] = 0x96;
 	ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_REJECT);
-	ck_assert_uint_eq(st.ie, Q_IE_QOS);
+	ck_assert_uint_eq(st.ie, Q_IE_BLLI);
 	ck_assert_uint_eq(st.action, Q_ACT_REPORT);
 }
 END_TEST
@@ -724,7 +736,9 @@ START_TEST(invalid_contents_of_each_ie)
 		{Q_MSG_CONNECT, {0x59, 0x80, 0x00, 0x02, 0x84, 0x00}, 6},      /* PCR cut */
 		{Q_MSG_CONNECT, {0x59, 0x80, 0x00, 0x01, 0x77}, 5},            /* unknown subfield */
 		{Q_MSG_CONNECT, {0x5a, 0x80, 0x00, 0x04, 0x88, 0, 0, 0}, 8},   /* conn id short */
-		{Q_MSG_CONNECT, {0x5c, 0x80, 0x00, 0x03, 0, 0, 0}, 7},         /* QoS long */
+		{Q_MSG_SETUP, {0x5c, 0x80, 0x00, 0x03, 0, 0, 0}, 7},           /* QoS long */
+		{Q_MSG_SETUP, {0x5c, 0xe0, 0x00, 0x02, 5, 1}, 6},              /* QoS class 5 */
+		{Q_MSG_SETUP, {0x5c, 0x80, 0x00, 0x02, 0, 3}, 6},              /* QoS 0 with 3 */
 		{Q_MSG_CONNECT, {0x5f, 0x80, 0x00, 0x01, 0x70}, 5},            /* no octet 7a */
 		{Q_MSG_CONNECT, {0x5f, 0x80, 0x00, 0x02, 0x70, 0x05}, 6},      /* 7a without ext */
 		{Q_MSG_CONNECT, {0x5f, 0x80, 0x00, 0x01, 0x10}, 5},            /* layer id 0 */
@@ -758,10 +772,7 @@ START_TEST(address_with_other_plan_or_length_is_100)
 	struct q_msg m, d;
 	struct q_decode_status st;
 	int n = encode_sample(Q_MSG_ADD_PARTY, &m, buf);
-	int off = Q_HDR_LEN;
-
-	while (buf[off] != Q_IE_CALLED)
-		off += 4 + (buf[off + 2] << 8 | buf[off + 3]);
+	int off = ie_offset(buf, Q_IE_CALLED);
 	buf[off + 4] = 0x81; /* E.164 plan */
 	ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_REJECT);
 	ck_assert_uint_eq(st.cause, Q_CAUSE_INVALID_IE_CONTENTS);
@@ -787,7 +798,7 @@ START_TEST(oversized_user_user)
 	m.uu.len = 255;
 	ck_assert_int_eq(q_msg_encode(&m, buf, sizeof(buf)), Q_ENC_E_TOO_BIG);
 
-	/* 129 data octets on the wire: discarded, reported, the drop still usable */
+	/* one data octet over Q_UU_MAX on the wire: discarded, reported, the drop still usable */
 	m.uu.len = Q_UU_MAX;
 	int n = q_msg_encode(&m, buf, sizeof(buf));
 	ck_assert_int_gt(n, 0);
@@ -875,12 +886,12 @@ START_TEST(ie_not_expected_in_message_is_unrecognised)
 	ck_assert(!d.restart.present);
 
 	/* a known IE in a coding standard other than ITU-T; the ITU one later counts */
-	n = with_extra_ie_in(Q_MSG_SETUP, buf, Q_IE_QOS, 0xe0);
+	n = with_extra_ie_in(Q_MSG_SETUP, buf, Q_IE_BLLI, 0xe0);
 	ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_REPORT);
 	ck_assert_uint_eq(st.cause, Q_CAUSE_IE_NONEXISTENT);
-	ck_assert_uint_eq(st.ie, Q_IE_QOS);
-	ck_assert(d.qos.present);
-	ck_assert_uint_eq(d.qos.bwd_class, 1);
+	ck_assert_uint_eq(st.ie, Q_IE_BLLI);
+	ck_assert(d.blli.present);
+	ck_assert_uint_eq(d.blli.user_l3, 0x2a);
 }
 END_TEST
 
@@ -1091,6 +1102,300 @@ START_TEST(mutated_messages_never_crash)
 }
 END_TEST
 
+/* ---- verdicts (Q.2931 §5.6, §5.7) --------------------------------------- */
+
+static void assert_ie_error(const struct q_decode_status *st, unsigned i, uint8_t id,
+			    uint8_t cause, uint8_t action)
+{
+	ck_assert_uint_gt(st->n_ie_errors, i);
+	ck_assert_uint_eq(st->ie_errors[i].id, id);
+	ck_assert_uint_eq(st->ie_errors[i].cause, cause);
+	ck_assert_uint_eq(st->ie_errors[i].action, action);
+}
+
+/* A SETUP led by an unrecognised notification indicator IE with each instruction. */
+START_TEST(verdict_follows_each_ie_action_indicator)
+{
+	static const struct {
+		uint8_t instr, verdict, cause, action;
+	} cases[] = {
+		{0x80, Q_VERDICT_REPORT, 99, Q_IE_ACT_REGULAR},
+		{0x90, Q_VERDICT_CLEAR, 99, Q_IE_ACT_CLEAR},
+		{0x91, Q_VERDICT_OK, 0, Q_IE_ACT_DISCARD_IE},
+		{0x92, Q_VERDICT_REPORT, 99, Q_IE_ACT_DISCARD_IE_REPORT},
+		{0x95, Q_VERDICT_DISCARD, 0, Q_IE_ACT_DISCARD_MSG},
+		{0x96, Q_VERDICT_REJECT, 99, Q_IE_ACT_DISCARD_MSG_REPORT},
+		{0x93, Q_VERDICT_REPORT, 99, 3}, /* reserved: read as "discard IE and report" */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t buf[BUF];
+		struct q_msg d;
+		struct q_decode_status st;
+		int n = with_extra_ie_in(Q_MSG_SETUP, buf, 0x27, cases[i].instr);
+
+		q_msg_decode(buf, n, &d, &st);
+		ck_assert_msg(st.verdict == cases[i].verdict, "instr %02x: verdict %u",
+			      cases[i].instr, st.verdict);
+		ck_assert_uint_eq(st.verdict_cause, cases[i].cause);
+		ck_assert_uint_eq(st.n_ie_errors, 1);
+		assert_ie_error(&st, 0, 0x27, Q_CAUSE_IE_NONEXISTENT, cases[i].action);
+		/* every later IE was still read: the call can be found and answered */
+		ck_assert(d.epref.present);
+		ck_assert(d.called.present);
+		ck_assert(d.qos.present);
+		ck_assert(!st.msg_action_flag);
+	}
+}
+END_TEST
+
+START_TEST(verdict_invalid_optional_ie_reports_100)
+{
+	uint8_t buf[BUF];
+	struct q_msg d;
+	struct q_decode_status st;
+	/* CONNECT with an AAL IE of type 1: optional, invalid */
+	static const uint8_t aal1[] = {0x58, 0x80, 0x00, 0x01, 0x01};
+	int n = with_extra_ie_in(Q_MSG_CONNECT, buf, 0x58, 0x80);
+	memcpy(buf + Q_HDR_LEN, aal1, sizeof(aal1));
+	memmove(buf + Q_HDR_LEN + sizeof(aal1), buf + Q_HDR_LEN + 6, n - Q_HDR_LEN - 6);
+	n -= 1;
+	set_body_len(buf, n - Q_HDR_LEN);
+
+	ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_REPORT);
+	ck_assert_uint_eq(st.verdict, Q_VERDICT_REPORT);
+	ck_assert_uint_eq(st.verdict_cause, Q_CAUSE_INVALID_IE_CONTENTS);
+	assert_ie_error(&st, 0, Q_IE_AAL, Q_CAUSE_INVALID_IE_CONTENTS, Q_IE_ACT_REGULAR);
+	ck_assert_uint_eq(st.n_ie_errors, 1);
+	ck_assert(!d.aal.present); /* the first copy counts, invalid or not; the later one is a repeat */
+	ck_assert(d.conn_id.present);
+}
+END_TEST
+
+START_TEST(verdict_mandatory_missing_lists_every_ie)
+{
+	uint8_t buf[BUF];
+	struct q_msg m, d;
+	struct q_decode_status st;
+	int n = encode_sample(Q_MSG_SETUP, &m, buf);
+	n = strip_ie(buf, n, Q_IE_CALLED);
+	n = strip_ie(buf, n, Q_IE_TRAFFIC);
+
+	ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_REJECT);
+	ck_assert_uint_eq(st.verdict, Q_VERDICT_REJECT);
+	ck_assert_uint_eq(st.verdict_cause, Q_CAUSE_MANDATORY_IE_MISSING);
+	ck_assert_uint_eq(st.n_ie_errors, 2);
+	assert_ie_error(&st, 0, Q_IE_TRAFFIC, Q_CAUSE_MANDATORY_IE_MISSING, Q_IE_ACT_REGULAR);
+	assert_ie_error(&st, 1, Q_IE_CALLED, Q_CAUSE_MANDATORY_IE_MISSING, Q_IE_ACT_REGULAR);
+	ck_assert_uint_eq(st.ie, Q_IE_TRAFFIC); /* the summary names the first */
+	ck_assert(d.epref.present);
+}
+END_TEST
+
+/* The endpoint reference is mandatory only once the bearer says p2mp. */
+START_TEST(verdict_conditional_mandatory_invalid_is_missing)
+{
+	uint8_t buf[BUF];
+	struct q_msg m, d;
+	struct q_decode_status st;
+	int n = encode_sample(Q_MSG_SETUP, &m, buf);
+	int off = ie_offset(buf, Q_IE_EPREF);
+	buf[off + 4] = 0xff; /* endpoint reference type other than 0 */
+
+	ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_REJECT);
+	ck_assert_uint_eq(st.verdict, Q_VERDICT_REJECT);
+	ck_assert_uint_eq(st.verdict_cause, Q_CAUSE_MANDATORY_IE_MISSING);
+	ck_assert_uint_eq(st.cause, Q_CAUSE_MANDATORY_IE_MISSING);
+	ck_assert_uint_eq(st.ie, Q_IE_EPREF);
+	ck_assert_uint_eq(st.n_ie_errors, 2);
+	assert_ie_error(&st, 0, Q_IE_EPREF, Q_CAUSE_INVALID_IE_CONTENTS, Q_IE_ACT_REGULAR);
+	assert_ie_error(&st, 1, Q_IE_EPREF, Q_CAUSE_MANDATORY_IE_MISSING, Q_IE_ACT_REGULAR);
+}
+END_TEST
+
+START_TEST(verdict_mandatory_invalid_is_100_or_its_action)
+{
+	static const struct {
+		uint8_t instr, verdict, action;
+	} cases[] = {
+		{0x80, Q_VERDICT_REJECT, Q_IE_ACT_REGULAR},
+		{0x90, Q_VERDICT_CLEAR, Q_IE_ACT_CLEAR},
+		{0x95, Q_VERDICT_DISCARD, Q_IE_ACT_DISCARD_MSG},
+		{0x91, Q_VERDICT_REJECT, Q_IE_ACT_DISCARD_IE}, /* cannot proceed without it */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t buf[BUF];
+		struct q_msg m, d;
+		struct q_decode_status st;
+		int n = encode_sample(Q_MSG_DROP_PARTY, &m, buf);
+		/* the cause IE comes first; clear its extension bit in octet 5 */
+		ck_assert_uint_eq(buf[Q_HDR_LEN], Q_IE_CAUSE);
+		buf[Q_HDR_LEN + 1] = cases[i].instr;
+		buf[Q_HDR_LEN + 4] &= 0x7f;
+
+		ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_REJECT);
+		ck_assert_msg(st.verdict == cases[i].verdict, "instr %02x: verdict %u",
+			      cases[i].instr, st.verdict);
+		ck_assert_uint_eq(st.n_ie_errors, 1); /* not counted missing as well */
+		assert_ie_error(&st, 0, Q_IE_CAUSE, Q_CAUSE_INVALID_IE_CONTENTS, cases[i].action);
+		ck_assert_uint_eq(st.verdict_cause,
+				  cases[i].verdict == Q_VERDICT_DISCARD ? 0
+									: Q_CAUSE_INVALID_IE_CONTENTS);
+		ck_assert(d.epref.present);
+	}
+}
+END_TEST
+
+START_TEST(verdict_unknown_message_type_follows_message_action)
+{
+	static const struct {
+		uint8_t compat, verdict, cause;
+	} cases[] = {
+		{0x80, Q_VERDICT_REJECT, 97},  /* regular: STATUS 97 */
+		{0x90, Q_VERDICT_CLEAR, 97},   /* clear call */
+		{0x91, Q_VERDICT_DISCARD, 0},  /* discard and ignore */
+		{0x92, Q_VERDICT_REJECT, 97},  /* discard and report */
+		{0x93, Q_VERDICT_REJECT, 97},  /* reserved */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t buf[] = {Q_PD, 3, 0x80, 0, 1, 0x99, cases[i].compat, 0, 0};
+		struct q_msg d;
+		struct q_decode_status st;
+		ck_assert_int_eq(q_msg_decode(buf, sizeof(buf), &d, &st), Q_DEC_REJECT);
+		ck_assert_msg(st.verdict == cases[i].verdict, "compat %02x: verdict %u",
+			      cases[i].compat, st.verdict);
+		ck_assert_uint_eq(st.verdict_cause, cases[i].cause);
+		ck_assert_int_eq(st.msg_action_flag, (cases[i].compat & 0x10) != 0);
+		ck_assert_uint_eq(st.msg_action, st.msg_action_flag ? cases[i].compat & 3 : 0);
+		ck_assert_uint_eq(st.cause, Q_CAUSE_MSG_TYPE_NONEXISTENT);
+	}
+	/* a known message keeps its action indicator for call control (§5.7.1) */
+	uint8_t enq[] = {Q_PD, 3, 0x80, 0, 1, Q_MSG_STATUS_ENQUIRY, 0x92, 0, 0};
+	struct q_msg d;
+	struct q_decode_status st;
+	ck_assert_int_eq(q_msg_decode(enq, sizeof(enq), &d, &st), Q_DEC_OK);
+	ck_assert_uint_eq(st.verdict, Q_VERDICT_OK);
+	ck_assert(st.msg_action_flag);
+	ck_assert_uint_eq(st.msg_action, Q_MSG_ACT_DISCARD_REPORT);
+	/* a header that cannot be read is discarded */
+	enq[0] = 0x08;
+	ck_assert_int_eq(q_msg_decode(enq, sizeof(enq), &d, &st), Q_DEC_DROP);
+	ck_assert_uint_eq(st.verdict, Q_VERDICT_DISCARD);
+}
+END_TEST
+
+/* §5.7.2: clear call > discard and report > discard and ignore > report. */
+START_TEST(verdict_precedence_and_ie_list)
+{
+	static const struct {
+		uint8_t first, second, verdict;
+	} cases[] = {
+		{0x95, 0x90, Q_VERDICT_CLEAR},   {0x90, 0x95, Q_VERDICT_CLEAR},
+		{0x95, 0x96, Q_VERDICT_REJECT},  {0x96, 0x95, Q_VERDICT_REJECT},
+		{0x80, 0x95, Q_VERDICT_DISCARD}, {0x91, 0x92, Q_VERDICT_REPORT},
+		{0x91, 0x91, Q_VERDICT_OK},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t buf[BUF];
+		struct q_msg d;
+		struct q_decode_status st;
+		int n = with_extra_ie_in(Q_MSG_ALERTING, buf, 0x27, cases[i].first);
+		const uint8_t second[] = {0x42, cases[i].second, 0x00, 0x01, 0x00};
+		memcpy(buf + n, second, sizeof(second));
+		n += sizeof(second);
+		set_body_len(buf, n - Q_HDR_LEN);
+
+		q_msg_decode(buf, n, &d, &st);
+		ck_assert_msg(st.verdict == cases[i].verdict, "%02x then %02x: verdict %u",
+			      cases[i].first, cases[i].second, st.verdict);
+		ck_assert_uint_eq(st.n_ie_errors, 2);
+		ck_assert_uint_eq(st.ie_errors[0].id, 0x27);
+		ck_assert_uint_eq(st.ie_errors[1].id, 0x42);
+		ck_assert(d.uu.present);
+	}
+}
+END_TEST
+
+START_TEST(verdict_ie_list_is_bounded)
+{
+	uint8_t buf[BUF];
+	struct q_msg m, d;
+	struct q_decode_status st;
+	int n = encode_sample(Q_MSG_CONNECT_ACK, &m, buf);
+	for (unsigned i = 0; i < Q_DEC_MAX_IE_ERRORS + 3; i++) {
+		const uint8_t ie[] = {(uint8_t)(0x20 + i), 0x80, 0x00, 0x00};
+		memcpy(buf + n, ie, sizeof(ie));
+		n += sizeof(ie);
+	}
+	set_body_len(buf, n - Q_HDR_LEN);
+	ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_REPORT);
+	ck_assert_uint_eq(st.n_ie_errors, Q_DEC_MAX_IE_ERRORS);
+	ck_assert(st.ie_errors_truncated);
+	ck_assert_uint_eq(st.ie_errors[Q_DEC_MAX_IE_ERRORS - 1].id, 0x20 + Q_DEC_MAX_IE_ERRORS - 1);
+}
+END_TEST
+
+/* ---- interoperability choices (docs/wire.md, Conformance) --------------- */
+
+START_TEST(qos_coding_standard_follows_class)
+{
+	uint8_t buf[BUF];
+	struct q_msg m, d;
+	struct q_decode_status st;
+	for (uint8_t cls = 0; cls <= Q_QOS_CLASS_MAX; cls++) {
+		sample_msg(Q_MSG_SETUP, &m);
+		m.qos.fwd_class = m.qos.bwd_class = cls;
+		int n = q_msg_encode(&m, buf, sizeof(buf));
+		ck_assert_int_gt(n, 0);
+		int off = ie_offset(buf, Q_IE_QOS);
+		ck_assert_uint_eq(buf[off + 1], cls ? 0xe0 : 0x80);
+		ck_assert_int_eq(q_msg_decode(buf, n, &d, &st), Q_DEC_OK);
+		ck_assert_uint_eq(d.qos.fwd_class, cls);
+		ck_assert_uint_eq(d.qos.bwd_class, cls);
+	}
+	sample_msg(Q_MSG_SETUP, &m);
+	m.qos.fwd_class = 0; /* 0 with 1: neither coding standard holds the pair */
+	m.qos.bwd_class = 1;
+	ck_assert_int_eq(q_msg_encode(&m, buf, sizeof(buf)), Q_ENC_E_INVAL);
+	m.qos.fwd_class = m.qos.bwd_class = 5;
+	ck_assert_int_eq(q_msg_encode(&m, buf, sizeof(buf)), Q_ENC_E_INVAL);
+	m.qos.present = false; /* mandatory in SETUP (UNI 3.1/4.0) */
+	ck_assert_int_eq(q_msg_encode(&m, buf, sizeof(buf)), Q_ENC_E_MANDATORY);
+	sample_msg(Q_MSG_CONNECT, &m);
+	m.qos.present = true; /* CONNECT has no QoS parameter IE */
+	ck_assert_int_eq(q_msg_encode(&m, buf, sizeof(buf)), Q_ENC_E_INVAL);
+}
+END_TEST
+
+START_TEST(too_many_add_party_both_numbers)
+{
+	ck_assert_uint_eq(Q_CAUSE_TOO_MANY_ADD_PARTY, 32);
+	ck_assert_uint_eq(q_cause_canonical(32), Q_CAUSE_TOO_MANY_ADD_PARTY);
+	ck_assert_uint_eq(q_cause_canonical(92), Q_CAUSE_TOO_MANY_ADD_PARTY);
+	for (unsigned v = 0; v < 128; v++)
+		if (v != 92)
+			ck_assert_uint_eq(q_cause_canonical((uint8_t)v), v);
+	ck_assert_str_eq(q_cause_name(32), q_cause_name(92));
+}
+END_TEST
+
+START_TEST(cell_rate_never_lowers_a_rate)
+{
+	ck_assert_uint_eq(q_kbps_to_cells(1000), 2359);
+	ck_assert_uint_eq(q_cells_to_kbps(2359), 1000);
+	ck_assert_uint_eq(q_kbps_to_cells(0), 0);
+	/* every rate up to 200 Mbit/s, then a sweep to the largest that fits 24 bits */
+	const uint32_t top = (uint32_t)((uint64_t)0xffffff * 424 / 1000);
+	for (uint32_t k = 0; k <= top; k = k < 200000 ? k + 1 : k + 997) {
+		uint32_t cells = q_kbps_to_cells(k);
+		ck_assert_msg((uint64_t)cells * 424 >= (uint64_t)k * 1000, "%u kbit/s lowered", k);
+		ck_assert_msg(q_cells_to_kbps(cells) == k, "%u kbit/s reads back as %u", k,
+			      q_cells_to_kbps(cells));
+	}
+	ck_assert_uint_eq(q_cells_to_kbps(q_kbps_to_cells(top)), top);
+	ck_assert_uint_eq(q_kbps_to_cells(top + 1000), 0xffffff); /* saturates */
+}
+END_TEST
+
 /* ---- names and addresses ------------------------------------------------ */
 
 START_TEST(names)
@@ -1144,6 +1449,17 @@ int main(void)
 	tcase_add_test(tc, oversized_user_user);
 	tcase_add_test(tc, unrecognised_ie_follows_action_indicator);
 	tcase_add_test(tc, ie_not_expected_in_message_is_unrecognised);
+	tcase_add_test(tc, verdict_follows_each_ie_action_indicator);
+	tcase_add_test(tc, verdict_invalid_optional_ie_reports_100);
+	tcase_add_test(tc, verdict_mandatory_missing_lists_every_ie);
+	tcase_add_test(tc, verdict_conditional_mandatory_invalid_is_missing);
+	tcase_add_test(tc, verdict_mandatory_invalid_is_100_or_its_action);
+	tcase_add_test(tc, verdict_unknown_message_type_follows_message_action);
+	tcase_add_test(tc, verdict_precedence_and_ie_list);
+	tcase_add_test(tc, verdict_ie_list_is_bounded);
+	tcase_add_test(tc, qos_coding_standard_follows_class);
+	tcase_add_test(tc, too_many_add_party_both_numbers);
+	tcase_add_test(tc, cell_rate_never_lowers_a_rate);
 	tcase_add_test(tc, first_report_wins_and_reject_overrides);
 	tcase_add_test(tc, repeated_ie_first_counts);
 	tcase_add_test(tc, two_causes_fill_cause_and_cause2_third_ignored);
