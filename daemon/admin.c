@@ -178,6 +178,13 @@ static void answer_show_vc(const struct admin_src *src, uint64_t session, uint64
 		o->epref = p[i].epref;
 		o->call_state = (Callmgr__CallState)p[i].call_state;
 		o->timer = (Callmgr__Timer)p[i].timer;
+		if (src->data_party) {
+			struct admin_data_counters dc;
+			src->data_party(src->ctx, vi.vc, p[i].party, &dc);
+			o->data_sdus = dc.sdus;
+			o->data_octets = dc.octets;
+			o->data_lost = dc.lost;
+		}
 		ptrs[i] = o;
 	}
 	det.n_parties = n;
@@ -254,6 +261,18 @@ static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t
 		s.frames_tx = lc.frames_tx;
 		s.frames_bad = lc.frames_bad;
 		s.frames_unknown_peer = lc.frames_unknown_peer;
+	}
+	if (src->data_stats) {
+		struct admin_data_stats ds;
+		src->data_stats(src->ctx, &ds);
+		s.data_sdus_in = ds.sdus_in;
+		s.data_octets_in = ds.octets_in;
+		s.data_sdus_out = ds.sdus_out;
+		s.data_octets_out = ds.octets_out;
+		s.data_sdus_lost = ds.sdus_lost;
+		s.data_sdus_dropped = ds.sdus_dropped;
+		s.data_frames_dropped = ds.frames_dropped;
+		s.data_fds = ds.fds;
 	}
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_STATS;
 	m.stats = &s;

@@ -23,6 +23,14 @@
 #define ADMIN_PARTY_PAGE_MAX 500u
 #define ADMIN_LINK_LIST_MAX 512u
 
+struct admin_data_counters {
+	uint64_t sdus, octets, lost;
+};
+struct admin_data_stats {
+	uint64_t sdus_in, octets_in, sdus_out, octets_out, sdus_lost, sdus_dropped;
+	uint64_t frames_dropped, fds;
+};
+
 struct admin_src {
 	const cc *cc;
 	bool local_mode;           /* no link: link_peers and link_counters are not called */
@@ -39,6 +47,10 @@ struct admin_src {
 	/* the reply (m->req_id set), or an Error */
 	void (*send)(void *ctx, uint64_t session, Callmgr__DaemonMsg *m);
 	void (*error)(void *ctx, uint64_t session, uint64_t req_id, int status, const char *text);
+	/* The data path's counters (docs/data-path.md); NULL: none to show. */
+	void (*data_party)(void *ctx, cm_vc_id vc, cm_party_id party,
+			   struct admin_data_counters *out);
+	void (*data_stats)(void *ctx, struct admin_data_stats *out);
 };
 
 /*

@@ -15,6 +15,7 @@
 #include "admin.h"
 #include "callmgr.pb-c.h"
 #include "config.h"
+#include "data/dataio.h"
 #include "ipc/ipc.h"
 #include "log.h"
 #include "names.h"
@@ -28,6 +29,7 @@ struct daemon {
 	cc *cc;
 	struct ipc *ipc;
 	struct link *link;
+	struct dataio *data;
 	struct cc_mac own;
 	struct cc_actions acts;
 	bool draining;
@@ -117,6 +119,26 @@ static void monitor(struct daemon *d, const char *kind, uint64_t session, uint64
 	ipc_monitor(d->ipc, &m);
 }
 
+/*
+ * The data path follows what the client was just told: a leaf whose party
+ * is gone reads end of file behind its last SDU, a closing root's
+ * descriptor refuses sends (docs/data-path.md).
+ */
+static void data_after_event(struct daemon *d, const struct cc_client_event *ce)
+{
+	switch (ce->type) {
+	case CC_CEV_INCOMING_DROP_PARTY:
+	case CC_CEV_INCOMING_CLOSE_CALL:
+	case CC_CEV_DROP_PARTY_COMPLETE:
+	case CC_CEV_CLOSE_CALL_COMPLETE:
+		/* a root's own party drop leaves its VC and descriptor alone */
+		dataio_vc_changed(d->data, ce->vc, ce->type != CC_CEV_DROP_PARTY_COMPLETE);
+		break;
+	default:
+		break;
+	}
+}
+
 static void client_event(struct daemon *d, const struct cc_client_event *ce)
 {
 	struct translate_msg t;
@@ -127,6 +149,7 @@ static void client_event(struct daemon *d, const struct cc_client_event *ce)
 	}
 	/* A session already gone is being torn down by call control. */
 	int sent = ipc_send(d->ipc, ce->session, &t.m);
+	data_after_event(d, ce);
 	if (ce->type == CC_CEV_REFUSED)
 		return; /* an Error to the asker, not an event for the monitor stream */
 	bool completion = cc_cev_ends_request(ce->type);
@@ -275,6 +298,32 @@ static void view_error(void *ctx, uint64_t session, uint64_t req_id, int status,
 	ipc_send_error(d->ipc, session, req_id, status, false, "%s", text);
 }
 
+static void view_data_party(void *ctx, cm_vc_id vc, cm_party_id party,
+			    struct admin_data_counters *out)
+{
+	struct daemon *d = ctx;
+	struct dataio_counters c;
+	dataio_party_counters(d->data, vc, party, &c);
+	out->sdus = c.sdus;
+	out->octets = c.octets;
+	out->lost = c.lost;
+}
+
+static void view_data_stats(void *ctx, struct admin_data_stats *out)
+{
+	struct daemon *d = ctx;
+	struct dataio_stats s;
+	dataio_get_stats(d->data, &s);
+	memset(out, 0, sizeof(*out));
+	out->sdus_in = s.sdus_in;
+	out->octets_in = s.octets_in;
+	out->sdus_out = s.sdus_out;
+	out->octets_out = s.octets_out;
+	out->sdus_lost = s.sdus_lost;
+	out->sdus_dropped = s.sdus_dropped;
+	out->fds = s.fds;
+}
+
 static void views_init(struct daemon *d)
 {
 	struct admin_src *v = &d->views;
@@ -291,6 +340,8 @@ static void views_init(struct daemon *d)
 	v->link_counters = view_link_counters;
 	v->send = view_send;
 	v->error = view_error;
+	v->data_party = view_data_party;
+	v->data_stats = view_data_stats;
 }
 
 /* systemd's STATUS= line, refreshed by sd.c's timer. */
@@ -302,10 +353,52 @@ static void status_text(void *ctx, char *buf, size_t len)
 
 /* ---------------------------------------------------------------- requests */
 
+/* GetDataFd: the VC's descriptor rides on the DataFd reply. */
+static void data_fd_request(struct daemon *d, uint64_t session, const Callmgr__ClientMsg *m)
+{
+	const Callmgr__GetDataFd *g = m->get_data_fd;
+	int fd = -1;
+	int rc = g ? dataio_open(d->data, session, g->vc, &fd) : CM_E_INVAL;
+	if (rc != CM_OK) {
+		ipc_send_error(d->ipc, session, m->req_id, rc, false, "no data descriptor for VC %llu (%d)",
+			       g ? (unsigned long long)g->vc : 0ull, rc);
+		return;
+	}
+	Callmgr__DaemonMsg out = CALLMGR__DAEMON_MSG__INIT;
+	Callmgr__DataFd df = CALLMGR__DATA_FD__INIT;
+	df.vc = g->vc;
+	out.body_case = CALLMGR__DAEMON_MSG__BODY_DATA_FD;
+	out.data_fd = &df;
+	out.req_id = m->req_id;
+	if (ipc_send_fd(d->ipc, session, &out, fd) < 0)
+		log_at(LOG_INFO, g->vc, 0, NULL, "session %llu gone before its data descriptor",
+		       (unsigned long long)session);
+}
+
+/* What the root wrote before a request about its VC goes out before it. */
+static void data_before_request(struct daemon *d, const struct cc_request *r)
+{
+	switch (r->type) {
+	case CC_REQ_ADD_PARTY:
+	case CC_REQ_DROP_PARTY:
+	case CC_REQ_CLOSE_CALL:
+	case CC_REQ_ADMIN_DROP:
+	case CC_REQ_ADMIN_CLOSE:
+		dataio_drain(d->data, r->vc);
+		break;
+	default:
+		break;
+	}
+}
+
 static void on_request(void *ctx, const struct ipc_session_info *s, const Callmgr__ClientMsg *m)
 {
 	struct daemon *d = ctx;
 	struct cc_event ev = { .type = CC_EV_REQUEST, .session = s->id };
+	if (m->body_case == CALLMGR__CLIENT_MSG__BODY_GET_DATA_FD) {
+		data_fd_request(d, s->id, m);
+		return;
+	}
 	switch (translate_request(m, s->id, &ev.req)) {
 	case TR_CC:
 		break;
@@ -325,7 +418,10 @@ static void on_request(void *ctx, const struct ipc_session_info *s, const Callmg
 		log_notice("session %llu (uid %u): admin %s of VC %llu", (unsigned long long)s->id,
 			   (unsigned)s->uid, ev.req.type == CC_REQ_ADMIN_DROP ? "drop" : "close",
 			   (unsigned long long)ev.req.vc);
+	data_before_request(d, &ev.req);
 	feed(d, &ev);
+	if (ev.req.type == CC_REQ_CLOSE_CALL || ev.req.type == CC_REQ_ADMIN_CLOSE)
+		dataio_vc_changed(d->data, ev.req.vc, false); /* taken: no more sends */
 }
 
 static void on_session_closed(void *ctx, uint64_t session, const char *reason)
@@ -333,7 +429,9 @@ static void on_session_closed(void *ctx, uint64_t session, const char *reason)
 	struct daemon *d = ctx;
 	struct cc_event ev = { .type = CC_EV_SESSION_CLOSED, .session = session };
 	monitor(d, "session-closed", session, 0, 0, 0, 0, NULL, reason);
+	dataio_drain_session(d->data, session);
 	feed(d, &ev);
+	dataio_session_closed(d->data, session);
 }
 
 /* ---------------------------------------------------------------- shutdown */
@@ -468,6 +566,11 @@ int daemon_run(const struct daemon_settings *set)
 		goto out;
 	}
 	views_init(d);
+	d->data = dataio_new(d->base, d->cc, NULL);
+	if (!d->data) {
+		log_err("out of memory at start-up");
+		goto out;
+	}
 
 	struct ipc_config ic;
 	ipc_config_defaults(&ic);
@@ -522,6 +625,7 @@ int daemon_run(const struct daemon_settings *set)
 	d->exit_status = 0;
 	log_notice("callmgrd stopped");
 out:
+	dataio_free(d->data);
 	if (d->ipc)
 		ipc_close(d->ipc);
 	if (d->link)

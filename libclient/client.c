@@ -43,6 +43,7 @@ enum req_kind {
 	REQ_ADD_PARTY,
 	REQ_DROP_PARTY,
 	REQ_CLOSE_CALL,
+	REQ_DATA_FD,
 };
 
 struct pending {
@@ -76,6 +77,15 @@ struct cm_client {
 	struct pending **buckets;
 	size_t nbuckets, npending;
 	struct pending *first, *last;
+	/*
+	 * Descriptors received (SCM_RIGHTS) and not yet matched with their
+	 * DataFd frame, in arrival order; -1 for one the kernel had to drop
+	 * (MSG_CTRUNC: over RLIMIT_NOFILE).  The daemon sends one per DataFd
+	 * frame, on its first octet, so the n-th DataFd gets the n-th entry.
+	 */
+	int *fdq;
+	size_t fdq_len, fdq_cap;
+	bool fdq_broken;        /* out of memory for the queue: DataFd fails from then on */
 };
 
 /* ---------------------------------------------------------------- pending requests */
@@ -181,7 +191,50 @@ static void complete(cm_client *c, struct pending *p, int status, cm_vc_id vc, c
 		if (c->ops.close_call_complete)
 			c->ops.close_call_complete(c, status, req.vc, req.ctx);
 		break;
+	case REQ_DATA_FD:
+		if (c->ops.data_fd_complete)
+			c->ops.data_fd_complete(c, status, req.vc, -1, req.ctx);
+		break;
 	}
+}
+
+/* The completion of a GetDataFd that brought a descriptor (p already unlinked). */
+static void complete_fd(cm_client *c, struct pending *p, int fd)
+{
+	struct pending req = *p;
+	free(p);
+	if (c->ops.data_fd_complete)
+		c->ops.data_fd_complete(c, fd >= 0 ? CM_OK : CM_E_LIMIT, req.vc, fd, req.ctx);
+	else if (fd >= 0)
+		close(fd); /* nobody to hand it to */
+}
+
+static void fdq_push(cm_client *c, int fd)
+{
+	if (c->fdq_len == c->fdq_cap) {
+		size_t ncap = c->fdq_cap ? c->fdq_cap * 2 : 4;
+		int *nq = realloc(c->fdq, ncap * sizeof(*nq));
+		if (!nq) {
+			/* which DataFd gets which descriptor is lost: none gets one */
+			if (fd >= 0)
+				close(fd);
+			c->fdq_broken = true;
+			return;
+		}
+		c->fdq = nq;
+		c->fdq_cap = ncap;
+	}
+	c->fdq[c->fdq_len++] = fd;
+}
+
+static int fdq_pop(cm_client *c)
+{
+	if (c->fdq_len == 0)
+		return -1;
+	int fd = c->fdq[0];
+	memmove(c->fdq, c->fdq + 1, (c->fdq_len - 1) * sizeof(int));
+	c->fdq_len--;
+	return fd;
 }
 
 /* The daemon is gone: every outstanding request ends, in request order. */
@@ -283,6 +336,25 @@ static int send_msg(cm_client *c, const Callmgr__ClientMsg *m)
 	return rc;
 }
 
+/* Descriptors that came with a read (data descriptors, docs/ipc.md). */
+static void take_fds(cm_client *c, struct msghdr *mh)
+{
+	bool got = false;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			fdq_push(c, fd);
+			got = true;
+		}
+	}
+	if ((mh->msg_flags & MSG_CTRUNC) && !got)
+		fdq_push(c, -1);
+}
+
 /* Read what is available.  Returns false on EOF or error (disconnected). */
 static bool read_some(cm_client *c, size_t budget)
 {
@@ -296,8 +368,16 @@ static bool read_some(cm_client *c, size_t budget)
 			c->in = nb;
 			c->in_cap = ncap;
 		}
-		ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(4 * sizeof(int))];
+		} ctl;
+		struct iovec iov = { c->in + c->in_len, c->in_cap - c->in_len };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+				     .msg_controllen = sizeof(ctl.b) };
+		ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n > 0) {
+			take_fds(c, &mh);
 			c->in_len += (size_t)n;
 			got += (size_t)n;
 			continue;
@@ -404,6 +484,19 @@ static void handle_msg(cm_client *c, const Callmgr__DaemonMsg *m)
 			c->ops.incoming_call(c, d->vc, d->party, caller, &params);
 		}
 		break;
+	case CALLMGR__DAEMON_MSG__BODY_DATA_FD: {
+		int fd = fdq_pop(c);
+		if (c->fdq_broken && fd >= 0) {
+			close(fd);
+			fd = -1;
+		}
+		struct pending *p = pending_take(c, m->req_id);
+		if (p && p->kind == REQ_DATA_FD)
+			complete_fd(c, p, fd);
+		else if (fd >= 0)
+			close(fd);
+		break;
+	}
 	case CALLMGR__DAEMON_MSG__BODY_CALL_CONNECTED:
 		if (c->ops.call_connected)
 			c->ops.call_connected(c, m->call_connected->vc, m->call_connected->party);
@@ -463,6 +556,10 @@ static void client_free(cm_client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	pending_free_all(c);
+	for (size_t i = 0; i < c->fdq_len; i++)
+		if (c->fdq[i] >= 0)
+			close(c->fdq[i]);
+	free(c->fdq);
 	free(c->buckets);
 	free(c->in);
 	free(c);
@@ -807,4 +904,21 @@ int cm_reject_call(cm_client *c, cm_vc_id vc, cm_party_id party, int cause)
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_REJECT_CALL;
 	m.reject_call = &r;
 	return send_msg(c, &m);
+}
+
+int cm_data_fd(cm_client *c, cm_vc_id vc, void *req_ctx)
+{
+	if (!c || vc == 0)
+		return CM_E_INVAL;
+	if (!usable(c))
+		return CM_E_DISCONNECTED;
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__GetDataFd r = CALLMGR__GET_DATA_FD__INIT;
+	r.vc = vc;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_GET_DATA_FD;
+	m.get_data_fd = &r;
+	struct pending *p = pending_add(c, REQ_DATA_FD, req_ctx);
+	if (p)
+		p->vc = vc;
+	return request(c, &m, p);
 }

@@ -616,19 +616,26 @@ static json_object *party_json(const Callmgr__PartyInfo *p)
 	jadd(po, "cref", JU64(p->cref));
 	jadd(po, "epref", JU64(p->epref));
 	jadd(po, "timer", p->timer ? JSTR(cm_timer_id(p->timer)) : NULL);
+	jadd(po, "data_sdus", JU64(p->data_sdus));
+	jadd(po, "data_octets", JU64(p->data_octets));
+	jadd(po, "data_lost", JU64(p->data_lost));
 	return po;
 }
 
 static void party_row(struct table *t, const Callmgr__PartyInfo *p)
 {
 	char addr[2 * 20 + 1], mac[18], party[24], cref[16], epref[16];
+	char sdus[24], octets[24], lost[24];
 	snprintf(party, sizeof(party), "%" PRIu64, p->party);
 	snprintf(cref, sizeof(cref), "%u", p->cref);
 	snprintf(epref, sizeof(epref), "%u", p->epref);
+	snprintf(sdus, sizeof(sdus), "%" PRIu64, p->data_sdus);
+	snprintf(octets, sizeof(octets), "%" PRIu64, p->data_octets);
+	snprintf(lost, sizeof(lost), "%" PRIu64, p->data_lost);
 	table_add(t, (const char *[]){ party, cm_party_state_name(p->state),
 				       cm_call_state_name(p->call_state), mac_str(p->peer, mac), cref,
-				       epref, p->timer ? cm_timer_name(p->timer) : "-",
-				       p->addr.len <= 20 ? bin_hex(p->addr, addr) : "?" });
+				       epref, p->timer ? cm_timer_name(p->timer) : "-", sdus, octets,
+				       lost, p->addr.len <= 20 ? bin_hex(p->addr, addr) : "?" });
 }
 
 static void cmd_vc_show(char **argv)
@@ -641,7 +648,7 @@ static void cmd_vc_show(char **argv)
 	snprintf(what, sizeof(what), "vc %" PRIu64, vc);
 
 	json_object *o = NULL, *parties = NULL;
-	struct table t = { .ncols = 8 };
+	struct table t = { .ncols = 11 };
 	uint64_t after = 0;
 	bool first_page = true;
 	/* the parties come in pages (at most 500 a reply) */
@@ -670,7 +677,8 @@ static void cmd_vc_show(char **argv)
 				       v->session,
 				       v->owner_uid, v->parties, v->legs);
 				table_add(&t, (const char *[]){ "PARTY", "STATE", "CALL", "PEER",
-								"CREF", "EPREF", "TIMER", "ADDRESS" });
+								"CREF", "EPREF", "TIMER", "SDUS",
+								"OCTETS", "LOST", "ADDRESS" });
 			}
 			first_page = false;
 		}
@@ -777,6 +785,14 @@ static void cmd_stats(char **argv)
 	STAT(frames_tx);
 	STAT(frames_bad);
 	STAT(frames_unknown_peer);
+	STAT(data_sdus_in);
+	STAT(data_octets_in);
+	STAT(data_sdus_out);
+	STAT(data_octets_out);
+	STAT(data_sdus_lost);
+	STAT(data_sdus_dropped);
+	STAT(data_frames_dropped);
+	STAT(data_fds);
 #undef STAT
 	kv_done(&kv);
 	release(r);

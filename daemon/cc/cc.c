@@ -618,6 +618,7 @@ static void vc_info(const struct cc_vc *vc, struct cc_vc_info *o)
 	o->n_parties = vc->n_parties;
 	/* a leaf VC rides on a leg it does not own: its one party's */
 	o->n_legs = vc->root ? vc->n_legs : (vc->p_head && vc->p_head->leg ? 1 : 0);
+	o->max_sdu = vc->params.max_sdu;
 }
 
 size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t max)
@@ -695,4 +696,49 @@ void cc_get_stats(const cc *c, struct cc_stats *out)
 	out->saps = 0;
 	for (int i = 0; i < 256; i++)
 		out->saps += c->sap_owner[i] != 0;
+}
+
+/*
+ * A party that carries data: active itself, on an active leg.  A leaf's leg
+ * counts from its CONNECT (U8): the root's first SDU may overtake the
+ * CONNECT ACKNOWLEDGE.
+ */
+static bool party_receives(const struct cc_party *p)
+{
+	if (!p->leg || p->state != Q_EPS_ACTIVE)
+		return false;
+	return p->leg->state == U10 || (!p->leg->orig && p->leg->state == U8);
+}
+
+size_t cc_vc_receivers(const cc *c, cm_vc_id vcid, struct cc_receiver *out, size_t max)
+{
+	const struct cc_vc *vc = cc_vc_find(c, vcid);
+	if (!vc || !vc->root || vc->state != CC_VC_ACTIVE)
+		return 0;
+	size_t n = 0;
+	for (const struct cc_party *p = vc->p_head; p && n < max; p = p->vc_next) {
+		CC_STEP(c);
+		if (!party_receives(p))
+			continue;
+		struct cc_receiver *o = &out[n++];
+		memset(o, 0, sizeof(*o));
+		o->party = p->id;
+		o->peer = p->leg->peer->mac;
+		o->leg = p->leg->id;
+		o->local = cc_mac_eq(o->peer, c->cfg.esi);
+		if (!o->local)
+			continue;
+		/* the leaf's side of a local leg: same call reference, not ours */
+		const struct cc_leg *leaf = cc_leg_find(c, o->peer, p->leg->cref, false);
+		const struct cc_party *lp = leaf ? cc_party_by_epref(c, leaf, p->epref) : NULL;
+		if (lp && lp->vc && party_receives(lp))
+			o->leaf_vc = lp->vc->id;
+	}
+	return n;
+}
+
+bool cc_vc_leaf_active(const cc *c, cm_vc_id vcid)
+{
+	const struct cc_vc *vc = cc_vc_find(c, vcid);
+	return vc && !vc->root && vc->p_head && party_receives(vc->p_head);
 }

@@ -287,6 +287,7 @@ struct cc_vc_info {
 	uint8_t state;        /* enum cc_vc_state */
 	uint32_t n_parties;
 	uint32_t n_legs;
+	uint32_t max_sdu;     /* the call's AAL5 maximum SDU, octets */
 };
 
 struct cc_party_info {
@@ -314,5 +315,24 @@ int cc_vc_get(const cc *c, cm_vc_id vc, struct cc_vc_info *out);
 size_t cc_party_list(const cc *c, cm_vc_id vc, cm_party_id after,
 		     struct cc_party_info *out, size_t max);
 void cc_get_stats(const cc *c, struct cc_stats *out);
+
+/*
+ * The data path's membership (docs/data-path.md): who receives an SDU the
+ * root of vc sends now.  One entry per party of the root VC vc that is
+ * active (Q.2971 state 10 on an active leg).  For a party on a local leg
+ * (peer is the own MAC) leaf_vc is the leaf's VC on this node when the
+ * leaf's side of the party is active too, else 0.  Returns how many were
+ * written (at most max); 0 when vc is unknown or not a root VC.
+ */
+struct cc_receiver {
+	cm_party_id party;    /* the root's party */
+	struct cc_mac peer;   /* the leg's peer (own MAC: a local leg) */
+	uint64_t leg;         /* the root's leg id */
+	bool local;           /* a local leg: no wire */
+	cm_vc_id leaf_vc;     /* local legs only, see above */
+};
+size_t cc_vc_receivers(const cc *c, cm_vc_id vc, struct cc_receiver *out, size_t max);
+/* Whether vc is a leaf VC whose party is active: its descriptor may receive. */
+bool cc_vc_leaf_active(const cc *c, cm_vc_id vc);
 
 #endif

@@ -29,6 +29,21 @@
 /* Below this an ended session's queued output is still worth delivering. */
 #define IPC_FLUSH_MAX (256u * 1024u)
 
+/*
+ * A frame held back behind one that carries a descriptor (ipc_send_fd):
+ * the descriptor must ride on the first octet of its own frame, so that
+ * frame is written with sendmsg() once everything before it is out, and
+ * every later frame waits behind it here, in order.
+ */
+struct held {
+	struct held *next;
+	int fd;                 /* passed with the first octet; -1: a plain frame */
+	size_t len;
+	uint8_t bytes[];        /* the whole frame, length header included */
+};
+
+static void held_write_cb(evutil_socket_t fd, short what, void *arg);
+
 struct session {
 	struct ipc *ipc;
 	struct ipc_session_info info;
@@ -41,6 +56,9 @@ struct session {
 	bool ending;            /* no more input or output; reported or about to be */
 	bool flush;             /* deliver what is queued before closing */
 	bool dirty;             /* output queued since the last flush_cb */
+	struct held *held, *held_tail;
+	size_t held_bytes;
+	struct event *held_ev;  /* EV_WRITE while a descriptor's frame waits for room */
 	char reason[128];       /* why it ended, for the log */
 	char name[65];
 	struct session *hnext;  /* bucket chain */
@@ -160,8 +178,24 @@ static void table_remove(struct ipc *ipc, struct session *s)
 
 /* ---------------------------------------------------------------- ending sessions */
 
+static void held_free_all(struct session *s)
+{
+	while (s->held) {
+		struct held *h = s->held;
+		s->held = h->next;
+		if (h->fd >= 0)
+			close(h->fd);
+		free(h);
+	}
+	s->held_tail = NULL;
+	s->held_bytes = 0;
+}
+
 static void session_free(struct session *s)
 {
+	held_free_all(s);
+	if (s->held_ev)
+		event_free(s->held_ev);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	free(s);
@@ -246,21 +280,94 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 
 static void session_send_lost(struct session *s);
 
+/*
+ * The first held frame carries a descriptor and nothing is in the output
+ * buffer: send its first octets with the descriptor, move the rest and the
+ * plain frames behind it to the output buffer.  false: the socket is full
+ * (held_ev is armed) or the session ended.
+ */
+static bool session_release_held(struct session *s)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct held *h = s->held;
+	size_t off = 0;
+	if (h->fd >= 0) {
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(int))];
+		} ctl;
+		memset(&ctl, 0, sizeof(ctl));
+		struct iovec iov = { h->bytes, h->len };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+				     .msg_controllen = sizeof(ctl.b) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &h->fd, sizeof(int));
+		ssize_t n = sendmsg(bufferevent_getfd(s->bev), &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+				if (!s->held_ev)
+					s->held_ev = event_new(s->ipc->base, bufferevent_getfd(s->bev),
+							       EV_WRITE, held_write_cb, s);
+				if (s->held_ev && event_add(s->held_ev, NULL) == 0)
+					return false;
+			}
+			session_end(s, "cannot pass a descriptor", false);
+			return false;
+		}
+		close(h->fd);
+		h->fd = -1;
+		off = (size_t)n;
+	}
+	/* from here on ordinary output, up to the next descriptor */
+	do {
+		h = s->held;
+		if (evbuffer_add(out, h->bytes + off, h->len - off) < 0) {
+			session_end(s, "out of memory for output", false);
+			return false;
+		}
+		off = 0;
+		s->held = h->next;
+		if (!s->held)
+			s->held_tail = NULL;
+		s->held_bytes -= h->len;
+		free(h);
+	} while (s->held && s->held->fd < 0);
+	return true;
+}
+
 /* Write what is queued now; leave the rest to libevent if the socket is full. */
 static void session_write_now(struct session *s)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 	evutil_socket_t fd = bufferevent_getfd(s->bev);
-	/* a socket bufferevent freezes its output's front against others draining it */
-	evbuffer_unfreeze(out, 1);
-	while (evbuffer_get_length(out) > 0)
-		if (evbuffer_write(out, fd) <= 0)
+	for (;;) {
+		/* a socket bufferevent freezes its output's front against others draining it */
+		evbuffer_unfreeze(out, 1);
+		while (evbuffer_get_length(out) > 0)
+			if (evbuffer_write(out, fd) <= 0)
+				break;
+		evbuffer_freeze(out, 1);
+		if (evbuffer_get_length(out) > 0) {
+			bufferevent_enable(s->bev, EV_WRITE); /* EAGAIN, or an error it reports */
+			return;
+		}
+		if (!s->held || s->ending)
 			break;
-	evbuffer_freeze(out, 1);
-	if (evbuffer_get_length(out) > 0)
-		bufferevent_enable(s->bev, EV_WRITE); /* EAGAIN, or an error it reports */
-	else if (s->lost > 0 && !s->ending)
+		if (!session_release_held(s))
+			return;
+	}
+	if (s->lost > 0 && !s->ending)
 		session_send_lost(s);
+}
+
+static void held_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	if (!s->ending)
+		session_write_now(s);
 }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
@@ -298,7 +405,40 @@ static void session_mark_dirty(struct session *s)
 		event_active(ipc->flush_ev, EV_TIMEOUT, 0);
 }
 
+static int session_queue_fd(struct session *s, Callmgr__DaemonMsg *m, bool lossy, int pass_fd);
+
+/* Hold a packed frame behind a descriptor's (see struct held); takes fd. */
+static int session_hold(struct session *s, Callmgr__DaemonMsg *m, size_t n, int fd)
+{
+	struct held *h = malloc(sizeof(*h) + CMC_FRAME_HDR + n);
+	if (!h) {
+		if (fd >= 0)
+			close(fd);
+		session_end(s, "out of memory for output", false);
+		return -1;
+	}
+	h->next = NULL;
+	h->fd = fd;
+	h->len = CMC_FRAME_HDR + n;
+	cmc_frame_put_len(h->bytes, n);
+	callmgr__daemon_msg__pack(m, h->bytes + CMC_FRAME_HDR);
+	if (s->held_tail)
+		s->held_tail->next = h;
+	else
+		s->held = h;
+	s->held_tail = h;
+	s->held_bytes += h->len;
+	s->seq++;
+	session_mark_dirty(s);
+	return 0;
+}
+
 static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
+{
+	return session_queue_fd(s, m, lossy, -1);
+}
+
+static int session_queue_fd(struct session *s, Callmgr__DaemonMsg *m, bool lossy, int pass_fd)
 {
 	struct ipc *ipc = s->ipc;
 	struct evbuffer *out = bufferevent_get_output(s->bev);
@@ -307,11 +447,13 @@ static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
 	if (n > CMC_MAX_FRAME) {
 		log_err("session %llu: a %zu-octet reply is over the frame limit; not sent",
 			(unsigned long long)s->info.id, n);
+		if (pass_fd >= 0)
+			close(pass_fd);
 		return -1;
 	}
-	size_t queued = evbuffer_get_length(out);
+	size_t queued = evbuffer_get_length(out) + s->held_bytes;
 	if (lossy && queued + CMC_FRAME_HDR + n > ipc->cfg.monitor_output)
-		return -1;
+		return -1; /* never with a descriptor: monitor events carry none */
 	if (queued + CMC_FRAME_HDR + n > ipc->cfg.max_output) {
 		/*
 		 * Events to an owner are never dropped (that would break
@@ -324,8 +466,12 @@ static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
 			 ipc->cfg.max_output);
 		ipc->stats.sessions_dropped_slow++;
 		session_end(s, "too slow a reader (output limit reached)", false);
+		if (pass_fd >= 0)
+			close(pass_fd);
 		return -1;
 	}
+	if (s->held || pass_fd >= 0)
+		return session_hold(s, m, n, pass_fd);
 	struct evbuffer_iovec v;
 	if (evbuffer_reserve_space(out, (ev_ssize_t)(CMC_FRAME_HDR + n), &v, 1) < 1) {
 		session_end(s, "out of memory for output", false);
@@ -347,6 +493,16 @@ int ipc_send(struct ipc *ipc, uint64_t session, Callmgr__DaemonMsg *m)
 	if (!s || s->ending)
 		return -1;
 	return session_queue(s, m, false);
+}
+
+int ipc_send_fd(struct ipc *ipc, uint64_t session, Callmgr__DaemonMsg *m, int fd)
+{
+	struct session *s = session_find(ipc, session);
+	if (!s || s->ending) {
+		close(fd);
+		return -1;
+	}
+	return session_queue_fd(s, m, false, fd);
 }
 
 static int session_error(struct session *s, uint64_t req_id, int status, bool fatal,
@@ -424,6 +580,10 @@ static void session_write_cb(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 	/* libevent finished what session_write_now could not: back to direct writes */
 	bufferevent_disable(bev, EV_WRITE);
+	if (s->held && !s->ending) {
+		session_write_now(s); /* a descriptor waited for the buffer to empty */
+		return;
+	}
 	/* The queue drained: tell a subscriber what it missed, then go on. */
 	if (s->lost > 0 && !s->ending)
 		session_send_lost(s);
@@ -749,7 +909,7 @@ size_t ipc_pending_output(const struct ipc *ipc)
 {
 	size_t n = 0;
 	for (struct session *s = ipc->live; s; s = s->next)
-		n += evbuffer_get_length(bufferevent_get_output(s->bev));
+		n += evbuffer_get_length(bufferevent_get_output(s->bev)) + s->held_bytes;
 	for (struct session *s = ipc->flushing; s; s = s->next)
 		n += evbuffer_get_length(bufferevent_get_output(s->bev));
 	return n;

@@ -69,6 +69,12 @@ void ipc_close(struct ipc *ipc);
  * max_output is ended as too slow (reported later through ops.closed).
  */
 int ipc_send(struct ipc *ipc, uint64_t session, Callmgr__DaemonMsg *m);
+/*
+ * Like ipc_send(), with the descriptor fd passed (SCM_RIGHTS) on the first
+ * octet of m's frame; frames queued later wait behind it, in order.  Takes
+ * fd: it is closed once passed, or on failure (-1).
+ */
+int ipc_send_fd(struct ipc *ipc, uint64_t session, Callmgr__DaemonMsg *m, int fd);
 /* An Error for req_id; fatal ends the session once it is flushed. */
 int ipc_send_error(struct ipc *ipc, uint64_t session, uint64_t req_id, int status,
 		   bool fatal, const char *fmt, ...) __attribute__((format(printf, 6, 7)));

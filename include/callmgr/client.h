@@ -126,6 +126,13 @@ struct cm_client_ops {
 	void (*incoming_call)(cm_client *, cm_vc_id, cm_party_id, const char *caller,
 			      const struct cm_call_params *);
 	void (*call_connected)(cm_client *, cm_vc_id, cm_party_id);
+	/* Added in 0.2 (test with CM_HAS_MEMBER before reading it in a handed-over struct). */
+	/*
+	 * Completion of cm_data_fd(): status CM_OK and fd, the VC's data
+	 * descriptor, now the callback's to keep and close; or a CM_E_* status
+	 * and fd -1.
+	 */
+	void (*data_fd_complete)(cm_client *, int status, cm_vc_id, int fd, void *req_ctx);
 };
 #define CM_CLIENT_OPS_INIT .size = sizeof(struct cm_client_ops)
 
@@ -212,6 +219,21 @@ int cm_accept_call(cm_client *c, cm_vc_id vc, cm_party_id party);
 
 /* Leaf side: refuse an incoming call with a Q.2931 cause (e.g. 21). */
 int cm_reject_call(cm_client *c, cm_vc_id vc, cm_party_id party, int cause);
+
+/*
+ * Since 0.2.  Ask for the data descriptor of vc (docs/data-path.md); it
+ * arrives in data_fd_complete.  A SOCK_SEQPACKET socket: at the root of a
+ * VC one send() is one SDU of 1 to max_sdu octets for every active party,
+ * and after cm_close_call() was taken send() fails with EPIPE; at a leaf one
+ * recv() is one SDU (use a max_sdu-octet buffer), send() fails with EPIPE,
+ * and recv() returns 0 once the party was dropped or the VC closed and the
+ * SDUs before that were read.  Returns 0 (pending) or CM_E_INVAL (c NULL,
+ * vc 0) or CM_E_DISCONNECTED; the completion's status is CM_OK, CM_E_NO_VC
+ * (not this client's VC), CM_E_STATE (the call is not active), CM_E_BUSY
+ * (its descriptor was given out already), CM_E_LIMIT (the daemon or this
+ * process is out of descriptors), CM_E_NOMEM or CM_E_DISCONNECTED.
+ */
+int cm_data_fd(cm_client *c, cm_vc_id vc, void *req_ctx);
 
 /* A one-line English text for a status code; never NULL. */
 const char *cm_strerror(int status);

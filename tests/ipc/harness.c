@@ -265,6 +265,16 @@ static void cb_connected(cm_client *c, cm_vc_id vc, cm_party_id party)
 	after(c, e);
 }
 
+static void cb_data_fd(cm_client *c, int status, cm_vc_id vc, int fd, void *ctx)
+{
+	struct ev *e = record(c, EV_DATA_FD);
+	e->status = status;
+	e->vc = vc;
+	e->fd = fd;
+	e->ctx = ctx;
+	after(c, e);
+}
+
 static const struct cm_client_ops recording_ops = {
 	CM_CLIENT_OPS_INIT,
 	.register_sap_complete = cb_register_sap,
@@ -276,6 +286,7 @@ static const struct cm_client_ops recording_ops = {
 	.incoming_close_call = cb_incoming_close,
 	.incoming_call = cb_incoming_call,
 	.call_connected = cb_connected,
+	.data_fd_complete = cb_data_fd,
 };
 
 void tc_open(struct tclient *t, const struct dmn *d, const char *name)

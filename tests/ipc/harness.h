@@ -39,6 +39,7 @@ enum ev_type {
 	EV_INCOMING_CLOSE,
 	EV_INCOMING_CALL,
 	EV_CONNECTED,
+	EV_DATA_FD,      /* cm_data_fd's completion: status, vc, fd */
 };
 
 struct ev {
@@ -48,6 +49,7 @@ struct ev {
 	cm_vc_id vc;
 	cm_party_id party;
 	void *ctx;
+	int fd;          /* EV_DATA_FD: the descriptor, now the test's; -1 on failure */
 	size_t len;
 	uint8_t data[CM_MAX_DATA];
 	char caller[CM_ADDR_HEX_LEN + 1];

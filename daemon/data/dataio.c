@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: MIT */
+#include "dataio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+
+#define SDU_BUF 65536 /* max_sdu is at most 65535 (the AAL parameter's 16 bits) */
+
+/* ---------------------------------------------------------------- a u64-keyed hash */
+
+struct dnode {
+	struct dnode *next;
+	uint64_t key;
+};
+
+struct dtab {
+	struct dnode **b;
+	size_t nb, n;
+};
+
+static size_t dt_slot(size_t nb, uint64_t key)
+{
+	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (nb - 1);
+}
+
+static struct dnode *dt_find(const struct dtab *t, uint64_t key)
+{
+	if (!t->nb)
+		return NULL;
+	for (struct dnode *n = t->b[dt_slot(t->nb, key)]; n; n = n->next)
+		if (n->key == key)
+			return n;
+	return NULL;
+}
+
+static int dt_add(struct dtab *t, struct dnode *n, uint64_t key)
+{
+	if (t->n + 1 > t->nb) {
+		size_t nb = t->nb ? t->nb * 2 : 16;
+		struct dnode **b = calloc(nb, sizeof(*b));
+		if (!b)
+			return -1;
+		for (size_t i = 0; i < t->nb; i++)
+			for (struct dnode *m = t->b[i], *next; m; m = next) {
+				next = m->next;
+				size_t s = dt_slot(nb, m->key);
+				m->next = b[s];
+				b[s] = m;
+			}
+		free(t->b);
+		t->b = b;
+		t->nb = nb;
+	}
+	n->key = key;
+	size_t s = dt_slot(t->nb, key);
+	n->next = t->b[s];
+	t->b[s] = n;
+	t->n++;
+	return 0;
+}
+
+static void dt_del(struct dtab *t, struct dnode *n)
+{
+	for (struct dnode **pp = &t->b[dt_slot(t->nb, n->key)]; *pp; pp = &(*pp)->next)
+		if (*pp == n) {
+			*pp = n->next;
+			t->n--;
+			return;
+		}
+}
+
+/* ---------------------------------------------------------------- ends */
+
+struct pcount {
+	struct dnode node; /* party id */
+	struct dataio_counters c;
+};
+
+struct end {
+	struct dnode node; /* VC id */
+	struct dataio *d;
+	uint64_t session;
+	bool root;
+	bool closing;        /* root: CloseCall taken, sends refused */
+	int fd;              /* the daemon's end */
+	uint32_t max_sdu;
+	struct event *ev;    /* root: readable */
+	struct dataio_counters c;
+	struct dtab parties; /* root: struct pcount per party */
+};
+
+struct dataio {
+	struct event_base *base;
+	cc *cc;
+	struct dataio_hooks hooks;
+	struct dtab ends;
+	struct dataio_stats st;
+	struct cc_receiver *rcv;
+	size_t rcv_cap;
+	uint8_t buf[SDU_BUF];
+};
+
+static struct end *end_find(const struct dataio *d, cm_vc_id vc)
+{
+	struct dnode *n = dt_find(&d->ends, vc);
+	return n ? (struct end *)n : NULL;
+}
+
+static void end_free(struct dataio *d, struct end *e)
+{
+	dt_del(&d->ends, &e->node);
+	if (e->ev)
+		event_free(e->ev);
+	close(e->fd);
+	for (size_t i = 0; i < e->parties.nb; i++)
+		for (struct dnode *n = e->parties.b[i], *next; n; n = next) {
+			next = n->next;
+			free(n);
+		}
+	free(e->parties.b);
+	free(e);
+	d->st.fds--;
+}
+
+static struct dataio_counters *party_counters(struct end *root, cm_party_id party)
+{
+	struct dnode *n = dt_find(&root->parties, party);
+	if (n)
+		return &((struct pcount *)n)->c;
+	struct pcount *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	if (dt_add(&root->parties, &p->node, party) < 0) {
+		free(p);
+		return NULL;
+	}
+	return &p->c;
+}
+
+/* ---------------------------------------------------------------- forwarding */
+
+/* One SDU into a leaf end; false when it was lost. */
+static bool leaf_send(struct dataio *d, struct end *leaf, const uint8_t *sdu, size_t len)
+{
+	ssize_t n = send(leaf->fd, sdu, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n == (ssize_t)len) {
+		leaf->c.sdus++;
+		leaf->c.octets += len;
+		d->st.sdus_out++;
+		d->st.octets_out += len;
+		return true;
+	}
+	leaf->c.lost++;
+	d->st.sdus_lost++;
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+		/* the client closed its descriptor: it may ask for a new one */
+		log_at(LOG_INFO, leaf->node.key, 0, NULL, "leaf descriptor closed by its client");
+		end_free(d, leaf);
+	}
+	return false;
+}
+
+static size_t receivers(struct dataio *d, cm_vc_id vc)
+{
+	for (;;) {
+		size_t n = cc_vc_receivers(d->cc, vc, d->rcv, d->rcv_cap);
+		if (n < d->rcv_cap)
+			return n;
+		size_t cap = d->rcv_cap ? d->rcv_cap * 2 : 64;
+		struct cc_receiver *r = realloc(d->rcv, cap * sizeof(*r));
+		if (!r)
+			return n; /* the first rcv_cap receivers get it; the rest never see it */
+		d->rcv = r;
+		d->rcv_cap = cap;
+	}
+}
+
+static void forward(struct dataio *d, struct end *root, const uint8_t *sdu, size_t len)
+{
+	cm_vc_id vc = root->node.key;
+	size_t n = receivers(d, vc);
+	for (size_t i = 0; i < n; i++) {
+		const struct cc_receiver *r = &d->rcv[i];
+		struct dataio_counters *pc = party_counters(root, r->party);
+		bool ok;
+		if (r->leaf_vc) {
+			struct end *leaf = end_find(d, r->leaf_vc);
+			if (!leaf)
+				continue; /* the leaf never asked for its descriptor */
+			ok = leaf_send(d, leaf, sdu, len);
+		} else if (!r->local) {
+			ok = d->hooks.wire_send &&
+			     d->hooks.wire_send(d->hooks.ctx, vc, r, sdu, len) == 0;
+			if (!ok)
+				d->st.sdus_lost++;
+		} else {
+			continue; /* a local party whose leaf side is not active yet */
+		}
+		if (!pc)
+			continue;
+		if (ok) {
+			pc->sdus++;
+			pc->octets += len;
+		} else {
+			pc->lost++;
+		}
+	}
+}
+
+/* The client closed its root descriptor (or shut it down): nothing more comes. */
+static bool at_eof(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	if (poll(&p, 1, 0) < 0)
+		return false;
+	return (p.revents & (POLLHUP | POLLRDHUP)) && !(p.revents & POLLIN);
+}
+
+/* Read up to budget SDUs from a root end and forward them.  false: e was freed. */
+static bool root_read(struct dataio *d, struct end *e, unsigned budget)
+{
+	for (unsigned i = 0; i < budget; i++) {
+		ssize_t n = recv(e->fd, d->buf, sizeof(d->buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return true;
+			log_at(LOG_WARNING, e->node.key, 0, NULL, "root descriptor: %s",
+			       strerror(errno));
+			end_free(d, e);
+			return false;
+		}
+		if (n == 0) {
+			if (e->closing || at_eof(e->fd)) {
+				/* the root gave its descriptor up; it may ask again */
+				if (!e->closing) {
+					end_free(d, e);
+					return false;
+				}
+				event_del(e->ev);
+				return true;
+			}
+			d->st.sdus_dropped++; /* an empty SDU would read as end of file */
+			continue;
+		}
+		d->st.sdus_in++;
+		d->st.octets_in += (size_t)n;
+		e->c.sdus++;
+		e->c.octets += (size_t)n;
+		if ((size_t)n > e->max_sdu || (size_t)n > sizeof(d->buf)) {
+			d->st.sdus_dropped++;
+			continue;
+		}
+		forward(d, e, d->buf, (size_t)n);
+	}
+	return true;
+}
+
+static void root_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct end *e = arg;
+	root_read(e->d, e, DATAIO_ROOT_BUDGET);
+}
+
+/* ---------------------------------------------------------------- the API */
+
+struct dataio *dataio_new(struct event_base *base, cc *callctl, const struct dataio_hooks *hooks)
+{
+	struct dataio *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->base = base;
+	d->cc = callctl;
+	if (hooks)
+		d->hooks = *hooks;
+	return d;
+}
+
+void dataio_free(struct dataio *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->ends.nb; i++)
+		while (d->ends.b[i])
+			end_free(d, (struct end *)d->ends.b[i]);
+	free(d->ends.b);
+	free(d->rcv);
+	free(d);
+}
+
+/* Room for this many SDUs queued in a leaf end before losses count. */
+static void leaf_sndbuf(int fd, uint32_t max_sdu)
+{
+	int want = (int)((size_t)DATAIO_LEAF_SDUS * (max_sdu + 512u));
+	/* past net.core.wmem_max only with CAP_NET_ADMIN; the plain one is capped */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+}
+
+int dataio_open(struct dataio *d, uint64_t session, cm_vc_id vc, int *client_fd)
+{
+	struct cc_vc_info vi;
+	if (cc_vc_get(d->cc, vc, &vi) != CM_OK || vi.session != session)
+		return CM_E_NO_VC;
+	if (vi.state != CC_VC_ACTIVE || (!vi.root && !cc_vc_leaf_active(d->cc, vc)))
+		return CM_E_STATE;
+	if (end_find(d, vc))
+		return CM_E_BUSY;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+		return errno == EMFILE || errno == ENFILE ? CM_E_LIMIT : CM_E_NOMEM;
+	struct end *e = calloc(1, sizeof(*e));
+	if (!e)
+		goto nomem;
+	e->d = d;
+	e->session = session;
+	e->root = vi.root;
+	e->fd = sv[0];
+	e->max_sdu = vi.max_sdu ? vi.max_sdu : 65535;
+	if (e->root) {
+		e->ev = event_new(d->base, e->fd, EV_READ | EV_PERSIST, root_readable, e);
+		if (!e->ev || event_add(e->ev, NULL) < 0)
+			goto nomem;
+	} else {
+		/* a leaf cannot send: its send() fails with EPIPE */
+		if (shutdown(sv[1], SHUT_WR) < 0)
+			goto nomem;
+		leaf_sndbuf(e->fd, e->max_sdu);
+	}
+	/* the client's end blocks unless the client says otherwise */
+	int fl = fcntl(sv[1], F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(sv[1], F_SETFL, fl & ~O_NONBLOCK);
+	if (dt_add(&d->ends, &e->node, vc) < 0)
+		goto nomem;
+	d->st.fds++;
+	*client_fd = sv[1];
+	log_at(LOG_DEBUG, vc, 0, NULL, "session %llu: %s data descriptor given",
+	       (unsigned long long)session, e->root ? "root" : "leaf");
+	return CM_OK;
+nomem:
+	if (e && e->ev)
+		event_free(e->ev);
+	free(e);
+	close(sv[0]);
+	close(sv[1]);
+	return CM_E_NOMEM;
+}
+
+void dataio_drain(struct dataio *d, cm_vc_id vc)
+{
+	struct end *e = end_find(d, vc);
+	if (e && e->root && !e->closing)
+		root_read(d, e, UINT32_MAX);
+}
+
+void dataio_drain_session(struct dataio *d, uint64_t session)
+{
+	/* Forwarding may free leaf ends anywhere in the table: collect first. */
+	size_t n = 0, cap = 0;
+	cm_vc_id *vcs = NULL;
+	for (size_t i = 0; i < d->ends.nb; i++)
+		for (struct dnode *x = d->ends.b[i]; x; x = x->next) {
+			const struct end *e = (const struct end *)x;
+			if (e->session != session || !e->root || e->closing)
+				continue;
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 16;
+				cm_vc_id *nv = realloc(vcs, ncap * sizeof(*nv));
+				if (!nv) {
+					log_err("out of memory: session %llu's data not drained",
+						(unsigned long long)session);
+					break;
+				}
+				vcs = nv;
+				cap = ncap;
+			}
+			vcs[n++] = x->key;
+		}
+	for (size_t i = 0; i < n; i++)
+		dataio_drain(d, vcs[i]);
+	free(vcs);
+}
+
+void dataio_vc_changed(struct dataio *d, cm_vc_id vc, bool party_gone)
+{
+	struct end *e = end_find(d, vc);
+	if (!e)
+		return;
+	struct cc_vc_info vi;
+	bool exists = cc_vc_get(d->cc, vc, &vi) == CM_OK;
+	if (!e->root) {
+		if (party_gone || !exists || !cc_vc_leaf_active(d->cc, vc)) {
+			log_at(LOG_DEBUG, vc, 0, NULL, "leaf data descriptor ends");
+			end_free(d, e); /* queued SDUs stay readable, then end of file */
+		}
+		return;
+	}
+	if (!exists) {
+		end_free(d, e);
+		return;
+	}
+	if (vi.state == CC_VC_CLOSING && !e->closing) {
+		/* the caller drained it before call control took the CloseCall */
+		e->closing = true;
+		event_del(e->ev);
+		shutdown(e->fd, SHUT_RD); /* the client's send() now fails with EPIPE */
+	}
+}
+
+void dataio_session_closed(struct dataio *d, uint64_t session)
+{
+	for (size_t i = 0; i < d->ends.nb; i++)
+		for (struct dnode *n = d->ends.b[i], *next; n; n = next) {
+			next = n->next;
+			struct end *e = (struct end *)n;
+			if (e->session == session)
+				end_free(d, e);
+		}
+}
+
+void dataio_deliver(struct dataio *d, cm_vc_id leaf_vc, const uint8_t *sdu, size_t len)
+{
+	struct end *e = end_find(d, leaf_vc);
+	if (e && !e->root)
+		leaf_send(d, e, sdu, len);
+}
+
+void dataio_party_counters(const struct dataio *d, cm_vc_id vc, cm_party_id party,
+			   struct dataio_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct end *e = end_find(d, vc);
+	if (!e)
+		return;
+	if (!e->root) {
+		*out = e->c;
+		return;
+	}
+	const struct dnode *n = dt_find(&e->parties, party);
+	if (n)
+		*out = ((const struct pcount *)n)->c;
+}
+
+void dataio_get_stats(const struct dataio *d, struct dataio_stats *out)
+{
+	*out = d->st;
+}
