@@ -216,13 +216,17 @@ static void forward(struct dataio *d, struct end *root, const uint8_t *sdu, size
 	}
 }
 
-/* The client closed its root descriptor (or shut it down): nothing more comes. */
+/*
+ * recv() returned 0: an empty record, or the client closed (or shut down)
+ * its root descriptor.  Only the second sets RDHUP; POLLIN says nothing
+ * here, a seqpacket socket reports it at end of file too.
+ */
 static bool at_eof(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
 	if (poll(&p, 1, 0) < 0)
-		return false;
-	return (p.revents & (POLLHUP | POLLRDHUP)) && !(p.revents & POLLIN);
+		return true; /* cannot tell: stop reading rather than spin */
+	return (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
 }
 
 /* Read up to budget SDUs from a root end and forward them.  false: e was freed. */
