@@ -23,6 +23,12 @@ void cc_msg_init(struct q_msg *m, const struct cc_leg *leg, uint8_t type)
 	m->type = type;
 	m->cref = leg->cref;
 	m->cref_flag = !leg->orig;
+	/* the leaf side's first reply carries the identifier it allocated */
+	if (type == Q_MSG_CONNECT && !leg->orig && leg->vci) {
+		m->conn_id.present = true;
+		m->conn_id.vpci = leg->vpci;
+		m->conn_id.vci = leg->vci;
+	}
 }
 
 /* An answer on the call reference of a message received. */
@@ -392,6 +398,11 @@ static void leg_dispatch(cc *c, struct cc_leg *leg, const struct q_msg *m, struc
 				call_unexpected(c, leg, m, out);
 			return;
 		case Q_MSG_CONNECT:
+			if (m->conn_id.present && leg->orig) {
+				/* the label of the data we send on this leg */
+				leg->vpci = m->conn_id.vpci;
+				leg->vci = m->conn_id.vci;
+			}
 			call_connected_leg(c, leg, out);
 			return;
 		case Q_MSG_RELEASE:
@@ -545,6 +556,11 @@ static void call_u0_setup(cc *c, struct cc_peer *peer, const struct q_msg *m,
 	if (cause)
 		return send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, (uint8_t)cause, out);
 	struct cc_leg *leg = cc_leg_new(c, peer, m->cref, false, NULL);
+	if (!cc_leg_alloc_connid(c, leg)) {
+		cc_leg_free(c, leg, out);
+		return send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE,
+				  Q_CAUSE_NO_VCI, out);
+	}
 	cc_leg_set_state(c, leg, U6);
 	struct cc_vc *vc = leaf_vc_new(c, session, m);
 	uint8_t caller[Q_AESA_LEN] = {0};

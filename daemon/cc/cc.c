@@ -725,6 +725,8 @@ size_t cc_vc_receivers(const cc *c, cm_vc_id vcid, struct cc_receiver *out, size
 		o->party = p->id;
 		o->peer = p->leg->peer->mac;
 		o->leg = p->leg->id;
+		o->vpci = p->leg->vpci;
+		o->vci = p->leg->vci;
 		o->local = cc_mac_eq(o->peer, c->cfg.esi);
 		if (!o->local)
 			continue;
@@ -741,4 +743,24 @@ bool cc_vc_leaf_active(const cc *c, cm_vc_id vcid)
 {
 	const struct cc_vc *vc = cc_vc_find(c, vcid);
 	return vc && !vc->root && vc->p_head && party_receives(vc->p_head);
+}
+
+size_t cc_connid_receivers(const cc *c, struct cc_mac peer, uint16_t vci, uint64_t *legid,
+			   uint32_t *max_sdu, cm_vc_id *out, size_t max)
+{
+	const struct cc_leg *leg = cc_leg_by_connid(c, peer, vci);
+	*legid = 0;
+	*max_sdu = 0;
+	if (!leg || leg->orig)
+		return 0;
+	*legid = leg->id;
+	size_t n = 0;
+	for (const struct cc_party *p = leg->p_head; p; p = p->leg_next) {
+		CC_STEP(c);
+		if (p->vc && !*max_sdu)
+			*max_sdu = p->vc->params.max_sdu;
+		if (p->vc && party_receives(p) && n < max)
+			out[n++] = p->vc->id;
+	}
+	return n;
 }

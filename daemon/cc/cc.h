@@ -328,11 +328,21 @@ struct cc_receiver {
 	cm_party_id party;    /* the root's party */
 	struct cc_mac peer;   /* the leg's peer (own MAC: a local leg) */
 	uint64_t leg;         /* the root's leg id */
+	uint16_t vpci, vci;   /* the leg's connection identifier; vci 0: not known */
 	bool local;           /* a local leg: no wire */
 	cm_vc_id leaf_vc;     /* local legs only, see above */
 };
 size_t cc_vc_receivers(const cc *c, cm_vc_id vc, struct cc_receiver *out, size_t max);
 /* Whether vc is a leaf VC whose party is active: its descriptor may receive. */
 bool cc_vc_leaf_active(const cc *c, cm_vc_id vc);
+
+/*
+ * The receiving side of a data frame from peer labelled vci (the leaf leg
+ * this node allocated vci to): the leaf VCs on it whose party is active,
+ * up to max into out.  *leg is the leg's id, 0 when no leaf leg has that
+ * label (a stale or forged one); *max_sdu the call's (0 when unknown).
+ */
+size_t cc_connid_receivers(const cc *c, struct cc_mac peer, uint16_t vci, uint64_t *leg,
+			   uint32_t *max_sdu, cm_vc_id *out, size_t max);
 
 #endif

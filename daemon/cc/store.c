@@ -650,6 +650,10 @@ void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 	cc_peer_check_t309(c, peer, out);
 	cc_ht_del(&c->legs, &leg->key_node);
 	cc_ht_del(&c->legs_by_id, &leg->id_node);
+	if (leg->in_connids) {
+		cc_ht_del(&c->connids, &leg->conn_node);
+		leg->in_connids = false;
+	}
 	free(leg->setup);
 	leg->setup = NULL;
 	free(leg->deferred_uu);
@@ -703,6 +707,7 @@ void cc_store_init(cc *c)
 	cc_ht_init(&c->vcpeer);
 	cc_ht_init(&c->peers);
 	cc_ht_init(&c->sessions);
+	cc_ht_init(&c->connids);
 	/* every probe counts, so the perf-guard tests see a degenerate hash */
 	struct htab *all[] = {&c->vcs,	      &c->parties, &c->eprefs, &c->legs,
 			      &c->legs_by_id, &c->vcpeer,  &c->peers,  &c->sessions};
@@ -724,5 +729,38 @@ void cc_store_free(cc *c)
 	ht_free_all(&c->sessions, offsetof(struct cc_session, node));
 	cc_ht_free(&c->eprefs);
 	cc_ht_free(&c->legs);
+	cc_ht_free(&c->connids);
 	cc_ht_free(&c->vcpeer);
+}
+
+/*
+ * VCIs 0-31 are reserved (1 meta-signalling, 5 signalling, 16 ILMI...);
+ * allocation starts at 32 as Linux's does, per peer, and skips those in
+ * use.  The search is bounded by the identifiers in use on that peer.
+ */
+#define CONNID_FIRST 32u
+
+bool cc_leg_alloc_connid(cc *c, struct cc_leg *leg)
+{
+	struct cc_peer *peer = leg->peer;
+	uint64_t key = cc_mac_key(peer->mac);
+	for (uint32_t i = 0; i <= 0xffffu - CONNID_FIRST; i++) {
+		CC_STEP(c);
+		uint16_t v = peer->next_vci < CONNID_FIRST ? CONNID_FIRST : peer->next_vci;
+		peer->next_vci = v == 0xffffu ? CONNID_FIRST : (uint16_t)(v + 1);
+		if (cc_ht_find(&c->connids, key, v))
+			continue;
+		leg->vpci = 0;
+		leg->vci = v;
+		cc_ht_add(&c->connids, &leg->conn_node, key, v);
+		leg->in_connids = true;
+		return true;
+	}
+	return false;
+}
+
+struct cc_leg *cc_leg_by_connid(const cc *c, struct cc_mac mac, uint16_t vci)
+{
+	struct hnode *n = cc_ht_find(&c->connids, cc_mac_key(mac), vci);
+	return n ? container_of(n, struct cc_leg, conn_node) : NULL;
 }

@@ -130,6 +130,7 @@ struct cc_peer {
 	struct hnode node;
 	struct cc_mac mac;
 	uint32_t next_cref;
+	uint16_t next_vci; /* leaf side: where the next identifier search starts */
 	bool seen_up, up;
 	bool restart_sent; /* our RESTART is queued ahead of everything else */
 	uint16_t timers; /* T309 */
@@ -143,6 +144,15 @@ struct cc_leg {
 	struct hnode id_node;
 	struct hnode vcpeer_node; /* (vc id, mac): the VC's usable leg to that peer */
 	bool in_vcpeer;
+	/*
+	 * The connection identifier (Q.2931 IE 0x5A) that labels the leg's
+	 * data frames: allocated by the leaf side (the side that receives the
+	 * SETUP) and sent in its CONNECT; learnt from it by the root.  0: none.
+	 * Leaf legs are found by (peer MAC, vci) in cc->connids.
+	 */
+	struct hnode conn_node;
+	bool in_connids;
+	uint16_t vpci, vci;
 	uint64_t id;
 	struct cc_peer *peer;
 	uint32_t cref;
@@ -198,6 +208,7 @@ struct cc {
 	struct cc_config cfg;
 	uint64_t next_vc, next_party, next_leg;
 	struct htab vcs, parties, eprefs, legs, legs_by_id, vcpeer, peers, sessions;
+	struct htab connids; /* (peer MAC, vci) -> leaf leg */
 	struct cc_vc *all_head, *all_tail;
 	uint64_t sap_owner[256]; /* session + 1, 0 = free */
 	struct cc_stats st;
@@ -281,6 +292,9 @@ void cc_leg_stop_timers(cc *c, struct cc_leg *leg, struct cc_actions *out);
 void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out);
 void cc_leg_unusable(cc *c, struct cc_leg *leg);
 uint16_t cc_leg_alloc_epref(cc *c, struct cc_leg *leg);
+/* Leaf side: give leg a connection identifier (VPCI 0, VCI >= 32); false if none is free. */
+bool cc_leg_alloc_connid(cc *c, struct cc_leg *leg);
+struct cc_leg *cc_leg_by_connid(const cc *c, struct cc_mac mac, uint16_t vci);
 void cc_peer_check_t309(cc *c, struct cc_peer *peer, struct cc_actions *out);
 
 /* addresses */
