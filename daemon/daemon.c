@@ -16,6 +16,7 @@
 #include "callmgr.pb-c.h"
 #include "config.h"
 #include "data/dataio.h"
+#include "data/datalink.h"
 #include "ipc/ipc.h"
 #include "log.h"
 #include "names.h"
@@ -30,6 +31,7 @@ struct daemon {
 	struct ipc *ipc;
 	struct link *link;
 	struct dataio *data;
+	struct datalink *dl; /* wire mode: the data frames' socket */
 	struct cc_mac own;
 	struct cc_actions acts;
 	bool draining;
@@ -190,6 +192,8 @@ static void link_deliver(void *ctx, const uint8_t mac[6], const uint8_t *msg, si
 	}
 	struct cc_event ev = { .type = CC_EV_MESSAGE, .msg = &m };
 	memcpy(ev.peer.a, mac, 6);
+	/* data frames that came before it are delivered before it acts */
+	datalink_drain(d->dl);
 	if (r != Q_DEC_OK) {
 		ev.msg_error = st.cause;
 		ev.msg_error_ie = st.ie;
@@ -322,6 +326,18 @@ static void view_data_stats(void *ctx, struct admin_data_stats *out)
 	out->sdus_lost = s.sdus_lost;
 	out->sdus_dropped = s.sdus_dropped;
 	out->fds = s.fds;
+	struct datalink_counters lc;
+	datalink_get_counters(d->dl, &lc);
+	out->sdus_lost += lc.rx_lost;
+	out->frames_dropped = lc.rx_bad + lc.rx_unknown_peer + lc.rx_unknown_label;
+}
+
+/* dataio's wire hook. */
+static int wire_data_send(void *ctx, cm_vc_id vc, const struct cc_receiver *r,
+			  const uint8_t *sdu, size_t len)
+{
+	struct daemon *d = ctx;
+	return d->dl ? datalink_send(d->dl, vc, r, sdu, len) : -ENOTCONN;
 }
 
 static void views_init(struct daemon *d)
@@ -566,10 +582,19 @@ int daemon_run(const struct daemon_settings *set)
 		goto out;
 	}
 	views_init(d);
-	d->data = dataio_new(d->base, d->cc, NULL);
+	const struct dataio_hooks dh = { .wire_send = wire_data_send, .ctx = d };
+	d->data = dataio_new(d->base, d->cc, &dh);
 	if (!d->data) {
 		log_err("out of memory at start-up");
 		goto out;
+	}
+	if (d->link) {
+		d->dl = datalink_open(d->base, set->interface, d->cc, d->data, peer_allowed, d);
+		if (!d->dl) {
+			log_err("cannot open the data socket on %s: %s", set->interface,
+				strerror(errno));
+			goto out;
+		}
 	}
 
 	struct ipc_config ic;
@@ -625,6 +650,7 @@ int daemon_run(const struct daemon_settings *set)
 	d->exit_status = 0;
 	log_notice("callmgrd stopped");
 out:
+	datalink_close(d->dl);
 	dataio_free(d->data);
 	if (d->ipc)
 		ipc_close(d->ipc);

@@ -764,3 +764,8 @@ size_t cc_connid_receivers(const cc *c, struct cc_mac peer, uint16_t vci, uint64
 	}
 	return n;
 }
+
+bool cc_leg_alive(const cc *c, uint64_t leg)
+{
+	return cc_leg_by_id(c, leg) != NULL;
+}

@@ -342,6 +342,8 @@ bool cc_vc_leaf_active(const cc *c, cm_vc_id vc);
  * up to max into out.  *leg is the leg's id, 0 when no leaf leg has that
  * label (a stale or forged one); *max_sdu the call's (0 when unknown).
  */
+/* Whether the leg with this id still exists. */
+bool cc_leg_alive(const cc *c, uint64_t leg);
 size_t cc_connid_receivers(const cc *c, struct cc_mac peer, uint16_t vci, uint64_t *leg,
 			   uint32_t *max_sdu, cm_vc_id *out, size_t max);
 

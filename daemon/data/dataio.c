@@ -11,72 +11,10 @@
 
 #include <event2/event.h>
 
+#include "dtab.h"
 #include "log.h"
 
 #define SDU_BUF 65536 /* max_sdu is at most 65535 (the AAL parameter's 16 bits) */
-
-/* ---------------------------------------------------------------- a u64-keyed hash */
-
-struct dnode {
-	struct dnode *next;
-	uint64_t key;
-};
-
-struct dtab {
-	struct dnode **b;
-	size_t nb, n;
-};
-
-static size_t dt_slot(size_t nb, uint64_t key)
-{
-	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (nb - 1);
-}
-
-static struct dnode *dt_find(const struct dtab *t, uint64_t key)
-{
-	if (!t->nb)
-		return NULL;
-	for (struct dnode *n = t->b[dt_slot(t->nb, key)]; n; n = n->next)
-		if (n->key == key)
-			return n;
-	return NULL;
-}
-
-static int dt_add(struct dtab *t, struct dnode *n, uint64_t key)
-{
-	if (t->n + 1 > t->nb) {
-		size_t nb = t->nb ? t->nb * 2 : 16;
-		struct dnode **b = calloc(nb, sizeof(*b));
-		if (!b)
-			return -1;
-		for (size_t i = 0; i < t->nb; i++)
-			for (struct dnode *m = t->b[i], *next; m; m = next) {
-				next = m->next;
-				size_t s = dt_slot(nb, m->key);
-				m->next = b[s];
-				b[s] = m;
-			}
-		free(t->b);
-		t->b = b;
-		t->nb = nb;
-	}
-	n->key = key;
-	size_t s = dt_slot(t->nb, key);
-	n->next = t->b[s];
-	t->b[s] = n;
-	t->n++;
-	return 0;
-}
-
-static void dt_del(struct dtab *t, struct dnode *n)
-{
-	for (struct dnode **pp = &t->b[dt_slot(t->nb, n->key)]; *pp; pp = &(*pp)->next)
-		if (*pp == n) {
-			*pp = n->next;
-			t->n--;
-			return;
-		}
-}
 
 /* ---------------------------------------------------------------- ends */
 
@@ -126,7 +64,7 @@ static void end_free(struct dataio *d, struct end *e)
 			next = n->next;
 			free(n);
 		}
-	free(e->parties.b);
+	dt_free(&e->parties);
 	free(e);
 	d->st.fds--;
 }
@@ -184,24 +122,45 @@ static size_t receivers(struct dataio *d, cm_vc_id vc)
 	}
 }
 
+/*
+ * Whether the SDU already went to leg among the first n receivers (parties
+ * behind one peer share its leg and get one copy); its result in *ok.
+ */
+static bool leg_done(const struct dataio *d, size_t n, uint64_t leg, const bool *sent, bool *ok)
+{
+	for (size_t j = 0; j < n; j++)
+		if (!d->rcv[j].local && d->rcv[j].leg == leg) {
+			*ok = sent[j];
+			return true;
+		}
+	return false;
+}
+
 static void forward(struct dataio *d, struct end *root, const uint8_t *sdu, size_t len)
 {
 	cm_vc_id vc = root->node.key;
 	size_t n = receivers(d, vc);
+	bool sent_small[64], *sent = n <= 64 ? sent_small : calloc(n, sizeof(bool));
+	if (!sent)
+		sent = sent_small, n = 64; /* out of memory: the first 64 get it */
 	for (size_t i = 0; i < n; i++) {
 		const struct cc_receiver *r = &d->rcv[i];
 		struct dataio_counters *pc = party_counters(root, r->party);
-		bool ok;
+		bool ok = false;
+		sent[i] = false;
 		if (r->leaf_vc) {
 			struct end *leaf = end_find(d, r->leaf_vc);
 			if (!leaf)
 				continue; /* the leaf never asked for its descriptor */
 			ok = leaf_send(d, leaf, sdu, len);
 		} else if (!r->local) {
-			ok = d->hooks.wire_send &&
-			     d->hooks.wire_send(d->hooks.ctx, vc, r, sdu, len) == 0;
-			if (!ok)
-				d->st.sdus_lost++;
+			if (!leg_done(d, i, r->leg, sent, &ok)) {
+				ok = d->hooks.wire_send &&
+				     d->hooks.wire_send(d->hooks.ctx, vc, r, sdu, len) == 0;
+				if (!ok)
+					d->st.sdus_lost++;
+			}
+			sent[i] = ok;
 		} else {
 			continue; /* a local party whose leaf side is not active yet */
 		}
@@ -214,6 +173,8 @@ static void forward(struct dataio *d, struct end *root, const uint8_t *sdu, size
 			pc->lost++;
 		}
 	}
+	if (sent != sent_small)
+		free(sent);
 }
 
 /*
@@ -295,7 +256,7 @@ void dataio_free(struct dataio *d)
 	for (size_t i = 0; i < d->ends.nb; i++)
 		while (d->ends.b[i])
 			end_free(d, (struct end *)d->ends.b[i]);
-	free(d->ends.b);
+	dt_free(&d->ends);
 	free(d->rcv);
 	free(d);
 }

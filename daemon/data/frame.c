@@ -157,6 +157,8 @@ static int finish(struct df_reasm *r, const uint8_t **sdu, size_t *len)
 	if (df_crc32(0xFFFFFFFFu, r->buf, r->len) != DF_CRC_RESIDUE)
 		return lose(r, DF_E_CRC);
 	r->count[0]++;
+	r->delivered = true;
+	r->last_seq = r->seq;
 	*sdu = r->buf;
 	*len = sdu_len;
 	return 1;
@@ -168,6 +170,11 @@ int df_reasm_push(struct df_reasm *r, const struct df_hdr *h, uint64_t now_ms,
 	int lost = 0;
 	if (df_reasm_expire(r, now_ms, timeout_ms))
 		lost = DF_E_TIMEOUT;
+	if (h->frag == 0 && r->delivered && (int16_t)(h->seq - r->last_seq) <= 0) {
+		/* overtaken by a later SDU already delivered: too late */
+		r->count[-DF_E_GAP]++;
+		return DF_E_GAP;
+	}
 	if (h->frag == 0) {
 		/* a new SDU: whatever was in progress is incomplete */
 		if (r->active)

@@ -91,6 +91,8 @@ struct df_reasm {
 	size_t len;
 	uint64_t start_ms;
 	uint8_t *buf;        /* DF_MAX_PDU octets once needed */
+	bool delivered;      /* last_seq is set */
+	uint16_t last_seq;   /* of the last SDU delivered: older ones are not */
 	/* SDUs lost, by reason (index -reason); [0] counts SDUs delivered */
 	uint64_t count[DF_NREASONS];
 };
@@ -102,7 +104,10 @@ void df_reasm_free(struct df_reasm *r);
  * Returns 1 with the whole SDU in *sdu / *len (valid until the next call),
  * 0 when the frame was taken and the SDU is not complete yet, or a
  * negative reason when an SDU (or a lone frame) was lost; the frame may
- * still have begun the next SDU.  An SDU that began more than timeout_ms
+ * still have begun the next SDU.  SDUs come out in sequence order: one
+ * that begins with a sequence number not after the last delivered (by
+ * serial number arithmetic, a window of 32,768) was overtaken and is
+ * dropped (DF_E_GAP).  An SDU that began more than timeout_ms
  * before now_ms is dropped first (DF_E_TIMEOUT).
  */
 int df_reasm_push(struct df_reasm *r, const struct df_hdr *h, uint64_t now_ms,

@@ -204,6 +204,33 @@ START_TEST(damaged)
 }
 END_TEST
 
+/* An SDU overtaken by a later one is not delivered after it. */
+START_TEST(overtaken)
+{
+	static uint8_t a[100];
+	pattern(a, sizeof(a), 8);
+	const uint8_t *out;
+	size_t out_len;
+	struct df_reasm r;
+	df_reasm_init(&r, MAX);
+	cut(a, sizeof(a), 9, 5);
+	ck_assert_int_eq(push(&r, 0, 0, &out, &out_len), 1);
+	cut(a, sizeof(a), 9, 4); /* older: dropped */
+	ck_assert_int_eq(push(&r, 0, 0, &out, &out_len), DF_E_GAP);
+	cut(a, sizeof(a), 9, 5); /* repeated: dropped */
+	ck_assert_int_eq(push(&r, 0, 0, &out, &out_len), DF_E_GAP);
+	cut(a, sizeof(a), 9, 7); /* later, with 6 lost: fine */
+	ck_assert_int_eq(push(&r, 0, 0, &out, &out_len), 1);
+	cut(a, sizeof(a), 9, (uint16_t)(7 + 40000)); /* beyond the window: older */
+	ck_assert_int_eq(push(&r, 0, 0, &out, &out_len), DF_E_GAP);
+	for (uint32_t s = 8; s < 70000; s += 1000) { /* and the sequence wraps */
+		cut(a, sizeof(a), 9, (uint16_t)s);
+		ck_assert_int_eq(push(&r, 0, 0, &out, &out_len), 1);
+	}
+	df_reasm_free(&r);
+}
+END_TEST
+
 START_TEST(timeout_and_oversize)
 {
 	static uint8_t a[4000];
@@ -267,6 +294,7 @@ int main(void)
 	tcase_add_test(tc, reordered_and_spliced);
 	tcase_add_test(tc, damaged);
 	tcase_add_test(tc, timeout_and_oversize);
+	tcase_add_test(tc, overtaken);
 	tcase_add_test(tc, bad_frames);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
