@@ -10,6 +10,10 @@
  * parties but the first one by one -- each next DropParty issued from
  * inside the previous DropPartyComplete -- and finally closes the call
  * naming the first party, from inside the last DropPartyComplete.
+ *
+ * Data: once every party is there the demo sends an SDU on the call's data
+ * descriptor before each drop and before the close, so each leaf prints the
+ * SDUs sent while it was a party and then "end of data".
  */
 #include <callmgr/client.h>
 
@@ -19,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define MAX_PARTIES 32
 
@@ -39,8 +45,22 @@ struct demo {
 	int adds_pending;
 	int tearing_down;
 	cm_vc_id vc;
+	int data_fd;          /* the root's data descriptor, -1 until it comes */
+	int sdus;
 	int done;             /* 1 ok, -1 failed */
 };
+
+/* One SDU to every party of the call now. */
+static void say(struct demo *d, const char *what)
+{
+	if (d->data_fd < 0)
+		return;
+	char sdu[128];
+	int n = snprintf(sdu, sizeof(sdu), "SDU %d from the root: %s", ++d->sdus, what);
+	printf("demo: sending \"%s\"\n", sdu);
+	if (send(d->data_fd, sdu, (size_t)n, MSG_NOSIGNAL) != n)
+		printf("demo: send failed\n");
+}
 
 static struct party *by_id(struct demo *d, cm_party_id id)
 {
@@ -64,6 +84,9 @@ static void teardown_step(cm_client *c, struct demo *d)
 		if (p->state != P_UP)
 			continue;
 		static const char note[] = "goodbye from the root";
+		char what[64];
+		snprintf(what, sizeof(what), "selector %d is dropped next", p->selector);
+		say(d, what);
 		printf("demo: DropParty vc %llu party %llu (selector %d) with %zu octets\n",
 		       (unsigned long long)d->vc, (unsigned long long)p->id, p->selector,
 		       sizeof(note) - 1);
@@ -74,6 +97,7 @@ static void teardown_step(cm_client *c, struct demo *d)
 		return;
 	}
 	struct party *last = &d->p[0];
+	say(d, "the call closes next");
 	printf("demo: one party left: CloseCall vc %llu naming party %llu\n",
 	       (unsigned long long)d->vc, (unsigned long long)last->id);
 	int rc = cm_close_call(c, d->vc, last->id, "end", 3, 0, NULL);
@@ -91,6 +115,15 @@ static void maybe_teardown(cm_client *c, struct demo *d)
 	teardown_step(c, d);
 }
 
+static void data_fd_complete(cm_client *c, int status, cm_vc_id vc, int fd, void *ctx)
+{
+	struct demo *d = cm_client_userdata(c);
+	if (status != CM_OK)
+		return fail(d, "cm_data_fd", status);
+	d->data_fd = fd;
+	printf("demo: the call's data descriptor is %d\n", fd);
+}
+
 static void make_call_complete(cm_client *c, int status, cm_vc_id vc, cm_party_id party,
 			       void *ctx)
 {
@@ -104,6 +137,9 @@ static void make_call_complete(cm_client *c, int status, cm_vc_id vc, cm_party_i
 	d->vc = vc;
 	p->id = party;
 	p->state = P_UP;
+	int rc0 = cm_data_fd(c, vc, NULL);
+	if (rc0 != CM_OK)
+		return fail(d, "cm_data_fd", rc0);
 	for (int i = 1; i < d->n; i++) {
 		printf("demo: AddParty %s (selector %d)\n", d->p[i].addr, d->p[i].selector);
 		int rc = cm_add_party(c, vc, d->p[i].addr, &d->p[i]);
@@ -217,8 +253,10 @@ int main(int argc, char **argv)
 		.close_call_complete = close_call_complete,
 		.incoming_drop_party = incoming_drop_party,
 		.incoming_close_call = incoming_close_call,
+		.data_fd_complete = data_fd_complete,
 	};
 	int err;
+	d.data_fd = -1;
 	cm_client *c = cm_client_open(sock, &ops, &d, &err);
 	if (!c) {
 		fprintf(stderr, "demo: cannot connect: %s\n", cm_strerror(err));
@@ -253,6 +291,8 @@ int main(int argc, char **argv)
 		}
 	}
 	cm_client_close(c);
+	if (d.data_fd >= 0)
+		close(d.data_fd);
 	printf("demo: %s\n", d.done == 1 ? "done" : "FAILED");
 	return d.done == 1 ? 0 : 1;
 usage:

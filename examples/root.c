@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * root: the smallest multipoint caller.  Calls the first address, adds the
- * others, then closes the call with CM_CLOSE_FORCE (the daemon drops the
- * remaining parties for it).  Exits 0 once CloseCall completed.
+ * others, sends a counted stream of COUNT SDUs (default 5) on the call's
+ * data descriptor to every party, then closes the call with CM_CLOSE_FORCE
+ * (the daemon drops the remaining parties for it, after the SDUs).  Exits 0
+ * once CloseCall completed.
  *
- *   root [-s SOCKET] AESA [AESA...]
+ *   root [-s SOCKET] [-n COUNT] AESA [AESA...]
  */
 #include <callmgr/client.h>
 
@@ -12,6 +14,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 struct root {
@@ -19,11 +22,38 @@ struct root {
 	int naddrs;
 	int adds_pending;
 	cm_vc_id vc;
+	int count; /* SDUs to send */
 	int done; /* 1 ok, -1 failed */
 };
 
 static void close_now(cm_client *c, struct root *r)
 {
+	/* the parties are all there: ask for the descriptor, then send and close */
+	if (cm_data_fd(c, r->vc, NULL) != CM_OK)
+		r->done = -1;
+}
+
+static void data_fd_complete(cm_client *c, int status, cm_vc_id vc, int fd, void *ctx)
+{
+	struct root *r = cm_client_userdata(c);
+	if (status != CM_OK) {
+		printf("root: no data descriptor: %s\n", cm_strerror(status));
+		r->done = -1;
+		return;
+	}
+	for (int i = 1; i <= r->count; i++) {
+		char sdu[64];
+		int n = snprintf(sdu, sizeof(sdu), "SDU %d of %d", i, r->count);
+		/* blocks while the daemon is behind: the descriptor paces the root */
+		if (send(fd, sdu, (size_t)n, MSG_NOSIGNAL) != n) {
+			perror("root: send");
+			r->done = -1;
+			close(fd);
+			return;
+		}
+	}
+	printf("root: sent %d SDUs\n", r->count);
+	close(fd);
 	printf("root: CloseCall vc %llu (force)\n", (unsigned long long)r->vc);
 	if (cm_close_call(c, r->vc, 0, NULL, 0, CM_CLOSE_FORCE, NULL) != CM_OK)
 		r->done = -1;
@@ -85,15 +115,18 @@ static void incoming_close_call(cm_client *c, cm_vc_id vc, int cause, const void
 int main(int argc, char **argv)
 {
 	const char *sock = NULL;
-	int o;
-	while ((o = getopt(argc, argv, "s:")) != -1) {
-		if (o != 's')
+	int o, count = 5;
+	while ((o = getopt(argc, argv, "s:n:")) != -1) {
+		if (o == 's')
+			sock = optarg;
+		else if (o == 'n')
+			count = atoi(optarg);
+		else
 			goto usage;
-		sock = optarg;
 	}
-	if (optind >= argc)
+	if (optind >= argc || count < 0)
 		goto usage;
-	struct root r = { .addrs = argv + optind, .naddrs = argc - optind };
+	struct root r = { .addrs = argv + optind, .naddrs = argc - optind, .count = count };
 	static const struct cm_client_ops ops = {
 		CM_CLIENT_OPS_INIT,
 		.make_call_complete = make_call_complete,
@@ -101,6 +134,7 @@ int main(int argc, char **argv)
 		.close_call_complete = close_call_complete,
 		.incoming_drop_party = incoming_drop_party,
 		.incoming_close_call = incoming_close_call,
+		.data_fd_complete = data_fd_complete,
 	};
 	int err;
 	cm_client *c = cm_client_open(sock, &ops, &r, &err);
@@ -130,6 +164,6 @@ int main(int argc, char **argv)
 	cm_client_close(c);
 	return r.done == 1 ? 0 : 1;
 usage:
-	fprintf(stderr, "usage: root [-s SOCKET] AESA [AESA...]\n");
+	fprintf(stderr, "usage: root [-s SOCKET] [-n COUNT] AESA [AESA...]\n");
 	return 2;
 }
