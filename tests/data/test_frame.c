@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../ck_run.h"
 #include "data/frame.h"
 
 #define MAX 9180
@@ -285,21 +286,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("data-frame");
-	TCase *tc = tcase_create("frame");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, crc_catalogue);
-	tcase_add_test(tc, round_trip);
-	tcase_add_test(tc, lost_fragment);
-	tcase_add_test(tc, reordered_and_spliced);
-	tcase_add_test(tc, damaged);
-	tcase_add_test(tc, timeout_and_oversize);
-	tcase_add_test(tc, overtaken);
-	tcase_add_test(tc, bad_frames);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	CK_RUN("data-frame", NULL, NULL, crc_catalogue, round_trip, lost_fragment,
+	       reordered_and_spliced, damaged, timeout_and_oversize, overtaken, bad_frames);
 }

@@ -23,6 +23,8 @@
 #include "callmgr.pb-c.h"
 #include "cm_frame.h"
 #include "cm_hello_pb.h"
+#include "../ck_run.h"
+#include "../sdu_digest.h"
 #include "harness.h"
 
 #define MAX_SDU 9180
@@ -31,28 +33,6 @@
 static const struct cm_call_params params = { CM_CALL_PARAMS_INIT, .max_sdu = MAX_SDU };
 
 /* ---------------------------------------------------------------- SDUs */
-
-static uint32_t fnv(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
-/* An SDU of len octets (>= 1): seq, length, digest of the rest, pattern. */
-static void sdu_make(uint8_t *b, size_t len, uint32_t seq)
-{
-	for (size_t i = 0; i < len; i++)
-		b[i] = (uint8_t)(seq * 31u + i * 7u);
-	if (len >= 12) {
-		memcpy(b, &seq, 4);
-		uint32_t l = (uint32_t)len;
-		memcpy(b + 4, &l, 4);
-		uint32_t h = fnv(b + 12, len - 12);
-		memcpy(b + 8, &h, 4);
-	}
-}
 
 /* The SDU's sequence number if it is whole and intact, else the test fails. */
 static uint32_t sdu_check(const uint8_t *b, size_t len, uint32_t want_seq)
@@ -500,11 +480,7 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-	const struct {
-		const char *name;
-		const TTest *test;
-		int timeout;
-	} cases[] = {
+	const struct ck_named cases[] = {
 		{ "sizes", sizes, 30 },
 		{ "drop", drop, 30 },
 		{ "late_join_and_close", late_join_and_close, 30 },
@@ -512,24 +488,5 @@ int main(int argc, char **argv)
 		{ "leaf_killed", leaf_killed, 30 },
 		{ "daemon_gone", daemon_gone, 30 },
 	};
-	Suite *s = suite_create("data");
-	int added = 0;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
-			continue;
-		TCase *tc = tcase_create(cases[i].name);
-		tcase_set_timeout(tc, cases[i].timeout);
-		tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(s, tc);
-		added++;
-	}
-	if (!added) {
-		fprintf(stderr, "unknown case %s\n", argv[1]);
-		return 2;
-	}
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return ck_run_named("data", argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "callmgr-build.h"
+#include "../ck_run.h"
 #include "harness.h"
 
 static const struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000,
@@ -1073,11 +1074,7 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-	const struct {
-		const char *name;
-		const TTest *test;
-		int timeout;
-	} cases[] = {
+	struct ck_named cases[] = {
 		{ "lifecycle", lifecycle, 30 },
 		{ "chained_teardown", chained_teardown, 30 },
 		{ "incoming_drop", incoming_drop, 30 },
@@ -1093,30 +1090,17 @@ int main(int argc, char **argv)
 		{ "open_errors", open_errors, 30 },
 		{ "versions_and_sizes", versions_and_sizes, 30 },
 	};
-	Suite *s = suite_create("ipc");
-	int added = 0;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
-			continue;
-		if (strcmp(cases[i].name, "permissions") == 0 && getuid() != 0) {
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+	if (getuid() != 0) {
+		if (argc > 1 && strcmp(argv[1], "permissions") == 0) {
 			printf("permissions: SKIPPED: needs root to run a second client as uid 65534\n");
-			if (argc > 1)
-				return 77;
-			continue;
+			return 77;
 		}
-		TCase *tc = tcase_create(cases[i].name);
-		tcase_set_timeout(tc, cases[i].timeout);
-		tcase_add_test(tc, cases[i].test);
-		suite_add_tcase(s, tc);
-		added++;
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(cases[i].name, "permissions") != 0)
+				cases[k++] = cases[i];
+		n = k;
 	}
-	if (!added) {
-		fprintf(stderr, "unknown case %s\n", argv[1]);
-		return 2;
-	}
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return ck_run_named("ipc", argc, argv, cases, n);
 }

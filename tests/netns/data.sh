@@ -90,20 +90,8 @@ stat_of() { # NODE KEY
 }
 
 netns_init data A B C
-for n in A B C; do
-	# B takes frames from A and C only
-	allowed=
-	[ $n = B ] && allowed="allowed_peers = ${NODE_MAC[A]} ${NODE_MAC[C]}"
-	cat >"$(node_config $n)" <<-EOF
-	[daemon]
-	$allowed
-	[timers]
-	timer_cc = 200
-	timer_poll = 100
-	timer_keepalive = 300
-	timer_noresponse = 5000
-	EOF
-done
+# B takes frames from A and C only
+printf '[daemon]\nallowed_peers = %s %s\n' "${NODE_MAC[A]}" "${NODE_MAC[C]}" >"$(node_config B)"
 for n in A B C; do node_start $n; done
 
 log "1. sizes 1, 1500, 9180 to three parties on two nodes"

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "callmgr/client.h"
+#include "../sdu_digest.h"
 
 #define MAX_SDU 65535
 #define MAX_PARTIES 16
@@ -52,28 +53,6 @@ static void die(const char *what, int st)
 	printf("error %s: %s\n", what, st < 0 ? cm_strerror(st) : strerror(errno));
 	fflush(stdout);
 	exit(2);
-}
-
-static uint32_t fnv(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
-/* seq, length, digest of the rest, then a pattern (as tests/ipc/test_data.c) */
-static void sdu_make(uint8_t *b, size_t len, uint32_t seq)
-{
-	for (size_t i = 0; i < len; i++)
-		b[i] = (uint8_t)(seq * 31u + i * 7u);
-	if (len >= 12) {
-		uint32_t l = (uint32_t)len;
-		memcpy(b, &seq, 4);
-		memcpy(b + 4, &l, 4);
-		uint32_t h = fnv(b + 12, len - 12);
-		memcpy(b + 8, &h, 4);
-	}
 }
 
 static void on_make_call(cm_client *c, int st, cm_vc_id v, cm_party_id p, void *ctx)
