@@ -135,6 +135,9 @@ static void data_after_event(struct daemon *d, const struct cc_client_event *ce)
 	case CC_CEV_CLOSE_CALL_COMPLETE:
 		/* a root's own party drop leaves its VC and descriptor alone */
 		dataio_vc_changed(d->data, ce->vc, ce->type != CC_CEV_DROP_PARTY_COMPLETE);
+		if (ce->party && (ce->type == CC_CEV_DROP_PARTY_COMPLETE ||
+				  ce->type == CC_CEV_INCOMING_DROP_PARTY))
+			dataio_party_gone(d->data, ce->vc, ce->party);
 		break;
 	default:
 		break;

@@ -381,6 +381,16 @@ void dataio_vc_changed(struct dataio *d, cm_vc_id vc, bool party_gone)
 	}
 }
 
+void dataio_party_gone(struct dataio *d, cm_vc_id vc, cm_party_id party)
+{
+	struct end *e = end_find(d, vc);
+	struct dnode *n = e && e->root ? dt_find(&e->parties, party) : NULL;
+	if (!n)
+		return;
+	dt_del(&e->parties, n);
+	free(n);
+}
+
 void dataio_session_closed(struct dataio *d, uint64_t session)
 {
 	for (size_t i = 0; i < d->ends.nb; i++)

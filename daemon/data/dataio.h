@@ -68,6 +68,8 @@ void dataio_drain_session(struct dataio *d, uint64_t session);
  * gone gets end of file.
  */
 void dataio_vc_changed(struct dataio *d, cm_vc_id vc, bool party_gone);
+/* A root's party is gone: its counters go too (they would grow with churn). */
+void dataio_party_gone(struct dataio *d, cm_vc_id vc, cm_party_id party);
 /* The session is gone: close all its ends. */
 void dataio_session_closed(struct dataio *d, uint64_t session);
 
