@@ -22,7 +22,7 @@ int dt_add(struct dtab *t, struct dnode *n, uint64_t key)
 {
 	if (t->n + 1 > t->nb) {
 		size_t nb = t->nb ? t->nb * 2 : 16;
-		struct dnode **b = calloc(nb, sizeof(*b));
+		struct dnode **b = calloc(nb, sizeof(struct dnode *));
 		if (!b)
 			return -1;
 		for (size_t i = 0; i < t->nb; i++)
