@@ -335,6 +335,25 @@ static void view_data_stats(void *ctx, struct admin_data_stats *out)
 	out->frames_dropped = lc.rx_bad + lc.rx_unknown_peer + lc.rx_unknown_label;
 }
 
+static void wire_writable(void *ctx)
+{
+	struct daemon *d = ctx;
+	dataio_wire_writable(d->data);
+}
+
+static void wire_data_wait(void *ctx)
+{
+	struct daemon *d = ctx;
+	if (d->dl)
+		datalink_wait_writable(d->dl, wire_writable, d);
+}
+
+static bool wire_data_room(void *ctx, int ms)
+{
+	struct daemon *d = ctx;
+	return d->dl && datalink_wait_room(d->dl, ms);
+}
+
 /* dataio's wire hook. */
 static int wire_data_send(void *ctx, cm_vc_id vc, const struct cc_receiver *r,
 			  const uint8_t *sdu, size_t len)
@@ -585,7 +604,10 @@ int daemon_run(const struct daemon_settings *set)
 		goto out;
 	}
 	views_init(d);
-	const struct dataio_hooks dh = { .wire_send = wire_data_send, .ctx = d };
+	const struct dataio_hooks dh = { .wire_send = wire_data_send,
+					 .wire_wait = wire_data_wait,
+					 .wire_room = wire_data_room,
+					 .ctx = d };
 	d->data = dataio_new(d->base, d->cc, &dh);
 	if (!d->data) {
 		log_err("out of memory at start-up");

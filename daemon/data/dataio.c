@@ -34,6 +34,15 @@ struct end {
 	struct event *ev;    /* root: readable */
 	struct dataio_counters c;
 	struct dtab parties; /* root: struct pcount per party */
+	/*
+	 * Root: an SDU that legs are still owed because the wire had no room;
+	 * while there is one the root's descriptor is not read (back-pressure).
+	 */
+	uint8_t *pend;
+	size_t pend_len;
+	uint64_t *pend_legs;
+	size_t npend;
+	struct end *blocked_next; /* on dataio's list while pend is set */
 };
 
 struct dataio {
@@ -44,6 +53,7 @@ struct dataio {
 	struct dataio_stats st;
 	struct cc_receiver *rcv;
 	size_t rcv_cap;
+	struct end *blocked;
 	uint8_t buf[SDU_BUF];
 };
 
@@ -53,8 +63,26 @@ static struct end *end_find(const struct dataio *d, cm_vc_id vc)
 	return n ? (struct end *)n : NULL;
 }
 
+static void unblock(struct dataio *d, struct end *e)
+{
+	for (struct end **pp = &d->blocked; *pp; pp = &(*pp)->blocked_next)
+		if (*pp == e) {
+			*pp = e->blocked_next;
+			break;
+		}
+	free(e->pend);
+	free(e->pend_legs);
+	e->pend = NULL;
+	e->pend_legs = NULL;
+	e->npend = 0;
+	if (e->ev && !e->closing)
+		event_add(e->ev, NULL);
+}
+
 static void end_free(struct dataio *d, struct end *e)
 {
+	if (e->pend)
+		unblock(d, e);
 	dt_del(&d->ends, &e->node);
 	if (e->ev)
 		event_free(e->ev);
@@ -122,59 +150,156 @@ static size_t receivers(struct dataio *d, cm_vc_id vc)
 	}
 }
 
+enum { LEG_LOST, LEG_SENT, LEG_OWED };
+
 /*
- * Whether the SDU already went to leg among the first n receivers (parties
- * behind one peer share its leg and get one copy); its result in *ok.
+ * What became of leg among the first n receivers (parties behind one peer
+ * share its leg and get one copy): true and *st when it was tried.
  */
-static bool leg_done(const struct dataio *d, size_t n, uint64_t leg, const bool *sent, bool *ok)
+static bool leg_done(const struct dataio *d, size_t n, uint64_t leg, const uint8_t *state,
+		     uint8_t *st)
 {
 	for (size_t j = 0; j < n; j++)
 		if (!d->rcv[j].local && d->rcv[j].leg == leg) {
-			*ok = sent[j];
+			*st = state[j];
 			return true;
 		}
 	return false;
+}
+
+static void count(struct dataio_counters *pc, bool ok, size_t len)
+{
+	if (!pc)
+		return;
+	if (ok) {
+		pc->sdus++;
+		pc->octets += len;
+	} else {
+		pc->lost++;
+	}
+}
+
+/* Try one leg: LEG_SENT, LEG_LOST, or LEG_OWED when the wire has no room. */
+static uint8_t leg_send(struct dataio *d, cm_vc_id vc, const struct cc_receiver *r,
+			const uint8_t *sdu, size_t len)
+{
+	int rc = d->hooks.wire_send ? d->hooks.wire_send(d->hooks.ctx, vc, r, sdu, len) : -ENOTCONN;
+	if (rc == -EAGAIN && d->hooks.wire_wait)
+		return LEG_OWED;
+	if (rc == 0)
+		return LEG_SENT;
+	d->st.sdus_lost++;
+	return LEG_LOST;
+}
+
+/* Keep the SDU for the legs it is owed to, and stop reading the root. */
+static void block(struct dataio *d, struct end *root, const uint8_t *sdu, size_t len,
+		  const uint64_t *legs, size_t n)
+{
+	root->pend = malloc(len);
+	root->pend_legs = malloc(n * sizeof(*legs));
+	if (!root->pend || !root->pend_legs) {
+		free(root->pend);
+		free(root->pend_legs);
+		root->pend = NULL;
+		root->pend_legs = NULL;
+		d->st.sdus_lost += n; /* out of memory: as if the wire had lost it */
+		return;
+	}
+	memcpy(root->pend, sdu, len);
+	memcpy(root->pend_legs, legs, n * sizeof(*legs));
+	root->pend_len = len;
+	root->npend = n;
+	root->blocked_next = d->blocked;
+	d->blocked = root;
+	event_del(root->ev);
+	d->hooks.wire_wait(d->hooks.ctx);
 }
 
 static void forward(struct dataio *d, struct end *root, const uint8_t *sdu, size_t len)
 {
 	cm_vc_id vc = root->node.key;
 	size_t n = receivers(d, vc);
-	bool sent_small[64], *sent = n <= 64 ? sent_small : calloc(n, sizeof(bool));
-	if (!sent)
-		sent = sent_small, n = 64; /* out of memory: the first 64 get it */
+	uint8_t state_small[64], *state = n <= 64 ? state_small : calloc(n, 1);
+	if (!state)
+		state = state_small, n = 64; /* out of memory: the first 64 get it */
+	uint64_t owed_small[16], *owed = n <= 16 ? owed_small : calloc(n, sizeof(uint64_t));
+	size_t nowed = 0;
+	if (!owed)
+		owed = owed_small, n = n < 16 ? n : 16;
 	for (size_t i = 0; i < n; i++) {
 		const struct cc_receiver *r = &d->rcv[i];
 		struct dataio_counters *pc = party_counters(root, r->party);
-		bool ok = false;
-		sent[i] = false;
+		state[i] = LEG_LOST;
 		if (r->leaf_vc) {
 			struct end *leaf = end_find(d, r->leaf_vc);
-			if (!leaf)
-				continue; /* the leaf never asked for its descriptor */
-			ok = leaf_send(d, leaf, sdu, len);
-		} else if (!r->local) {
-			if (!leg_done(d, i, r->leg, sent, &ok)) {
-				ok = d->hooks.wire_send &&
-				     d->hooks.wire_send(d->hooks.ctx, vc, r, sdu, len) == 0;
-				if (!ok)
-					d->st.sdus_lost++;
-			}
-			sent[i] = ok;
-		} else {
-			continue; /* a local party whose leaf side is not active yet */
-		}
-		if (!pc)
+			if (leaf)
+				count(pc, leaf_send(d, leaf, sdu, len), len);
+			/* else the leaf never asked for its descriptor */
 			continue;
-		if (ok) {
-			pc->sdus++;
-			pc->octets += len;
-		} else {
-			pc->lost++;
 		}
+		if (r->local)
+			continue; /* a local party whose leaf side is not active yet */
+		if (!leg_done(d, i, r->leg, state, &state[i])) {
+			state[i] = leg_send(d, vc, r, sdu, len);
+			if (state[i] == LEG_OWED)
+				owed[nowed++] = r->leg;
+		}
+		if (state[i] != LEG_OWED)
+			count(pc, state[i] == LEG_SENT, len); /* owed ones count when sent */
 	}
-	if (sent != sent_small)
-		free(sent);
+	if (nowed)
+		block(d, root, sdu, len, owed, nowed);
+	if (state != state_small)
+		free(state);
+	if (owed != owed_small)
+		free(owed);
+}
+
+/*
+ * The legs a blocked root still owes its SDU: send to those that are still
+ * receivers, as long as the wire takes them.  True when nothing is owed.
+ */
+static bool retry(struct dataio *d, struct end *e, bool give_up)
+{
+	cm_vc_id vc = e->node.key;
+	size_t n = receivers(d, vc), k = 0;
+	for (size_t j = 0; j < e->npend; j++) {
+		uint64_t leg = e->pend_legs[j];
+		size_t first = n;
+		for (size_t i = 0; i < n && first == n; i++)
+			if (!d->rcv[i].local && d->rcv[i].leg == leg)
+				first = i;
+		if (first == n)
+			continue; /* its parties are gone meanwhile */
+		uint8_t st = give_up ? LEG_LOST : leg_send(d, vc, &d->rcv[first], e->pend, e->pend_len);
+		if (st == LEG_OWED) {
+			e->pend_legs[k++] = leg;
+			continue;
+		}
+		if (give_up)
+			d->st.sdus_lost++;
+		for (size_t i = first; i < n; i++)
+			if (!d->rcv[i].local && d->rcv[i].leg == leg)
+				count(party_counters(e, d->rcv[i].party), st == LEG_SENT, e->pend_len);
+	}
+	e->npend = k;
+	if (k)
+		return false;
+	unblock(d, e);
+	return true;
+}
+
+void dataio_wire_writable(struct dataio *d)
+{
+	bool still = false;
+	for (struct end *e = d->blocked, *next; e; e = next) {
+		next = e->blocked_next; /* retry may take e off the list */
+		if (!retry(d, e, false))
+			still = true;
+	}
+	if (still)
+		d->hooks.wire_wait(d->hooks.ctx);
 }
 
 /*
@@ -190,10 +315,14 @@ static bool at_eof(int fd)
 	return (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
 }
 
-/* Read up to budget SDUs from a root end and forward them.  false: e was freed. */
-static bool root_read(struct dataio *d, struct end *e, unsigned budget)
+/*
+ * Read up to budget SDUs from a root end and forward them, stopping when
+ * the wire has no room.  false: e was freed.  *read: how many were read.
+ */
+static bool root_read(struct dataio *d, struct end *e, unsigned budget, unsigned *read)
 {
-	for (unsigned i = 0; i < budget; i++) {
+	*read = 0;
+	for (unsigned i = 0; i < budget && !e->pend; i++, (*read)++) {
 		ssize_t n = recv(e->fd, d->buf, sizeof(d->buf), MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -232,7 +361,8 @@ static bool root_read(struct dataio *d, struct end *e, unsigned budget)
 static void root_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct end *e = arg;
-	root_read(e->d, e, DATAIO_ROOT_BUDGET);
+	unsigned n;
+	root_read(e->d, e, DATAIO_ROOT_BUDGET, &n);
 }
 
 /* ---------------------------------------------------------------- the API */
@@ -320,11 +450,36 @@ nomem:
 	return CM_E_NOMEM;
 }
 
+/* How long a drain waits for the wire to take what a root wrote. */
+#define DRAIN_WAIT_MS 2000
+#define DRAIN_STEP_MS 50
+
 void dataio_drain(struct dataio *d, cm_vc_id vc)
 {
 	struct end *e = end_find(d, vc);
-	if (e && e->root && !e->closing)
-		root_read(d, e, UINT32_MAX);
+	if (!e || !e->root || e->closing)
+		return;
+	/*
+	 * Everything the root wrote goes out before the request: wait for the
+	 * wire when it is full, up to DRAIN_WAIT_MS; what is still owed then
+	 * is lost (counted), so a wedged wire cannot wedge call control.
+	 */
+	for (int waited = 0;;) {
+		if (e->pend) {
+			while (waited < DRAIN_WAIT_MS && !retry(d, e, false)) {
+				if (d->hooks.wire_room)
+					d->hooks.wire_room(d->hooks.ctx, DRAIN_STEP_MS);
+				waited += DRAIN_STEP_MS;
+			}
+			if (e->pend)
+				retry(d, e, true);
+		}
+		unsigned n;
+		if (!root_read(d, e, DATAIO_ROOT_BUDGET, &n))
+			return;
+		if (n == 0 && !e->pend)
+			return;
+	}
 }
 
 void dataio_drain_session(struct dataio *d, uint64_t session)
@@ -375,6 +530,8 @@ void dataio_vc_changed(struct dataio *d, cm_vc_id vc, bool party_gone)
 	}
 	if (vi.state == CC_VC_CLOSING && !e->closing) {
 		/* the caller drained it before call control took the CloseCall */
+		if (e->pend)
+			retry(d, e, true); /* not drained in time: lost, counted */
 		e->closing = true;
 		event_del(e->ev);
 		shutdown(e->fd, SHUT_RD); /* the client's send() now fails with EPIPE */

@@ -36,6 +36,15 @@ struct dataio_hooks {
 	 */
 	int (*wire_send)(void *ctx, cm_vc_id vc, const struct cc_receiver *r, const uint8_t *sdu,
 			 size_t len);
+	/*
+	 * -EAGAIN from wire_send means nothing was sent and the wire has no
+	 * room now: the root waits (its descriptor is not read) until
+	 * wire_wait's readiness comes back as dataio_wire_writable().
+	 * wire_room waits at most ms for room, for a drain that must not
+	 * return before the root's SDUs are out.  NULL: never asked.
+	 */
+	void (*wire_wait)(void *ctx);
+	bool (*wire_room)(void *ctx, int ms);
 	void *ctx;
 };
 
@@ -72,6 +81,9 @@ void dataio_vc_changed(struct dataio *d, cm_vc_id vc, bool party_gone);
 void dataio_party_gone(struct dataio *d, cm_vc_id vc, cm_party_id party);
 /* The session is gone: close all its ends. */
 void dataio_session_closed(struct dataio *d, uint64_t session);
+
+/* The wire has room again: SDUs owed to legs go out, and their roots are read again. */
+void dataio_wire_writable(struct dataio *d);
 
 /* Deliver one SDU that arrived for a leaf VC on this node (the wire's receive side). */
 void dataio_deliver(struct dataio *d, cm_vc_id leaf_vc, const uint8_t *sdu, size_t len);

@@ -7,6 +7,8 @@
 #include <netpacket/packet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -43,7 +45,10 @@ struct datalink {
 	void *ctx;
 	int fd;
 	int ifindex;
-	struct event *rx_ev, *sweep_ev;
+	struct event *rx_ev, *sweep_ev, *tx_ev;
+	int sndbuf;                 /* the send buffer as the kernel sizes it */
+	void (*writable)(void *ctx);
+	void *writable_ctx;
 	struct dtab tx, rx;
 	struct datalink_counters ctr;
 	cm_vc_id rcv[MAX_RCV];
@@ -77,6 +82,17 @@ int datalink_send(struct datalink *dl, cm_vc_id vc, const struct cc_receiver *r,
 		}
 		n = &t->node;
 	}
+	/*
+	 * All of the SDU's frames or none: frames queued in a qdisc count
+	 * against the send buffer until the device takes them, so a full
+	 * buffer is a wire behind, and the SDU waits rather than going out
+	 * in part.  A frame's cost there is its length plus the skb.
+	 */
+	int queued = 0;
+	if (ioctl(dl->fd, SIOCOUTQ, &queued) == 0 &&
+	    (size_t)queued + s.nfrags * (size_t)(DF_HDR + DF_FRAG_MAX + 768) > (size_t)dl->sndbuf &&
+	    queued > 0)
+		return -EAGAIN;
 	struct ltx *t = (struct ltx *)n;
 	uint16_t seq = t->seq++;
 	struct sockaddr_ll to;
@@ -210,6 +226,26 @@ static void readable(evutil_socket_t fd, short what, void *arg)
 	read_frames(arg, RX_ROUNDS);
 }
 
+static void tx_ready(evutil_socket_t fd, short what, void *arg)
+{
+	struct datalink *dl = arg;
+	if (dl->writable)
+		dl->writable(dl->writable_ctx);
+}
+
+void datalink_wait_writable(struct datalink *dl, void (*cb)(void *ctx), void *ctx)
+{
+	dl->writable = cb;
+	dl->writable_ctx = ctx;
+	event_add(dl->tx_ev, NULL);
+}
+
+bool datalink_wait_room(struct datalink *dl, int ms)
+{
+	struct pollfd p = { .fd = dl->fd, .events = POLLOUT };
+	return poll(&p, 1, ms) > 0;
+}
+
 void datalink_drain(struct datalink *dl)
 {
 	if (dl)
@@ -265,12 +301,21 @@ struct datalink *datalink_open(struct event_base *base, const char *ifname, cc *
 	dl->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (dl->fd < 0)
 		goto fail;
-	/* room for a burst of SDUs to a few legs; past wmem_max only with CAP_NET_ADMIN */
-	int buf = 4 * 1024 * 1024;
-	if (setsockopt(dl->fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
-		(void)setsockopt(dl->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	if (setsockopt(dl->fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
-		(void)setsockopt(dl->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	/*
+	 * Sending: smaller than a device's queue (1,000 frames is usual), so
+	 * that the socket fills before the qdisc drops and a fast root is
+	 * throttled (datalink_send); large enough for one SDU of 65,535
+	 * octets twice over.  Receiving: room for bursts from many legs.
+	 * Past wmem_max/rmem_max only with CAP_NET_ADMIN.
+	 */
+	int sbuf = 256 * 1024, rbuf = 4 * 1024 * 1024;
+	if (setsockopt(dl->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sbuf, sizeof(sbuf)) < 0)
+		(void)setsockopt(dl->fd, SOL_SOCKET, SO_SNDBUF, &sbuf, sizeof(sbuf));
+	if (setsockopt(dl->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rbuf, sizeof(rbuf)) < 0)
+		(void)setsockopt(dl->fd, SOL_SOCKET, SO_RCVBUF, &rbuf, sizeof(rbuf));
+	socklen_t sl = sizeof(dl->sndbuf);
+	if (getsockopt(dl->fd, SOL_SOCKET, SO_SNDBUF, &dl->sndbuf, &sl) < 0)
+		dl->sndbuf = sbuf;
 	struct sockaddr_ll sll;
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
@@ -280,8 +325,9 @@ struct datalink *datalink_open(struct event_base *base, const char *ifname, cc *
 		goto fail;
 	dl->rx_ev = event_new(base, dl->fd, EV_READ | EV_PERSIST, readable, dl);
 	dl->sweep_ev = event_new(base, -1, EV_PERSIST, sweep, dl);
+	dl->tx_ev = event_new(base, dl->fd, EV_WRITE, tx_ready, dl);
 	struct timeval tv = { 0, SWEEP_MS * 1000 };
-	if (!dl->rx_ev || !dl->sweep_ev || event_add(dl->rx_ev, NULL) < 0 ||
+	if (!dl->rx_ev || !dl->sweep_ev || !dl->tx_ev || event_add(dl->rx_ev, NULL) < 0 ||
 	    event_add(dl->sweep_ev, &tv) < 0) {
 		errno = ENOMEM;
 		goto fail;
@@ -302,6 +348,8 @@ void datalink_close(struct datalink *dl)
 		event_free(dl->rx_ev);
 	if (dl->sweep_ev)
 		event_free(dl->sweep_ev);
+	if (dl->tx_ev)
+		event_free(dl->tx_ev);
 	if (dl->fd >= 0)
 		close(dl->fd);
 	for (size_t i = 0; i < dl->rx.nb; i++)

@@ -43,9 +43,18 @@ struct datalink *datalink_open(struct event_base *base, const char *ifname, cc *
 			       bool (*allowed)(void *ctx, const uint8_t mac[6]), void *ctx);
 void datalink_close(struct datalink *dl);
 
-/* dataio's wire hook: send one SDU of root VC vc on receiver r's leg. */
+/*
+ * dataio's wire hook: send one SDU of root VC vc on receiver r's leg.
+ * -EAGAIN, with nothing sent, when the socket's send buffer has no room
+ * for all its frames: the caller waits (datalink_wait_writable) and tries
+ * again, so a root faster than the interface is throttled, not cut.
+ */
 int datalink_send(struct datalink *dl, cm_vc_id vc, const struct cc_receiver *r,
 		  const uint8_t *sdu, size_t len);
+/* Call cb(ctx) once, when the socket has room again. */
+void datalink_wait_writable(struct datalink *dl, void (*cb)(void *ctx), void *ctx);
+/* Wait at most ms for room; true if there is. */
+bool datalink_wait_room(struct datalink *dl, int ms);
 
 /*
  * Read every frame waiting now: before a signalling message is handed to

@@ -9,7 +9,9 @@
 #   3. A party added later gets only SDUs sent after its AddParty.
 #   4. Forged data frames (unknown label, stranger's MAC) are counted and
 #      dropped.
-#   5. Through the impairing switch (10% loss, 25% reordering): SDUs are
+#   5. A root faster than its interface (tbf at 20 Mbit/s on A's veth) is
+#      throttled by its descriptor: nothing is lost.
+#   6. Through the impairing switch (10% loss, 25% reordering): SDUs are
 #      lost, never delivered damaged, spliced or out of order.
 #   data.sh BUILD_DIR SOURCE_DIR
 BUILD=$1
@@ -143,7 +145,22 @@ sleep 0.5
 after=$(stat_of B data_frames_dropped)
 [ "$((after - before))" = 3 ] || fail "forged frames dropped: $before -> $after"
 
-log "5. through a switch that loses and reorders"
+log "5. a root faster than its interface is throttled, not cut"
+if in_node A tc qdisc add dev cm0 root tbf rate 20mbit burst 32kbit latency 400ms 2>/dev/null; then
+	leaf b1 B 1
+	start=$(date +%s.%N)
+	root b1 A 200 9180 "$(aesa B 1)"
+	took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+	leaf_done b1
+	in_order b1
+	[ "$(seqs b1 | wc -l)" = 200 ] || fail "b1 behind a 20 Mbit/s interface: $(seqs b1 | wc -l) of 200"
+	log "200 SDUs of 9180 octets through 20 Mbit/s in ${took}s, none lost"
+	in_node A tc qdisc del dev cm0 root
+else
+	log "no tbf qdisc here: case 5 skipped"
+fi
+
+log "6. through a switch that loses and reorders"
 for n in A B C; do node_kill $n; done
 switch_impair 10 25
 for n in A B C; do node_start $n; done
