@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(meson ninja-build gcc clang pkg-config libevent-dev libprotobuf-c-dev
 	protobuf-c-compiler libsystemd-dev check libjson-c-dev libinih-dev
 	iproute2 tshark systemd valgrind clang-tidy cppcheck libclang-rt-14-dev
-	dpkg-dev debhelper bash-completion binutils python3)
+	dpkg-dev debhelper bash-completion binutils python3 lintian mandoc
+	debootstrap systemd-container)
 
 install_missing() {
 	local missing=()
