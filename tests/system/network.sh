@@ -5,7 +5,8 @@
 # peer.  Called by run.sh.  usage: network.sh WORK CONTAINER_PID MACHINE BUILD
 set -eu
 work=$1 cpid=$2 machine=$3 build=$4
-cx() { nsenter -t "$cpid" -m -u -i -n -p -C -- env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 ns=cmsys$$
 peer_pid=
 cleanup() {
@@ -14,14 +15,6 @@ cleanup() {
 	true
 }
 trap cleanup EXIT
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.2
-	done
-}
 
 host_if=$(ip -o link | awk -F': ' -v m="ve-${machine:0:10}" '$2 ~ "^"m { sub(/@.*/, "", $2); print $2; exit }')
 [ -n "$host_if" ] || { echo "no veth for $machine"; ip -o link; exit 1; }
