@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared by run.sh and network.sh.
+# Shared by run.sh and network.sh, which set cpid.
+# shellcheck disable=SC2154
 # cx COMMAND...: run COMMAND in the container whose PID 1 is $cpid
 cx() { nsenter -t "$cpid" -m -u -i -n -p -C -- env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
 # wait_for SECONDS COMMAND...: until COMMAND succeeds; 1 if it never did

@@ -4,8 +4,9 @@
 # the other end of the veth; a call from the container reaches a SAP of the
 # peer.  Called by run.sh.  usage: network.sh WORK CONTAINER_PID MACHINE BUILD
 set -eu
+# shellcheck disable=SC2034 # cpid is for lib.sh
 work=$1 cpid=$2 machine=$3 build=$4
-# shellcheck source=lib.sh
+# shellcheck source=tests/system/lib.sh
 . "$(dirname "$0")/lib.sh"
 ns=cmsys$$
 peer_pid=

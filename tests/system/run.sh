@@ -10,7 +10,7 @@ src=$(cd "$1" && pwd)
 build=$(cd "$2" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "SKIP: $*"; exit 77; }
-# shellcheck source=lib.sh
+# shellcheck source=tests/system/lib.sh
 . "$here/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "not root"
@@ -99,6 +99,7 @@ check "install: user and group callmgr" cx getent passwd callmgr
 check "cmctl status starts the daemon" cx cmctl status
 expect "Type=notify: active once READY" active "$(cx systemctl is-active callmgrd.service)"
 check "STATUS= from the daemon" sh -c "nsenter -t $cpid -m -p -- systemctl show -P StatusText callmgrd.service | grep -q sessions"
+# shellcheck disable=SC2016 # expanded in the container
 check "runs as callmgr with CAP_NET_RAW only" cx sh -c '
 	pid=$(systemctl show -P MainPID callmgrd.service)
 	grep -q "^Uid:[[:space:]]*$(id -u callmgr)[[:space:]]" /proc/$pid/status &&
@@ -145,8 +146,10 @@ call_up() {
 	say "root$k" "call $aesa c$k"
 	seen "root$k" "call_complete tag=c$k status=OK" ||
 		notok "call $k: $(cat "$work/root/srv/t/root$k.out")"
+	# shellcheck disable=SC2034 # read as vc_1, vc_2 below
 	eval "vc_$k=\$(sed -n 's/.*call_complete tag=c$k status=OK vc=\([0-9]*\).*/\1/p' \"\$work/root/srv/t/root$k.out\")"
 }
+vc_1='' vc_2=''
 call_up 1
 check "a call from a client of the packaged library" test -n "$vc_1"
 vc=$vc_1
@@ -233,11 +236,10 @@ fi
 # ---- upgrade, remove, purge
 cx sh -c 'echo "# local edit" >>/etc/callmgr/callmgrd.conf'
 mkdir "$work/up"
-for p in callmgrd; do
-	dpkg-deb -R "$work"/debs/${p}_*.deb "$work/up/$p"
-	sed -i 's/^Version: \(.*\)$/Version: \1+systemtest1/' "$work/up/$p/DEBIAN/control"
-	dpkg-deb -b -Zgzip "$work/up/$p" "$work/debs/up-$p.deb" >/dev/null
-done
+# the same callmgrd under a higher version: the upgrade path of the scripts
+dpkg-deb -R "$work"/debs/callmgrd_*.deb "$work/up/callmgrd"
+sed -i 's/^Version: \(.*\)$/Version: \1+systemtest1/' "$work/up/callmgrd/DEBIAN/control"
+dpkg-deb -b -Zgzip "$work/up/callmgrd" "$work/debs/up-callmgrd.deb" >/dev/null
 cx dpkg -i /debs/up-callmgrd.deb >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; notok "upgrade"; }
 expect "upgrade: socket enabled" enabled "$(cx systemctl is-enabled callmgrd.socket)"
 expect "upgrade: service not enabled" disabled "$(cx systemctl is-enabled callmgrd.service)"
