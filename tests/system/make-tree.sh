@@ -17,6 +17,15 @@ fi
 [ "$(id -u)" -eq 0 ] || { echo "not root: cannot debootstrap" >&2; exit 77; }
 command -v debootstrap >/dev/null || { echo "no debootstrap" >&2; exit 77; }
 
+# one debootstrap at a time; a second caller waits, then finds the tree
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+if [ -f "$tree/.callmgr-tree-$stamp" ]; then
+	echo "$tree"
+	exit 0
+fi
+
 # The Debian archive apt already uses (deb822 or one-line sources).
 mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
 	awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' |
@@ -28,7 +37,6 @@ fi
 [ -n "$mirror" ] || { echo "no Debian bookworm archive in apt's sources" >&2; exit 77; }
 
 pkgs=systemd,systemd-sysv,dbus,iproute2,libevent-2.1-7,libprotobuf-c1,libjson-c5,libinih1,libsystemd0,procps
-mkdir -p "$cache"
 rm -rf "$tree.new"
 if ! debootstrap --variant=minbase --include="$pkgs" bookworm "$tree.new" "$mirror" \
 	>"$cache/debootstrap.log" 2>&1; then

@@ -17,7 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-host_if=$(ip -o link | awk -F': ' -v m="ve-${machine:0:10}" '$2 ~ "^"m { sub(/@.*/, "", $2); print $2; exit }')
+host_if=$(ip -o link | awk -F': ' -v m="ve-$machine" '$2 ~ "^"m { sub(/@.*/, "", $2); print $2; exit }')
 [ -n "$host_if" ] || { echo "no veth for $machine"; ip -o link; exit 1; }
 ip netns add "$ns"
 ip link set "$host_if" netns "$ns"

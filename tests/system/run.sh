@@ -49,7 +49,8 @@ cp "$build/tests/netns/cmscript" "$work/root/usr/local/bin/"
 mkdir -p "$work/root/etc/systemd/system/callmgrd.service.d"
 printf '[Service]\nWatchdogSec=3s\n' >"$work/root/etc/systemd/system/callmgrd.service.d/test.conf"
 
-machine=cmtest$$
+# short: nspawn names the host end of the veth ve-MACHINE, 15 characters at most
+machine=cm$$
 # PID 1 of this host need not be systemd: no registration, no scope of our own.
 SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 setsid systemd-nspawn -q -b -D "$work/root" \
 	--register=no --keep-unit -M "$machine" --network-veth \
@@ -254,7 +255,7 @@ expect "upgrade: socket enabled" enabled "$(cx systemctl is-enabled callmgrd.soc
 expect "upgrade: service not enabled" disabled "$(cx systemctl is-enabled callmgrd.service)"
 expect "upgrade: socket listening" active "$(cx systemctl is-active callmgrd.socket)"
 check "upgrade: the local edit of the conffile kept" cx grep -q "# local edit" /etc/callmgr/callmgrd.conf
-cx cmctl status >/dev/null
+check "upgrade: the daemon still starts on demand" cx cmctl status
 cx dpkg -r callmgrd >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; notok "remove"; }
 expect "remove: socket gone" inactive "$(cx systemctl is-active callmgrd.socket)"
 expect "remove: daemon stopped" inactive "$(cx systemctl is-active callmgrd.service)"
