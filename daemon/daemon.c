@@ -455,6 +455,7 @@ int daemon_run(const struct daemon_settings *set)
 			goto out;
 		}
 		link_own_mac(d->link, d->own.a);
+		log_set_own_address(d->own.a);
 	}
 	memcpy(d->set.cc.prefix, set->prefix, 13);
 	d->set.cc.esi = d->own;

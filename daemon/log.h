@@ -29,6 +29,13 @@ void log_set_level(int level);
 int log_level_parse(const char *name);
 const char *log_level_name(int level);
 void log_set_sink(log_sink_fn fn); /* NULL restores stderr */
+/*
+ * This node's own MAC.  A leg to it (every leg in local mode) has no peer, so
+ * log_write drops a peer equal to it rather than tag the line with CM_PEER
+ * naming the node itself.  Until called, the local-mode ESI
+ * (DAEMON_LOCAL_ESI); the daemon calls it once it knows its interface's MAC.
+ */
+void log_set_own_address(const uint8_t mac[6]);
 
 void log_write(int level, uint64_t vc, uint64_t party, const uint8_t *peer, const char *file,
 	       int line, const char *func, const char *fmt, ...)
