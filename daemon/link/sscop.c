@@ -79,6 +79,11 @@ struct sscop {
 	uint8_t vr_sq;
 	/* peer's credit and N(SQ) while an incoming BGN awaits the user */
 	uint32_t pending_nmr;
+	/* a valid STAT/USTAT came in this association (sscop_peer_proven) */
+	bool proven;
+	/* VR(SQ) holds the N(SQ) of a BGN we took (not just the initial value,
+	 * which a fresh peer's random first N(SQ) may equal by chance) */
+	bool vr_sq_valid;
 
 	struct tx_slot tx[SSCOP_TX_WINDOW];
 	struct rx_slot rx[SSCOP_RX_WINDOW];
@@ -307,8 +312,9 @@ static const char *event_name(unsigned ev)
 	}
 }
 
+/* Every line here can be caused by a peer's frames: rate-limited. */
 #define sscop_log(s, level, ...)                                                                   \
-	log_at(level, 0, 0, (s)->has_peer_mac ? (s)->peer_mac : NULL, __VA_ARGS__)
+	log_at_limited(level, 0, 0, (s)->has_peer_mac ? (s)->peer_mac : NULL, __VA_ARGS__)
 
 static void set_state(struct sscop *s, enum sscop_state next, unsigned ev, const char *why)
 {
@@ -476,6 +482,16 @@ static void queue_clear(struct sscop *s)
 	s->q_len = 0;
 }
 
+static void rx_slot_free(struct sscop *s, struct rx_slot *slot)
+{
+	if (!slot->data)
+		return;
+	if (s->p.rx_budget)
+		s->p.rx_budget->used -= slot->len;
+	free(slot->data);
+	slot->data = NULL;
+}
+
 /* Drops in-flight and out-of-order data; the user queue is separate. */
 static void buffers_clear(struct sscop *s)
 {
@@ -483,10 +499,8 @@ static void buffers_clear(struct sscop *s)
 		free(s->tx[i].msg);
 		s->tx[i].msg = NULL;
 	}
-	for (size_t i = 0; i < SSCOP_RX_WINDOW; i++) {
-		free(s->rx[i].data);
-		s->rx[i].data = NULL;
-	}
+	for (size_t i = 0; i < SSCOP_RX_WINDOW; i++)
+		rx_slot_free(s, &s->rx[i]);
 	s->vt_a = s->vt_s; /* nothing is outstanding any more */
 	s->epoch++;
 }
@@ -499,6 +513,7 @@ static void data_vars_init(struct sscop *s, uint32_t peer_nmr)
 	s->vt_ms = peer_nmr & SEQ_MASK;
 	s->vr_r = s->vr_h = 0;
 	s->vr_mr = SSCOP_RX_WINDOW;
+	s->proven = false;
 }
 
 /* Leaving the association for good: buffers and queue are lost. */
@@ -662,11 +677,12 @@ static void idle_user_establish(struct sscop *s, unsigned ev)
  */
 static bool bgn_is_retransmission(struct sscop *s, const struct sscop_pdu *pdu)
 {
-	if (pdu->nsq == s->vr_sq) {
+	if (s->vr_sq_valid && pdu->nsq == s->vr_sq) {
 		s->st.pdus_ignored++;
 		return true;
 	}
 	s->vr_sq = pdu->nsq;
+	s->vr_sq_valid = true;
 	return false;
 }
 
@@ -1074,6 +1090,8 @@ static void ready_sd(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
 			uint8_t *data = slot->data;
 			size_t len = slot->len;
 			slot->data = NULL;
+			if (s->p.rx_budget)
+				s->p.rx_budget->used -= len;
 			old_r = s->vr_r;
 			s->vr_r = seq_add(s->vr_r, 1);
 			s->vr_mr = seq_add(s->vr_r, SSCOP_RX_WINDOW);
@@ -1089,11 +1107,18 @@ static void ready_sd(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
 		s->st.pdus_ignored++;
 		return;
 	}
+	struct sscop_rx_budget *b = s->p.rx_budget;
+	if (b && b->used + pdu->data_len > b->limit) {
+		s->st.rx_budget_drops++;
+		return; /* as if lost: it will be retransmitted */
+	}
 	slot->data = malloc(pdu->data_len);
 	if (!slot->data)
-		return; /* as if lost: it will be retransmitted */
+		return;
 	memcpy(slot->data, pdu->data, pdu->data_len);
 	slot->len = (uint16_t)pdu->data_len;
+	if (b)
+		b->used += pdu->data_len;
 	uint32_t h_off = seq_off(s->vr_h, s->vr_r);
 	if (off > h_off)
 		send_ustat(s, s->vr_h, pdu->ns);
@@ -1125,6 +1150,9 @@ static void ready_stat(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev
 		return;
 	}
 	ack_upto(s, pdu->nr);
+	/* N(PS) 0 echoes no POLL of ours: anyone could send that */
+	if (pdu->nps != 0)
+		s->proven = true;
 	s->vt_pa = pdu->nps;
 	s->vt_ms = pdu->nmr;
 	for (size_t i = 0; i + 1 < pdu->list_count; i += 2) {
@@ -1367,7 +1395,7 @@ struct sscop *sscop_create(const struct sscop_params *p, const struct sscop_ops 
 	s->ctx = ctx;
 	s->state = SSCOP_IDLE;
 	s->vt_sq = p->initial_sq;
-	s->vr_sq = (uint8_t)(p->initial_sq + 128); /* matches no first BGN */
+	s->vr_sq = (uint8_t)(p->initial_sq + 128);
 	s->vr_mr = SSCOP_RX_WINDOW;
 	return s;
 }
@@ -1379,7 +1407,7 @@ void sscop_destroy(struct sscop *s)
 	for (size_t i = 0; i < SSCOP_TX_WINDOW; i++)
 		free(s->tx[i].msg);
 	for (size_t i = 0; i < SSCOP_RX_WINDOW; i++)
-		free(s->rx[i].data);
+		rx_slot_free(s, &s->rx[i]);
 	queue_clear(s);
 	free(s);
 }
@@ -1465,6 +1493,11 @@ bool sscop_timer_running(const struct sscop *s, enum sscop_timer t)
 void sscop_get_stats(const struct sscop *s, struct sscop_stats *out)
 {
 	*out = s->st;
+}
+
+bool sscop_peer_proven(const struct sscop *s)
+{
+	return s->state == SSCOP_READY && s->proven;
 }
 
 uint32_t sscop_queued(const struct sscop *s)
