@@ -14,6 +14,9 @@
                the socket 0666 (docs/ipc.md), so non-root clients connect
   admin_group  admin by a supplementary group (SO_PEERGROUPS), not only by
                the primary one
+  config_nul   a config line with a NUL byte is refused with FILE:LINE by
+               --check-config, and by SIGHUP (the daemon keeps running on
+               the old configuration)
 
     ipc.py BUILD_DIR [CASE...]
 Root only (uid/gid switching, rlimits); exits 77 otherwise.
@@ -253,12 +256,39 @@ def case_admin_group():
     check(d.stop() == 0, "daemon did not exit cleanly")
 
 
+def case_config_nul():
+    conf = os.path.join(TMP, "nul.conf")
+    with open(conf, "wb") as f:
+        f.write(b"[timers]\nt303 = 5000\0junk\n")
+    r = subprocess.run([CALLMGRD, "--check-config", "--config", conf], capture_output=True,
+                       text=True, timeout=10)
+    log(f"config_nul: --check-config rc {r.returncode}: {r.stderr.strip()}")
+    check(r.returncode != 0 and f"{conf}:2: NUL byte in the line" in r.stderr,
+          f"--check-config accepted a NUL byte: rc {r.returncode} {r.stderr}")
+    with open(conf, "wb") as f:
+        f.write(b"[timers]\nt303 = 5000\n")
+    sock = os.path.join(TMP, "nul.sock")
+    d = Daemon(sock, conf=conf, name="nul")
+    check(d.wait_socket(), "daemon did not start")
+    with open(conf, "wb") as f:
+        f.write(b"[timers]\nt303 = 6000\0junk\n")
+    d.p.send_signal(1)
+    deadline = time.time() + 5
+    while time.time() < deadline and "NUL byte" not in d.log_text():
+        time.sleep(0.05)
+    check(f"{conf}:2: NUL byte in the line" in d.log_text(), "SIGHUP accepted a NUL byte")
+    rc, out = cmctl(sock, "stats")
+    check(rc == 0, f"the daemon did not survive the bad reload: {out}")
+    check(d.stop() == 0, "daemon did not exit cleanly")
+
+
 CASES = {
     "slowloris": case_slowloris,
     "emfile": case_emfile,
     "live_socket": case_live_socket,
     "modes": case_modes,
     "admin_group": case_admin_group,
+    "config_nul": case_config_nul,
 }
 
 if __name__ == "__main__":
