@@ -17,10 +17,7 @@
 #   flood.sh BUILD_DIR SOURCE_DIR
 BUILD=$1
 SRC=$2
-. "$SRC/tests/netns/lib.sh"
-. "$SRC/tests/faults/lib.sh"
 . "$SRC/tests/hostile/lib.sh"
-faults_require
 
 netns_init flood A B C R
 for n in A B C; do node_start $n; done

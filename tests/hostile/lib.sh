@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
-# Helpers of the 'hostile' tests (sourced after tests/netns/lib.sh and
-# tests/faults/lib.sh): CPU time and log volume of a daemon, so a test can
-# assert that an attack costs bounded work.
+# Helpers of the 'hostile' tests, on top of tests/netns/lib.sh and
+# tests/faults/lib.sh (sourced here, $SRC and $BUILD set by the caller):
+# CPU time and log volume of a daemon, so a test can assert that an attack
+# costs bounded work.  Skips (77) like the faults tests.
+. "$SRC/tests/netns/lib.sh"
+. "$SRC/tests/faults/lib.sh"
+faults_require
 
 # cpu_ticks NODE : the daemon's utime + stime so far, in clock ticks
 cpu_ticks() {

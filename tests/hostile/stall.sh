@@ -15,10 +15,7 @@
 #   stall.sh BUILD_DIR SOURCE_DIR
 BUILD=$1
 SRC=$2
-. "$SRC/tests/netns/lib.sh"
-. "$SRC/tests/faults/lib.sh"
 . "$SRC/tests/hostile/lib.sh"
-faults_require
 
 netns_init stall A B
 for n in A B; do
