@@ -33,9 +33,12 @@
 #define MAX_FRAME      (ETH_HDR_LEN + LEN_PREFIX + SSCOP_MAX_PDU)
 #define RX_BATCH       32
 #define RX_BUF_SIZE    2048
-/* After a stranger found no room, refuse others without a scan for this
- * long: a flood costs one O(peers) scan per period, not one per frame. */
-#define ROOM_RETRY_MS  100
+/* Making room scans the table.  Strangers may cause at most ROOM_SCANS
+ * scans per ROOM_PERIOD_MS (and none for the rest of the period after one
+ * found no room): a flood costs a bounded share of the CPU, not one scan
+ * of 4,096 peers per frame. */
+#define ROOM_PERIOD_MS 100
+#define ROOM_SCANS     10
 
 struct link_peer;
 
@@ -72,7 +75,8 @@ struct link {
 	uint8_t (*rx_bufs)[RX_BUF_SIZE];
 	struct event *sweep_ev;
 	uint64_t born_next;
-	int64_t no_room_until_ms;
+	int64_t room_period_ms;  /* start of the current ROOM_PERIOD_MS */
+	unsigned room_scans;     /* strangers' scans in it */
 	struct sscop_rx_budget rx_budget;
 	/* freed peers call control saw up, told down from their own event:
 	 * peer_create runs inside call control's actions, which must not be
@@ -352,14 +356,21 @@ static struct link_peer *peer_create(struct link *l, const uint8_t mac[6], bool 
 	bool privileged = local || peer_configured(l, mac);
 	size_t cap = privileged ? LINK_MAX_PEERS : LINK_MAX_STRANGERS;
 	if (l->n_peers >= cap) {
-		int64_t now = privileged ? 0 : now_ms();
-		if (!privileged && now < l->no_room_until_ms) {
-			l->ctr.peers_refused++;
-			return NULL;
+		if (!privileged) {
+			int64_t now = now_ms();
+			if (now - l->room_period_ms >= ROOM_PERIOD_MS) {
+				l->room_period_ms = now;
+				l->room_scans = 0;
+			}
+			if (l->room_scans >= ROOM_SCANS) {
+				l->ctr.peers_refused++;
+				return NULL;
+			}
+			l->room_scans++;
 		}
 		if (!peer_make_room(l, privileged) || l->n_peers >= cap) {
 			if (!privileged)
-				l->no_room_until_ms = now + ROOM_RETRY_MS;
+				l->room_scans = ROOM_SCANS;
 			l->ctr.peers_refused++;
 			log_at_limited(LOG_WARNING, 0, 0, mac, "link: peer table full (%zu), peer refused",
 				       l->n_peers);
