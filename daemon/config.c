@@ -383,12 +383,30 @@ __attribute__((format(printf, 2, 3))) static int fail(struct load_state *st, con
 static char *read_line(char *str, int num, void *stream)
 {
 	struct load_state *st = stream;
-	if (!fgets(str, num, st->f))
+	/* fgets would hide a NUL byte: the line would end there for inih and
+	 * the rest vanish, silently changing what the file says */
+	size_t n = 0;
+	bool nul = false;
+	int c = EOF;
+	while (n + 1 < (size_t)num && (c = fgetc(st->f)) != EOF) {
+		nul |= c == '\0';
+		str[n++] = (char)(c ? c : ' ');
+		if (c == '\n')
+			break;
+	}
+	if (n == 0)
 		return NULL;
+	str[n] = '\0';
 	st->line++;
-	size_t n = strlen(str);
+	if (nul) {
+		if (c != '\n' && n == (size_t)num - 1)
+			while ((c = fgetc(st->f)) != EOF && c != '\n')
+				;
+		fail(st, "NUL byte in the line");
+		snprintf(str, (size_t)num, "!\n");
+		return str;
+	}
 	if (n == (size_t)num - 1 && str[n - 1] != '\n' && !feof(st->f)) {
-		int c;
 		while ((c = fgetc(st->f)) != EOF && c != '\n')
 			;
 		fail(st, "line longer than %d characters", num - 3);

@@ -77,3 +77,32 @@ void log_write(int level, uint64_t vc, uint64_t party, const uint8_t *peer, cons
 	struct log_ctx ctx = { vc, party, peer, file, line, func };
 	(log_sink ? log_sink : log_to_stderr)(level, &ctx, msg);
 }
+
+/* ------------------------------------------------------------------ */
+/* Rate limiting (log.h)                                               */
+
+#include <time.h>
+
+int log_ratelimit_pass(struct log_ratelimit *rl, int level)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - rl->window_ms >= 1000) {
+		rl->window_ms = now;
+		rl->used = 0;
+		if (rl->suppressed) {
+			uint64_t n = rl->suppressed;
+			rl->suppressed = 0;
+			rl->used++;
+			log_write(level, 0, 0, NULL, __FILE__, __LINE__, __func__,
+				  "%llu similar messages suppressed (rate limit)", (unsigned long long)n);
+		}
+	}
+	if (rl->used >= LOG_RATELIMIT_BURST) {
+		rl->suppressed++;
+		return 0;
+	}
+	rl->used++;
+	return 1;
+}

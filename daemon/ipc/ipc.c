@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@
 #define IPC_FLUSH_TIMEOUT_MS 2000
 /* Below this an ended session's queued output is still worth delivering. */
 #define IPC_FLUSH_MAX (256u * 1024u)
+/* Out of descriptors: accepting pauses until a session closes, or this. */
+#define IPC_ACCEPT_RETRY_MS 1000
 
 struct session {
 	struct ipc *ipc;
@@ -38,6 +41,7 @@ struct session {
 	unsigned bad_in_row;
 	bool hello_done;
 	bool subscribed;
+	struct event *hello_ev; /* absolute hello deadline; NULL once done */
 	bool ending;            /* no more input or output; reported or about to be */
 	bool flush;             /* deliver what is queued before closing */
 	bool dirty;             /* output queued since the last flush_cb */
@@ -54,7 +58,12 @@ struct ipc {
 	struct ipc_ops ops;
 	void *ctx;
 	struct evconnlistener *listener;
-	char *bound_path;       /* unlinked on close when we created it */
+	char *bound_path;       /* unlinked on close when it is still ours */
+	dev_t bound_dev;        /* what we bound, so we never unlink another's */
+	ino_t bound_ino;
+	/* accepting paused at EMFILE/ENFILE; stopped for good at shutdown */
+	struct event *accept_retry_ev;
+	bool accept_paused, accept_stopped;
 	struct session **buckets;
 	size_t nbuckets, nsessions;
 	struct session *live;   /* doubly linked, for monitor fan-out */
@@ -160,11 +169,19 @@ static void table_remove(struct ipc *ipc, struct session *s)
 
 /* ---------------------------------------------------------------- ending sessions */
 
+static void accept_resume(struct ipc *ipc);
+
 static void session_free(struct session *s)
 {
+	struct ipc *ipc = s->ipc;
+	if (s->hello_ev)
+		event_free(s->hello_ev);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	free(s);
+	/* a descriptor is free now: a paused listener may take it */
+	if (ipc && ipc->accept_paused && !ipc->closing)
+		accept_resume(ipc);
 }
 
 static void unlink_flushing(struct ipc *ipc, struct session *s)
@@ -472,7 +489,10 @@ static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
 	if (session_queue(s, &r, false) < 0)
 		return;
 	s->hello_done = true;
-	bufferevent_set_timeouts(s->bev, NULL, NULL);
+	if (s->hello_ev) {
+		event_free(s->hello_ev);
+		s->hello_ev = NULL;
+	}
 	log_info("session %llu: %s, uid %u gid %u pid %d, protocol %u%s",
 		 (unsigned long long)s->info.id, s->name, (unsigned)s->info.uid,
 		 (unsigned)s->info.gid, (int)s->info.pid, hr.version,
@@ -578,12 +598,57 @@ static void session_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct session *s = arg;
 	if (what & BEV_EVENT_EOF)
 		session_end(s, "end of file", false);
-	else if (what & BEV_EVENT_TIMEOUT)
-		session_end(s, "no hello in time", false);
 	else if (errno == ECONNRESET || errno == EPIPE)
 		session_end(s, "connection reset by the client", false);
 	else
 		session_end(s, "socket error", false);
+}
+
+/*
+ * The hello deadline counts from the connect, not from the last byte: a
+ * client trickling one byte every few seconds is cut at hello_timeout_ms
+ * like a silent one (a read timeout would restart with every byte).
+ */
+static void hello_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	if (!s->hello_done)
+		session_end(s, "no hello in time", false);
+}
+
+/*
+ * Whether the client is in the admin group: its primary group or any of its
+ * supplementary groups as the kernel recorded them at connect
+ * (SO_PEERGROUPS, Linux 4.13), so membership comes from the process, not
+ * from a lookup of /etc/group that might disagree with it.
+ */
+static bool peer_in_group(int fd, gid_t primary, gid_t want)
+{
+	if (primary == want)
+		return true;
+#ifdef SO_PEERGROUPS
+	gid_t small[64];
+	gid_t *groups = small;
+	socklen_t len = sizeof(small);
+	bool found = false;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		if (errno != ERANGE || len == 0 || len > 65536 * sizeof(gid_t))
+			return false;
+		groups = malloc(len);
+		if (!groups || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+			free(groups);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == want)
+			found = true;
+	if (groups != small)
+		free(groups);
+	return found;
+#else
+	return false;
+#endif
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -607,7 +672,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	s->info.uid = cred.uid;
 	s->info.gid = cred.gid;
 	s->info.pid = cred.pid;
-	s->info.admin = cred.uid == 0 || (ipc->cfg.have_admin_gid && cred.gid == ipc->cfg.admin_gid);
+	s->info.admin = cred.uid == 0 ||
+			(ipc->cfg.have_admin_gid && peer_in_group(fd, cred.gid, ipc->cfg.admin_gid));
 	snprintf(s->name, sizeof(s->name), "client");
 	s->bev = bufferevent_socket_new(ipc->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!s->bev || table_add(ipc, s) < 0) {
@@ -623,7 +689,11 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	if (ipc->cfg.hello_timeout_ms) {
 		struct timeval tv = { ipc->cfg.hello_timeout_ms / 1000,
 				      (ipc->cfg.hello_timeout_ms % 1000) * 1000 };
-		bufferevent_set_timeouts(s->bev, &tv, NULL);
+		s->hello_ev = evtimer_new(ipc->base, hello_deadline_cb, s);
+		if (!s->hello_ev || evtimer_add(s->hello_ev, &tv) < 0) {
+			session_end(s, "out of memory", false);
+			return;
+		}
 	}
 	/* socket bufferevents start with EV_WRITE enabled; flush_cb writes instead */
 	bufferevent_disable(s->bev, EV_WRITE);
@@ -633,9 +703,43 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		  (int)cred.pid, (unsigned)cred.uid);
 }
 
+static void accept_resume(struct ipc *ipc)
+{
+	ipc->accept_paused = false;
+	evtimer_del(ipc->accept_retry_ev);
+	if (!ipc->accept_stopped && ipc->listener) {
+		evconnlistener_enable(ipc->listener);
+		log_at_limited(LOG_INFO, 0, 0, NULL, "accepting connections again");
+	}
+}
+
+static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	accept_resume(arg);
+}
+
+/*
+ * Out of descriptors the listening socket stays readable, and accepting
+ * again at once fails again: a busy loop that logged each failure.  Stop
+ * accepting instead (waiting clients stay in the backlog, or are refused by
+ * the kernel once it is full) until a session closes or, as descriptors may
+ * free elsewhere, IPC_ACCEPT_RETRY_MS passes; one line per pause.
+ */
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
-	log_warn("accept: %s", strerror(errno));
+	struct ipc *ipc = arg;
+	int e = errno;
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		ipc->stats.accept_pauses++;
+		evconnlistener_disable(l);
+		ipc->accept_paused = true;
+		struct timeval tv = { IPC_ACCEPT_RETRY_MS / 1000, (IPC_ACCEPT_RETRY_MS % 1000) * 1000 };
+		evtimer_add(ipc->accept_retry_ev, &tv);
+		log_at_limited(LOG_WARNING, 0, 0, NULL,
+			       "accept: %s; not accepting until a descriptor frees", strerror(e));
+		return;
+	}
+	log_at_limited(LOG_WARNING, 0, 0, NULL, "accept: %s", strerror(e));
 }
 
 /* ---------------------------------------------------------------- listener */
@@ -657,12 +761,34 @@ static int make_parent_dir(const char *path)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
+	if (mkdir(dir, 0755) < 0) {
+		if (errno != EEXIST)
+			return -1;
+		return 0; /* someone else's: its mode is theirs to choose */
+	}
+	/* the unit's UMask=0077 would leave it 0700, shutting out every
+	 * client but root: the mode docs/ipc.md promises, explicitly */
+	return chmod(dir, 0755);
 }
 
-static int bind_socket(const char *path, unsigned mode)
+/*
+ * Whether a daemon is listening at path: a socket file there may be the
+ * live socket of another callmgrd (same --socket) or one left by a daemon
+ * that died.  Only the second may be replaced.
+ */
+static bool socket_is_live(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN;
+	close(fd);
+	return live;
+}
+
+static int bind_socket(const char *path, unsigned mode, struct stat *bound)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -675,12 +801,19 @@ static int bind_socket(const char *path, unsigned mode)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	/* A socket left behind by a daemon that died: replace it. */
+	/* A socket left behind by a daemon that died: replace it.  A live one
+	 * belongs to another daemon: refuse to start rather than steal it. */
 	struct stat st;
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (socket_is_live(path)) {
+			close(fd);
+			errno = EADDRINUSE;
+			return -1;
+		}
 		unlink(path);
+	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, mode) < 0 ||
-	    listen(fd, 128) < 0) {
+	    lstat(path, bound) < 0 || listen(fd, 128) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -703,14 +836,18 @@ struct ipc *ipc_open(struct event_base *base, const struct ipc_config *cfg,
 	ipc->buckets = calloc(ipc->nbuckets, sizeof(struct session *));
 	ipc->reap_ev = event_new(base, -1, 0, reap_cb, ipc);
 	ipc->flush_ev = event_new(base, -1, 0, flush_cb, ipc);
-	if (!ipc->buckets || !ipc->reap_ev || !ipc->flush_ev)
+	ipc->accept_retry_ev = evtimer_new(base, accept_retry_cb, ipc);
+	if (!ipc->buckets || !ipc->reap_ev || !ipc->flush_ev || !ipc->accept_retry_ev)
 		goto fail;
 	int fd = cfg->listen_fd;
 	if (fd < 0) {
-		fd = bind_socket(cfg->path, cfg->socket_mode ? cfg->socket_mode : 0666);
+		struct stat bound;
+		fd = bind_socket(cfg->path, cfg->socket_mode ? cfg->socket_mode : 0666, &bound);
 		if (fd < 0)
 			goto fail;
 		ipc->bound_path = strdup(cfg->path);
+		ipc->bound_dev = bound.st_dev;
+		ipc->bound_ino = bound.st_ino;
 	} else {
 		evutil_make_socket_nonblocking(fd);
 		evutil_make_socket_closeonexec(fd);
@@ -732,6 +869,7 @@ fail:;
 
 void ipc_stop_accepting(struct ipc *ipc)
 {
+	ipc->accept_stopped = true;
 	if (ipc->listener)
 		evconnlistener_disable(ipc->listener);
 }
@@ -779,9 +917,15 @@ void ipc_close(struct ipc *ipc)
 	if (ipc->listener)
 		evconnlistener_free(ipc->listener);
 	if (ipc->bound_path) {
-		unlink(ipc->bound_path);
+		/* only our own socket: another daemon may have replaced it */
+		struct stat st;
+		if (lstat(ipc->bound_path, &st) == 0 && st.st_dev == ipc->bound_dev &&
+		    st.st_ino == ipc->bound_ino)
+			unlink(ipc->bound_path);
 		free(ipc->bound_path);
 	}
+	if (ipc->accept_retry_ev)
+		event_free(ipc->accept_retry_ev);
 	if (ipc->reap_ev)
 		event_free(ipc->reap_ev);
 	if (ipc->flush_ev)

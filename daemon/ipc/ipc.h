@@ -57,7 +57,8 @@ struct ipc_ops {
 	void (*closed)(void *ctx, uint64_t session, const char *reason);
 };
 
-/* NULL and errno set on failure. */
+/* NULL and errno set on failure; EADDRINUSE when another daemon listens on
+ * cfg->path already. */
 struct ipc *ipc_open(struct event_base *base, const struct ipc_config *cfg,
 		     const struct ipc_ops *ops, void *ctx);
 /* Closes every session (without calling ops.closed) and the listener. */
@@ -80,6 +81,7 @@ struct ipc_stats {
 	uint64_t sessions_total;
 	uint64_t frames_bad;
 	uint64_t sessions_dropped_slow;
+	uint64_t accept_pauses;         /* out of descriptors: accepting paused */
 };
 void ipc_get_stats(const struct ipc *ipc, struct ipc_stats *out);
 

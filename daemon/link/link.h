@@ -21,6 +21,20 @@ struct event_base;
 #define LINK_ETHERTYPE 0x88B5
 #define LINK_MAX_ALLOWED 64
 
+/*
+ * Bounds of the peer table (docs/security.md "Link").  Peers a stranger's
+ * BGN creates may fill LINK_MAX_STRANGERS entries; the rest is kept for
+ * peers we call ourselves (link_send, link_establish) and allowed_peers.
+ * A full table makes room by freeing an idle association, then the oldest
+ * unproven one (see sscop_peer_proven); a proven or configured peer is
+ * never displaced.  Idle associations are freed after LINK_IDLE_FREE_S.
+ */
+#define LINK_MAX_PEERS 4096
+#define LINK_MAX_STRANGERS 3072
+#define LINK_IDLE_FREE_S 30
+/* Out-of-order SD octets buffered for all peers together. */
+#define LINK_RX_BUDGET (16u << 20)
+
 struct link_config {
 	uint32_t timer_cc_ms;          /* BGN/END retransmission (default 1000) */
 	uint32_t max_cc;               /* BGN/END sends before giving up (default 4) */
@@ -75,6 +89,13 @@ size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max);
 struct link_counters {
 	/* frames_unknown_peer: from a MAC with no association, or not allowed */
 	uint64_t frames_rx, frames_tx, frames_bad, frames_unknown_peer;
+	/* frames_group_src: a group (I/G bit) source MAC, never a peer */
+	uint64_t frames_group_src;
+	/* peers_evicted: freed to make room; peers_refused: no room for a BGN
+	 * or a call of ours; peers_idle_freed: by the idle sweep */
+	uint64_t peers_evicted, peers_refused, peers_idle_freed;
+	size_t peers;              /* entries now */
+	size_t rx_buffered;        /* out-of-order SD octets held now */
 };
 void link_get_counters(const struct link *l, struct link_counters *out);
 

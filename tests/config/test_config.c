@@ -313,6 +313,29 @@ START_TEST(binary_garbage_does_not_crash)
 }
 END_TEST
 
+/* A NUL byte used to end the line for the parser: "t303 = 5000\0junk"
+ * read as t303 = 5000 and the file was called fine.  Now it is refused
+ * with its line, as --check-config, the start and SIGHUP all load this way. */
+START_TEST(nul_byte_is_refused_with_its_line)
+{
+	static const char text[] = "[timers]\nt308 = 2000\nt303 = 5000\0 = junk\nt310 = 1000\n";
+	struct daemon_config cfg, before;
+	char err[CONFIG_ERR_MAX] = "";
+	base(&cfg);
+	before = cfg;
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	snprintf(path, sizeof(path), "%s/callmgrd-test-XXXXXX", dir);
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	ck_assert_int_eq(config_load_file(&cfg, path, true, err, sizeof(err)), -1);
+	unlink(path);
+	ck_assert_str_eq(err + strlen(path), ":3: NUL byte in the line");
+	ck_assert_msg(same_config(&cfg, &before), "config changed on error");
+}
+END_TEST
+
 static int parse(char **argv, struct config_cmdline *cl, char *err)
 {
 	int argc = 0;
@@ -492,6 +515,7 @@ int main(void)
 	tcase_add_test(t, prefix_parsing);
 	tcase_add_test(t, diff_names_what_changed);
 	tcase_add_test(t, key_table_lists_every_section);
+	tcase_add_test(t, nul_byte_is_refused_with_its_line);
 	suite_add_tcase(s, t);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
