@@ -303,14 +303,14 @@ static void op_request(struct reader *r)
 	}
 	q->flags = (t & 0x80) ? CM_CLOSE_FORCE : 0;
 	q->cause = (c & 0x40) ? Q_CAUSE_USER_BUSY : 0;
-	if (q->type != CC_REQ_ACCEPT_CALL && q->type != CC_REQ_REJECT_CALL) {
-		q->req_id = F.next_req++;
-		if (F.nreqs < MAX_REQS) {
-			F.reqs[F.nreqs].id = q->req_id;
-			F.reqs[F.nreqs].session = q->session;
-			F.reqs[F.nreqs].completions = 0;
-			F.nreqs++;
-		}
+	/* Accept and reject have no completion of their own, but a refusal at
+	 * the door (shutdown) ends them too: every request is tracked. */
+	q->req_id = F.next_req++;
+	if (F.nreqs < MAX_REQS) {
+		F.reqs[F.nreqs].id = q->req_id;
+		F.reqs[F.nreqs].session = q->session;
+		F.reqs[F.nreqs].completions = 0;
+		F.nreqs++;
 	}
 	feed(&ev);
 }
