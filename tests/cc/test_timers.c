@@ -238,8 +238,9 @@ END_TEST
 
 START_TEST(restart)
 {
-	/* a SETUP made before the link is up follows our RESTART, queued first;
-	 * link up sends neither again */
+	/* a SETUP made before the link is up waits for it and for the answer
+	 * to our RESTART (the driver's peer gives both); link up again sends
+	 * neither again (test_restart.c has the rest) */
 	struct rcall k;
 	root_calling(&k);
 	drv_link(&d, P, true);
