@@ -299,12 +299,12 @@ impair_stop() {
 }
 
 # capture_start [NODE IFACE] : dumpcap on the bridge (default) or on a
-# node's interface, callmgr's EtherType only
+# node's interface, callmgr's EtherType only (or $CAPTURE_FILTER)
 capture_start() {
 	local ns="${NETNS_TAG}sw" ifc=br0
 	[ $# -eq 2 ] && ns=${NODE_NS[$1]} && ifc=$2
 	CAPTURE_FILE="$NETNS_TMP/wire.pcap"
-	ip netns exec "$ns" dumpcap -q -i "$ifc" -P -f 'ether proto 0x88b5' \
+	ip netns exec "$ns" dumpcap -q -i "$ifc" -P -f "${CAPTURE_FILTER:-ether proto 0x88b5}" \
 		-w "$CAPTURE_FILE" >"$NETNS_TMP/dumpcap.log" 2>&1 &
 	CAPTURE_PID=$!
 	local i
