@@ -179,6 +179,20 @@ START_TEST(release_unrecognised)
 }
 END_TEST
 
+/* §5.7.2 "clear call" in a RELEASE: the peer is clearing; the answer says why */
+START_TEST(release_clear_call)
+{
+	struct rcall k;
+	root_active(&k);
+	struct q_msg m = pmsg(Q_MSG_RELEASE, k.cref, true, -1, 16);
+	feed_dec(&m, Q_VERDICT_CLEAR, 99, UNKNOWN_IE, Q_IE_ACT_CLEAR);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 99);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 0);
+	ck_assert_int_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->cause, 16);
+	ck_assert_int_eq(call_state(k.vc, k.cref), 0);
+}
+END_TEST
+
 /* §5.6.7: a RELEASE COMPLETE in error is still a RELEASE COMPLETE */
 START_TEST(release_complete_rejected)
 {
@@ -390,6 +404,7 @@ Suite *cc_test_suite(void)
 	tcase_add_test(tc, release_cause_missing);
 	tcase_add_test(tc, release_cause_invalid);
 	tcase_add_test(tc, release_unrecognised);
+	tcase_add_test(tc, release_clear_call);
 	tcase_add_test(tc, release_complete_rejected);
 	tcase_add_test(tc, status_enquiry_report);
 	tcase_add_test(tc, party_msg_mandatory_missing);
