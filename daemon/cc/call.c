@@ -571,10 +571,6 @@ static void call_u0_setup(cc *c, struct cc_peer *peer, const struct q_msg *m,
 	if (m->epref.present && m->epref.flag)
 		return cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE,
 				  Q_CAUSE_INVALID_IE_CONTENTS, out);
-	if (!cc_peer_ready(c, peer))
-		/* Q.2931 §5.5.1: none taken until our RESTART is acknowledged */
-		return cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE,
-				     Q_CAUSE_TEMPORARY_FAILURE, out);
 	uint64_t session = 0;
 	int cause = leaf_owner(c, m, &session);
 	if (cause)

@@ -54,6 +54,8 @@ void cc_call_message(cc *c, const struct cc_event *ev, struct cc_actions *out);
 bool cc_rx_incompatible_report(const cc *c, bool *clear);
 /* The diagnostic of a cause 96/99/100 answer: the identifiers of the IEs concerned. */
 void cc_rx_diagnostic(const cc *c, struct q_ie_cause *cause);
+/* A new SETUP from the peer, taken in now (rx_dec says what the decoder found). */
+void cc_rx_setup(cc *c, struct cc_peer *peer, const struct q_msg *m, struct cc_actions *out);
 
 /* restart.c */
 bool cc_peer_ready(const cc *c, const struct cc_peer *peer);
@@ -61,6 +63,8 @@ void cc_restart_link_up(cc *c, struct cc_peer *peer, struct cc_actions *out);
 void cc_restart_link_down(cc *c, struct cc_peer *peer, struct cc_actions *out);
 /* leg's SETUP waits for our RESTART to be acknowledged */
 void cc_restart_hold(cc *c, struct cc_leg *leg, struct cc_actions *out);
+/* A SETUP from the peer while our restart waits: kept until it is acknowledged. */
+void cc_restart_defer(cc *c, struct cc_peer *peer, const struct q_msg *m, struct cc_actions *out);
 void cc_restart_ack(cc *c, struct cc_peer *peer, const struct q_msg *m, struct cc_actions *out);
 void cc_restart_t316(cc *c, struct cc_peer *peer, struct cc_actions *out);
 void cc_restart_received(cc *c, struct cc_peer *peer, const struct q_msg *m,

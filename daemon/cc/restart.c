@@ -51,8 +51,54 @@ void cc_restart_link_up(cc *c, struct cc_peer *peer, struct cc_actions *out)
 		restart_begin(c, peer, out);
 }
 
+void cc_restart_defer(cc *c, struct cc_peer *peer, const struct q_msg *m, struct cc_actions *out)
+{
+	struct cc_deferred *e = NULL;
+	if (peer->restart != CC_RST_FAILED && peer->n_deferred < CC_MAX_DEFERRED)
+		e = calloc(1, sizeof(*e));
+	if (!e) {
+		/* out of service, or more than a crossing explains */
+		cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, Q_CAUSE_TEMPORARY_FAILURE,
+			      out);
+		return;
+	}
+	e->msg = *m;
+	if (c->rx_dec) {
+		e->has_dec = true;
+		e->dec = *c->rx_dec;
+	}
+	struct cc_deferred **tail = &peer->deferred;
+	while (*tail) {
+		CC_STEP(c);
+		tail = &(*tail)->next;
+	}
+	*tail = e;
+	peer->n_deferred++;
+}
+
+/* The SETUPs taken in meanwhile, in order, now or refused (out of service). */
+static void run_deferred(cc *c, struct cc_peer *peer, bool refuse, struct cc_actions *out)
+{
+	const struct q_decode_status *saved = c->rx_dec;
+	while (peer->deferred) {
+		CC_STEP(c);
+		struct cc_deferred *e = peer->deferred;
+		peer->deferred = e->next;
+		peer->n_deferred--;
+		c->rx_dec = e->has_dec ? &e->dec : NULL;
+		if (refuse)
+			cc_send_cause(c, peer->mac, &e->msg, Q_MSG_RELEASE_COMPLETE,
+				      Q_CAUSE_TEMPORARY_FAILURE, out);
+		else
+			cc_rx_setup(c, peer, &e->msg, out);
+		free(e);
+	}
+	c->rx_dec = saved;
+}
+
 void cc_restart_link_down(cc *c, struct cc_peer *peer, struct cc_actions *out)
 {
+	cc_peer_drop_deferred(peer); /* no link to answer them on; the peer's T303 ends them */
 	/* the RESTART may have died with the association: sent again on the next */
 	if (peer->restart == CC_RST_WAIT) {
 		cc_timer_stop(c, &peer->timers, CC_T316, cc_mac_key(peer->mac), out);
@@ -99,6 +145,7 @@ void cc_restart_ack(cc *c, struct cc_peer *peer, const struct q_msg *m, struct c
 	cc_timer_stop(c, &peer->timers, CC_T316, cc_mac_key(peer->mac), out);
 	peer->restart = CC_RST_DONE;
 	release_held(c, peer, out);
+	run_deferred(c, peer, false, out);
 }
 
 void cc_restart_t316(cc *c, struct cc_peer *peer, struct cc_actions *out)
@@ -127,6 +174,7 @@ void cc_restart_t316(cc *c, struct cc_peer *peer, struct cc_actions *out)
 			cc_leg_cleared(c, l, CM_E_TIMEOUT, Q_CAUSE_RECOVERY_ON_TIMER, NULL, out);
 		l = next;
 	}
+	run_deferred(c, peer, true, out);
 }
 
 /*

@@ -83,6 +83,12 @@ static void global_message(cc *c, struct cc_peer *peer, const struct q_msg *m, u
 static void new_setup(cc *c, struct cc_peer *peer, const struct q_msg *m, uint8_t verdict,
 		      uint8_t vcause, struct cc_actions *out)
 {
+	if (!cc_peer_ready(c, peer)) {
+		/* §5.5.1: no call is accepted before the peer acknowledged our
+		 * RESTART; the two may have crossed, so it waits for that */
+		cc_restart_defer(c, peer, m, out);
+		return;
+	}
 	switch (verdict) {
 	case Q_VERDICT_DISCARD:
 		return;
@@ -175,6 +181,13 @@ static void leg_message(cc *c, struct cc_leg *leg, const struct q_msg *m,
 	leg = cc_leg_by_id(c, id);
 	if (leg && leg->state != U11)
 		cc_send_status(c, mac, m, leg, vcause, out);
+}
+
+void cc_rx_setup(cc *c, struct cc_peer *peer, const struct q_msg *m, struct cc_actions *out)
+{
+	const struct q_decode_status *dec = c->rx_dec;
+	new_setup(c, peer, m, dec ? dec->verdict : Q_VERDICT_OK, dec ? dec->verdict_cause : 0,
+		  out);
 }
 
 /* A call reference we do not hold. */

@@ -126,6 +126,15 @@ struct cc_party {
 	bool dead;
 };
 
+/* A SETUP from a peer whose restart is not acknowledged, with what the decoder found. */
+struct cc_deferred {
+	struct cc_deferred *next;
+	struct q_msg msg;
+	bool has_dec;
+	struct q_decode_status dec;
+};
+#define CC_MAX_DEFERRED 16 /* per peer; more are refused with cause 41 */
+
 enum cc_restart_state {
 	CC_RST_NONE = 0, /* not sent yet: it goes first, at the first message or link up */
 	CC_RST_WAIT,     /* sent, T316 running */
@@ -145,6 +154,9 @@ struct cc_peer {
 	 */
 	enum cc_restart_state restart;
 	uint8_t restart_sends; /* RESTARTs sent in this attempt (n316 bounds them) */
+	/* SETUPs from the peer taken in while it does (restart.c), oldest first */
+	struct cc_deferred *deferred;
+	uint8_t n_deferred;
 	uint16_t timers; /* T309, T316 */
 	uint32_t n_active; /* legs in U10 */
 	struct cc_leg *l_head, *l_tail;
@@ -244,6 +256,9 @@ struct cc {
  * and would show as a spike, not a trend.
  */
 #define CC_STEP(c) ((void)(*(c)->steps += 1))
+
+/* Free the SETUPs a peer's restart held back, unanswered. */
+void cc_peer_drop_deferred(struct cc_peer *peer);
 
 /* The MAC a T309 or T316 key names (the inverse of cc_mac_key()). */
 static inline struct cc_mac cc_mac_of_key(uint64_t k)

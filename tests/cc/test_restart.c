@@ -9,6 +9,8 @@
 
 #include "common.h"
 
+#define CC_MAX_DEFERRED_TEST 16 /* CC_MAX_DEFERRED in daemon/cc/store.h */
+
 static void setup_manual(void)
 {
 	common_setup();
@@ -65,7 +67,8 @@ START_TEST(setup_waits_for_ack)
 }
 END_TEST
 
-/* §5.5.1: a call offered meanwhile is not accepted: RELEASE COMPLETE 41 */
+/* §5.5.1: a call offered meanwhile is not accepted before the acknowledgement,
+ * which may have crossed it: it waits, then is offered */
 START_TEST(incoming_setup_while_waiting)
 {
 	drv_register(&d, LEAF1, 1);
@@ -73,12 +76,36 @@ START_TEST(incoming_setup_while_waiting)
 	struct q_msg s = setup_msg(70, 1);
 	drv_clear(&d);
 	drv_msg(&d, P, &s);
-	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 41);
-	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	ck_assert_uint_eq(d.nlog, 0);
 	ack_from_p();
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 1);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 0);
+}
+END_TEST
+
+/* ... but never more than CC_MAX_DEFERRED, and none once the peer is out of service */
+START_TEST(incoming_setups_refused)
+{
+	drv_register(&d, LEAF1, 1);
+	drv_link(&d, P, true);
+	drv_clear(&d);
+	for (uint32_t i = 0; i <= CC_MAX_DEFERRED_TEST; i++) {
+		struct q_msg s = setup_msg(100 + i, 1);
+		drv_msg(&d, P, &s);
+	}
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 1);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cref, 100 + CC_MAX_DEFERRED_TEST);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 41);
+	drv_clear(&d);
+	drv_fire(&d, CC_T316, cc_mac_key(P));
+	drv_fire(&d, CC_T316, cc_mac_key(P));
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), CC_MAX_DEFERRED_TEST);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cref, 100);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	struct q_msg s = setup_msg(200, 1);
 	drv_clear(&d);
 	drv_msg(&d, P, &s);
-	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 1);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 41);
 }
 END_TEST
 
@@ -204,6 +231,7 @@ Suite *cc_test_suite(void)
 	tcase_add_checked_fixture(tc, setup_manual, common_teardown);
 	tcase_add_test(tc, setup_waits_for_ack);
 	tcase_add_test(tc, incoming_setup_while_waiting);
+	tcase_add_test(tc, incoming_setups_refused);
 	tcase_add_test(tc, t316_exhausted);
 	tcase_add_test(tc, late_ack);
 	tcase_add_test(tc, unexpected_ack);
