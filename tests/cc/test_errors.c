@@ -24,38 +24,33 @@ static size_t n_offers(void)
 	return drv_ncev(&d, CC_CEV_INCOMING_CALL);
 }
 
-static void setup_offered_and_status(uint8_t verdict, uint8_t cause, uint8_t act)
+/*
+ * A SETUP processed without the IE and the IE reported: §5.6.8.1 (an
+ * unrecognised IE, regular handling), §5.7.2 ("discard IE, proceed and
+ * report status"), §5.6.8.2 (an optional IE with invalid contents).
+ */
+static const struct {
+	const char *row;
+	uint8_t cause, act;
+} offered_rows[] = {
+	{"setup_unrecognised_regular", 99, Q_IE_ACT_REGULAR},
+	{"setup_unrecognised_discard_report", 99, Q_IE_ACT_DISCARD_IE_REPORT},
+	{"setup_invalid_optional", 100, Q_IE_ACT_REGULAR},
+};
+
+START_TEST(setup_offered_and_reported)
 {
 	drv_register(&d, LEAF1, 1);
 	struct q_msg m = setup_msg(40, 1);
-	feed_dec(&m, verdict, cause, UNKNOWN_IE, act);
-	ck_assert_uint_eq(n_offers(), 1);
+	uint8_t cause = offered_rows[_i].cause;
+	feed_dec(&m, Q_VERDICT_REPORT, cause, UNKNOWN_IE, offered_rows[_i].act);
+	ck_assert_msg(n_offers() == 1, "%s", offered_rows[_i].row);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 0);
 	const struct cc_action *st = SENT(Q_MSG_STATUS, 0);
 	ck_assert_uint_eq(st->msg.cause.value, cause);
 	ck_assert_uint_eq(st->msg.call_state, 6);
 	ck_assert_uint_eq(st->msg.cause.diag_len, 1);
 	ck_assert_uint_eq(st->msg.cause.diag[0], UNKNOWN_IE);
-}
-
-/* §5.6.8.1: an unrecognised IE under regular error handling: processed, STATUS 99 */
-START_TEST(setup_unrecognised_regular)
-{
-	setup_offered_and_status(Q_VERDICT_REPORT, 99, Q_IE_ACT_REGULAR);
-}
-END_TEST
-
-/* §5.7.2 "discard IE, proceed and report status" */
-START_TEST(setup_unrecognised_discard_report)
-{
-	setup_offered_and_status(Q_VERDICT_REPORT, 99, Q_IE_ACT_DISCARD_IE_REPORT);
-}
-END_TEST
-
-/* §5.6.8.2: an optional IE with invalid contents: processed, STATUS 100 */
-START_TEST(setup_invalid_optional)
-{
-	setup_offered_and_status(Q_VERDICT_REPORT, 100, Q_IE_ACT_REGULAR);
 }
 END_TEST
 
@@ -71,46 +66,37 @@ START_TEST(setup_unrecognised_discard_ie)
 }
 END_TEST
 
-static void setup_refused(uint8_t verdict, uint8_t cause, uint8_t ie, uint8_t act)
+/*
+ * A SETUP refused with RELEASE COMPLETE and the cause: §5.6.7.1 (mandatory
+ * IE missing, 96), §5.6.7.2 (mandatory IE invalid, 100), §5.7.2 "clear
+ * call", and §5.7.2 "discard message and report status" (for SETUP a
+ * RELEASE COMPLETE, see docs/state-machines.md).
+ */
+static const struct {
+	const char *row;
+	uint8_t verdict, cause, ie, act;
+} refused_rows[] = {
+	{"setup_mandatory_missing", Q_VERDICT_REJECT, 96, Q_IE_CALLED, Q_IE_ACT_REGULAR},
+	{"setup_mandatory_invalid", Q_VERDICT_REJECT, 100, Q_IE_TRAFFIC, Q_IE_ACT_REGULAR},
+	{"setup_clear_call", Q_VERDICT_CLEAR, 99, UNKNOWN_IE, Q_IE_ACT_CLEAR},
+	{"setup_discard_msg_report", Q_VERDICT_REJECT, 99, UNKNOWN_IE,
+	 Q_IE_ACT_DISCARD_MSG_REPORT},
+};
+
+START_TEST(setup_refused)
 {
 	drv_register(&d, LEAF1, 1);
 	struct q_msg m = setup_msg(42, 1);
-	feed_dec(&m, verdict, cause, ie, act);
-	ck_assert_uint_eq(n_offers(), 0);
+	feed_dec(&m, refused_rows[_i].verdict, refused_rows[_i].cause, refused_rows[_i].ie,
+		 refused_rows[_i].act);
+	ck_assert_msg(n_offers() == 0, "%s", refused_rows[_i].row);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_STATUS), 0);
 	const struct cc_action *rc = SENT(Q_MSG_RELEASE_COMPLETE, 0);
-	ck_assert_uint_eq(rc->msg.cause.value, cause);
+	ck_assert_uint_eq(rc->msg.cause.value, refused_rows[_i].cause);
 	ck_assert_uint_eq(rc->msg.cref, 42);
 	struct cc_stats st;
 	cc_get_stats(d.c, &st);
 	ck_assert_uint_eq(st.legs + st.vcs, 0);
-}
-
-/* §5.6.7.1: SETUP with a mandatory IE missing: RELEASE COMPLETE 96 */
-START_TEST(setup_mandatory_missing)
-{
-	setup_refused(Q_VERDICT_REJECT, 96, Q_IE_CALLED, Q_IE_ACT_REGULAR);
-}
-END_TEST
-
-/* §5.6.7.2: SETUP with a mandatory IE invalid: RELEASE COMPLETE 100 */
-START_TEST(setup_mandatory_invalid)
-{
-	setup_refused(Q_VERDICT_REJECT, 100, Q_IE_TRAFFIC, Q_IE_ACT_REGULAR);
-}
-END_TEST
-
-/* §5.7.2 "clear call": the call is not made, RELEASE COMPLETE with the cause */
-START_TEST(setup_clear_call)
-{
-	setup_refused(Q_VERDICT_CLEAR, 99, UNKNOWN_IE, Q_IE_ACT_CLEAR);
-}
-END_TEST
-
-/* §5.7.2 "discard message and report status": for SETUP, RELEASE COMPLETE */
-START_TEST(setup_discard_msg_report)
-{
-	setup_refused(Q_VERDICT_REJECT, 99, UNKNOWN_IE, Q_IE_ACT_DISCARD_MSG_REPORT);
 }
 END_TEST
 
@@ -136,59 +122,38 @@ START_TEST(release_discard_msg)
 }
 END_TEST
 
-/* §5.6.7.1: RELEASE without its cause: cleared as cause 31, RELEASE COMPLETE 96 */
-START_TEST(release_cause_missing)
-{
-	struct rcall k;
-	root_active(&k);
-	struct q_msg m = pmsg(Q_MSG_RELEASE, k.cref, true, -1, 0);
-	feed_dec(&m, Q_VERDICT_REJECT, 96, Q_IE_CAUSE, Q_IE_ACT_REGULAR);
-	const struct cc_action *rc = SENT(Q_MSG_RELEASE_COMPLETE, 0);
-	ck_assert_uint_eq(rc->msg.cause.value, 96);
-	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_STATUS), 0);
-	ck_assert_int_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->cause, 31);
-	ck_assert_int_eq(call_state(k.vc, k.cref), 0);
-}
-END_TEST
+/*
+ * A RELEASE that clears and whose RELEASE COMPLETE says what was wrong,
+ * never a STATUS for the call just cleared: §5.6.7.1 (cause missing:
+ * cleared as if cause 31, answered 96), §5.6.7.2 (cause invalid: 100),
+ * §5.6.8.1 (an unrecognised IE: processed, the report rides on the
+ * RELEASE COMPLETE), §5.7.2 "clear call" (the peer is clearing already).
+ */
+static const struct {
+	const char *row;
+	uint8_t cause, verdict, vcause, ie, act;
+	int client_cause;
+} release_rows[] = {
+	{"release_cause_missing", 0, Q_VERDICT_REJECT, 96, Q_IE_CAUSE, Q_IE_ACT_REGULAR, 31},
+	{"release_cause_invalid", 0, Q_VERDICT_REJECT, 100, Q_IE_CAUSE, Q_IE_ACT_REGULAR, 31},
+	{"release_unrecognised", 17, Q_VERDICT_REPORT, 99, UNKNOWN_IE, Q_IE_ACT_REGULAR, 17},
+	{"release_clear_call", 16, Q_VERDICT_CLEAR, 99, UNKNOWN_IE, Q_IE_ACT_CLEAR, 16},
+};
 
-/* §5.6.7.2: RELEASE with an invalid cause: the same with 100 */
-START_TEST(release_cause_invalid)
+START_TEST(release_answered)
 {
 	struct rcall k;
 	root_active(&k);
-	struct q_msg m = pmsg(Q_MSG_RELEASE, k.cref, true, -1, 0);
-	feed_dec(&m, Q_VERDICT_REJECT, 100, Q_IE_CAUSE, Q_IE_ACT_REGULAR);
-	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 100);
-	ck_assert_int_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->cause, 31);
-}
-END_TEST
-
-/* §5.6.8.1: a RELEASE with an unrecognised IE is processed; the report rides
- * on the RELEASE COMPLETE, never a STATUS for the call just cleared */
-START_TEST(release_unrecognised)
-{
-	struct rcall k;
-	root_active(&k);
-	struct q_msg m = pmsg(Q_MSG_RELEASE, k.cref, true, -1, 17);
-	feed_dec(&m, Q_VERDICT_REPORT, 99, UNKNOWN_IE, Q_IE_ACT_REGULAR);
+	struct q_msg m = pmsg(Q_MSG_RELEASE, k.cref, true, -1, release_rows[_i].cause);
+	feed_dec(&m, release_rows[_i].verdict, release_rows[_i].vcause, release_rows[_i].ie,
+		 release_rows[_i].act);
 	const struct cc_action *rc = SENT(Q_MSG_RELEASE_COMPLETE, 0);
-	ck_assert_uint_eq(rc->msg.cause.value, 99);
+	ck_assert_msg(rc->msg.cause.value == release_rows[_i].vcause, "%s", release_rows[_i].row);
 	ck_assert_uint_eq(rc->msg.cause.diag_len, 1);
+	ck_assert_uint_eq(rc->msg.cause.diag[0], release_rows[_i].ie);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_STATUS), 0);
-	ck_assert_int_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->cause, 17);
-}
-END_TEST
-
-/* §5.7.2 "clear call" in a RELEASE: the peer is clearing; the answer says why */
-START_TEST(release_clear_call)
-{
-	struct rcall k;
-	root_active(&k);
-	struct q_msg m = pmsg(Q_MSG_RELEASE, k.cref, true, -1, 16);
-	feed_dec(&m, Q_VERDICT_CLEAR, 99, UNKNOWN_IE, Q_IE_ACT_CLEAR);
-	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 99);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE), 0);
-	ck_assert_int_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->cause, 16);
+	ck_assert_int_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->cause, release_rows[_i].client_cause);
 	ck_assert_int_eq(call_state(k.vc, k.cref), 0);
 }
 END_TEST
@@ -391,20 +356,15 @@ Suite *cc_test_suite(void)
 	Suite *s = suite_create("cc-errors");
 	TCase *tc = tcase_create("errors");
 	tcase_add_checked_fixture(tc, common_setup, common_teardown);
-	tcase_add_test(tc, setup_unrecognised_regular);
-	tcase_add_test(tc, setup_unrecognised_discard_report);
-	tcase_add_test(tc, setup_invalid_optional);
+	tcase_add_loop_test(tc, setup_offered_and_reported, 0,
+			    (int)(sizeof(offered_rows) / sizeof(offered_rows[0])));
 	tcase_add_test(tc, setup_unrecognised_discard_ie);
-	tcase_add_test(tc, setup_mandatory_missing);
-	tcase_add_test(tc, setup_mandatory_invalid);
-	tcase_add_test(tc, setup_clear_call);
-	tcase_add_test(tc, setup_discard_msg_report);
+	tcase_add_loop_test(tc, setup_refused, 0,
+			    (int)(sizeof(refused_rows) / sizeof(refused_rows[0])));
 	tcase_add_test(tc, setup_discard_msg);
 	tcase_add_test(tc, release_discard_msg);
-	tcase_add_test(tc, release_cause_missing);
-	tcase_add_test(tc, release_cause_invalid);
-	tcase_add_test(tc, release_unrecognised);
-	tcase_add_test(tc, release_clear_call);
+	tcase_add_loop_test(tc, release_answered, 0,
+			    (int)(sizeof(release_rows) / sizeof(release_rows[0])));
 	tcase_add_test(tc, release_complete_rejected);
 	tcase_add_test(tc, status_enquiry_report);
 	tcase_add_test(tc, party_msg_mandatory_missing);

@@ -11,13 +11,15 @@ target's answers on the wire (docs/state-machines.md, "Decoder errors").
 CALLED_AESA (40 hex digits, dots allowed) names a SAP registered on the
 target whose client does not answer offers.  Prints each step; exits 0
 when every answer was the one expected, 1 otherwise."""
-import socket
+import os
 import struct
 import sys
-import time
 
-ETH_P = 0x88B5
-BGN, BGAK, END, SD, POLL, STAT, USTAT = 0x1, 0x2, 0x3, 0x8, 0xA, 0xB, 0xC
+# the frame and SSCOP PDU helpers of the hostile node of the faults suite
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
+from rawpeer import (BGAK, END, POLL, SD, Raw, pdu_bgn, pdu_poll, pdu_sd,  # noqa: E402
+                     pdu_stat, q2931, word)
+
 SETUP, RELEASE, RELEASE_COMPLETE, STATUS, STATUS_ENQUIRY = 0x05, 0x4D, 0x5A, 0x7D, 0x75
 RESTART, RESTART_ACK = 0x46, 0x4E
 
@@ -28,18 +30,8 @@ REGULAR, DISCARD_IE, DISCARD_IE_REPORT, DISCARD_MSG = 0x80, 0x91, 0x92, 0x95
 E2E_DELAY = 0x42
 
 
-def word(first, value):
-    return struct.pack(">I", (first << 24) | (value & 0xFFFFFF))
-
-
 def ie(ident, contents, instr=REGULAR):
     return bytes([ident, instr]) + struct.pack(">H", len(contents)) + contents
-
-
-def q2931(cref, flag, mtype, ies=b""):
-    cr = cref | (0x800000 if flag else 0)
-    return bytes([0x09, 0x03]) + cr.to_bytes(3, "big") + bytes([mtype, 0x80]) + \
-        struct.pack(">H", len(ies)) + ies
 
 
 def cause(value):
@@ -73,60 +65,35 @@ def parse(msg):
     return mtype, cref, cv, diag, cs
 
 
-class Peer:
+class Peer(Raw):
+    """rawpeer's Raw with sequence numbers: our SDs, the target's POLLs answered."""
+
     def __init__(self, ifname, target):
-        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P))
-        self.s.bind((ifname, ETH_P))
-        self.mac = self.s.getsockname()[4]
-        self.dst = bytes.fromhex(target.replace(":", ""))
+        super().__init__(ifname, target)
         self.ns = 0  # our next SD
-        self.nr = 0  # the target's next SD
         self.nps = 1
 
-    def frame(self, pdu):
-        f = self.dst + self.mac + struct.pack(">HH", ETH_P, len(pdu)) + pdu
-        self.s.send(f + b"\0" * max(0, 60 - len(f)))
-
-    def pdus(self, timeout):
-        end = time.monotonic() + timeout
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            self.s.settimeout(left)
-            try:
-                f, addr = self.s.recvfrom(2048)
-            except socket.timeout:
-                return
-            if addr[2] == socket.PACKET_OUTGOING or f[6:12] != self.dst:
-                continue
-            (n,) = struct.unpack(">H", f[14:16])
-            pdu = f[16:16 + n]
-            yield pdu[-4] & 0x0F, pdu
-
     def connect(self):
-        self.frame(word(0, 1) + word(BGN, 64))
-        return any(t == BGAK for t, _ in self.pdus(3.0))
+        self.send(pdu_bgn(1, 64))
+        return any(t == BGAK for t, _ in self.recv(3.0))
 
-    def send(self, msg):
-        pad = (-len(msg)) % 4
-        self.frame(msg + b"\0" * pad + word((pad << 6) | SD, self.ns))
+    def send_msg(self, msg):
+        self.send(pdu_sd(msg, self.ns))
         self.ns += 1
-        self.frame(word(0, self.nps) + word(POLL, self.ns))
+        self.send(pdu_poll(self.ns, self.nps))
         self.nps += 1
 
     def messages(self, timeout):
         """The target's Q.2931 messages until timeout, answering its POLLs."""
         got = []
-        for t, pdu in self.pdus(timeout):
+        for t, pdu in self.recv(timeout):
             if t == SD:
                 pl = pdu[-4] >> 6
-                self.nr = (struct.unpack(">I", pdu[-4:])[0] & 0xFFFFFF) + 1
                 got.append(parse(pdu[:len(pdu) - 4 - pl]))
             elif t == POLL:
                 ns = struct.unpack(">I", pdu[-4:])[0] & 0xFFFFFF
                 nps = struct.unpack(">I", pdu[-8:-4])[0] & 0xFFFFFF
-                self.frame(word(0, nps) + word(0, ns + 64) + word(STAT, ns))
+                self.send(pdu_stat(ns, ns + 64, nps))
         return got
 
 
@@ -152,16 +119,16 @@ def main():
     got = p.messages(2.0)
     check("the target restarts the interface first (5.5.1)",
           any(m[0] == RESTART and m[1] == 0 for m in got), got)
-    p.send(q2931(0, True, RESTART_ACK, ie(0x79, bytes([0x82]))))
+    p.send_msg(q2931(0, True, RESTART_ACK, ie(0x79, bytes([0x82]))))
     p.messages(0.3)
 
     # 5.7.2 "discard IE and proceed": offered, nothing said about the IE
-    p.send(setup(1, called, ie(E2E_DELAY, b"\x00\x10", DISCARD_IE)))
+    p.send_msg(setup(1, called, ie(E2E_DELAY, b"\x00\x10", DISCARD_IE)))
     got = only(p.messages(1.0), 1)
     check("SETUP, unrecognised IE, discard IE and proceed: no answer", not got, got)
 
     # 5.7.2 "discard IE, proceed and report status": offered, STATUS 99
-    p.send(setup(2, called, ie(E2E_DELAY, b"\x00\x10", DISCARD_IE_REPORT)))
+    p.send_msg(setup(2, called, ie(E2E_DELAY, b"\x00\x10", DISCARD_IE_REPORT)))
     got = only(p.messages(1.0), 2)
     check("SETUP, unrecognised IE, discard and report: STATUS 99 naming the IE, U6",
           [(m[0], m[2], m[3], m[4]) for m in got] == [(STATUS, 99, bytes([E2E_DELAY]), 6)],
@@ -169,39 +136,39 @@ def main():
 
     # 5.6.8.2: an optional IE with invalid contents, regular handling:
     # processed and reported (user-user data of 128 octets, one too many)
-    p.send(setup(3, called, ie(0x7E, bytes(129))))
+    p.send_msg(setup(3, called, ie(0x7E, bytes(129))))
     got = only(p.messages(1.0), 3)
     check("SETUP, invalid optional IE: STATUS 100, the call offered",
           [(m[0], m[2], m[4]) for m in got] == [(STATUS, 100, 6)], got)
 
     # 5.7.2 "discard message": a RELEASE so marked releases nothing
-    p.send(q2931(1, False, RELEASE, cause(16) + ie(E2E_DELAY, b"\x00\x10", DISCARD_MSG)))
+    p.send_msg(q2931(1, False, RELEASE, cause(16) + ie(E2E_DELAY, b"\x00\x10", DISCARD_MSG)))
     got = only(p.messages(1.0), 1)
     check("RELEASE, unrecognised IE, discard message: no answer", not got, got)
-    p.send(q2931(1, False, STATUS_ENQUIRY))
+    p.send_msg(q2931(1, False, STATUS_ENQUIRY))
     got = only(p.messages(1.0), 1)
     check("... and the call is still there: STATUS 30 in U6",
           [(m[0], m[2], m[4]) for m in got] == [(STATUS, 30, 6)], got)
 
     # 5.6.7.1: SETUP without its called party number: RELEASE COMPLETE 96
-    p.send(setup(4, called, with_called=False))
+    p.send_msg(setup(4, called, with_called=False))
     got = only(p.messages(1.0), 4)
     check("SETUP, mandatory IE missing: RELEASE COMPLETE 96",
           [(m[0], m[2]) for m in got] == [(RELEASE_COMPLETE, 96)], got)
 
     # 5.6.7.1: RELEASE without its cause: cleared, RELEASE COMPLETE 96
-    p.send(q2931(2, False, RELEASE))
+    p.send_msg(q2931(2, False, RELEASE))
     got = only(p.messages(1.0), 2)
     check("RELEASE, cause missing: RELEASE COMPLETE 96",
           [(m[0], m[2]) for m in got] == [(RELEASE_COMPLETE, 96)], got)
 
     # the rest cleared normally
     for cref in (1, 3):
-        p.send(q2931(cref, False, RELEASE, cause(16)))
+        p.send_msg(q2931(cref, False, RELEASE, cause(16)))
         got = only(p.messages(1.0), cref)
         check(f"RELEASE of call {cref}: RELEASE COMPLETE",
               [m[0] for m in got] == [RELEASE_COMPLETE], got)
-    p.frame(word(0, 0) + word(END, 0))
+    p.send(word(0, 0) + word(END, 0))
     return 1 if FAILED else 0
 
 
