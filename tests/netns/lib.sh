@@ -326,10 +326,12 @@ capture_stop() {
 }
 
 # wire_check TYPE... : Wireshark judges every captured frame, then FreeBSD
-# ngatm's codec judges every message in it (ngatm_judge)
+# ngatm's codec judges every message in it (ngatm_judge).  WIRE_CHECK_OPTS
+# passes options to wire_check.py (--restart-first on lossless captures).
 wire_check() {
 	capture_stop
-	python3 "$SRC/tests/netns/wire_check.py" "$CAPTURE_FILE" "$SRC/tools/callmgr.lua" "$@" ||
+	python3 "$SRC/tests/netns/wire_check.py" ${WIRE_CHECK_OPTS:-} "$CAPTURE_FILE" \
+		"$SRC/tools/callmgr.lua" "$@" ||
 		fail "Wireshark did not accept the capture ($CAPTURE_FILE)"
 	ngatm_judge
 }

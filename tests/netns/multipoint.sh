@@ -136,6 +136,6 @@ for c in root la b1 b2 c1; do
 	expect_none "$c" '^(duplicate|bad_command|disconnected)'
 done
 no_vcs_left 15 A B C
-wire_check SETUP CONNECT "ADD PARTY" "ADD PARTY ACKNOWLEDGE" "DROP PARTY" \
+WIRE_CHECK_OPTS=--restart-first wire_check SETUP CONNECT "ADD PARTY" "ADD PARTY ACKNOWLEDGE" "DROP PARTY" \
 	"DROP PARTY ACKNOWLEDGE" RELEASE "RELEASE COMPLETE"
 log "PASS"
