@@ -14,10 +14,16 @@
 
 #include "log.h"
 
+/* Entries of ie_errors to read: never more than the array holds. */
+static uint8_t n_errors(const struct q_decode_status *dec)
+{
+	return dec->n_ie_errors < Q_DEC_MAX_IE_ERRORS ? dec->n_ie_errors : Q_DEC_MAX_IE_ERRORS;
+}
+
 /* The peer asked for "discard message and report status" in an IE (§5.7.2). */
 static bool explicit_report(const struct q_decode_status *dec)
 {
-	for (uint8_t i = 0; i < dec->n_ie_errors; i++)
+	for (uint8_t i = 0; i < n_errors(dec); i++)
 		if (dec->ie_errors[i].action == Q_IE_ACT_DISCARD_MSG_REPORT)
 			return true;
 	return false;
@@ -33,7 +39,7 @@ void cc_rx_diagnostic(const cc *c, struct q_ie_cause *cause)
 	/* Q.2610: the identifiers of the IEs concerned, one octet each; those
 	 * the peer asked us to discard silently are not reported */
 	cause->diag_len = 0;
-	for (uint8_t i = 0; i < dec->n_ie_errors && cause->diag_len < sizeof(cause->diag); i++) {
+	for (uint8_t i = 0; i < n_errors(dec) && cause->diag_len < sizeof(cause->diag); i++) {
 		const struct q_ie_error *e = &dec->ie_errors[i];
 		if (e->cause == cause->value && e->action != Q_IE_ACT_DISCARD_IE)
 			cause->diag[cause->diag_len++] = e->id;
