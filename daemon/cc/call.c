@@ -770,27 +770,23 @@ void cc_call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out)
 		cc_party_timer(c, p, (enum cc_timer_kind)k->kind, out);
 		return;
 	}
-	case CC_T309: {
-		struct cc_peer *peer = cc_peer_find(c, cc_mac_of_key(k->obj));
-		if (!peer || !(peer->timers & bit))
-			return;
-		peer->timers &= (uint16_t)~bit;
-		c->st.timer_expiries++;
-		/* Q.2931 §5.6.10: the link did not come back: clear every call, cause 27 */
-		while (peer->l_head) {
-			CC_STEP(c);
-			cc_leg_cleared(c, peer->l_head, CM_E_LINK_DOWN, Q_CAUSE_DEST_OUT_OF_ORDER,
-				       NULL, out);
-		}
-		return;
-	}
+	case CC_T309:
 	case CC_T316: {
 		struct cc_peer *peer = cc_peer_find(c, cc_mac_of_key(k->obj));
 		if (!peer || !(peer->timers & bit))
 			return;
 		peer->timers &= (uint16_t)~bit;
 		c->st.timer_expiries++;
-		cc_restart_t316(c, peer, out);
+		if (k->kind == CC_T316) {
+			cc_restart_t316(c, peer, out);
+			return;
+		}
+		/* Q.2931 §5.6.10: the link did not come back: clear every call, cause 27 */
+		while (peer->l_head) {
+			CC_STEP(c);
+			cc_leg_cleared(c, peer->l_head, CM_E_LINK_DOWN, Q_CAUSE_DEST_OUT_OF_ORDER,
+				       NULL, out);
+		}
 		return;
 	}
 	}
