@@ -165,12 +165,12 @@ static void link_deliver(void *ctx, const uint8_t mac[6], const uint8_t *msg, si
 		       st.reason ? st.reason : "?");
 		return;
 	}
-	struct cc_event ev = { .type = CC_EV_MESSAGE, .msg = &m };
+	/* always: even a clean decode carries the message's action indicator */
+	struct cc_event ev = { .type = CC_EV_MESSAGE, .msg = &m, .dec = &st };
 	memcpy(ev.peer.a, mac, 6);
-	if (r != Q_DEC_OK) {
-		ev.msg_error = st.cause;
-		ev.msg_error_ie = st.ie;
-	}
+	if (st.verdict != Q_VERDICT_OK)
+		log_at(LOG_INFO, 0, 0, mac, "%s: %s (cause %u, IE 0x%02x)", q_msg_type_name(m.type),
+		       st.reason ? st.reason : "?", st.cause, st.ie);
 	feed(d, &ev);
 }
 

@@ -110,7 +110,7 @@ static bool session_closed(uint64_t s)
 static void timer_started(struct cc_timer_key k, uint32_t ms)
 {
 	CHECK(ms > 0);
-	CHECK(k.kind >= CC_T303 && k.kind <= CC_TACCEPT);
+	CHECK(k.kind >= CC_T303 && k.kind <= CC_T316);
 	for (uint32_t i = 0; i < F.ntimers; i++)
 		if (F.timers[i].kind == k.kind && F.timers[i].obj == k.obj)
 			return; /* a restart */
@@ -441,10 +441,7 @@ static void op_message(struct reader *r)
 		r->n -= len;
 		if (res == Q_DEC_DROP)
 			return;
-		if (res != Q_DEC_OK) {
-			ev.msg_error = st.cause;
-			ev.msg_error_ie = st.ie;
-		}
+		ev.dec = &st;
 		feed(&ev);
 		return;
 	}
@@ -488,10 +485,7 @@ static void op_message(struct reader *r)
 	CHECK(n > 0);
 	int res = q_msg_decode(buf, (size_t)n, &m, &st);
 	CHECK(res != Q_DEC_DROP);
-	if (res != Q_DEC_OK) {
-		ev.msg_error = st.cause;
-		ev.msg_error_ie = st.ie;
-	}
+	ev.dec = &st;
 	feed(&ev);
 }
 

@@ -559,12 +559,14 @@ void cc_config_defaults(struct cc_config *cfg)
 	cfg->t309_ms = 10000;
 	cfg->t310_ms = 10000;
 	cfg->t313_ms = 4000;
+	cfg->t316_ms = 120000;
 	cfg->t322_ms = 4000;
 	cfg->t397_ms = 180000;
 	cfg->t398_ms = 4000;
 	cfg->t399_ms = 14000;
 	cfg->n303 = 2;
 	cfg->n308 = 2;
+	cfg->n316 = 2;
 	cfg->n322 = 2;
 	cfg->max_vcs_per_session = 100000;
 	cfg->max_parties_per_vc = 1000000;

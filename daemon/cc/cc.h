@@ -38,18 +38,19 @@ enum cc_timer_kind {
 	CC_T398,     /* DROP PARTY sent (party) */
 	CC_T399,     /* ADD PARTY sent (party) */
 	CC_TACCEPT,  /* leaf: call offered to the client, awaiting accept/reject (party); t310_ms */
+	CC_T316,     /* our RESTART sent, awaiting RESTART ACKNOWLEDGE (peer; obj = cc_mac_key(peer)) */
 };
 
 struct cc_timer_key {
 	uint8_t kind;  /* enum cc_timer_kind */
-	uint64_t obj;  /* leg id, party id, or cc_mac_key() for T309 */
+	uint64_t obj;  /* leg id, party id, or cc_mac_key() for T309 and T316 */
 };
 
 /* Timer durations (ms), retry counts and per-session limits. */
 struct cc_config {
-	uint32_t t303_ms, t308_ms, t309_ms, t310_ms, t313_ms, t322_ms;
+	uint32_t t303_ms, t308_ms, t309_ms, t310_ms, t313_ms, t316_ms, t322_ms;
 	uint32_t t397_ms, t398_ms, t399_ms;
-	uint8_t n303, n308, n322;     /* sends before giving up (standard: 2) */
+	uint8_t n303, n308, n316, n322; /* sends before giving up (standard: 2) */
 	uint32_t max_vcs_per_session;
 	uint32_t max_parties_per_vc;
 	uint32_t max_pending_per_session;
@@ -116,14 +117,14 @@ struct cc_event {
 	struct cc_mac peer;
 	const struct q_msg *msg;
 	/*
-	 * With CC_EV_MESSAGE: 0 when the message decoded cleanly, else the
-	 * Q.2931 cause the decoder found (96 mandatory IE missing, 97 message
-	 * type non-existent, 99 IE non-existent, 100 invalid IE contents) and
-	 * the IE concerned; msg then holds the header and whatever decoded.
-	 * Call control answers by Q.2931 §5.6 (STATUS, RELEASE COMPLETE).
+	 * With CC_EV_MESSAGE: what the decoder found (its Q.2931 §5.6/§5.7
+	 * verdict and each offending IE with its action indicator), or NULL
+	 * for a message that decoded cleanly.  msg holds the header and every
+	 * IE that decoded; offending IEs are left out of it.  Call control
+	 * answers by Q.2931 §5.6/§5.7 and Q.2971 §9 (docs/state-machines.md,
+	 * "Decoder errors").  Borrowed for the duration of cc_handle(), like msg.
 	 */
-	uint8_t msg_error;
-	uint8_t msg_error_ie;
+	const struct q_decode_status *dec;
 	struct cc_timer_key timer;
 };
 

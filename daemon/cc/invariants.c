@@ -209,6 +209,13 @@ const char *cc_check_invariants(const cc *c)
 			return "peer active leg count wrong";
 		if (has(pe->timers, CC_T309) && !active)
 			return "T309 runs with no active call";
+		if (has(pe->timers, CC_T316) != (pe->restart == CC_RST_WAIT))
+			return "T316 runs without a RESTART awaiting its acknowledgement, or not with one";
+		if (pe->n_deferred && pe->restart == CC_RST_DONE)
+			return "a SETUP from a peer held back after its restart was acknowledged";
+		for (const struct cc_leg *l = pe->l_head; l; l = l->peer_next)
+			if (l->held && (l->state != U1 || pe->restart == CC_RST_DONE || !l->setup))
+				return "a SETUP held back outside U1, or after the restart was acknowledged";
 	}
 	return NULL;
 }

@@ -320,7 +320,13 @@ static void party_unexpected(cc *c, struct cc_party *p, const struct q_msg *m,
 {
 	log_at(LOG_INFO, p->vc ? p->vc->id : 0, p->id, p->leg->peer->mac.a,
 	       "message 0x%02x not compatible with %s", m->type, cm_party_state_short(p->state));
-	cc_party_status_reply(c, p->leg, p, Q_CAUSE_MSG_NOT_COMPATIBLE, out);
+	bool clear; /* Q.2931 §5.7.1: the message's action indicator */
+	if (!cc_rx_incompatible_report(c, &clear))
+		return;
+	if (clear && p->leg->state != U11)
+		cc_leg_abort(c, p->leg, Q_CAUSE_MSG_NOT_COMPATIBLE, 0, out);
+	else
+		cc_party_status_reply(c, p->leg, p, Q_CAUSE_MSG_NOT_COMPATIBLE, out);
 }
 
 static bool status_ep_null(const struct q_msg *m)
@@ -551,6 +557,7 @@ void cc_party_timer(cc *c, struct cc_party *p, enum cc_timer_kind kind, struct c
 	case CC_T303: /* leg and peer timers are call.c's */
 	case CC_T308:
 	case CC_T309:
+	case CC_T316:
 	case CC_T310:
 	case CC_T313:
 	case CC_T322:

@@ -710,6 +710,16 @@ void cc_store_init(cc *c)
 		all[i]->steps = c->steps;
 }
 
+void cc_peer_drop_deferred(struct cc_peer *peer)
+{
+	while (peer->deferred) {
+		struct cc_deferred *e = peer->deferred;
+		peer->deferred = e->next;
+		free(e);
+	}
+	peer->n_deferred = 0;
+}
+
 void cc_store_free(cc *c)
 {
 	cc_store_reap(c);
@@ -717,6 +727,9 @@ void cc_store_free(cc *c)
 		for (struct hnode *n = c->legs_by_id.b[i]; n; n = n->next)
 			free(container_of(n, struct cc_leg, id_node)->setup),
 				free(container_of(n, struct cc_leg, id_node)->deferred_uu);
+	for (size_t i = 0; i < c->peers.nb; i++)
+		for (struct hnode *n = c->peers.b[i]; n; n = n->next)
+			cc_peer_drop_deferred(container_of(n, struct cc_peer, node));
 	ht_free_all(&c->parties, offsetof(struct cc_party, id_node));
 	ht_free_all(&c->vcs, offsetof(struct cc_vc, id_node));
 	ht_free_all(&c->legs_by_id, offsetof(struct cc_leg, id_node));

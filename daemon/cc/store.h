@@ -126,13 +126,38 @@ struct cc_party {
 	bool dead;
 };
 
+/* A SETUP from a peer whose restart is not acknowledged, with what the decoder found. */
+struct cc_deferred {
+	struct cc_deferred *next;
+	struct q_msg msg;
+	bool has_dec;
+	struct q_decode_status dec;
+};
+#define CC_MAX_DEFERRED 16 /* per peer; more are refused with cause 41 */
+
+enum cc_restart_state {
+	CC_RST_NONE = 0, /* not sent yet: it goes first, at the first message or link up */
+	CC_RST_WAIT,     /* sent, T316 running */
+	CC_RST_DONE,     /* acknowledged: calls may use the link */
+	CC_RST_FAILED,   /* n316 sends unanswered: out of service until the link is set up anew */
+};
+
 struct cc_peer {
 	struct hnode node;
 	struct cc_mac mac;
 	uint32_t next_cref;
 	bool seen_up, up;
-	bool restart_sent; /* our RESTART is queued ahead of everything else */
-	uint16_t timers; /* T309 */
+	/*
+	 * Our RESTART (Q.2931 §5.5.1): until the peer acknowledges it, no call
+	 * goes out to the peer or is taken from it; SETUPs wait on their legs
+	 * (held).  T316 guards the wait.
+	 */
+	enum cc_restart_state restart;
+	uint8_t restart_sends; /* RESTARTs sent in this attempt (n316 bounds them) */
+	/* SETUPs from the peer taken in while it does (restart.c), oldest first */
+	struct cc_deferred *deferred;
+	uint8_t n_deferred;
+	uint16_t timers; /* T309, T316 */
 	uint32_t n_active; /* legs in U10 */
 	struct cc_leg *l_head, *l_tail;
 	uint32_t n_legs;
@@ -160,6 +185,10 @@ struct cc_leg {
 	uint8_t rel_cause;   /* cause of the RELEASE we sent (T308 resend) */
 	int clear_status;    /* status for pending adds when the leg clears, 0 = by cause */
 	struct q_msg *setup; /* the SETUP, kept for T303 resends while U1 */
+	bool held;	     /* setup not sent yet: our RESTART is not acknowledged */
+	/* leaf: the traffic parameters of the SETUP that made the leg, which
+	 * every party it carries shares (ADD PARTY carries none but AAL) */
+	struct cm_call_params params;
 	struct q_ie_uu *deferred_uu;
 	struct cc_leg *dead_next; /* on cc's dead list once freed */
 	bool dead;
@@ -210,6 +239,9 @@ struct cc {
 	struct cc_vc *dead_vcs;
 	struct cc_queue *queue; /* queue.c: local legs and re-entrant events */
 	bool shutting_down;     /* CC_EV_SHUTDOWN seen: refuse new requests */
+	/* the decoder's findings on the message being handled, NULL when clean
+	 * or when no message is being handled (rx.c) */
+	const struct q_decode_status *rx_dec;
 };
 
 #define LEG_TIMERS                                                                                 \
@@ -224,6 +256,18 @@ struct cc {
  * and would show as a spike, not a trend.
  */
 #define CC_STEP(c) ((void)(*(c)->steps += 1))
+
+/* Free the SETUPs a peer's restart held back, unanswered. */
+void cc_peer_drop_deferred(struct cc_peer *peer);
+
+/* The MAC a T309 or T316 key names (the inverse of cc_mac_key()). */
+static inline struct cc_mac cc_mac_of_key(uint64_t k)
+{
+	struct cc_mac m;
+	for (int i = 0; i < 6; i++)
+		m.a[i] = (uint8_t)(k >> (8 * (5 - i)));
+	return m;
+}
 
 /* store.c: construction */
 void cc_store_init(cc *c);

@@ -101,8 +101,8 @@ START_TEST(every_key_is_read)
 		      "allowed_peers = 02:00:00:00:00:01, 02:AA:bb:00:00:02\t02:00:00:00:00:03,\n"
 		      "[timers]\n"
 		      "t303=1001\nt308   =   1002\nt309 = 1003\nt310 = 1004\nt313 = 1005\n"
-		      "t322 = 1006\nt397 = 1007\nt398 = 1008\nt399 = 1009\n"
-		      "n303 = 3\nn308 = 4\nn322 = 5\n"
+		      "t316 = 1010\nt322 = 1006\nt397 = 1007\nt398 = 1008\nt399 = 1009\n"
+		      "n303 = 3\nn308 = 4\nn316 = 6\nn322 = 5\n"
 		      "timer_cc = 2001\nmax_cc = 7\ntimer_poll = 2002\ntimer_keepalive = 2003\n"
 		      "timer_noresponse = 2004\ntimer_idle = 2005\n"
 		      "[limits]\n"
@@ -131,12 +131,14 @@ START_TEST(every_key_is_read)
 	ck_assert_uint_eq(cfg.cc.t309_ms, 1003);
 	ck_assert_uint_eq(cfg.cc.t310_ms, 1004);
 	ck_assert_uint_eq(cfg.cc.t313_ms, 1005);
+	ck_assert_uint_eq(cfg.cc.t316_ms, 1010);
 	ck_assert_uint_eq(cfg.cc.t322_ms, 1006);
 	ck_assert_uint_eq(cfg.cc.t397_ms, 1007);
 	ck_assert_uint_eq(cfg.cc.t398_ms, 1008);
 	ck_assert_uint_eq(cfg.cc.t399_ms, 1009);
 	ck_assert_uint_eq(cfg.cc.n303, 3);
 	ck_assert_uint_eq(cfg.cc.n308, 4);
+	ck_assert_uint_eq(cfg.cc.n316, 6);
 	ck_assert_uint_eq(cfg.cc.n322, 5);
 	ck_assert_uint_eq(cfg.link.timer_cc_ms, 2001);
 	ck_assert_uint_eq(cfg.link.max_cc, 7);
@@ -491,7 +493,7 @@ START_TEST(key_table_lists_every_section)
 		n++;
 	}
 	ck_assert_uint_eq(daemon, 7);
-	ck_assert_uint_eq(timers, 18);
+	ck_assert_uint_eq(timers, 20);
 	ck_assert_uint_eq(limits, 6);
 	ck_assert_uint_eq(n, daemon + timers + limits);
 }
