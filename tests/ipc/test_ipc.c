@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "callmgr-build.h"
+#include "cm_proto_const.h"
 #include "harness.h"
 
 static const struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000,
@@ -522,8 +523,8 @@ START_TEST(bad_frames)
 	/* no common version */
 	fd = raw_connect(&d);
 	Callmgr__Hello h = CALLMGR__HELLO__INIT;
-	h.min_version = 2;
-	h.max_version = 3;
+	h.min_version = CMC_PROTO_VERSION + 1;
+	h.max_version = CMC_PROTO_VERSION + 2;
 	Callmgr__ClientMsg hm = CALLMGR__CLIENT_MSG__INIT;
 	hm.body_case = CALLMGR__CLIENT_MSG__BODY_HELLO;
 	hm.hello = &h;
