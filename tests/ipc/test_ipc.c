@@ -286,6 +286,117 @@ START_TEST(incoming_drop)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- the API a root needs */
+
+START_TEST(root_api)
+{
+	struct dmn d = { 0 };
+	dmn_start(&d);
+	static struct tclient root, a, b;
+	struct tclient *ts[] = { &root, &a, &b };
+	tc_open(&root, &d, "root");
+	tc_open(&a, &d, "a");
+	tc_open(&b, &d, "b");
+	b.auto_accept = false; /* what it is offered stays pending */
+	register_sap(ts, 3, &a, 1);
+	register_sap(ts, 3, &b, 2);
+	const struct ev *mc = make_call(ts, 3, &root, 1);
+	cm_vc_id vc = mc->vc;
+	/* a's accept completed at once, before the call connected */
+	const struct ev *acc = tc_wait(ts, 3, &a, EV_ACCEPT, 1, 5000);
+	ck_assert_ptr_nonnull(acc);
+	ck_assert_int_eq(acc->status, CM_OK);
+	ck_assert_ptr_nonnull(tc_wait(ts, 3, &a, EV_CONNECTED, 1, 5000));
+	ck_assert_int_lt(acc - a.evs, tc_find(&a, EV_CONNECTED, 0) - a.evs);
+
+	/* the root knows the id of the party it adds when it asks ... */
+	char addr[CM_ADDR_HEX_LEN + 1];
+	tc_addr(&root, 2, addr);
+	cm_party_id pid = 0;
+	ck_assert_int_eq(cm_add_party_id(root.c, vc, addr, &pid, &root), CM_OK);
+	ck_assert_uint_ne(pid, 0);
+	ck_assert_uint_ne(pid, mc->party);
+	const struct ev *bic = tc_wait(ts, 3, &b, EV_INCOMING_CALL, 1, 5000);
+	ck_assert_ptr_nonnull(bic);
+	ck_assert_int_eq(tc_count(&root, EV_ADD_PARTY), 0); /* b has not answered */
+	/* ... so it can cancel the add while b still thinks about it */
+	ck_assert_int_eq(cm_drop_party(root.c, vc, pid, NULL, 0, &b), CM_OK);
+	const struct ev *ad = tc_wait(ts, 3, &root, EV_ADD_PARTY, 1, 5000);
+	ck_assert_ptr_nonnull(ad);
+	ck_assert_int_eq(ad->status, CM_E_CLOSING);
+	ck_assert_uint_eq(ad->party, pid);
+	ck_assert_ptr_eq(ad->ctx, &root);
+	const struct ev *dr = tc_wait(ts, 3, &root, EV_DROP_PARTY, 1, 5000);
+	ck_assert_ptr_nonnull(dr);
+	ck_assert_int_eq(dr->status, CM_OK);
+	ck_assert_uint_eq(dr->party, pid);
+	ck_assert_ptr_eq(dr->ctx, &b);
+	/* b learns the call went away (and closes it); its late accept is refused */
+	ck_assert_ptr_nonnull(tc_wait(ts, 3, &b, EV_INCOMING_CLOSE, 1, 5000));
+	ck_assert_int_eq(cm_accept_call(b.c, bic->vc, bic->party), CM_OK);
+	const struct ev *late = tc_wait(ts, 3, &b, EV_ACCEPT, 1, 5000);
+	ck_assert_ptr_nonnull(late);
+	ck_assert_int_eq(late->status, CM_E_NO_VC);
+	ck_assert_uint_eq(late->vc, bic->vc);
+	ck_assert_uint_eq(late->party, bic->party);
+
+	/* cancelled before the daemon even saw the add: both complete, once each */
+	int nadd = tc_count(&root, EV_ADD_PARTY), ndrop = tc_count(&root, EV_DROP_PARTY);
+	cm_party_id pid2 = 0;
+	ck_assert_int_eq(cm_add_party_id(root.c, vc, addr, &pid2, NULL), CM_OK);
+	ck_assert_uint_gt(pid2, pid);
+	ck_assert_int_eq(cm_drop_party(root.c, vc, pid2, NULL, 0, NULL), CM_OK);
+	ad = tc_wait(ts, 3, &root, EV_ADD_PARTY, nadd + 1, 5000);
+	dr = tc_wait(ts, 3, &root, EV_DROP_PARTY, ndrop + 1, 5000);
+	ck_assert_ptr_nonnull(ad);
+	ck_assert_ptr_nonnull(dr);
+	ck_assert_int_eq(ad->status, CM_E_CLOSING);
+	ck_assert_uint_eq(ad->party, pid2);
+	ck_assert_int_eq(dr->status, CM_OK);
+	pump_for(ts, 3, 200);
+	ck_assert_int_eq(tc_count(&root, EV_ADD_PARTY), nadd + 1);
+	ck_assert_int_eq(tc_count(&root, EV_DROP_PARTY), ndrop + 1);
+
+	/* answers to calls that are not offered are refused, clearly */
+	ck_assert_int_eq(cm_reject_call(b.c, 999999, 5, 21), CM_OK);
+	const struct ev *rj = tc_wait(ts, 3, &b, EV_REJECT, 1, 5000);
+	ck_assert_ptr_nonnull(rj);
+	ck_assert_int_eq(rj->status, CM_E_NO_VC);
+	ck_assert_int_eq(cm_accept_call(a.c, vc, mc->party), CM_OK); /* the root's VC */
+	const struct ev *ra = tc_wait(ts, 3, &a, EV_ACCEPT, 2, 5000);
+	ck_assert_ptr_nonnull(ra);
+	ck_assert_int_eq(ra->status, CM_E_PERM);
+
+	/* SAPs: only the owner gives one back; a call to it is then refused */
+	int nd = tc_count(&b, EV_DEREGISTER_SAP);
+	ck_assert_int_eq(cm_deregister_sap(b.c, 1, &a), CM_OK);
+	const struct ev *ds = tc_wait(ts, 3, &b, EV_DEREGISTER_SAP, nd + 1, 5000);
+	ck_assert_ptr_nonnull(ds);
+	ck_assert_int_eq(ds->status, CM_E_PERM);
+	ck_assert_uint_eq(ds->party, 1);
+	ck_assert_ptr_eq(ds->ctx, &a);
+	ck_assert_int_eq(cm_deregister_sap(a.c, 1, NULL), CM_OK);
+	ds = tc_wait(ts, 3, &a, EV_DEREGISTER_SAP, 1, 5000);
+	ck_assert_ptr_nonnull(ds);
+	ck_assert_int_eq(ds->status, CM_OK);
+	ck_assert_int_eq(cm_deregister_sap(a.c, 1, NULL), CM_OK);
+	ds = tc_wait(ts, 3, &a, EV_DEREGISTER_SAP, 2, 5000);
+	ck_assert_ptr_nonnull(ds);
+	ck_assert_int_eq(ds->status, CM_E_NO_SAP);
+	int nmc = tc_count(&root, EV_MAKE_CALL);
+	tc_addr(&root, 1, addr);
+	ck_assert_int_eq(cm_make_call(root.c, &params, addr, NULL), CM_OK);
+	const struct ev *refused = tc_wait(ts, 3, &root, EV_MAKE_CALL, nmc + 1, 5000);
+	ck_assert_ptr_nonnull(refused);
+	ck_assert_int_eq(refused->status, CM_E_REJECTED);
+	ck_assert_int_eq(tc_count(&a, EV_INCOMING_CALL), 1);
+
+	for (int i = 0; i < 3; i++)
+		tc_close(ts[i]);
+	stop_daemon(&d);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- permissions */
 
 static uint64_t raw_req_id(int fd, Callmgr__ClientMsg *m, uint64_t id)
@@ -1093,6 +1204,7 @@ int main(int argc, char **argv)
 		{ "admin_reads", admin_reads, 30 },
 		{ "open_errors", open_errors, 30 },
 		{ "versions_and_sizes", versions_and_sizes, 30 },
+		{ "root_api", root_api, 30 },
 	};
 	Suite *s = suite_create("ipc");
 	int added = 0;
