@@ -691,38 +691,38 @@ static bool usable(const cm_client *c)
 	return c && !c->closed && !c->disconnected;
 }
 
-int cm_register_sap(cm_client *c, uint8_t selector, void *req_ctx)
+/* RegisterSap and DeregisterSap: the same one-field message, the same bookkeeping. */
+static int sap_request(cm_client *c, uint8_t kind, uint8_t selector, void *req_ctx)
 {
 	if (!c)
 		return CM_E_INVAL;
 	if (!usable(c))
 		return CM_E_DISCONNECTED;
 	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__RegisterSap r = CALLMGR__REGISTER_SAP__INIT;
-	r.selector = selector;
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP;
-	m.register_sap = &r;
-	struct pending *p = pending_add(c, REQ_REGISTER_SAP, req_ctx);
+	Callmgr__RegisterSap reg = CALLMGR__REGISTER_SAP__INIT;
+	Callmgr__DeregisterSap dereg = CALLMGR__DEREGISTER_SAP__INIT;
+	reg.selector = dereg.selector = selector;
+	if (kind == REQ_REGISTER_SAP) {
+		m.body_case = CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP;
+		m.register_sap = &reg;
+	} else {
+		m.body_case = CALLMGR__CLIENT_MSG__BODY_DEREGISTER_SAP;
+		m.deregister_sap = &dereg;
+	}
+	struct pending *p = pending_add(c, kind, req_ctx);
 	if (p)
 		p->selector = selector;
 	return request(c, &m, p);
 }
 
+int cm_register_sap(cm_client *c, uint8_t selector, void *req_ctx)
+{
+	return sap_request(c, REQ_REGISTER_SAP, selector, req_ctx);
+}
+
 int cm_deregister_sap(cm_client *c, uint8_t selector, void *req_ctx)
 {
-	if (!c)
-		return CM_E_INVAL;
-	if (!usable(c))
-		return CM_E_DISCONNECTED;
-	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__DeregisterSap r = CALLMGR__DEREGISTER_SAP__INIT;
-	r.selector = selector;
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_DEREGISTER_SAP;
-	m.deregister_sap = &r;
-	struct pending *p = pending_add(c, REQ_DEREGISTER_SAP, req_ctx);
-	if (p)
-		p->selector = selector;
-	return request(c, &m, p);
+	return sap_request(c, REQ_DEREGISTER_SAP, selector, req_ctx);
 }
 
 int cm_make_call(cm_client *c, const struct cm_call_params *params, const char *first_party,

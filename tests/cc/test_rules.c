@@ -785,10 +785,7 @@ START_TEST(deregister_sap)
 	cc_get_stats(d.c, &st);
 	ck_assert_uint_eq(st.saps, 0);
 	/* a call to it now is refused as to no SAP: RELEASE COMPLETE 88 */
-	struct q_msg m = pmsg(Q_MSG_SETUP, 92, false, 0, 0);
-	m.bearer.present = m.traffic.present = m.called.present = true;
-	m.bearer.p2mp = true;
-	drv_addr(m.called.aesa, d.me, 1);
+	struct q_msg m = setup_msg(92, 1);
 	drv_clear(&d);
 	drv_msg(&d, P, &m);
 	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 88);

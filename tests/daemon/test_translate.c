@@ -46,24 +46,24 @@ START_TEST(bounds_and_kinds)
 {
 	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
 	struct cc_request r;
+	/* RegisterSap and DeregisterSap name a selector, 0..255 */
 	Callmgr__RegisterSap rs = CALLMGR__REGISTER_SAP__INIT;
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP;
-	m.register_sap = &rs;
-	rs.selector = 255;
-	ck_assert_int_eq(translate_request(&m, 1, &r), TR_CC);
-	ck_assert_uint_eq(r.selector, 255);
-	rs.selector = 256;
-	ck_assert_int_eq(translate_request(&m, 1, &r), CM_E_INVAL);
-
 	Callmgr__DeregisterSap ds = CALLMGR__DEREGISTER_SAP__INIT;
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_DEREGISTER_SAP;
-	m.deregister_sap = &ds;
-	ds.selector = 7;
-	ck_assert_int_eq(translate_request(&m, 1, &r), TR_CC);
-	ck_assert_uint_eq(r.type, CC_REQ_DEREGISTER_SAP);
-	ck_assert_uint_eq(r.selector, 7);
-	ds.selector = 256;
-	ck_assert_int_eq(translate_request(&m, 1, &r), CM_E_INVAL);
+	for (int dereg = 0; dereg < 2; dereg++) {
+		uint32_t *sel = dereg ? &ds.selector : &rs.selector;
+		m.body_case = dereg ? CALLMGR__CLIENT_MSG__BODY_DEREGISTER_SAP
+				    : CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP;
+		if (dereg)
+			m.deregister_sap = &ds;
+		else
+			m.register_sap = &rs;
+		*sel = 255;
+		ck_assert_int_eq(translate_request(&m, 1, &r), TR_CC);
+		ck_assert_uint_eq(r.type, dereg ? CC_REQ_DEREGISTER_SAP : CC_REQ_REGISTER_SAP);
+		ck_assert_uint_eq(r.selector, 255);
+		*sel = 256;
+		ck_assert_int_eq(translate_request(&m, 1, &r), CM_E_INVAL);
+	}
 
 	/* AddParty carries the id the client chose (0: call control picks) */
 	Callmgr__AddParty ap = CALLMGR__ADD_PARTY__INIT;

@@ -155,22 +155,24 @@ static void after(cm_client *c, struct ev *e)
 		t->hook(t, e);
 }
 
-static void cb_register_sap(cm_client *c, int status, uint8_t sel, void *ctx)
+/* A SAP completion: the selector goes into .party. */
+static void record_sap(cm_client *c, enum ev_type type, int status, uint8_t sel, void *ctx)
 {
-	struct ev *e = record(c, EV_REGISTER_SAP);
+	struct ev *e = record(c, type);
 	e->status = status;
 	e->party = sel;
 	e->ctx = ctx;
 	after(c, e);
 }
 
+static void cb_register_sap(cm_client *c, int status, uint8_t sel, void *ctx)
+{
+	record_sap(c, EV_REGISTER_SAP, status, sel, ctx);
+}
+
 static void cb_deregister_sap(cm_client *c, int status, uint8_t sel, void *ctx)
 {
-	struct ev *e = record(c, EV_DEREGISTER_SAP);
-	e->status = status;
-	e->party = sel;
-	e->ctx = ctx;
-	after(c, e);
+	record_sap(c, EV_DEREGISTER_SAP, status, sel, ctx);
 }
 
 static void record_answer(cm_client *c, enum ev_type type, int status, cm_vc_id vc,

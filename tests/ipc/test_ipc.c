@@ -240,17 +240,30 @@ END_TEST
 
 /* ---------------------------------------------------------------- leaf-initiated drop */
 
+/* A daemon, a root and two leaves a and b with SAPs 1 and 2. */
+static void root_and_leaves(struct dmn *d, struct tclient **ts)
+{
+	dmn_start(d);
+	tc_open(ts[0], d, "root");
+	tc_open(ts[1], d, "a");
+	tc_open(ts[2], d, "b");
+	register_sap(ts, 3, ts[1], 1);
+	register_sap(ts, 3, ts[2], 2);
+}
+
+static void close_all(struct dmn *d, struct tclient **ts, int n)
+{
+	for (int i = 0; i < n; i++)
+		tc_close(ts[i]);
+	stop_daemon(d);
+}
+
 START_TEST(incoming_drop)
 {
 	struct dmn d = { 0 };
-	dmn_start(&d);
 	static struct tclient root, a, b;
 	struct tclient *ts[] = { &root, &a, &b };
-	tc_open(&root, &d, "root");
-	tc_open(&a, &d, "a");
-	tc_open(&b, &d, "b");
-	register_sap(ts, 3, &a, 1);
-	register_sap(ts, 3, &b, 2);
+	root_and_leaves(&d, ts);
 	const struct ev *mc = make_call(ts, 3, &root, 1);
 	cm_vc_id vc = mc->vc;
 	cm_party_id pa = mc->party;
@@ -280,9 +293,7 @@ START_TEST(incoming_drop)
 
 	ck_assert_int_eq(close_call(ts, 3, &root, vc, pa, NULL), CM_OK);
 	ck_assert_ptr_nonnull(tc_wait(ts, 3, &a, EV_INCOMING_CLOSE, 1, 5000));
-	for (int i = 0; i < 3; i++)
-		tc_close(ts[i]);
-	stop_daemon(&d);
+	close_all(&d, ts, 3);
 }
 END_TEST
 
@@ -291,15 +302,10 @@ END_TEST
 START_TEST(root_api)
 {
 	struct dmn d = { 0 };
-	dmn_start(&d);
 	static struct tclient root, a, b;
 	struct tclient *ts[] = { &root, &a, &b };
-	tc_open(&root, &d, "root");
-	tc_open(&a, &d, "a");
-	tc_open(&b, &d, "b");
+	root_and_leaves(&d, ts);
 	b.auto_accept = false; /* what it is offered stays pending */
-	register_sap(ts, 3, &a, 1);
-	register_sap(ts, 3, &b, 2);
 	const struct ev *mc = make_call(ts, 3, &root, 1);
 	cm_vc_id vc = mc->vc;
 	/* a's accept completed at once, before the call connected */
@@ -390,10 +396,7 @@ START_TEST(root_api)
 	ck_assert_ptr_nonnull(refused);
 	ck_assert_int_eq(refused->status, CM_E_REJECTED);
 	ck_assert_int_eq(tc_count(&a, EV_INCOMING_CALL), 1);
-
-	for (int i = 0; i < 3; i++)
-		tc_close(ts[i]);
-	stop_daemon(&d);
+	close_all(&d, ts, 3);
 }
 END_TEST
 
