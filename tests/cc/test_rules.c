@@ -752,7 +752,9 @@ START_TEST(add_party_own_id)
 	ck_assert_int_eq(status_of(add_as(&k, 7, cmc_party_id_base(LEAF1) + 1)), CM_E_INVAL);
 	ck_assert_int_eq(status_of(add_as(&k, 7, k.a)), CM_E_INVAL);      /* call control's */
 	/* once it named one, a session names all: the VC's parties stay in id order */
-	ck_assert_int_eq(status_of(drv_add_party(&d, ROOT, k.vc, P.a)), CM_E_INVAL);
+	uint8_t a7[20];
+	drv_addr(a7, P, 7);
+	ck_assert_int_eq(status_of(drv_add_party(&d, ROOT, k.vc, a7)), CM_E_INVAL);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY), 0);
 	uint64_t r5 = add_as(&k, 7, base + 5); /* gaps are fine */
 	ck_assert_ptr_null(drv_done(&d, r5));
