@@ -131,7 +131,7 @@ static bool timer_take(struct cc_timer_key k)
 
 static void client_event(const struct cc_client_event *e)
 {
-	CHECK(e->type >= CC_CEV_REGISTER_SAP_COMPLETE && e->type <= CC_CEV_REFUSED);
+	CHECK(e->type >= CC_CEV_REGISTER_SAP_COMPLETE && e->type <= CC_CEV_REJECT_CALL_COMPLETE);
 	CHECK(!session_closed(e->session));
 	CHECK(e->data_len <= Q_UU_MAX);
 	if (cc_cev_ends_request(e->type)) {
