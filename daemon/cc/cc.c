@@ -98,13 +98,19 @@ static struct cc_leg *root_leg_new(cc *c, struct cc_vc *vc, struct cc_party *p)
 static void req_make_call(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	struct cm_call_params params = r->params;
-	if (!addr_ok(c, r->addr) || !params_fill(&params))
-		return complete_now(c, r, CM_E_INVAL, 0, 0, out);
+	if (!addr_ok(c, r->addr) || !params_fill(&params)) {
+		complete_now(c, r, CM_E_INVAL, 0, 0, out);
+		return;
+	}
 	struct cc_session *s = cc_session_get(c, r->session);
-	if (c->cfg.max_vcs_per_session && s->n_vcs >= c->cfg.max_vcs_per_session)
-		return complete_now(c, r, CM_E_LIMIT, 0, 0, out);
-	if (pending_full(c, r->session))
-		return complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+	if (c->cfg.max_vcs_per_session && s->n_vcs >= c->cfg.max_vcs_per_session) {
+		complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+		return;
+	}
+	if (pending_full(c, r->session)) {
+		complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+		return;
+	}
 	struct cc_vc *vc = cc_vc_new(c, s, true);
 	vc->params = params;
 	struct cc_party *p = cc_party_new(c, vc, r->addr);
@@ -133,29 +139,47 @@ static bool own_party_id_ok(const cc *c, const struct cc_request *r)
 static void req_add_party(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	/* every completion names the id asked for, so the client can match it */
-	if (!own_party_id_ok(c, r))
-		return complete_now(c, r, CM_E_INVAL, r->vc, r->party, out);
+	if (!own_party_id_ok(c, r)) {
+		complete_now(c, r, CM_E_INVAL, r->vc, r->party, out);
+		return;
+	}
 	struct cc_vc *vc = cc_vc_find(c, r->vc);
-	if (!vc)
-		return complete_now(c, r, CM_E_NO_VC, r->vc, r->party, out);
-	if (vc->session != r->session)
-		return complete_now(c, r, CM_E_PERM, r->vc, r->party, out);
-	if (vc->state == CC_VC_CLOSING || vc->state == CC_VC_CLOSE_RECEIVED)
-		return complete_now(c, r, CM_E_CLOSING, r->vc, r->party, out);
-	if (!vc->root || !vc->made_ok)
-		return complete_now(c, r, CM_E_STATE, r->vc, r->party, out);
-	if (!addr_ok(c, r->addr))
-		return complete_now(c, r, CM_E_INVAL, r->vc, r->party, out);
-	if (c->cfg.max_parties_per_vc && vc->n_parties >= c->cfg.max_parties_per_vc)
-		return complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
-	if (pending_full(c, r->session))
-		return complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+	if (!vc) {
+		complete_now(c, r, CM_E_NO_VC, r->vc, r->party, out);
+		return;
+	}
+	if (vc->session != r->session) {
+		complete_now(c, r, CM_E_PERM, r->vc, r->party, out);
+		return;
+	}
+	if (vc->state == CC_VC_CLOSING || vc->state == CC_VC_CLOSE_RECEIVED) {
+		complete_now(c, r, CM_E_CLOSING, r->vc, r->party, out);
+		return;
+	}
+	if (!vc->root || !vc->made_ok) {
+		complete_now(c, r, CM_E_STATE, r->vc, r->party, out);
+		return;
+	}
+	if (!addr_ok(c, r->addr)) {
+		complete_now(c, r, CM_E_INVAL, r->vc, r->party, out);
+		return;
+	}
+	if (c->cfg.max_parties_per_vc && vc->n_parties >= c->cfg.max_parties_per_vc) {
+		complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+		return;
+	}
+	if (pending_full(c, r->session)) {
+		complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+		return;
+	}
 	struct cc_leg *leg = cc_vc_leg_to(c, vc, cc_aesa_esi(r->addr));
 	uint16_t epref = 0;
 	if (leg) {
 		epref = cc_leg_alloc_epref(c, leg);
-		if (epref == 0)
-			return complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+		if (epref == 0) {
+			complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+			return;
+		}
 	}
 	struct cc_party *p;
 	if (r->party) {
@@ -196,30 +220,46 @@ static void party_release_id(cc *c, struct cc_party *p, struct cc_actions *out)
 static void req_drop_party(cc *c, const struct cc_request *r, bool admin, struct cc_actions *out)
 {
 	struct cc_vc *vc = cc_vc_find(c, r->vc);
-	if (!vc)
-		return complete_now(c, r, CM_E_NO_VC, r->vc, r->party, out);
-	if (!admin && vc->session != r->session)
-		return complete_now(c, r, CM_E_PERM, r->vc, r->party, out);
-	if (r->data_len > CM_MAX_DATA)
-		return complete_now(c, r, CM_E_TOO_BIG, r->vc, r->party, out);
+	if (!vc) {
+		complete_now(c, r, CM_E_NO_VC, r->vc, r->party, out);
+		return;
+	}
+	if (!admin && vc->session != r->session) {
+		complete_now(c, r, CM_E_PERM, r->vc, r->party, out);
+		return;
+	}
+	if (r->data_len > CM_MAX_DATA) {
+		complete_now(c, r, CM_E_TOO_BIG, r->vc, r->party, out);
+		return;
+	}
 	struct cc_party *p = cc_party_find(c, r->party);
-	if (!p || p->vc != vc)
-		return complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
-	if (p->drop.type)
-		return complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
-	if (vc->state == CC_VC_CLOSING)
-		return complete_now(c, r, CM_E_CLOSING, r->vc, r->party, out);
+	if (!p || p->vc != vc) {
+		complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
+		return;
+	}
+	if (p->drop.type) {
+		complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
+		return;
+	}
+	if (vc->state == CC_VC_CLOSING) {
+		complete_now(c, r, CM_E_CLOSING, r->vc, r->party, out);
+		return;
+	}
 	if (p->incoming_sent) {
-		if (admin)
-			return complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
+		if (admin) {
+			complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
+			return;
+		}
 		complete_now(c, r, CM_OK, r->vc, r->party, out);
 		c->st.parties_dropped++;
 		party_release_id(c, p, out);
 		return;
 	}
 	/* teardown is not held to max_pending: see pending_full() */
-	if (vc->n_live <= 1)
-		return complete_now(c, r, CM_E_LAST_PARTY, r->vc, r->party, out);
+	if (vc->n_live <= 1) {
+		complete_now(c, r, CM_E_LAST_PARTY, r->vc, r->party, out);
+		return;
+	}
 	struct q_ie_uu uu;
 	uu_from(&uu, r);
 	cc_ref_take(c, &p->drop, r);
@@ -276,17 +316,27 @@ static void leaf_close(cc *c, struct cc_vc *vc, const struct q_ie_uu *uu, struct
 static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct cc_actions *out)
 {
 	struct cc_vc *vc = cc_vc_find(c, r->vc);
-	if (!vc)
-		return complete_now(c, r, CM_E_NO_VC, r->vc, 0, out);
-	if (!admin && vc->session != r->session)
-		return complete_now(c, r, CM_E_PERM, r->vc, 0, out);
-	if (r->data_len > CM_MAX_DATA)
-		return complete_now(c, r, CM_E_TOO_BIG, r->vc, 0, out);
-	if (vc->state == CC_VC_CLOSING)
-		return complete_now(c, r, vc->close.type ? CM_E_BUSY : CM_E_CLOSING, r->vc, 0, out);
+	if (!vc) {
+		complete_now(c, r, CM_E_NO_VC, r->vc, 0, out);
+		return;
+	}
+	if (!admin && vc->session != r->session) {
+		complete_now(c, r, CM_E_PERM, r->vc, 0, out);
+		return;
+	}
+	if (r->data_len > CM_MAX_DATA) {
+		complete_now(c, r, CM_E_TOO_BIG, r->vc, 0, out);
+		return;
+	}
+	if (vc->state == CC_VC_CLOSING) {
+		complete_now(c, r, vc->close.type ? CM_E_BUSY : CM_E_CLOSING, r->vc, 0, out);
+		return;
+	}
 	if (vc->state == CC_VC_CLOSE_RECEIVED) {
-		if (admin)
-			return complete_now(c, r, CM_E_CLOSING, r->vc, 0, out);
+		if (admin) {
+			complete_now(c, r, CM_E_CLOSING, r->vc, 0, out);
+			return;
+		}
 		complete_now(c, r, CM_OK, r->vc, 0, out);
 		vc_settle(c, vc, CM_E_CLOSING, 0, out);
 		cc_vc_free(c, vc);
@@ -294,21 +344,27 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 	}
 	/* a MakeCall in progress, or a call offered and not yet answered, is not closed */
 	if (vc->state == CC_VC_CALLING && !admin &&
-	    (vc->root || !vc->p_head || vc->p_head->state == Q_EPS_ADD_PARTY_RECEIVED))
-		return complete_now(c, r, CM_E_STATE, r->vc, 0, out);
+	    (vc->root || !vc->p_head || vc->p_head->state == Q_EPS_ADD_PARTY_RECEIVED)) {
+		complete_now(c, r, CM_E_STATE, r->vc, 0, out);
+		return;
+	}
 	bool force = (r->flags & CM_CLOSE_FORCE) != 0;
 	struct cc_party *last = NULL;
 	if ((!force && !admin) || r->party) {
 		last = cc_party_find(c, r->party);
-		if (!last || last->vc != vc)
-			return complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
+		if (!last || last->vc != vc) {
+			complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
+			return;
+		}
 	}
 	if (!force) {
 		/* an operator names no party: whichever one live party is left is the last */
 		uint32_t others = last ? vc->n_live - (last->live_counted ? 1 : 0)
 				       : (vc->n_live ? vc->n_live - 1 : 0);
-		if (others)
-			return complete_now(c, r, CM_E_PARTIES_REMAIN, r->vc, r->party, out);
+		if (others) {
+			complete_now(c, r, CM_E_PARTIES_REMAIN, r->vc, r->party, out);
+			return;
+		}
 	}
 	struct q_ie_uu uu;
 	uu_from(&uu, r);
@@ -339,10 +395,14 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 static void req_deregister_sap(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	uint64_t owner = c->sap_owner[r->selector];
-	if (!owner)
-		return complete_now(c, r, CM_E_NO_SAP, 0, 0, out);
-	if (owner != r->session + 1)
-		return complete_now(c, r, CM_E_PERM, 0, 0, out);
+	if (!owner) {
+		complete_now(c, r, CM_E_NO_SAP, 0, 0, out);
+		return;
+	}
+	if (owner != r->session + 1) {
+		complete_now(c, r, CM_E_PERM, 0, 0, out);
+		return;
+	}
 	c->sap_owner[r->selector] = 0;
 	complete_now(c, r, CM_OK, 0, 0, out);
 }
@@ -351,8 +411,10 @@ static void req_deregister_sap(cc *c, const struct cc_request *r, struct cc_acti
 static void req_register_sap(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	uint64_t owner = c->sap_owner[r->selector];
-	if (owner && owner != r->session + 1)
-		return complete_now(c, r, CM_E_SAP_IN_USE, 0, 0, out);
+	if (owner && owner != r->session + 1) {
+		complete_now(c, r, CM_E_SAP_IN_USE, 0, 0, out);
+		return;
+	}
 	cc_session_get(c, r->session);
 	c->sap_owner[r->selector] = r->session + 1;
 	complete_now(c, r, CM_OK, 0, 0, out);
