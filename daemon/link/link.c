@@ -17,6 +17,7 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -395,10 +396,12 @@ int link_socket(const char *ifname)
 static bool is_link_socket(int fd, int ifindex)
 {
 	struct sockaddr_ll sll;
+	memset(&sll, 0, sizeof(sll));
 	socklen_t len = sizeof(sll);
-	int type;
+	int type = 0;
 	socklen_t tlen = sizeof(type);
 	return getsockname(fd, (struct sockaddr *)&sll, &len) == 0 &&
+	       len >= offsetof(struct sockaddr_ll, sll_addr) &&
 	       sll.sll_family == AF_PACKET && sll.sll_ifindex == ifindex &&
 	       sll.sll_protocol == htons(LINK_ETHERTYPE) &&
 	       getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 && type == SOCK_RAW;

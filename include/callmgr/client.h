@@ -227,7 +227,9 @@ int cm_add_party(cm_client *c, cm_vc_id vc, const char *party, void *req_ctx);
  * id from its session's space, which the daemon honours; the completion
  * (add_party_complete) names the same id.  *party_id is 0 when the daemon
  * offered no space (one older than 0.2): the id then arrives with the
- * completion only.  party_id may be NULL.
+ * completion only.  party_id may be NULL.  Returns CM_E_LIMIT, and sends
+ * nothing, once the session has used all of its 2^32 - 1 ids (open a new
+ * handle for a new space).
  */
 int cm_add_party_id(cm_client *c, cm_vc_id vc, const char *party, cm_party_id *party_id,
 		    void *req_ctx);
