@@ -53,6 +53,7 @@ void daemon_settings_defaults(struct daemon_settings *s)
 	memset(s, 0, sizeof(*s));
 	s->socket_path = CM_DEFAULT_SOCKET;
 	s->listen_fd = -1;
+	s->link_fd = -1;
 	memcpy(s->prefix, prefix, sizeof(prefix));
 	s->shutdown_ms = 3000;
 	cc_config_defaults(&s->cc);
@@ -449,7 +450,9 @@ int daemon_run(const struct daemon_settings *set)
 	memcpy(d->own.a, local_esi, 6);
 	if (set->interface) {
 		static const struct link_ops lops = { .deliver = link_deliver, .state = link_state };
-		d->link = link_open(d->base, set->interface, &set->link, &lops, d);
+		d->link = set->link_fd >= 0 ? link_open_fd(d->base, set->interface, set->link_fd,
+							   &set->link, &lops, d)
+					    : link_open(d->base, set->interface, &set->link, &lops, d);
 		if (!d->link) {
 			log_err("cannot open interface %s: %s", set->interface, strerror(errno));
 			goto out;

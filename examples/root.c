@@ -2,9 +2,12 @@
 /*
  * root: the smallest multipoint caller.  Calls the first address, adds the
  * others, then closes the call with CM_CLOSE_FORCE (the daemon drops the
- * remaining parties for it).  Exits 0 once CloseCall completed.
+ * remaining parties for it).  Exits 0 once CloseCall completed.  With
+ * -t MS an add that has not completed after MS milliseconds is cancelled:
+ * cm_add_party_id() told the party's id when it was asked for, so
+ * cm_drop_party() can name it (the add completes CM_E_CLOSING).
  *
- *   root [-s SOCKET] AESA [AESA...]
+ *   root [-s SOCKET] [-t MS] AESA [AESA...]
  */
 #include <callmgr/client.h>
 
@@ -12,15 +15,32 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
+
+#define MAX_ADDS 64
+
+struct add {
+	cm_party_id party; /* 0: completed (or never asked) */
+	long long deadline_ms;
+};
 
 struct root {
 	char **addrs;
 	int naddrs;
 	int adds_pending;
+	long add_timeout_ms; /* 0: wait for every add */
+	struct add adds[MAX_ADDS];
 	cm_vc_id vc;
 	int done; /* 1 ok, -1 failed */
 };
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void close_now(cm_client *c, struct root *r)
 {
@@ -35,6 +55,9 @@ static void add_party_complete(cm_client *c, int status, cm_vc_id vc, cm_party_i
 	struct root *r = cm_client_userdata(c);
 	printf("root: AddPartyComplete %s: %s, party %llu\n", (const char *)ctx,
 	       cm_strerror(status), (unsigned long long)party);
+	for (int i = 0; i < MAX_ADDS; i++)
+		if (r->adds[i].party == party)
+			r->adds[i].party = 0;
 	if (--r->adds_pending == 0)
 		close_now(c, r);
 }
@@ -50,11 +73,32 @@ static void make_call_complete(cm_client *c, int status, cm_vc_id vc, cm_party_i
 		return;
 	}
 	r->vc = vc;
-	for (int i = 1; i < r->naddrs; i++)
-		if (cm_add_party(c, vc, r->addrs[i], r->addrs[i]) == CM_OK)
-			r->adds_pending++;
+	for (int i = 1; i < r->naddrs && i <= MAX_ADDS; i++) {
+		struct add *a = &r->adds[i - 1];
+		if (cm_add_party_id(c, vc, r->addrs[i], &a->party, r->addrs[i]) != CM_OK)
+			continue;
+		r->adds_pending++;
+		a->deadline_ms = now_ms() + r->add_timeout_ms;
+	}
 	if (r->adds_pending == 0)
 		close_now(c, r);
+}
+
+/* Cancel the adds that took too long: DropParty on the id each add was given. */
+static void cancel_slow_adds(cm_client *c, struct root *r)
+{
+	if (!r->add_timeout_ms)
+		return;
+	long long now = now_ms();
+	for (int i = 0; i < MAX_ADDS; i++) {
+		struct add *a = &r->adds[i];
+		if (!a->party || a->deadline_ms > now)
+			continue;
+		printf("root: add of party %llu takes too long: DropParty\n",
+		       (unsigned long long)a->party);
+		cm_drop_party(c, r->vc, a->party, NULL, 0, NULL);
+		a->deadline_ms = now + 60000; /* its completion ends it */
+	}
 }
 
 static void close_call_complete(cm_client *c, int status, cm_vc_id vc, void *ctx)
@@ -86,14 +130,19 @@ int main(int argc, char **argv)
 {
 	const char *sock = NULL;
 	int o;
-	while ((o = getopt(argc, argv, "s:")) != -1) {
-		if (o != 's')
+	long add_timeout_ms = 0;
+	while ((o = getopt(argc, argv, "s:t:")) != -1) {
+		if (o == 's')
+			sock = optarg;
+		else if (o == 't' && (add_timeout_ms = atol(optarg)) > 0)
+			continue;
+		else
 			goto usage;
-		sock = optarg;
 	}
 	if (optind >= argc)
 		goto usage;
-	struct root r = { .addrs = argv + optind, .naddrs = argc - optind };
+	struct root r = { .addrs = argv + optind, .naddrs = argc - optind,
+			  .add_timeout_ms = add_timeout_ms };
 	static const struct cm_client_ops ops = {
 		CM_CLIENT_OPS_INIT,
 		.make_call_complete = make_call_complete,
@@ -117,19 +166,20 @@ int main(int argc, char **argv)
 	}
 	while (!r.done) {
 		struct pollfd pfd = { .fd = cm_client_fd(c), .events = POLLIN };
-		int n = poll(&pfd, 1, 10000);
+		int n = poll(&pfd, 1, r.add_timeout_ms ? 50 : 10000);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
+		if (n < 0 || (n == 0 && !r.add_timeout_ms)) {
 			fprintf(stderr, "root: no answer from the daemon\n");
 			break;
 		}
-		if (cm_client_dispatch(c) == CM_E_DISCONNECTED)
+		if (n > 0 && cm_client_dispatch(c) == CM_E_DISCONNECTED)
 			break;
+		cancel_slow_adds(c, &r);
 	}
 	cm_client_close(c);
 	return r.done == 1 ? 0 : 1;
 usage:
-	fprintf(stderr, "usage: root [-s SOCKET] AESA [AESA...]\n");
+	fprintf(stderr, "usage: root [-s SOCKET] [-t MS] AESA [AESA...]\n");
 	return 2;
 }

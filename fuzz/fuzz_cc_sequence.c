@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cc/cc.h"
+#include "cm_proto_const.h"
 #include "log.h"
 
 #define N_SESSIONS 3
@@ -130,7 +131,7 @@ static bool timer_take(struct cc_timer_key k)
 
 static void client_event(const struct cc_client_event *e)
 {
-	CHECK(e->type >= CC_CEV_REGISTER_SAP_COMPLETE && e->type <= CC_CEV_REFUSED);
+	CHECK(e->type >= CC_CEV_REGISTER_SAP_COMPLETE && e->type <= CC_CEV_REJECT_CALL_COMPLETE);
 	CHECK(!session_closed(e->session));
 	CHECK(e->data_len <= Q_UU_MAX);
 	if (cc_cev_ends_request(e->type)) {
@@ -284,11 +285,16 @@ static void op_request(struct reader *r)
 	uint8_t t = byte(r), a = byte(r), b = byte(r), c = byte(r);
 	struct cc_event ev = { .type = CC_EV_REQUEST };
 	struct cc_request *q = &ev.req;
-	q->type = 1 + t % 9;
+	q->type = 1 + t % 10;
 	q->session = session_id((t >> 4) % N_SESSIONS);
 	ev.session = q->session;
 	q->vc = pick_vc(a);
 	q->party = pick_party(b, q->vc);
+	if (q->type == CC_REQ_ADD_PARTY) {
+		/* mostly a new id of the session's own space (next_req only grows),
+		 * sometimes a party that exists: refused */
+		q->party = (b & 0x80) ? q->party : cmc_party_id_base(q->session) + F.next_req;
+	}
 	q->selector = 1 + (c & 3);
 	pick_addr(c >> 2, q->addr);
 	q->params.qos_class = (a >> 4) & 7; /* 5..7 are invalid */

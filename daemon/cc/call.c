@@ -565,16 +565,22 @@ static void call_u0_setup(cc *c, struct cc_peer *peer, const struct q_msg *m,
 			  struct cc_actions *out)
 {
 	if (!m->bearer.present || !m->traffic.present || !m->called.present ||
-	    (m->bearer.p2mp && !m->epref.present))
-		return cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE,
+	    (m->bearer.p2mp && !m->epref.present)) {
+		cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE,
 				  Q_CAUSE_MANDATORY_IE_MISSING, out);
-	if (m->epref.present && m->epref.flag)
-		return cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE,
+		return;
+	}
+	if (m->epref.present && m->epref.flag) {
+		cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE,
 				  Q_CAUSE_INVALID_IE_CONTENTS, out);
+		return;
+	}
 	uint64_t session = 0;
 	int cause = leaf_owner(c, m, &session);
-	if (cause)
-		return cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, (uint8_t)cause, out);
+	if (cause) {
+		cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, (uint8_t)cause, out);
+		return;
+	}
 	struct cc_leg *leg = cc_leg_new(c, peer, m->cref, false, NULL);
 	cc_leg_set_state(c, leg, U6);
 	leg_params_from_setup(leg, m);
@@ -592,8 +598,10 @@ static void call_u0_setup(cc *c, struct cc_peer *peer, const struct q_msg *m,
 static void call_u10_add_party(cc *c, struct cc_leg *leg, const struct q_msg *m,
 			       struct cc_actions *out)
 {
-	if (leg->orig)
-		return call_unexpected(c, leg, m, out);
+	if (leg->orig) {
+		call_unexpected(c, leg, m, out);
+		return;
+	}
 	uint64_t session = 0;
 	int cause = leaf_owner(c, m, &session);
 	if (cause) {

@@ -98,13 +98,19 @@ static struct cc_leg *root_leg_new(cc *c, struct cc_vc *vc, struct cc_party *p)
 static void req_make_call(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	struct cm_call_params params = r->params;
-	if (!addr_ok(c, r->addr) || !params_fill(&params))
-		return complete_now(c, r, CM_E_INVAL, 0, 0, out);
+	if (!addr_ok(c, r->addr) || !params_fill(&params)) {
+		complete_now(c, r, CM_E_INVAL, 0, 0, out);
+		return;
+	}
 	struct cc_session *s = cc_session_get(c, r->session);
-	if (c->cfg.max_vcs_per_session && s->n_vcs >= c->cfg.max_vcs_per_session)
-		return complete_now(c, r, CM_E_LIMIT, 0, 0, out);
-	if (pending_full(c, r->session))
-		return complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+	if (c->cfg.max_vcs_per_session && s->n_vcs >= c->cfg.max_vcs_per_session) {
+		complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+		return;
+	}
+	if (pending_full(c, r->session)) {
+		complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+		return;
+	}
 	struct cc_vc *vc = cc_vc_new(c, s, true);
 	vc->params = params;
 	struct cc_party *p = cc_party_new(c, vc, r->addr);
@@ -113,32 +119,75 @@ static void req_make_call(cc *c, const struct cc_request *r, struct cc_actions *
 	cc_leg_send_setup(c, leg, p, out);
 }
 
+/*
+ * The party id an AddParty names, if any: the next unused one of its
+ * session's space.  Once a session has named one it names all, so that
+ * the parties of a VC stay in increasing id order (the views page by id).
+ */
+static bool own_party_id_ok(const cc *c, const struct cc_request *r)
+{
+	const struct cc_session *s = cc_session_find(c, r->session);
+	uint64_t last = s ? s->last_own_party : 0;
+	if (r->party == 0)
+		return last == 0;
+	uint64_t base = cmc_party_id_base(r->session);
+	return base && r->party > base && r->party - base <= CMC_PARTY_ID_COUNT &&
+	       r->party > last;
+}
+
 /* CoNDIS NdisClAddParty: ADD PARTY on the leg to the party's node, or a new leg. */
 static void req_add_party(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
+	/* every completion names the id asked for, so the client can match it */
+	if (!own_party_id_ok(c, r)) {
+		complete_now(c, r, CM_E_INVAL, r->vc, r->party, out);
+		return;
+	}
 	struct cc_vc *vc = cc_vc_find(c, r->vc);
-	if (!vc)
-		return complete_now(c, r, CM_E_NO_VC, r->vc, 0, out);
-	if (vc->session != r->session)
-		return complete_now(c, r, CM_E_PERM, r->vc, 0, out);
-	if (vc->state == CC_VC_CLOSING || vc->state == CC_VC_CLOSE_RECEIVED)
-		return complete_now(c, r, CM_E_CLOSING, r->vc, 0, out);
-	if (!vc->root || !vc->made_ok)
-		return complete_now(c, r, CM_E_STATE, r->vc, 0, out);
-	if (!addr_ok(c, r->addr))
-		return complete_now(c, r, CM_E_INVAL, r->vc, 0, out);
-	if (c->cfg.max_parties_per_vc && vc->n_parties >= c->cfg.max_parties_per_vc)
-		return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
-	if (pending_full(c, r->session))
-		return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
+	if (!vc) {
+		complete_now(c, r, CM_E_NO_VC, r->vc, r->party, out);
+		return;
+	}
+	if (vc->session != r->session) {
+		complete_now(c, r, CM_E_PERM, r->vc, r->party, out);
+		return;
+	}
+	if (vc->state == CC_VC_CLOSING || vc->state == CC_VC_CLOSE_RECEIVED) {
+		complete_now(c, r, CM_E_CLOSING, r->vc, r->party, out);
+		return;
+	}
+	if (!vc->root || !vc->made_ok) {
+		complete_now(c, r, CM_E_STATE, r->vc, r->party, out);
+		return;
+	}
+	if (!addr_ok(c, r->addr)) {
+		complete_now(c, r, CM_E_INVAL, r->vc, r->party, out);
+		return;
+	}
+	if (c->cfg.max_parties_per_vc && vc->n_parties >= c->cfg.max_parties_per_vc) {
+		complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+		return;
+	}
+	if (pending_full(c, r->session)) {
+		complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+		return;
+	}
 	struct cc_leg *leg = cc_vc_leg_to(c, vc, cc_aesa_esi(r->addr));
 	uint16_t epref = 0;
 	if (leg) {
 		epref = cc_leg_alloc_epref(c, leg);
-		if (epref == 0)
-			return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
+		if (epref == 0) {
+			complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+			return;
+		}
 	}
-	struct cc_party *p = cc_party_new(c, vc, r->addr);
+	struct cc_party *p;
+	if (r->party) {
+		p = cc_party_new_as(c, vc, r->addr, r->party);
+		cc_session_get(c, r->session)->last_own_party = r->party;
+	} else {
+		p = cc_party_new(c, vc, r->addr);
+	}
 	cc_ref_take(c, &p->add, r);
 	if (!leg) {
 		leg = root_leg_new(c, vc, p);
@@ -171,30 +220,46 @@ static void party_release_id(cc *c, struct cc_party *p, struct cc_actions *out)
 static void req_drop_party(cc *c, const struct cc_request *r, bool admin, struct cc_actions *out)
 {
 	struct cc_vc *vc = cc_vc_find(c, r->vc);
-	if (!vc)
-		return complete_now(c, r, CM_E_NO_VC, r->vc, r->party, out);
-	if (!admin && vc->session != r->session)
-		return complete_now(c, r, CM_E_PERM, r->vc, r->party, out);
-	if (r->data_len > CM_MAX_DATA)
-		return complete_now(c, r, CM_E_TOO_BIG, r->vc, r->party, out);
+	if (!vc) {
+		complete_now(c, r, CM_E_NO_VC, r->vc, r->party, out);
+		return;
+	}
+	if (!admin && vc->session != r->session) {
+		complete_now(c, r, CM_E_PERM, r->vc, r->party, out);
+		return;
+	}
+	if (r->data_len > CM_MAX_DATA) {
+		complete_now(c, r, CM_E_TOO_BIG, r->vc, r->party, out);
+		return;
+	}
 	struct cc_party *p = cc_party_find(c, r->party);
-	if (!p || p->vc != vc)
-		return complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
-	if (p->drop.type)
-		return complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
-	if (vc->state == CC_VC_CLOSING)
-		return complete_now(c, r, CM_E_CLOSING, r->vc, r->party, out);
+	if (!p || p->vc != vc) {
+		complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
+		return;
+	}
+	if (p->drop.type) {
+		complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
+		return;
+	}
+	if (vc->state == CC_VC_CLOSING) {
+		complete_now(c, r, CM_E_CLOSING, r->vc, r->party, out);
+		return;
+	}
 	if (p->incoming_sent) {
-		if (admin)
-			return complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
+		if (admin) {
+			complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
+			return;
+		}
 		complete_now(c, r, CM_OK, r->vc, r->party, out);
 		c->st.parties_dropped++;
 		party_release_id(c, p, out);
 		return;
 	}
 	/* teardown is not held to max_pending: see pending_full() */
-	if (vc->n_live <= 1)
-		return complete_now(c, r, CM_E_LAST_PARTY, r->vc, r->party, out);
+	if (vc->n_live <= 1) {
+		complete_now(c, r, CM_E_LAST_PARTY, r->vc, r->party, out);
+		return;
+	}
 	struct q_ie_uu uu;
 	uu_from(&uu, r);
 	cc_ref_take(c, &p->drop, r);
@@ -251,17 +316,27 @@ static void leaf_close(cc *c, struct cc_vc *vc, const struct q_ie_uu *uu, struct
 static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct cc_actions *out)
 {
 	struct cc_vc *vc = cc_vc_find(c, r->vc);
-	if (!vc)
-		return complete_now(c, r, CM_E_NO_VC, r->vc, 0, out);
-	if (!admin && vc->session != r->session)
-		return complete_now(c, r, CM_E_PERM, r->vc, 0, out);
-	if (r->data_len > CM_MAX_DATA)
-		return complete_now(c, r, CM_E_TOO_BIG, r->vc, 0, out);
-	if (vc->state == CC_VC_CLOSING)
-		return complete_now(c, r, vc->close.type ? CM_E_BUSY : CM_E_CLOSING, r->vc, 0, out);
+	if (!vc) {
+		complete_now(c, r, CM_E_NO_VC, r->vc, 0, out);
+		return;
+	}
+	if (!admin && vc->session != r->session) {
+		complete_now(c, r, CM_E_PERM, r->vc, 0, out);
+		return;
+	}
+	if (r->data_len > CM_MAX_DATA) {
+		complete_now(c, r, CM_E_TOO_BIG, r->vc, 0, out);
+		return;
+	}
+	if (vc->state == CC_VC_CLOSING) {
+		complete_now(c, r, vc->close.type ? CM_E_BUSY : CM_E_CLOSING, r->vc, 0, out);
+		return;
+	}
 	if (vc->state == CC_VC_CLOSE_RECEIVED) {
-		if (admin)
-			return complete_now(c, r, CM_E_CLOSING, r->vc, 0, out);
+		if (admin) {
+			complete_now(c, r, CM_E_CLOSING, r->vc, 0, out);
+			return;
+		}
 		complete_now(c, r, CM_OK, r->vc, 0, out);
 		vc_settle(c, vc, CM_E_CLOSING, 0, out);
 		cc_vc_free(c, vc);
@@ -269,21 +344,27 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 	}
 	/* a MakeCall in progress, or a call offered and not yet answered, is not closed */
 	if (vc->state == CC_VC_CALLING && !admin &&
-	    (vc->root || !vc->p_head || vc->p_head->state == Q_EPS_ADD_PARTY_RECEIVED))
-		return complete_now(c, r, CM_E_STATE, r->vc, 0, out);
+	    (vc->root || !vc->p_head || vc->p_head->state == Q_EPS_ADD_PARTY_RECEIVED)) {
+		complete_now(c, r, CM_E_STATE, r->vc, 0, out);
+		return;
+	}
 	bool force = (r->flags & CM_CLOSE_FORCE) != 0;
 	struct cc_party *last = NULL;
 	if ((!force && !admin) || r->party) {
 		last = cc_party_find(c, r->party);
-		if (!last || last->vc != vc)
-			return complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
+		if (!last || last->vc != vc) {
+			complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
+			return;
+		}
 	}
 	if (!force) {
 		/* an operator names no party: whichever one live party is left is the last */
 		uint32_t others = last ? vc->n_live - (last->live_counted ? 1 : 0)
 				       : (vc->n_live ? vc->n_live - 1 : 0);
-		if (others)
-			return complete_now(c, r, CM_E_PARTIES_REMAIN, r->vc, r->party, out);
+		if (others) {
+			complete_now(c, r, CM_E_PARTIES_REMAIN, r->vc, r->party, out);
+			return;
+		}
 	}
 	struct q_ie_uu uu;
 	uu_from(&uu, r);
@@ -307,28 +388,77 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 	cc_vc_after_change(c, vc, 0, out);
 }
 
+/*
+ * Give a SAP back: calls to it are refused from now on as to a selector
+ * nobody registered; calls it brought in stay with the client.
+ */
+static void req_deregister_sap(cc *c, const struct cc_request *r, struct cc_actions *out)
+{
+	uint64_t owner = c->sap_owner[r->selector];
+	if (!owner) {
+		complete_now(c, r, CM_E_NO_SAP, 0, 0, out);
+		return;
+	}
+	if (owner != r->session + 1) {
+		complete_now(c, r, CM_E_PERM, 0, 0, out);
+		return;
+	}
+	c->sap_owner[r->selector] = 0;
+	complete_now(c, r, CM_OK, 0, 0, out);
+}
+
 /* CoNDIS NdisClRegisterSap: completes at once. */
 static void req_register_sap(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	uint64_t owner = c->sap_owner[r->selector];
-	if (owner && owner != r->session + 1)
-		return complete_now(c, r, CM_E_SAP_IN_USE, 0, 0, out);
+	if (owner && owner != r->session + 1) {
+		complete_now(c, r, CM_E_SAP_IN_USE, 0, 0, out);
+		return;
+	}
 	cc_session_get(c, r->session);
 	c->sap_owner[r->selector] = r->session + 1;
 	complete_now(c, r, CM_OK, 0, 0, out);
 }
 
-/* Leaf side NdisClIncomingCallComplete(SUCCESS): CONNECT or ADD PARTY ACK. */
-static void req_accept(cc *c, const struct cc_request *r, struct cc_actions *out)
+/*
+ * The party of a call offered to r's session that r (an accept or a
+ * reject) names; else NULL, and r is completed with the reason it is none.  An answer that comes too late (the caller gave up, the
+ * accept timer ran out) finds no VC.
+ */
+static struct cc_party *offered_party(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	struct cc_vc *vc = cc_vc_find(c, r->vc);
 	struct cc_party *p = cc_party_find(c, r->party);
-	if (!vc || vc->session != r->session || vc->root || vc->state != CC_VC_CALLING || !p ||
-	    p->vc != vc || p->state != Q_EPS_ADD_PARTY_RECEIVED || !p->leg) {
-		log_at(LOG_INFO, r->vc, r->party, NULL, "accept ignored: not an offered call");
+	int status = CM_OK;
+	if (!vc)
+		status = CM_E_NO_VC;
+	else if (vc->session != r->session)
+		status = CM_E_PERM;
+	else if (!p || p->vc != vc)
+		status = CM_E_NO_PARTY;
+	else if (vc->state == CC_VC_CLOSING || vc->state == CC_VC_CLOSE_RECEIVED)
+		status = CM_E_CLOSING;
+	else if (vc->root || vc->state != CC_VC_CALLING || p->state != Q_EPS_ADD_PARTY_RECEIVED ||
+		 !p->leg)
+		status = CM_E_STATE; /* ours, but not waiting for an answer (e.g. accepted) */
+	if (status == CM_OK)
+		return p;
+	log_at(LOG_INFO, r->vc, r->party, NULL, "%s refused (%d): not a call offered to session %llu",
+	       r->type == CC_REQ_ACCEPT_CALL ? "accept" : "reject", status,
+	       (unsigned long long)r->session);
+	complete_now(c, r, status, r->vc, r->party, out);
+	return NULL;
+}
+
+/* Leaf side NdisClIncomingCallComplete(SUCCESS): CONNECT or ADD PARTY ACK. */
+static void req_accept(cc *c, const struct cc_request *r, struct cc_actions *out)
+{
+	struct cc_party *p = offered_party(c, r, out);
+	if (!p)
 		return;
-	}
+	struct cc_vc *vc = p->vc;
 	struct cc_leg *leg = p->leg;
+	complete_now(c, r, CM_OK, vc->id, p->id, out);
 	cc_timer_stop(c, &p->timers, CC_TACCEPT, p->id, out);
 	struct q_msg m;
 	if (leg->state == U6) {
@@ -361,13 +491,11 @@ static void req_accept(cc *c, const struct cc_request *r, struct cc_actions *out
 /* Leaf side refusal: RELEASE COMPLETE for a SETUP, ADD PARTY REJECT for an ADD PARTY. */
 static void req_reject(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
-	struct cc_vc *vc = cc_vc_find(c, r->vc);
-	struct cc_party *p = cc_party_find(c, r->party);
-	if (!vc || vc->session != r->session || vc->root || vc->state != CC_VC_CALLING || !p ||
-	    p->vc != vc || p->state != Q_EPS_ADD_PARTY_RECEIVED || !p->leg) {
-		log_at(LOG_INFO, r->vc, r->party, NULL, "reject ignored: not an offered call");
+	struct cc_party *p = offered_party(c, r, out);
+	if (!p)
 		return;
-	}
+	struct cc_vc *vc = p->vc;
+	complete_now(c, r, CM_OK, vc->id, p->id, out);
 	uint8_t cause =
 		(r->cause > 0 && r->cause < 128) ? (uint8_t)r->cause : Q_CAUSE_CALL_REJECTED;
 	struct cc_leg *leg = p->leg;
@@ -423,6 +551,9 @@ static void cc_request(cc *c, const struct cc_request *r, struct cc_actions *out
 		return;
 	case CC_REQ_REJECT_CALL:
 		req_reject(c, r, out);
+		return;
+	case CC_REQ_DEREGISTER_SAP:
+		req_deregister_sap(c, r, out);
 		return;
 	}
 	log_at(LOG_WARNING, r->vc, r->party, NULL, "unknown request type %u", r->type);

@@ -76,10 +76,11 @@ enum cc_req_type {
 	CC_REQ_ADD_PARTY,
 	CC_REQ_DROP_PARTY,
 	CC_REQ_CLOSE_CALL,
-	CC_REQ_ACCEPT_CALL,  /* no completion: call_connected or incoming_close follows */
-	CC_REQ_REJECT_CALL,  /* no completion */
+	CC_REQ_ACCEPT_CALL,  /* completes at once; call_connected or incoming_close follows */
+	CC_REQ_REJECT_CALL,  /* completes at once */
 	CC_REQ_ADMIN_DROP,   /* operator: drop a party of anyone's VC */
 	CC_REQ_ADMIN_CLOSE,  /* operator: close anyone's VC */
+	CC_REQ_DEREGISTER_SAP, /* give a selector back; completes at once */
 };
 
 /* A client request.  Data is only borrowed for the duration of cc_handle(). */
@@ -88,8 +89,13 @@ struct cc_request {
 	uint64_t session;          /* who asks; completions go back to it */
 	uint64_t req_id;           /* echoed in the completion */
 	cm_vc_id vc;
+	/*
+	 * The party named; with ADD_PARTY the id the client chose for the new
+	 * party from its session's space (cmc_party_id_base()), 0 to let call
+	 * control number it.
+	 */
 	cm_party_id party;
-	uint8_t selector;          /* REGISTER_SAP */
+	uint8_t selector;          /* REGISTER_SAP, DEREGISTER_SAP */
 	uint8_t addr[Q_AESA_LEN];  /* MAKE_CALL, ADD_PARTY */
 	struct cm_call_params params;
 	const uint8_t *data;       /* DROP_PARTY, CLOSE_CALL; len may exceed 128 */
@@ -106,7 +112,7 @@ enum cc_event_type {
 	CC_EV_LINK_UP,        /* .peer's SSCOP association is established */
 	CC_EV_LINK_DOWN,      /* .peer's association failed or was released */
 	CC_EV_SHUTDOWN,       /* release every call (SIGTERM); from then on only
-			       * CloseCall, DropParty and RejectCall are taken,
+			       * CloseCall, DropParty, RejectCall and DeregisterSap are taken,
 			       * anything else is CC_CEV_REFUSED with CM_E_STATE */
 };
 
@@ -143,11 +149,13 @@ enum cc_client_event_type {
 	/*
 	 * A request refused before it reached a state machine: .status is
 	 * CM_E_STATE (shutting down) or CM_E_UNREACHABLE (.caller holds the
-	 * address asked for).  Ends the request like a completion, but it is
-	 * the one answer an AcceptCall can get; the daemon sends it as an
-	 * Error, not a Completion.
+	 * address asked for).  Ends the request like a completion; the daemon
+	 * sends it as an Error, not a Completion.
 	 */
 	CC_CEV_REFUSED,
+	CC_CEV_DEREGISTER_SAP_COMPLETE,
+	CC_CEV_ACCEPT_CALL_COMPLETE,
+	CC_CEV_REJECT_CALL_COMPLETE,
 };
 
 /* Whether a client event of this type ends a request (a completion or a refusal). */
@@ -155,7 +163,8 @@ static inline bool cc_cev_ends_request(uint8_t type)
 {
 	return (type >= CC_CEV_REGISTER_SAP_COMPLETE && type <= CC_CEV_CLOSE_CALL_COMPLETE) ||
 	       type == CC_CEV_ADMIN_DROP_COMPLETE || type == CC_CEV_ADMIN_CLOSE_COMPLETE ||
-	       type == CC_CEV_REFUSED;
+	       type == CC_CEV_REFUSED || type == CC_CEV_DEREGISTER_SAP_COMPLETE ||
+	       type == CC_CEV_ACCEPT_CALL_COMPLETE || type == CC_CEV_REJECT_CALL_COMPLETE;
 }
 
 struct cc_client_event {

@@ -137,7 +137,7 @@ static void refuse(cc *c, const struct cc_request *r, int status, struct cc_acti
 bool cc_refuse(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	if (c->shutting_down && r->type != CC_REQ_CLOSE_CALL && r->type != CC_REQ_DROP_PARTY &&
-	    r->type != CC_REQ_REJECT_CALL) {
+	    r->type != CC_REQ_REJECT_CALL && r->type != CC_REQ_DEREGISTER_SAP) {
 		/* clients may still answer the shutdown's releases; nothing new */
 		refuse(c, r, CM_E_STATE, out);
 		return true;

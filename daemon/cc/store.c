@@ -264,9 +264,13 @@ uint8_t cc_completion_type(enum cc_req_type req_type)
 	case CC_REQ_ADMIN_DROP:
 		return CC_CEV_ADMIN_DROP_COMPLETE;
 	case CC_REQ_ADMIN_CLOSE:
-	case CC_REQ_ACCEPT_CALL: /* never completed: no completion is owed */
-	case CC_REQ_REJECT_CALL:
 		return CC_CEV_ADMIN_CLOSE_COMPLETE;
+	case CC_REQ_ACCEPT_CALL:
+		return CC_CEV_ACCEPT_CALL_COMPLETE;
+	case CC_REQ_REJECT_CALL:
+		return CC_CEV_REJECT_CALL_COMPLETE;
+	case CC_REQ_DEREGISTER_SAP:
+		return CC_CEV_DEREGISTER_SAP_COMPLETE;
 	}
 	return CC_CEV_ADMIN_CLOSE_COMPLETE; /* not a request type: as for the operator's */
 }
@@ -385,10 +389,15 @@ void cc_party_relive(struct cc_party *p)
 
 struct cc_party *cc_party_new(cc *c, struct cc_vc *vc, const uint8_t *addr)
 {
+	return cc_party_new_as(c, vc, addr, c->next_party++);
+}
+
+struct cc_party *cc_party_new_as(cc *c, struct cc_vc *vc, const uint8_t *addr, uint64_t id)
+{
 	struct cc_party *p = calloc(1, sizeof(*p));
 	if (!p)
 		abort();
-	p->id = c->next_party++;
+	p->id = id;
 	p->vc = vc;
 	p->state = Q_EPS_NULL;
 	memcpy(p->addr, addr, Q_AESA_LEN);

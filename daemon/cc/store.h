@@ -22,7 +22,9 @@
  *    it up again afterwards.  Ids count up from 1 for the life of the cc
  *    and are never reused, so finding the id means the same object.  A
  *    pointer held across the call is not compared with the lookup's
- *    result: the id says it all.
+ *    result: the id says it all.  (A party's id may also come from its
+ *    session's own space, cmc_party_id_base(); call control takes each of
+ *    those once, in increasing order, so they are never reused either.)
  *
  * Sessions and peers are not deferred: a session is freed only by
  * cc_session_maybe_free() once nothing refers to it, a peer only by
@@ -220,6 +222,8 @@ struct cc_session {
 	uint64_t id;
 	bool closed; /* gone; kept while admin completions are owed to it */
 	uint32_t n_vcs, n_pending;
+	/* the last party id the session chose (AddParty); ids only grow, 0 none yet */
+	uint64_t last_own_party;
 	struct cc_vc *v_head, *v_tail;
 };
 
@@ -313,6 +317,8 @@ bool cc_eps_in_use(enum q_ep_state state);
 void cc_party_set_state(cc *c, struct cc_party *p, enum q_ep_state state);
 void cc_party_relive(struct cc_party *p);
 struct cc_party *cc_party_new(cc *c, struct cc_vc *vc, const uint8_t *addr);
+/* A party with an id its session chose (cc_request.party): never one in use or used before. */
+struct cc_party *cc_party_new_as(cc *c, struct cc_vc *vc, const uint8_t *addr, uint64_t id);
 void cc_party_attach(cc *c, struct cc_party *p, struct cc_leg *leg, uint16_t epref);
 void cc_party_detach_leg(cc *c, struct cc_party *p, struct cc_actions *out);
 void cc_party_unlink_vc(cc *c, struct cc_party *p);

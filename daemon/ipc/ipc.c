@@ -483,6 +483,8 @@ static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
 	hr.esi.len = sizeof(ipc->cfg.esi);
 	hr.local_mode = ipc->cfg.local_mode;
 	hr.daemon_version = (char *)CALLMGR_VERSION;
+	hr.party_id_base = cmc_party_id_base(s->info.id);
+	hr.party_id_count = hr.party_id_base ? CMC_PARTY_ID_COUNT : 0;
 	r.body_case = CALLMGR__DAEMON_MSG__BODY_HELLO_REPLY;
 	r.hello_reply = &hr;
 	r.req_id = m->req_id;

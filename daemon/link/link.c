@@ -13,9 +13,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -544,14 +546,71 @@ static void link_sweep(evutil_socket_t fd, short what, void *arg)
 /* ------------------------------------------------------------------ */
 /* link.h                                                              */
 
+int link_socket(const char *ifname)
+{
+	int ifindex = (int)if_nametoindex(ifname);
+	if (ifindex == 0)
+		return -1;
+	/* Protocol 0 until bound, so no frame of another interface slips in. */
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+#ifdef PACKET_IGNORE_OUTGOING
+	/* not fatal: the receive path filters PACKET_OUTGOING as well */
+	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+#else
+	(void)one;
+#endif
+	struct sockaddr_ll sll;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(LINK_ETHERTYPE);
+	sll.sll_ifindex = ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Whether fd is what link_socket(ifname) makes: an inherited descriptor is checked. */
+static bool is_link_socket(int fd, int ifindex)
+{
+	struct sockaddr_ll sll;
+	memset(&sll, 0, sizeof(sll));
+	socklen_t len = sizeof(sll);
+	int type = 0;
+	socklen_t tlen = sizeof(type);
+	return getsockname(fd, (struct sockaddr *)&sll, &len) == 0 &&
+	       len >= offsetof(struct sockaddr_ll, sll_addr) &&
+	       sll.sll_family == AF_PACKET && sll.sll_ifindex == ifindex &&
+	       sll.sll_protocol == htons(LINK_ETHERTYPE) &&
+	       getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 && type == SOCK_RAW;
+}
+
 struct link *link_open(struct event_base *base, const char *ifname,
 		       const struct link_config *cfg, const struct link_ops *ops, void *ctx)
 {
+	int fd = link_socket(ifname);
+	if (fd < 0)
+		return NULL;
+	return link_open_fd(base, ifname, fd, cfg, ops, ctx);
+}
+
+struct link *link_open_fd(struct event_base *base, const char *ifname, int fd,
+			  const struct link_config *cfg, const struct link_ops *ops, void *ctx)
+{
 	int saved;
 	struct link *l = calloc(1, sizeof(*l));
-	if (!l)
+	if (!l) {
+		close(fd);
+		errno = ENOMEM;
 		return NULL;
-	l->fd = -1;
+	}
+	l->fd = fd;
 	l->base = base;
 	l->ops = *ops;
 	l->ctx = ctx;
@@ -587,9 +646,12 @@ struct link *link_open(struct event_base *base, const char *ifname,
 	l->ifindex = (int)if_nametoindex(ifname);
 	if (l->ifindex == 0)
 		goto fail;
-	/* Protocol 0 until bound, so no frame of another interface slips in. */
-	l->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->fd < 0)
+	if (!is_link_socket(l->fd, l->ifindex)) {
+		errno = ENOTSOCK;
+		goto fail;
+	}
+	int fl = fcntl(l->fd, F_GETFL);
+	if (fl < 0 || fcntl(l->fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		goto fail;
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
@@ -601,20 +663,6 @@ struct link *link_open(struct event_base *base, const char *ifname,
 	if (ioctl(l->fd, SIOCGIFHWADDR, &ifr) < 0)
 		goto fail;
 	memcpy(l->mac, ifr.ifr_hwaddr.sa_data, 6);
-	int one = 1;
-#ifdef PACKET_IGNORE_OUTGOING
-	/* not fatal: the receive path filters PACKET_OUTGOING as well */
-	(void)setsockopt(l->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
-#else
-	(void)one;
-#endif
-	struct sockaddr_ll sll;
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(LINK_ETHERTYPE);
-	sll.sll_ifindex = l->ifindex;
-	if (bind(l->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		goto fail;
 	l->rx_ev = event_new(base, l->fd, EV_READ | EV_PERSIST, link_readable, l);
 	if (!l->rx_ev || event_add(l->rx_ev, NULL) < 0) {
 		errno = ENOMEM;

@@ -58,7 +58,20 @@ struct link_ops {
 
 struct link;
 
-/* Open ifname; NULL and errno set on failure (needs CAP_NET_RAW). */
+/*
+ * The one privileged step: an AF_PACKET socket bound to ifname and the
+ * EtherType (needs CAP_NET_RAW).  The descriptor, or -1 and errno set.
+ * Nothing the link does with it later needs a capability.
+ */
+int link_socket(const char *ifname);
+/*
+ * The link on fd, a socket link_socket(ifname) made (perhaps in an earlier
+ * image of the process: it is checked).  Takes fd; NULL and errno set on
+ * failure, fd closed.
+ */
+struct link *link_open_fd(struct event_base *base, const char *ifname, int fd,
+			  const struct link_config *cfg, const struct link_ops *ops, void *ctx);
+/* link_socket() and link_open_fd() in one. */
 struct link *link_open(struct event_base *base, const char *ifname,
 		       const struct link_config *cfg, const struct link_ops *ops, void *ctx);
 void link_close(struct link *l);

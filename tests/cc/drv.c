@@ -269,7 +269,6 @@ void drv_feed(struct drv *d, const struct cc_event *ev)
 static void track(struct drv *d, struct cc_request *r)
 {
 	r->req_id = d->next_req++;
-	/* accept and reject too: they complete only when refused (CC_CEV_REFUSED) */
 	d->req = grow(d->req, &d->capreq, d->nreq, sizeof(*d->req));
 	d->req[d->nreq++] = (struct drv_req){.req_id = r->req_id, .type = r->type};
 }
@@ -338,21 +337,21 @@ uint64_t drv_close(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, 
 	return drv_request(d, &r);
 }
 
-void drv_accept(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p)
+uint64_t drv_accept(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p)
 {
 	struct cc_request r = {
 		.type = CC_REQ_ACCEPT_CALL, .session = session, .vc = vc, .party = p};
-	drv_request(d, &r);
+	return drv_request(d, &r);
 }
 
-void drv_reject(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, int cause)
+uint64_t drv_reject(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, int cause)
 {
 	struct cc_request r = {.type = CC_REQ_REJECT_CALL,
 			       .session = session,
 			       .vc = vc,
 			       .party = p,
 			       .cause = cause};
-	drv_request(d, &r);
+	return drv_request(d, &r);
 }
 
 void drv_msg_status(struct drv *d, struct cc_mac from, const struct q_msg *m,

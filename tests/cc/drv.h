@@ -71,8 +71,8 @@ uint64_t drv_close(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, 
 uint64_t drv_request(struct drv *d, struct cc_request *r);
 /* A request issued from inside a client callback: fed once the current event is done. */
 uint64_t drv_queue(struct drv *d, struct cc_request *r);
-void drv_accept(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p);
-void drv_reject(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, int cause);
+uint64_t drv_accept(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p);
+uint64_t drv_reject(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, int cause);
 
 void drv_msg(struct drv *d, struct cc_mac from, const struct q_msg *m);
 /*

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "cm_proto_const.h"
 #include "common.h"
 
 static int status_of(uint64_t req)
@@ -706,7 +707,144 @@ START_TEST(shutdown_refuses_new)
 	uint64_t c = drv_close(&d, LEAF1, l.vc, l.party, 0);
 	ck_assert_uint_ne(drv_done(&d, c)->type, CC_CEV_REFUSED);
 	drv_reject(&d, LEAF1, l.vc, l.party, 21);
+	struct cc_request dr = { .type = CC_REQ_DEREGISTER_SAP, .session = LEAF1, .selector = 1 };
+	ck_assert_int_eq(status_of(drv_request(&d, &dr)), CM_OK);
 	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_REFUSED), 4);
+}
+END_TEST
+
+/* An AddParty with an id from the session's own space: the root can drop it while pending. */
+static uint64_t add_as(struct rcall *k, uint8_t sel, cm_party_id id)
+{
+	struct cc_request r = {.type = CC_REQ_ADD_PARTY, .session = ROOT, .vc = k->vc, .party = id};
+	drv_addr(r.addr, P, sel);
+	return drv_request(&d, &r);
+}
+
+START_TEST(add_party_own_id)
+{
+	struct rcall k;
+	root_active(&k);
+	uint64_t base = cmc_party_id_base(ROOT);
+	ck_assert_uint_ne(base, 0);
+	drv_clear(&d);
+	uint64_t rb = add_as(&k, 6, base + 1);
+	const struct cc_action *ap = SENT(Q_MSG_ADD_PARTY, 0);
+	uint16_t ep = ap->msg.epref.value;
+	ck_assert_int_eq(party_state(k.vc, base + 1), Q_EPS_ADD_PARTY_INITIATED);
+	ck_assert(drv_running(&d, CC_T399, base + 1));
+	/* cancelled while pending, by the id the root chose */
+	uint64_t dr = drv_drop(&d, ROOT, k.vc, base + 1, 0);
+	ck_assert_int_eq(status_of(rb), CM_E_CLOSING);
+	ck_assert_uint_eq(DONE(rb)->party, base + 1);
+	ck_assert_ptr_null(drv_done(&d, dr));
+	ck_assert_uint_eq(SENT(Q_MSG_DROP_PARTY, 0)->msg.epref.value, ep);
+	peer_send(Q_MSG_DROP_PARTY_ACK, k.cref, true, ep, 16);
+	ck_assert_int_eq(status_of(dr), CM_OK);
+	ck_assert_uint_eq(DONE(dr)->party, base + 1);
+	ck_assert_int_eq(party_state(k.vc, base + 1), -1);
+
+	/* an id is taken once, in increasing order, from the session's own space */
+	drv_clear(&d);
+	ck_assert_int_eq(status_of(add_as(&k, 7, base + 1)), CM_E_INVAL); /* used */
+	ck_assert_int_eq(status_of(add_as(&k, 7, base)), CM_E_INVAL);     /* not in it */
+	ck_assert_int_eq(status_of(add_as(&k, 7, base + CMC_PARTY_ID_COUNT + 1)), CM_E_INVAL);
+	ck_assert_int_eq(status_of(add_as(&k, 7, cmc_party_id_base(LEAF1) + 1)), CM_E_INVAL);
+	ck_assert_int_eq(status_of(add_as(&k, 7, k.a)), CM_E_INVAL);      /* call control's */
+	/* once it named one, a session names all: the VC's parties stay in id order */
+	uint8_t a7[20];
+	drv_addr(a7, P, 7);
+	ck_assert_int_eq(status_of(drv_add_party(&d, ROOT, k.vc, a7)), CM_E_INVAL);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY), 0);
+	uint64_t r5 = add_as(&k, 7, base + 5); /* gaps are fine */
+	ck_assert_ptr_null(drv_done(&d, r5));
+	ck_assert_int_eq(status_of(add_as(&k, 8, base + 3)), CM_E_INVAL);
+	ck_assert_int_eq(party_state(k.vc, base + 5), Q_EPS_ADD_PARTY_INITIATED);
+	peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, SENT(Q_MSG_ADD_PARTY, 0)->msg.epref.value, 0);
+	ck_assert_int_eq(status_of(r5), CM_OK);
+	ck_assert_uint_eq(DONE(r5)->party, base + 5);
+	ck_assert_uint_eq(last_party(k.vc), base + 5);
+	/* a session's space is its own: another root numbers its parties from its own */
+	ck_assert_uint_ne(cmc_party_id_base(ROOT), cmc_party_id_base(ROOT + 1));
+	ck_assert_uint_eq(cmc_party_id_base(0), 0);
+	ck_assert_uint_eq(cmc_party_id_base(1ull << 31), 0);
+}
+END_TEST
+
+START_TEST(deregister_sap)
+{
+	struct cc_request r = {.type = CC_REQ_DEREGISTER_SAP, .session = LEAF1, .selector = 1};
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_NO_SAP);
+	ck_assert_int_eq(status_of(drv_register(&d, LEAF1, 1)), CM_OK);
+	r.session = LEAF2;
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_PERM);
+	r.session = LEAF1;
+	uint64_t ok = drv_request(&d, &r);
+	ck_assert_int_eq(status_of(ok), CM_OK);
+	ck_assert_uint_eq(DONE(ok)->type, CC_CEV_DEREGISTER_SAP_COMPLETE);
+	ck_assert_uint_eq(DONE(ok)->selector, 1);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.saps, 0);
+	/* a call to it now is refused as to no SAP: RELEASE COMPLETE 88 */
+	struct q_msg m = setup_msg(92, 1);
+	drv_clear(&d);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 88);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_NO_SAP);
+	/* free for anyone again; calls it brought stay with their client */
+	ck_assert_int_eq(status_of(drv_register(&d, LEAF2, 1)), CM_OK);
+	r.session = LEAF2;
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_OK);
+	struct lcall l;
+	leaf_offered(&l, 93); /* LEAF1 takes SAP 1 back here */
+	r.session = LEAF1;
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_OK);
+	drv_clear(&d);
+	ck_assert_int_eq(status_of(drv_accept(&d, LEAF1, l.vc, l.party)), CM_OK);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_CONNECT), 1);
+}
+END_TEST
+
+START_TEST(answer_errors)
+{
+	struct lcall k;
+	leaf_offered(&k, 91);
+	drv_clear(&d);
+	uint64_t r = drv_accept(&d, LEAF1, k.vc + 1000, k.party);
+	ck_assert_int_eq(status_of(r), CM_E_NO_VC);
+	ck_assert_uint_eq(DONE(r)->type, CC_CEV_ACCEPT_CALL_COMPLETE);
+	ck_assert_int_eq(status_of(drv_accept(&d, LEAF2, k.vc, k.party)), CM_E_PERM);
+	ck_assert_int_eq(status_of(drv_accept(&d, LEAF1, k.vc, k.party + 1000)), CM_E_NO_PARTY);
+	r = drv_reject(&d, LEAF2, k.vc, k.party, 21);
+	ck_assert_int_eq(status_of(r), CM_E_PERM);
+	ck_assert_uint_eq(DONE(r)->type, CC_CEV_REJECT_CALL_COMPLETE);
+	ck_assert_uint_eq(d.nlog, 4); /* the four completions and nothing else */
+	/* the real answer completes at once; the call goes on */
+	r = drv_accept(&d, LEAF1, k.vc, k.party);
+	ck_assert_int_eq(status_of(r), CM_OK);
+	ck_assert_uint_eq(DONE(r)->vc, k.vc);
+	ck_assert_uint_eq(DONE(r)->party, k.party);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_CONNECT), 1);
+	/* answered already */
+	drv_clear(&d);
+	ck_assert_int_eq(status_of(drv_accept(&d, LEAF1, k.vc, k.party)), CM_E_STATE);
+	ck_assert_int_eq(status_of(drv_reject(&d, LEAF1, k.vc, k.party, 21)), CM_E_STATE);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE) + drv_nsent(&d, Q_MSG_CONNECT), 0);
+	/* a root's own call is no offered call */
+	struct rcall rc;
+	root_calling(&rc);
+	ck_assert_int_eq(status_of(drv_accept(&d, ROOT, rc.vc, rc.a)), CM_E_STATE);
+	/* the caller gave up first: the late answer finds the VC closing */
+	struct lcall g;
+	leaf_offered(&g, 95);
+	peer_send(Q_MSG_RELEASE, 95, false, -1, 16);
+	ck_assert_uint_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->vc, g.vc);
+	drv_clear(&d);
+	ck_assert_int_eq(status_of(drv_reject(&d, LEAF1, g.vc, g.party, 21)), CM_E_CLOSING);
+	ck_assert_int_eq(status_of(drv_accept(&d, LEAF1, g.vc, g.party)), CM_E_CLOSING);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE) + drv_nsent(&d, Q_MSG_CONNECT), 0);
 }
 END_TEST
 
@@ -734,6 +872,9 @@ Suite *cc_test_suite(void)
 	tcase_add_test(tc, own_esi_always_valid);
 	tcase_add_test(tc, unreachable_peer);
 	tcase_add_test(tc, shutdown_refuses_new);
+	tcase_add_test(tc, add_party_own_id);
+	tcase_add_test(tc, deregister_sap);
+	tcase_add_test(tc, answer_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -39,6 +39,9 @@ enum ev_type {
 	EV_INCOMING_CLOSE,
 	EV_INCOMING_CALL,
 	EV_CONNECTED,
+	EV_DEREGISTER_SAP, /* the selector in .party, as for EV_REGISTER_SAP */
+	EV_ACCEPT,
+	EV_REJECT,
 };
 
 struct ev {

@@ -258,6 +258,18 @@ expect_none() {
 	fi
 }
 
+# clients_settled CLIENT... : every request of each client has completed,
+# none twice, none refused as a bad command, no client lost its daemon
+clients_settled() {
+	local c
+	for c in "$@"; do
+		say "$c" pending
+		expect "$c" '^pending '
+		[ "$LINE" = "pending 0" ] || fail "$c: requests without completion: $LINE"
+		expect_none "$c" '^(duplicate|bad_command|disconnected)'
+	done
+}
+
 # field KEY [LINE] : the value of key=value in LINE (default $LINE)
 field() {
 	local line=${2:-$LINE}
