@@ -231,7 +231,11 @@ void cc_call_message(cc *c, const struct cc_event *ev, struct cc_actions *out)
 		/* a restart's state report (§5.5): nothing of ours to resynchronise */
 	} else {
 		struct cc_leg *leg = cc_leg_find(c, ev->peer, m.cref, m.cref_flag);
-		if (leg)
+		/* A held leg's SETUP never went out (§5.5.1): the peer knows no call
+		 * by its reference, so what names it is about no call of ours and
+		 * must not move the leg on; it is answered as a call reference not
+		 * in use (§5.6.3), and the SETUP still goes out after the ACK. */
+		if (leg && !leg->held)
 			leg_message(c, leg, &m, dec, verdict, out);
 		else
 			no_call(c, peer, &m, verdict, vcause, out);
