@@ -84,6 +84,28 @@ START_TEST(incoming_setup_while_waiting)
 }
 END_TEST
 
+/* The peer's T303 repeating its SETUP while it waits: one call once acknowledged,
+ * the repeat ignored by it (fuzz_cc_sequence: two legs on one call reference) */
+START_TEST(incoming_setup_repeated_while_waiting)
+{
+	drv_register(&d, LEAF1, 1);
+	drv_link(&d, P, true);
+	struct q_msg s = setup_msg(70, 1);
+	drv_clear(&d);
+	drv_msg(&d, P, &s);
+	drv_msg(&d, P, &s);
+	ck_assert_uint_eq(d.nlog, 0);
+	ack_from_p();
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 1);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE), 0);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_STATUS), 0);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.legs, 1);
+	ck_assert_uint_eq(st.vcs, 1);
+}
+END_TEST
+
 /* ... but never more than CC_MAX_DEFERRED, and none once the peer is out of service */
 START_TEST(incoming_setups_refused)
 {
@@ -307,6 +329,7 @@ Suite *cc_test_suite(void)
 	tcase_add_checked_fixture(tc, setup_manual, common_teardown);
 	tcase_add_test(tc, setup_waits_for_ack);
 	tcase_add_test(tc, incoming_setup_while_waiting);
+	tcase_add_test(tc, incoming_setup_repeated_while_waiting);
 	tcase_add_test(tc, incoming_setups_refused);
 	tcase_add_test(tc, t316_exhausted);
 	tcase_add_test(tc, late_ack);
