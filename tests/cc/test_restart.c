@@ -94,6 +94,29 @@ START_TEST(incoming_setup_while_waiting)
 }
 END_TEST
 
+/* §5.5.2: the peer's RESTART clears its calls, also those it offered before
+ * it that wait for our acknowledgement: never offered, never answered */
+START_TEST(peer_restart_clears_held_setups)
+{
+	drv_register(&d, LEAF1, 1);
+	drv_link(&d, P, true);
+	struct q_msg s = setup_msg(70, 1);
+	drv_msg(&d, P, &s);
+	struct q_msg r = pmsg(Q_MSG_RESTART, 0, false, -1, 0);
+	r.restart.present = true;
+	r.restart.rclass = Q_RESTART_ALL;
+	drv_clear(&d);
+	drv_msg(&d, P, &r);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RESTART_ACK), 1);
+	ack_from_p();
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	ck_assert_uint_eq(d.nlog, 1); /* T316 stopped, nothing sent */
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.legs, 0);
+}
+END_TEST
+
 /* ... but never more than CC_MAX_DEFERRED, and none once the peer is out of service */
 START_TEST(incoming_setups_refused)
 {
@@ -317,6 +340,7 @@ Suite *cc_test_suite(void)
 	tcase_add_checked_fixture(tc, setup_manual, common_teardown);
 	tcase_add_test(tc, setup_waits_for_ack);
 	tcase_add_loop_test(tc, incoming_setup_while_waiting, 0, 2);
+	tcase_add_test(tc, peer_restart_clears_held_setups);
 	tcase_add_test(tc, incoming_setups_refused);
 	tcase_add_test(tc, t316_exhausted);
 	tcase_add_test(tc, late_ack);
