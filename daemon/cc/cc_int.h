@@ -54,7 +54,8 @@ void cc_call_message(cc *c, const struct cc_event *ev, struct cc_actions *out);
 bool cc_rx_incompatible_report(const cc *c, bool *clear);
 /* The diagnostic of a cause 96/99/100 answer: the identifiers of the IEs concerned. */
 void cc_rx_diagnostic(const cc *c, struct q_ie_cause *cause);
-/* A new SETUP from the peer, taken in now (rx_dec says what the decoder found). */
+/* A SETUP from the peer that our restart held back, handled as if it arrived now
+ * (rx_dec says what the decoder found). */
 void cc_rx_setup(cc *c, struct cc_peer *peer, const struct q_msg *m, struct cc_actions *out);
 
 /* restart.c */

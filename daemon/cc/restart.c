@@ -182,6 +182,8 @@ void cc_restart_t316(cc *c, struct cc_peer *peer, struct cc_actions *out)
  * then RESTART ACKNOWLEDGE.  Calls in U1 are kept: a SETUP outstanding now
  * was sent on this association (a link loss clears calls not yet active at
  * once) after the peer acknowledged our RESTART, or waits for that (held).
+ * The peer's SETUPs we hold for our own RESTART came before this one, so
+ * their calls are among those it cleared: they go, unanswered.
  */
 void cc_restart_received(cc *c, struct cc_peer *peer, const struct q_msg *m,
 			 struct cc_actions *out)
@@ -198,6 +200,7 @@ void cc_restart_received(cc *c, struct cc_peer *peer, const struct q_msg *m,
 			cc_leg_cleared(c, l, CM_E_REJECTED, Q_CAUSE_TEMPORARY_FAILURE, NULL, out);
 		l = next;
 	}
+	cc_peer_drop_deferred(peer);
 	struct q_msg r;
 	memset(&r, 0, sizeof(r));
 	r.type = Q_MSG_RESTART_ACK;

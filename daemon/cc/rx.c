@@ -189,13 +189,6 @@ static void leg_message(cc *c, struct cc_leg *leg, const struct q_msg *m,
 		cc_send_status(c, mac, m, leg, vcause, out);
 }
 
-void cc_rx_setup(cc *c, struct cc_peer *peer, const struct q_msg *m, struct cc_actions *out)
-{
-	const struct q_decode_status *dec = c->rx_dec;
-	new_setup(c, peer, m, dec ? dec->verdict : Q_VERDICT_OK, dec ? dec->verdict_cause : 0,
-		  out);
-}
-
 /* A call reference we do not hold. */
 static void no_call(cc *c, struct cc_peer *peer, const struct q_msg *m, uint8_t verdict,
 		    uint8_t vcause, struct cc_actions *out)
@@ -208,6 +201,34 @@ static void no_call(cc *c, struct cc_peer *peer, const struct q_msg *m, uint8_t 
 		new_setup(c, peer, m, verdict, vcause, out);
 	else
 		cc_call_unknown_cref(c, peer, m, out); /* §5.6.3 comes before the IEs */
+}
+
+/* A message on a call reference other than the global one: to its call, or to none. */
+static void cref_message(cc *c, struct cc_peer *peer, const struct q_msg *m,
+			 struct cc_actions *out)
+{
+	const struct q_decode_status *dec = c->rx_dec;
+	uint8_t verdict = dec ? dec->verdict : Q_VERDICT_OK;
+	uint8_t vcause = dec ? dec->verdict_cause : 0;
+	struct cc_leg *leg = cc_leg_find(c, peer->mac, m->cref, m->cref_flag);
+	/* A held leg's SETUP never went out (§5.5.1): the peer knows no call
+	 * by its reference, so what names it is about no call of ours and
+	 * must not move the leg on; it is answered as a call reference not
+	 * in use (§5.6.3), and the SETUP still goes out after the ACK. */
+	if (leg && !leg->held)
+		leg_message(c, leg, m, dec, verdict, out);
+	else
+		no_call(c, peer, m, verdict, vcause, out);
+}
+
+/*
+ * A SETUP held while our RESTART was unanswered is taken as if it arrived
+ * now: another held with it may have made its call already, and a repeat
+ * SETUP is then the call's to ignore, not a second call on one reference.
+ */
+void cc_rx_setup(cc *c, struct cc_peer *peer, const struct q_msg *m, struct cc_actions *out)
+{
+	cref_message(c, peer, m, out);
 }
 
 void cc_call_message(cc *c, const struct cc_event *ev, struct cc_actions *out)
@@ -230,11 +251,7 @@ void cc_call_message(cc *c, const struct cc_event *ev, struct cc_actions *out)
 	} else if (m.cref == 0 && m.type == Q_MSG_STATUS) {
 		/* a restart's state report (§5.5): nothing of ours to resynchronise */
 	} else {
-		struct cc_leg *leg = cc_leg_find(c, ev->peer, m.cref, m.cref_flag);
-		if (leg)
-			leg_message(c, leg, &m, dec, verdict, out);
-		else
-			no_call(c, peer, &m, verdict, vcause, out);
+		cref_message(c, peer, &m, out);
 	}
 	c->rx_dec = NULL;
 }
