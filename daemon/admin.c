@@ -247,6 +247,7 @@ static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t
 	s.sessions = is.sessions;
 	s.ipc_frames_bad = is.frames_bad;
 	s.sessions_dropped_slow = is.sessions_dropped_slow;
+	s.accept_pauses = is.accept_pauses;
 	if (!src->local_mode) {
 		struct link_counters lc;
 		src->link_counters(src->ctx, &lc);
@@ -254,6 +255,12 @@ static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t
 		s.frames_tx = lc.frames_tx;
 		s.frames_bad = lc.frames_bad;
 		s.frames_unknown_peer = lc.frames_unknown_peer;
+		s.frames_group_src = lc.frames_group_src;
+		s.peers_evicted = lc.peers_evicted;
+		s.peers_refused = lc.peers_refused;
+		s.peers_idle_freed = lc.peers_idle_freed;
+		s.peers = lc.peers;
+		s.rx_buffered = lc.rx_buffered;
 	}
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_STATS;
 	m.stats = &s;

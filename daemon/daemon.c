@@ -179,7 +179,8 @@ static void link_state(void *ctx, const uint8_t mac[6], bool up)
 	struct daemon *d = ctx;
 	struct cc_event ev = { .type = up ? CC_EV_LINK_UP : CC_EV_LINK_DOWN };
 	memcpy(ev.peer.a, mac, 6);
-	log_at(LOG_NOTICE, 0, 0, mac, "link %s", up ? "up" : "down");
+	/* a stranger's BGNs can make and unmake associations at will */
+	log_at_limited(LOG_NOTICE, 0, 0, mac, "link %s", up ? "up" : "down");
 	monitor(d, up ? "link-up" : "link-down", 0, 0, 0, 0, 0, mac, NULL);
 	feed(d, &ev);
 }

@@ -777,6 +777,13 @@ static void cmd_stats(char **argv)
 	STAT(frames_tx);
 	STAT(frames_bad);
 	STAT(frames_unknown_peer);
+	STAT(frames_group_src);
+	STAT(peers_evicted);
+	STAT(peers_refused);
+	STAT(peers_idle_freed);
+	STAT(peers);
+	STAT(rx_buffered);
+	STAT(accept_pauses);
 #undef STAT
 	kv_done(&kv);
 	release(r);

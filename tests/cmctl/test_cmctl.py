@@ -206,6 +206,9 @@ def tables_and_json():
 
     stats = cmctl_json("stats")
     check(stats["calls_made"] >= 2 and stats["parties_added"] >= 4, stats)
+    for key in ("frames_group_src", "peers_evicted", "peers_refused", "peers_idle_freed",
+                "peers", "rx_buffered", "accept_pauses"):
+        check(stats.get(key) == 0, "stats %s in local mode: %r" % (key, stats.get(key)))
     check(cmctl_json("link", "list") == [], "links in local mode")
     check("links up" in cmctl_ok("status"), "status table")
     stop_all()

@@ -26,6 +26,7 @@ static void ipc_stats(void *ctx, struct ipc_stats *o)
 	memset(o, 0, sizeof(*o));
 	o->sessions = 2;
 	o->frames_bad = 5;
+	o->accept_pauses = 11;
 }
 
 static size_t peers(void *ctx, struct link_peer_info *o, size_t max)
@@ -48,6 +49,12 @@ static void counters(void *ctx, struct link_counters *o)
 	o->frames_tx = 200;
 	o->frames_bad = 3;
 	o->frames_unknown_peer = 4;
+	o->frames_group_src = 5;
+	o->peers_evicted = 6;
+	o->peers_refused = 7;
+	o->peers_idle_freed = 8;
+	o->peers = 9;
+	o->rx_buffered = 10;
 }
 
 /* Packs and unpacks, as the wire would: what a client reads. */
@@ -227,6 +234,13 @@ START_TEST(status_stats_links)
 	ck_assert(ask(&m));
 	ck_assert_uint_eq(got->stats->frames_tx, 200);
 	ck_assert_uint_eq(got->stats->frames_unknown_peer, 4);
+	ck_assert_uint_eq(got->stats->frames_group_src, 5);
+	ck_assert_uint_eq(got->stats->peers_evicted, 6);
+	ck_assert_uint_eq(got->stats->peers_refused, 7);
+	ck_assert_uint_eq(got->stats->peers_idle_freed, 8);
+	ck_assert_uint_eq(got->stats->peers, 9);
+	ck_assert_uint_eq(got->stats->rx_buffered, 10);
+	ck_assert_uint_eq(got->stats->accept_pauses, 11);
 
 	char text[128];
 	struct admin_src s = src();
