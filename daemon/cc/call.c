@@ -870,6 +870,7 @@ void cc_call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out)
 	if (!peer)
 		return;
 	peer->up = false;
+	cc_peer_maybe_idle(c, peer);
 	bool active = false;
 	struct cc_leg *l = peer->l_head;
 	while (l) {

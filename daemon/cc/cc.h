@@ -302,6 +302,7 @@ struct cc_party_info {
 
 struct cc_stats {
 	uint64_t vcs, parties, legs, saps;
+	uint64_t peers; /* peer objects: MACs with a leg, a T309 or a link up */
 	uint64_t calls_made, calls_failed, parties_added, parties_dropped;
 	uint64_t msgs_in, msgs_out, msgs_bad, timer_expiries;
 };

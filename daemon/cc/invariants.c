@@ -209,6 +209,8 @@ const char *cc_check_invariants(const cc *c)
 			return "peer active leg count wrong";
 		if (has(pe->timers, CC_T309) && !active)
 			return "T309 runs with no active call";
+		if (!pe->n_legs && !pe->timers && !pe->up && !pe->idle_listed)
+			return "peer kept with nothing on it";
 	}
 	return NULL;
 }

@@ -176,7 +176,34 @@ struct cc_peer *cc_peer_get(cc *c, struct cc_mac mac)
 	p->mac = mac;
 	p->next_cref = 1;
 	cc_ht_add(&c->peers, &p->node, cc_mac_key(mac), 0);
+	c->st.peers++;
+	/* one made for a message that leaves nothing behind goes again */
+	cc_peer_maybe_idle(c, p);
 	return p;
+}
+
+void cc_peer_maybe_idle(cc *c, struct cc_peer *p)
+{
+	if (p->idle_listed)
+		return;
+	p->idle_listed = true;
+	p->idle_next = c->idle_peers;
+	c->idle_peers = p;
+}
+
+/* A peer object costs ~100 octets; one per MAC ever called would grow without bound. */
+static void peers_reap(cc *c)
+{
+	while (c->idle_peers) {
+		struct cc_peer *p = c->idle_peers;
+		c->idle_peers = p->idle_next;
+		p->idle_listed = false;
+		if (p->n_legs || p->timers || p->up)
+			continue;
+		cc_ht_del(&c->peers, &p->node);
+		c->st.peers--;
+		free(p);
+	}
 }
 
 struct cc_leg *cc_vc_leg_to(const cc *c, const struct cc_vc *vc, struct cc_mac mac)
@@ -648,6 +675,8 @@ void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 	DL_UNLINK(peer->l_head, peer->l_tail, leg, peer_prev, peer_next);
 	peer->n_legs--;
 	cc_peer_check_t309(c, peer, out);
+	if (peer->n_legs == 0)
+		cc_peer_maybe_idle(c, peer);
 	cc_ht_del(&c->legs, &leg->key_node);
 	cc_ht_del(&c->legs_by_id, &leg->id_node);
 	free(leg->setup);
@@ -660,6 +689,7 @@ void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 
 void cc_store_reap(cc *c)
 {
+	peers_reap(c);
 	while (c->dead_parties) {
 		struct cc_party *p = c->dead_parties;
 		c->dead_parties = p->dead_next;

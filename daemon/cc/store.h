@@ -24,9 +24,12 @@
  *    pointer held across the call is not compared with the lookup's
  *    result: the id says it all.
  *
- * Sessions and peers are not deferred: a session is freed only by
- * cc_session_maybe_free() once nothing refers to it, a peer only by
- * cc_free().
+ * Sessions are not deferred: a session is freed only by
+ * cc_session_maybe_free() once nothing refers to it.  A peer is freed by
+ * cc_store_reap() at the end of an event once it holds nothing (no leg,
+ * no T309, its link not up), so pointers to it also stay valid for the
+ * whole event; a later event makes a fresh one (which sends RESTART again
+ * on the next association, harmless with no call to clear).
  */
 #ifndef CALLMGR_CC_STORE_H
 #define CALLMGR_CC_STORE_H
@@ -136,6 +139,8 @@ struct cc_peer {
 	uint32_t n_active; /* legs in U10 */
 	struct cc_leg *l_head, *l_tail;
 	uint32_t n_legs;
+	struct cc_peer *idle_next; /* on cc's idle list: may be unused now */
+	bool idle_listed;
 };
 
 struct cc_leg {
@@ -208,6 +213,9 @@ struct cc {
 	struct cc_party *dead_parties;
 	struct cc_leg *dead_legs;
 	struct cc_vc *dead_vcs;
+	/* peers that may have become unused during this event: freed by
+	 * cc_store_reap() if they hold nothing (no leg, no timer, link down) */
+	struct cc_peer *idle_peers;
 	struct cc_queue *queue; /* queue.c: local legs and re-entrant events */
 	bool shutting_down;     /* CC_EV_SHUTDOWN seen: refuse new requests */
 };
@@ -243,6 +251,8 @@ struct cc_leg *cc_leg_by_id(const cc *c, uint64_t id);
 struct cc_leg *cc_vc_leg_to(const cc *c, const struct cc_vc *vc, struct cc_mac mac);
 struct cc_peer *cc_peer_get(cc *c, struct cc_mac mac);
 struct cc_peer *cc_peer_find(const cc *c, struct cc_mac mac);
+/* The peer may hold nothing any more: cc_store_reap() looks at it. */
+void cc_peer_maybe_idle(cc *c, struct cc_peer *p);
 
 /* actions, owed completions, timers */
 struct cc_action *cc_act_push(struct cc_actions *out);

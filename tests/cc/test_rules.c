@@ -710,6 +710,57 @@ START_TEST(shutdown_refuses_new)
 }
 END_TEST
 
+static uint64_t npeers(void)
+{
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	return st.peers;
+}
+
+/*
+ * Call control's peer objects go once they hold nothing: 5,000 calls to
+ * distinct stations that never answer leave none behind (they used to
+ * stay, ~100 octets each, for the life of the daemon), while a peer with
+ * a link up or an active call under T309 is kept.
+ */
+START_TEST(peers_freed_when_unused)
+{
+	for (unsigned i = 0; i < 5000; i++) {
+		struct cc_mac m = { { 0x02, 0x10, 0, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i } };
+		uint8_t a[20];
+		drv_addr(a, m, 5);
+		uint64_t r = drv_make_call(&d, ROOT, a);
+		ck_assert_ptr_null(drv_done(&d, r));
+		ck_assert_uint_eq(npeers(), 1);
+		/* the link fails to come up: the call in set-up is cleared */
+		drv_link(&d, m, false);
+		ck_assert_int_eq(status_of(r), CM_E_LINK_DOWN);
+		ck_assert_uint_eq(npeers(), 0);
+		drv_clear(&d);
+	}
+	/* up with no call: kept while up */
+	drv_link(&d, P, true);
+	ck_assert_uint_eq(npeers(), 1);
+	drv_link(&d, P, false);
+	ck_assert_uint_eq(npeers(), 0);
+	/* an active call survives the link under T309, and so does its peer */
+	struct rcall k;
+	root_active(&k);
+	drv_link(&d, P, false);
+	ck_assert(drv_running(&d, CC_T309, cc_mac_key(P)));
+	ck_assert_uint_eq(npeers(), 1);
+	drv_fire(&d, CC_T309, cc_mac_key(P));
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.legs, 0);
+	ck_assert_uint_eq(npeers(), 0);
+	/* a fresh one starts its next association with a RESTART again */
+	drv_clear(&d);
+	drv_link(&d, P, true);
+	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_RESTART, P), 1);
+}
+END_TEST
+
 Suite *cc_test_suite(void)
 {
 	Suite *s = suite_create("cc-rules");
@@ -734,6 +785,7 @@ Suite *cc_test_suite(void)
 	tcase_add_test(tc, own_esi_always_valid);
 	tcase_add_test(tc, unreachable_peer);
 	tcase_add_test(tc, shutdown_refuses_new);
+	tcase_add_test(tc, peers_freed_when_unused);
 	suite_add_tcase(s, tc);
 	return s;
 }
