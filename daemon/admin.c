@@ -52,13 +52,22 @@ static void counts(const struct admin_src *src, struct cc_stats *cs, struct ipc_
 static uint64_t links_up(const struct admin_src *src)
 {
 	uint64_t up = 0;
-	if (!src->local_mode) {
-		struct link_peer_info *p = calloc(ADMIN_LINK_LIST_MAX, sizeof(*p));
-		size_t n = p ? src->link_peers(src->ctx, p, ADMIN_LINK_LIST_MAX) : 0;
+	if (src->local_mode)
+		return 0;
+	struct link_peer_info *p = calloc(ADMIN_LINK_PAGE_MAX, sizeof(*p));
+	if (!p)
+		return 0;
+	/* the whole table (LINK_MAX_PEERS), a page at a time */
+	size_t n = src->link_peers(src->ctx, NULL, p, ADMIN_LINK_PAGE_MAX);
+	while (n) {
 		for (size_t i = 0; i < n; i++)
 			up += strcmp(p[i].state, "ready") == 0;
-		free(p);
+		uint8_t after[6];
+		memcpy(after, p[n - 1].mac, 6);
+		n = n == ADMIN_LINK_PAGE_MAX ? src->link_peers(src->ctx, after, p, ADMIN_LINK_PAGE_MAX)
+					     : 0;
 	}
+	free(p);
 	return up;
 }
 
@@ -188,7 +197,8 @@ static void answer_show_vc(const struct admin_src *src, uint64_t session, uint64
 	page_free(&pg);
 }
 
-static void answer_list_links(const struct admin_src *src, uint64_t session, uint64_t req_id)
+static void answer_list_links(const struct admin_src *src, uint64_t session, uint64_t req_id,
+			      const Callmgr__ListLinks *q)
 {
 	Callmgr__DaemonMsg m = CALLMGR__DAEMON_MSG__INIT;
 	Callmgr__LinkList l = CALLMGR__LINK_LIST__INIT;
@@ -198,13 +208,22 @@ static void answer_list_links(const struct admin_src *src, uint64_t session, uin
 		reply(src, session, req_id, &m);
 		return;
 	}
+	uint32_t max = q->max && q->max < ADMIN_LINK_PAGE_MAX ? q->max : ADMIN_LINK_PAGE_MAX;
+	if (q->after.len != 0 && q->after.len != 6) {
+		src->error(src->ctx, session, req_id, CM_E_INVAL, "after: not a 6-octet MAC");
+		return;
+	}
 	struct page pg;
-	if (!page_alloc(src, session, req_id, &pg, ADMIN_LINK_LIST_MAX,
-			sizeof(struct link_peer_info), ADMIN_LINK_LIST_MAX, sizeof(Callmgr__LinkInfo)))
+	if (!page_alloc(src, session, req_id, &pg, (size_t)max + 1, sizeof(struct link_peer_info),
+			max, sizeof(Callmgr__LinkInfo)))
 		return;
 	struct link_peer_info *p = pg.rows;
 	Callmgr__LinkInfo *infos = pg.infos, **ptrs = pg.ptrs;
-	size_t n = src->link_peers(src->ctx, p, ADMIN_LINK_LIST_MAX);
+	size_t n = src->link_peers(src->ctx, q->after.len ? q->after.data : NULL, p,
+				   (size_t)max + 1);
+	l.more = n > max;
+	if (n > max)
+		n = max;
 	for (size_t i = 0; i < n; i++) {
 		Callmgr__LinkInfo *o = &infos[i];
 		callmgr__link_info__init(o);
@@ -280,7 +299,7 @@ bool admin_answer(const struct admin_src *src, uint64_t session, const Callmgr__
 		answer_show_vc(src, session, m->req_id, m->show_vc);
 		return true;
 	case CALLMGR__CLIENT_MSG__BODY_LIST_LINKS:
-		answer_list_links(src, session, m->req_id);
+		answer_list_links(src, session, m->req_id, m->list_links);
 		return true;
 	case CALLMGR__CLIENT_MSG__BODY_GET_STATS:
 		answer_stats(src, session, m->req_id);

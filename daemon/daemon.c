@@ -252,10 +252,11 @@ static void view_ipc_stats(void *ctx, struct ipc_stats *out)
 	ipc_get_stats(d->ipc, out);
 }
 
-static size_t view_link_peers(void *ctx, struct link_peer_info *out, size_t max)
+static size_t view_link_peers(void *ctx, const uint8_t *after, struct link_peer_info *out,
+			      size_t max)
 {
 	struct daemon *d = ctx;
-	return link_peers(d->link, out, max);
+	return link_peers_after(d->link, after, out, max);
 }
 
 static void view_link_counters(void *ctx, struct link_counters *out)

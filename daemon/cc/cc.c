@@ -622,12 +622,7 @@ static void vc_info(const struct cc_vc *vc, struct cc_vc_info *o)
 
 size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t max)
 {
-	const struct cc_vc *vc = cc_vc_find(c, after);
-	vc = vc ? vc->all_next : c->all_head;
-	while (vc && vc->id <= after) {
-		CC_STEP(c);
-		vc = vc->all_next;
-	}
+	const struct cc_vc *vc = cc_vc_after(c, after);
 	size_t n = 0;
 	for (; vc && n < max; vc = vc->all_next) {
 		CC_STEP(c);

@@ -136,11 +136,24 @@ const char *cc_check_invariants(const cc *c)
 	}
 	if (on_legs != listed_on_legs)
 		return "a party is on no leg list or on two";
-	uint64_t n_vcs = 0;
+	uint64_t n_vcs = 0, in_chunks = 0;
+	for (size_t i = 0; i < c->n_chunks; i++) {
+		const struct cc_vchunk *ch = c->chunks[i];
+		in_chunks += ch->n;
+		if (i && c->chunks[i - 1]->key >= ch->key)
+			return "VC chunks out of order";
+		if (!ch->n && i + 1 != c->n_chunks)
+			return "empty VC chunk kept";
+		if (ch->head && (ch->head->chunk != ch ||
+				 (ch->head->all_prev && ch->head->all_prev->chunk == ch)))
+			return "VC chunk head is not its first VC";
+	}
 	for (const struct cc_vc *vc = c->all_head; vc; vc = vc->all_next) {
 		n_vcs++;
 		if (vc->all_next && vc->all_next->id <= vc->id)
 			return "VC list out of id order";
+		if (!vc->chunk || vc->id < vc->chunk->key)
+			return "VC in no chunk or the wrong one";
 		uint32_t n = 0, live = 0;
 		for (const struct cc_party *p = vc->p_head; p; p = p->vc_next) {
 			if (p->vc != vc)
@@ -165,6 +178,8 @@ const char *cc_check_invariants(const cc *c)
 		if (!s || s->closed)
 			return "VC of a closed session";
 	}
+	if (in_chunks != n_vcs)
+		return "VC chunks count a different number of VCs";
 	if (n_vcs != c->vcs.n)
 		return "VC hash and list disagree";
 	/* every owed completion is counted once, against a live or draining session */

@@ -379,6 +379,91 @@ void cc_vc_set_state(cc *c, struct cc_vc *vc, enum cc_vc_state state)
 	vc->state = state;
 }
 
+/* The VC goes last in the all list: into the last chunk, or a new one. */
+static void chunk_append(cc *c, struct cc_vc *vc)
+{
+	struct cc_vchunk *ch = c->n_chunks ? c->chunks[c->n_chunks - 1] : NULL;
+	if (ch && !ch->n) {
+		/* the empty last chunk starts again from this id */
+		ch->key = vc->id;
+		ch->given = 0;
+	}
+	if (!ch || ch->given >= CC_VCHUNK) {
+		if (c->n_chunks == c->cap_chunks) {
+			size_t ncap = c->cap_chunks ? c->cap_chunks * 2 : 64;
+			struct cc_vchunk **nv = realloc(c->chunks, ncap * sizeof(*nv));
+			if (!nv)
+				abort();
+			c->chunks = nv;
+			c->cap_chunks = ncap;
+		}
+		ch = calloc(1, sizeof(*ch));
+		if (!ch)
+			abort();
+		ch->key = vc->id;
+		c->chunks[c->n_chunks++] = ch;
+	}
+	if (!ch->head)
+		ch->head = vc;
+	ch->n++;
+	ch->given++;
+	vc->chunk = ch;
+}
+
+/* Index of the last chunk whose key is <= id; SIZE_MAX if none. */
+static size_t chunk_at(const cc *c, uint64_t id)
+{
+	size_t lo = 0, hi = c->n_chunks;
+	while (lo < hi) {
+		CC_STEP(c);
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->chunks[mid]->key <= id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : SIZE_MAX;
+}
+
+/* Before the VC leaves the all list (its all_next still set). */
+static void chunk_remove(cc *c, struct cc_vc *vc)
+{
+	struct cc_vchunk *ch = vc->chunk;
+	vc->chunk = NULL;
+	if (ch->head == vc)
+		ch->head = vc->all_next && vc->all_next->chunk == ch ? vc->all_next : NULL;
+	if (--ch->n)
+		return;
+	/* the last chunk may still be given more VCs: kept, empty */
+	size_t i = chunk_at(c, ch->key);
+	if (i == c->n_chunks - 1)
+		return;
+	memmove(c->chunks + i, c->chunks + i + 1, (c->n_chunks - i - 1) * sizeof(*c->chunks));
+	c->n_chunks--;
+	free(ch);
+}
+
+struct cc_vc *cc_vc_after(const cc *c, uint64_t after)
+{
+	const struct cc_vc *vc = cc_vc_find(c, after);
+	if (vc)
+		return vc->all_next;
+	size_t i = chunk_at(c, after);
+	if (i == SIZE_MAX)
+		return c->all_head;
+	/* chunk i holds ids in [key, next key): its live ones first, then on */
+	struct cc_vc *v = c->chunks[i]->head;
+	if (!v) {
+		/* empty (the last one): nothing at or past its key is live */
+		return NULL;
+	}
+	while (v && v->id <= after) {
+		CC_STEP(c);
+		v = v->all_next;
+	}
+	return v;
+}
+
 struct cc_vc *cc_vc_new(cc *c, struct cc_session *s, bool root)
 {
 	struct cc_vc *vc = calloc(1, sizeof(*vc));
@@ -390,6 +475,7 @@ struct cc_vc *cc_vc_new(cc *c, struct cc_session *s, bool root)
 	vc->state = CC_VC_NULL;
 	cc_ht_add(&c->vcs, &vc->id_node, vc->id, 0);
 	DL_APPEND(c->all_head, c->all_tail, vc, all_prev, all_next);
+	chunk_append(c, vc);
 	DL_APPEND(s->v_head, s->v_tail, vc, s_prev, s_next);
 	s->n_vcs++;
 	cc_vc_set_state(c, vc, CC_VC_CALLING);
@@ -534,6 +620,7 @@ void cc_vc_free(cc *c, struct cc_vc *vc)
 		DL_UNLINK(s->v_head, s->v_tail, vc, s_prev, s_next);
 		s->n_vcs--;
 	}
+	chunk_remove(c, vc);
 	DL_UNLINK(c->all_head, c->all_tail, vc, all_prev, all_next);
 	cc_ht_del(&c->vcs, &vc->id_node);
 	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc deleted");
@@ -755,4 +842,7 @@ void cc_store_free(cc *c)
 	cc_ht_free(&c->eprefs);
 	cc_ht_free(&c->legs);
 	cc_ht_free(&c->vcpeer);
+	for (size_t i = 0; i < c->n_chunks; i++)
+		free(c->chunks[i]);
+	free(c->chunks);
 }

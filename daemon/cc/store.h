@@ -185,10 +185,26 @@ struct cc_vc {
 	struct cc_leg *l_head, *l_tail;
 	uint32_t n_legs;
 	struct cc_vc *all_prev, *all_next;
+	struct cc_vchunk *chunk; /* its chunk of the all list */
 	struct cc_vc *s_prev, *s_next;
 	struct cc_ref close; /* CLOSE_CALL or ADMIN_CLOSE */
 	struct cc_vc *dead_next; /* on cc's dead list once freed */
 	bool dead;
+};
+
+/*
+ * The node's VC list (all_head, in id order) cut into chunks of at most
+ * CC_VCHUNK consecutive VCs, found by binary search on the id of each
+ * chunk's first VC: a read that starts after any id, live or not, costs
+ * O(log n + CC_VCHUNK + page), not a walk of the list (issue 13: ListVcs
+ * with after = 2^64-1 used to visit every VC).  Chunks only ever fill at
+ * the tail; one whose VCs are all gone is dropped.
+ */
+#define CC_VCHUNK 64
+struct cc_vchunk {
+	uint64_t key;       /* id of the first VC it was given; fixed */
+	struct cc_vc *head; /* first live one, NULL if none */
+	uint32_t n, given;  /* live now; appended ever (<= CC_VCHUNK) */
 };
 
 struct cc_session {
@@ -204,6 +220,8 @@ struct cc {
 	uint64_t next_vc, next_party, next_leg;
 	struct htab vcs, parties, eprefs, legs, legs_by_id, vcpeer, peers, sessions;
 	struct cc_vc *all_head, *all_tail;
+	struct cc_vchunk **chunks; /* in key order */
+	size_t n_chunks, cap_chunks;
 	uint64_t sap_owner[256]; /* session + 1, 0 = free */
 	struct cc_stats st;
 	uint64_t work;	 /* list steps taken; tests bound it */
@@ -244,6 +262,8 @@ struct cc_session *cc_session_get(cc *c, uint64_t id);
 struct cc_session *cc_session_find(const cc *c, uint64_t id);
 void cc_session_maybe_free(cc *c, struct cc_session *s);
 struct cc_vc *cc_vc_find(const cc *c, uint64_t id);
+/* The first VC with an id above after, NULL if none: O(log n + CC_VCHUNK). */
+struct cc_vc *cc_vc_after(const cc *c, uint64_t after);
 struct cc_party *cc_party_find(const cc *c, uint64_t id);
 struct cc_party *cc_party_by_epref(const cc *c, const struct cc_leg *leg, uint16_t epref);
 struct cc_leg *cc_leg_find(const cc *c, struct cc_mac mac, uint32_t cref, bool orig);

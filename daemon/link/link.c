@@ -712,9 +712,21 @@ int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t l
 
 size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max)
 {
+	return link_peers_after(l, NULL, out, max);
+}
+
+size_t link_peers_after(const struct link *l, const uint8_t *after, struct link_peer_info *out,
+			size_t max)
+{
+	size_t first = 0;
+	if (after) {
+		bool found;
+		first = peer_search(l, after, &found);
+		first += found;
+	}
 	size_t n = 0;
-	for (; n < l->n_peers && n < max; n++) {
-		const struct link_peer *p = l->peers[n];
+	for (; first + n < l->n_peers && n < max; n++) {
+		const struct link_peer *p = l->peers[first + n];
 		struct sscop_stats st;
 		sscop_get_stats(p->sscop, &st);
 		struct link_peer_info *o = &out[n];

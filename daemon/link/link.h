@@ -85,6 +85,10 @@ struct link_peer_info {
 };
 /* Up to max peers, returns the count (in MAC order). */
 size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max);
+/* The same from the first MAC above *after (NULL: from the first): a page
+ * costs O(log n + max), for cmctl link list's paging. */
+size_t link_peers_after(const struct link *l, const uint8_t *after, struct link_peer_info *out,
+			size_t max);
 
 struct link_counters {
 	/* frames_unknown_peer: from a MAC with no association, or not allowed */

@@ -29,17 +29,21 @@ static void ipc_stats(void *ctx, struct ipc_stats *o)
 	o->accept_pauses = 11;
 }
 
-static size_t peers(void *ctx, struct link_peer_info *o, size_t max)
+/* 1,200 peers, 00:..:04:b0 and below, every third one ready; the first two as the tests want */
+#define NPEERS 1200
+static size_t peers(void *ctx, const uint8_t *after, struct link_peer_info *o, size_t max)
 {
 	ck_assert(!local_mode);
-	ck_assert_uint_ge(max, 2);
-	memset(o, 0, 2 * sizeof(*o));
-	o[0].mac[5] = 7;
-	o[0].state = "ready";
-	o[0].sd_tx = 11;
-	o[1].mac[5] = 8;
-	o[1].state = "idle";
-	return 2;
+	unsigned from = after ? (unsigned)(after[4] << 8 | after[5]) + 1 : 7;
+	size_t n = 0;
+	for (unsigned i = from; i < 7 + NPEERS && n < max; i++, n++) {
+		memset(&o[n], 0, sizeof(o[n]));
+		o[n].mac[4] = (uint8_t)(i >> 8);
+		o[n].mac[5] = (uint8_t)i;
+		o[n].state = (i - 7) % 3 ? "idle" : "ready";
+		o[n].sd_tx = i == 7 ? 11 : 0;
+	}
+	return n;
 }
 
 static void counters(void *ctx, struct link_counters *o)
@@ -227,9 +231,33 @@ START_TEST(status_stats_links)
 
 	local_mode = false;
 	ck_assert(ask(&m));
-	ck_assert_uint_eq(got->link_list->n_links, 2);
+	ck_assert_uint_eq(got->link_list->n_links, 512);
+	ck_assert(got->link_list->more);
 	ck_assert_str_eq(got->link_list->links[0]->state, "ready");
 	ck_assert_uint_eq(got->link_list->links[0]->sd_tx, 11);
+	/* paged by MAC: the rest, then nothing; a bad cursor is refused */
+	size_t seen = 512;
+	uint8_t after[6];
+	while (got->link_list->more) {
+		ck_assert_uint_eq(got->link_list->links[0]->peer.len, 6);
+		memcpy(after, got->link_list->links[got->link_list->n_links - 1]->peer.data, 6);
+		ll.after.data = after;
+		ll.after.len = 6;
+		ck_assert(ask(&m));
+		ck_assert_uint_eq(got->link_list->links[0]->peer.data[5], (uint8_t)(after[5] + 1));
+		seen += got->link_list->n_links;
+	}
+	ck_assert_uint_eq(seen, NPEERS);
+	memcpy(after, got->link_list->links[got->link_list->n_links - 1]->peer.data, 6);
+	ll.max = 10;
+	ck_assert(ask(&m));
+	ck_assert_uint_eq(got->link_list->n_links, 0);
+	ck_assert(!got->link_list->more);
+	ll.after.len = 5;
+	err_status = 0;
+	ck_assert(ask(&m));
+	ck_assert_int_eq(err_status, CM_E_INVAL);
+	ll.after.len = 0;
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_GET_STATS;
 	ck_assert(ask(&m));
 	ck_assert_uint_eq(got->stats->frames_tx, 200);
@@ -245,7 +273,7 @@ START_TEST(status_stats_links)
 	char text[128];
 	struct admin_src s = src();
 	admin_status_text(&s, text, sizeof(text));
-	ck_assert_str_eq(text, "2 sessions, 2 VCs, 2 parties, 1 links up");
+	ck_assert_str_eq(text, "2 sessions, 2 VCs, 2 parties, 400 links up");
 
 	/* not a view: left to call control */
 	Callmgr__CloseCall cl = CALLMGR__CLOSE_CALL__INIT;
