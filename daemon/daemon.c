@@ -149,9 +149,22 @@ static void wire_send(struct daemon *d, const struct cc_action *a)
 		return;
 	}
 	int rc = link_send(d->link, a->peer.a, buf, (size_t)n);
-	if (rc < 0)
-		log_at(LOG_WARNING, 0, 0, a->peer.a, "link refused %s: %s",
+	if (rc == 0)
+		return;
+	/* a peer that cannot be reached makes one line per message: limited */
+	log_at_limited(LOG_WARNING, 0, 0, a->peer.a, "link refused %s: %s",
 		       q_msg_type_name(a->msg.type), strerror(-rc));
+	/*
+	 * Refusals that hold for every message to the peer end its calls in
+	 * set-up now rather than by T303.  -ENOBUFS (a full queue) and
+	 * -ENOMEM lose this message only; -EMSGSIZE cannot happen with buf.
+	 * We are inside the actions of an event: queued, not fed.
+	 */
+	if (rc == -EPERM || rc == -ENOSPC || rc == -EIO) {
+		struct cc_event ev = { .type = CC_EV_UNREACHABLE, .peer = a->peer };
+		if (cc_enqueue(d->cc, &ev) != CM_OK)
+			log_err("out of memory: calls to an unreachable peer left to T303");
+	}
 }
 
 static void link_deliver(void *ctx, const uint8_t mac[6], const uint8_t *msg, size_t len)

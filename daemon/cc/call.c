@@ -864,6 +864,21 @@ void cc_call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out)
 	}
 }
 
+void cc_call_unreachable(cc *c, struct cc_mac mac, struct cc_actions *out)
+{
+	struct cc_peer *peer = cc_peer_find(c, mac);
+	if (!peer)
+		return;
+	struct cc_leg *l = peer->l_head;
+	while (l) {
+		CC_STEP(c);
+		struct cc_leg *next = l->peer_next;
+		if (l->state != U10)
+			cc_leg_cleared(c, l, CM_E_UNREACHABLE, Q_CAUSE_DEST_OUT_OF_ORDER, NULL, out);
+		l = next;
+	}
+}
+
 void cc_call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out)
 {
 	struct cc_peer *peer = cc_peer_find(c, mac);

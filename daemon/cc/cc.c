@@ -541,6 +541,9 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 	case CC_EV_LINK_DOWN:
 		cc_call_link_down(c, ev->peer, out);
 		break;
+	case CC_EV_UNREACHABLE:
+		cc_call_unreachable(c, ev->peer, out);
+		break;
 	case CC_EV_SHUTDOWN:
 		c->shutting_down = true;
 		shutdown_all(c, out);

@@ -107,6 +107,17 @@ enum cc_event_type {
 	CC_EV_SHUTDOWN,       /* release every call (SIGTERM); from then on only
 			       * CloseCall, DropParty and RejectCall are taken,
 			       * anything else is CC_CEV_REFUSED with CM_E_STATE */
+	/*
+	 * The link refused a message to .peer for a reason that holds for
+	 * every message to it (not allowed, no room in its peer table, no
+	 * association to send on): every call in set-up or clearing toward
+	 * .peer is cleared at once, CM_E_UNREACHABLE with cause 27, instead
+	 * of waiting for T303 (8 s) with SETUPs nobody carries.  Active calls
+	 * are the link's failure detection and T309's.  Queued with
+	 * cc_enqueue() by the glue, since the refusal comes from inside the
+	 * actions of an event.
+	 */
+	CC_EV_UNREACHABLE,
 };
 
 struct cc_event {

@@ -31,6 +31,7 @@ void cc_leg_party_msg_or_release(cc *c, struct cc_leg *leg, struct q_msg *m, uin
 void cc_call_message(cc *c, const struct cc_event *ev, struct cc_actions *out);
 void cc_call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out);
 void cc_call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out);
+void cc_call_unreachable(cc *c, struct cc_mac mac, struct cc_actions *out);
 void cc_call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out);
 
 /* party.c */

@@ -695,9 +695,10 @@ int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t l
 		return -EPERM;
 	if (len == 0 || len > SSCOP_MAX_SDU)
 		return -EMSGSIZE;
+	uint64_t refused = l->ctr.peers_refused;
 	struct link_peer *p = peer_create(l, mac, true);
 	if (!p)
-		return -ENOBUFS;
+		return l->ctr.peers_refused != refused ? -ENOSPC : -ENOMEM;
 	int rc;
 	p->busy++;
 	enum sscop_state st = sscop_get_state(p->sscop);

@@ -73,8 +73,9 @@ void link_establish(struct link *l, const uint8_t mac[6]);
 /* Whether mac may associate with us (the allowed_peers list). */
 bool link_peer_allowed(const struct link *l, const uint8_t mac[6]);
 
-/* Queue one message for mac; 0, or -EPERM (mac not allowed) / -ENOBUFS /
- * -EMSGSIZE / -EIO. */
+/* Queue one message for mac; 0, or -EPERM (mac not allowed), -ENOSPC (no
+ * room in the peer table), -ENOBUFS (its queue is full), -EMSGSIZE, -EIO
+ * (no association can carry it now), -ENOMEM. */
 int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t len);
 
 struct link_peer_info {

@@ -761,6 +761,40 @@ START_TEST(peers_freed_when_unused)
 }
 END_TEST
 
+/*
+ * The link refused a message to P for good (not allowed, no room, no
+ * association): calls in set-up toward P end at once with
+ * CM_E_UNREACHABLE, cause 27, not by T303 8 s later; an active call and
+ * calls to other peers are left alone.
+ */
+START_TEST(unreachable_event_clears_setup)
+{
+	struct rcall on, setting_up;
+	root_active(&on);
+	root_calling(&setting_up);
+	uint8_t other[20];
+	drv_addr(other, drv_mac(9), 5);
+	uint64_t elsewhere = drv_make_call(&d, ROOT, other);
+	ck_assert_ptr_null(drv_done(&d, setting_up.make_req));
+	struct cc_event ev = { .type = CC_EV_UNREACHABLE, .peer = P };
+	drv_feed(&d, &ev);
+	const struct cc_client_event *done = drv_done(&d, setting_up.make_req);
+	ck_assert_ptr_nonnull(done);
+	ck_assert_int_eq(done->status, CM_E_UNREACHABLE);
+	ck_assert_int_eq(done->cause, Q_CAUSE_DEST_OUT_OF_ORDER);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.legs, 2); /* the active one and the one to another peer */
+	ck_assert_uint_eq(party_state(on.vc, on.a), Q_EPS_ACTIVE);
+	ck_assert_ptr_null(drv_done(&d, elsewhere));
+	/* a peer call control holds nothing for: nothing happens */
+	ev.peer = drv_mac(10);
+	drv_clear(&d);
+	drv_feed(&d, &ev);
+	ck_assert_uint_eq(d.nlog, 0);
+}
+END_TEST
+
 Suite *cc_test_suite(void)
 {
 	Suite *s = suite_create("cc-rules");
@@ -786,6 +820,7 @@ Suite *cc_test_suite(void)
 	tcase_add_test(tc, unreachable_peer);
 	tcase_add_test(tc, shutdown_refuses_new);
 	tcase_add_test(tc, peers_freed_when_unused);
+	tcase_add_test(tc, unreachable_event_clears_setup);
 	suite_add_tcase(s, tc);
 	return s;
 }
