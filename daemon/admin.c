@@ -263,6 +263,7 @@ static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t
 	s.msgs_out = cs.msgs_out;
 	s.msgs_bad = cs.msgs_bad;
 	s.timer_expiries = cs.timer_expiries;
+	s.incoming_refused = cs.incoming_refused;
 	s.sessions = is.sessions;
 	s.ipc_frames_bad = is.frames_bad;
 	s.sessions_dropped_slow = is.sessions_dropped_slow;

@@ -80,6 +80,8 @@ static const struct key_def keys[] = {
 	{ "limits", "max_parties_per_vc", CF(cc.max_parties_per_vc), 1, 100000000, K_U32, true },
 	{ "limits", "max_pending_per_session", CF(cc.max_pending_per_session), 1,
 	  100000000, K_U32, true },
+	{ "limits", "max_incoming_per_session", CF(cc.max_incoming_per_session), 1, 100000000,
+	  K_U32, true },
 	/* the IPC layer sizes its buffers once, at start-up */
 	{ "limits", "session_output_bytes", CF(session_output_bytes), 4096, 1u << 30, K_U32, false },
 	{ "limits", "monitor_queue", CF(monitor_queue), 4096, 1u << 30, K_U32, false },

@@ -811,6 +811,7 @@ static void cmd_stats(char **argv)
 	STAT(peers);
 	STAT(rx_buffered);
 	STAT(accept_pauses);
+	STAT(incoming_refused);
 #undef STAT
 	kv_done(&kv);
 	release(r);

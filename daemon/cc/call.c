@@ -512,6 +512,15 @@ static int leaf_owner(cc *c, const struct q_msg *m, uint64_t *session)
 	struct cc_session *s = cc_session_get(c, owner - 1);
 	if (c->cfg.max_vcs_per_session && s->n_vcs >= c->cfg.max_vcs_per_session)
 		return Q_CAUSE_RESOURCE_UNAVAILABLE;
+	/*
+	 * Flow control toward a slow SAP owner: past this many calls it has
+	 * not answered, the caller is told to try again later (41) instead
+	 * of the owner's output growing until it is cut off as too slow.
+	 */
+	if (c->cfg.max_incoming_per_session && s->n_offered >= c->cfg.max_incoming_per_session) {
+		c->st.incoming_refused++;
+		return Q_CAUSE_TEMPORARY_FAILURE;
+	}
 	*session = owner - 1;
 	return 0;
 }

@@ -572,6 +572,7 @@ void cc_config_defaults(struct cc_config *cfg)
 	cfg->max_vcs_per_session = 100000;
 	cfg->max_parties_per_vc = 1000000;
 	cfg->max_pending_per_session = 100000;
+	cfg->max_incoming_per_session = 256;
 	static const uint8_t prefix[13] = CMC_DEFAULT_PREFIX; /* the one default */
 	memcpy(cfg->prefix, prefix, 13);
 }

@@ -53,6 +53,9 @@ struct cc_config {
 	uint32_t max_vcs_per_session;
 	uint32_t max_parties_per_vc;
 	uint32_t max_pending_per_session;
+	/* incoming calls offered to one session and not yet answered; past
+	 * it a SETUP or ADD PARTY for its SAPs is refused with cause 41 */
+	uint32_t max_incoming_per_session;
 	uint8_t prefix[13];           /* this node's AESA prefix */
 	struct cc_mac esi;            /* this node's MAC: parties with it are local */
 	/*
@@ -316,6 +319,7 @@ struct cc_stats {
 	uint64_t peers; /* peer objects: MACs with a leg, a T309 or a link up */
 	uint64_t calls_made, calls_failed, parties_added, parties_dropped;
 	uint64_t msgs_in, msgs_out, msgs_bad, timer_expiries;
+	uint64_t incoming_refused; /* max_incoming_per_session reached: cause 41 */
 };
 
 /* Up to max VCs with id > after, in increasing id order; returns the count. */

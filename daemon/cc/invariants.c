@@ -185,7 +185,7 @@ const char *cc_check_invariants(const cc *c)
 	/* every owed completion is counted once, against a live or draining session */
 	FOR_HT(&c->sessions, struct cc_session, node, s)
 	{
-		uint64_t owed = 0, vcs = 0;
+		uint64_t owed = 0, vcs = 0, offered = 0;
 		FOR_HT(&c->parties, const struct cc_party, id_node, p)
 		{
 			owed += p->add.type && p->add.session == s->id;
@@ -195,7 +195,10 @@ const char *cc_check_invariants(const cc *c)
 		{
 			owed += vc->close.type && vc->close.session == s->id;
 			vcs += vc->session == s->id;
+			offered += vc->session == s->id && !vc->root && vc->state == CC_VC_CALLING;
 		}
+		if (offered != s->n_offered)
+			return "offered calls miscounted";
 		if (owed != s->n_pending)
 			return "pending requests miscounted";
 		if (vcs != s->n_vcs)

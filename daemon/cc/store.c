@@ -376,6 +376,11 @@ void cc_vc_set_state(cc *c, struct cc_vc *vc, enum cc_vc_state state)
 {
 	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc %s -> %s", cm_vc_state_name(vc->state),
 	       cm_vc_state_name(state));
+	if (!vc->root && (vc->state == CC_VC_CALLING) != (state == CC_VC_CALLING)) {
+		struct cc_session *s = cc_session_find(c, vc->session);
+		if (s)
+			s->n_offered += state == CC_VC_CALLING ? 1 : -1;
+	}
 	vc->state = state;
 }
 
@@ -619,6 +624,8 @@ void cc_vc_free(cc *c, struct cc_vc *vc)
 	if (s) {
 		DL_UNLINK(s->v_head, s->v_tail, vc, s_prev, s_next);
 		s->n_vcs--;
+		if (!vc->root && vc->state == CC_VC_CALLING)
+			s->n_offered--;
 	}
 	chunk_remove(c, vc);
 	DL_UNLINK(c->all_head, c->all_tail, vc, all_prev, all_next);

@@ -212,6 +212,7 @@ struct cc_session {
 	uint64_t id;
 	bool closed; /* gone; kept while admin completions are owed to it */
 	uint32_t n_vcs, n_pending;
+	uint32_t n_offered; /* leaf VCs offered to it and not yet settled (CALLING) */
 	struct cc_vc *v_head, *v_tail;
 };
 

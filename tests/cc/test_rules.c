@@ -795,6 +795,54 @@ START_TEST(unreachable_event_clears_setup)
 }
 END_TEST
 
+/*
+ * A SAP owner that does not answer its incoming calls (a slow one, or a
+ * SETUP flood) is not buried: past max_incoming_per_session unanswered
+ * offers, a SETUP is refused with RELEASE COMPLETE cause 41 and an ADD
+ * PARTY with ADD PARTY REJECT 41; each answer makes room again.
+ */
+START_TEST(incoming_flow_control)
+{
+	drv_free(&d);
+	struct cc_config cfg;
+	cc_config_defaults(&cfg);
+	cfg.esi = drv_mac(1);
+	cfg.max_incoming_per_session = 2;
+	drv_init(&d, &cfg);
+	struct lcall on, b, c2;
+	leaf_active(&on, 70); /* answered: holds no slot */
+	leaf_offered(&b, 71);
+	leaf_offered(&c2, 72);
+	drv_clear(&d);
+	struct q_msg m = setup_msg(73, 1);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	const struct cc_action *rc = drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0);
+	ck_assert_ptr_nonnull(rc);
+	ck_assert_uint_eq(rc->msg.cref, 73);
+	ck_assert_uint_eq(rc->msg.cause.value, Q_CAUSE_TEMPORARY_FAILURE);
+	/* a party added on the active leg meets the same bound */
+	drv_clear(&d);
+	struct q_msg ap = pmsg(Q_MSG_ADD_PARTY, on.cref, false, 5, 0);
+	ap.called.present = true;
+	drv_addr(ap.called.aesa, d.me, 1);
+	drv_msg(&d, P, &ap);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	const struct cc_action *rj = drv_sent(&d, Q_MSG_ADD_PARTY_REJECT, 0);
+	ck_assert_ptr_nonnull(rj);
+	ck_assert_uint_eq(rj->msg.cause.value, Q_CAUSE_TEMPORARY_FAILURE);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.incoming_refused, 2);
+	/* the owner answers one: the next call is offered */
+	drv_reject(&d, LEAF1, b.vc, b.party, 21);
+	drv_clear(&d);
+	m = setup_msg(74, 1);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 1);
+}
+END_TEST
+
 Suite *cc_test_suite(void)
 {
 	Suite *s = suite_create("cc-rules");
@@ -821,6 +869,7 @@ Suite *cc_test_suite(void)
 	tcase_add_test(tc, shutdown_refuses_new);
 	tcase_add_test(tc, peers_freed_when_unused);
 	tcase_add_test(tc, unreachable_event_clears_setup);
+	tcase_add_test(tc, incoming_flow_control);
 	suite_add_tcase(s, tc);
 	return s;
 }

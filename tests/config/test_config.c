@@ -108,6 +108,7 @@ START_TEST(every_key_is_read)
 		      "[limits]\n"
 		      "max_vcs_per_session = 11 ; inline comment\n"
 		      "max_parties_per_vc = 12\nmax_pending_per_session = 13\n"
+		      "max_incoming_per_session = 14\n"
 		      "session_output_bytes = 65536\nmonitor_queue = 8192\nlink_queue = 16\n",
 		      &cfg, msg, sizeof(msg));
 	ck_assert_msg(rc == 0, "%s", msg);
@@ -147,6 +148,7 @@ START_TEST(every_key_is_read)
 	ck_assert_uint_eq(cfg.cc.max_vcs_per_session, 11);
 	ck_assert_uint_eq(cfg.cc.max_parties_per_vc, 12);
 	ck_assert_uint_eq(cfg.cc.max_pending_per_session, 13);
+	ck_assert_uint_eq(cfg.cc.max_incoming_per_session, 14);
 	ck_assert_uint_eq(cfg.session_output_bytes, 65536);
 	ck_assert_uint_eq(cfg.monitor_queue, 8192);
 	ck_assert_uint_eq(cfg.link.max_queue, 16);
@@ -492,7 +494,7 @@ START_TEST(key_table_lists_every_section)
 	}
 	ck_assert_uint_eq(daemon, 7);
 	ck_assert_uint_eq(timers, 18);
-	ck_assert_uint_eq(limits, 6);
+	ck_assert_uint_eq(limits, 7);
 	ck_assert_uint_eq(n, daemon + timers + limits);
 }
 END_TEST
