@@ -264,6 +264,9 @@ static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t
 	s.msgs_bad = cs.msgs_bad;
 	s.timer_expiries = cs.timer_expiries;
 	s.incoming_refused = cs.incoming_refused;
+	s.budget_refused = cs.budget_refused;
+	s.state_bytes = cs.state_bytes;
+	s.users = cs.users;
 	s.sessions = is.sessions;
 	s.ipc_frames_bad = is.frames_bad;
 	s.sessions_dropped_slow = is.sessions_dropped_slow;

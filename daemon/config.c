@@ -82,6 +82,10 @@ static const struct key_def keys[] = {
 	  100000000, K_U32, true },
 	{ "limits", "max_incoming_per_session", CF(cc.max_incoming_per_session), 1, 100000000,
 	  K_U32, true },
+	{ "limits", "max_vcs_per_user", CF(cc.max_vcs_per_user), 1, 100000000, K_U32, true },
+	{ "limits", "max_pending_per_user", CF(cc.max_pending_per_user), 1, 100000000, K_U32,
+	  true },
+	{ "limits", "max_memory", CF(cc.max_memory_mib), 16, 1048576, K_U32, true },
 	/* the IPC layer sizes its buffers once, at start-up */
 	{ "limits", "session_output_bytes", CF(session_output_bytes), 4096, 1u << 30, K_U32, false },
 	{ "limits", "monitor_queue", CF(monitor_queue), 4096, 1u << 30, K_U32, false },

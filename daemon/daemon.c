@@ -336,6 +336,7 @@ static void on_request(void *ctx, const struct ipc_session_info *s, const Callmg
 		ipc_send_error(d->ipc, s->id, m->req_id, CM_E_INVAL, false, "malformed request");
 		return;
 	}
+	ev.req.uid = (uint32_t)s->uid;
 	if (ev.req.type == CC_REQ_ADMIN_DROP || ev.req.type == CC_REQ_ADMIN_CLOSE)
 		log_notice("session %llu (uid %u): admin %s of VC %llu", (unsigned long long)s->id,
 			   (unsigned)s->uid, ev.req.type == CC_REQ_ADMIN_DROP ? "drop" : "close",

@@ -812,6 +812,9 @@ static void cmd_stats(char **argv)
 	STAT(rx_buffered);
 	STAT(accept_pauses);
 	STAT(incoming_refused);
+	STAT(budget_refused);
+	STAT(state_bytes);
+	STAT(users);
 #undef STAT
 	kv_done(&kv);
 	release(r);

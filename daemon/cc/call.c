@@ -521,6 +521,10 @@ static int leaf_owner(cc *c, const struct q_msg *m, uint64_t *session)
 		c->st.incoming_refused++;
 		return Q_CAUSE_TEMPORARY_FAILURE;
 	}
+	if (cc_budget_full(c, s, true, false)) {
+		c->st.budget_refused++;
+		return Q_CAUSE_RESOURCE_UNAVAILABLE;
+	}
 	*session = owner - 1;
 	return 0;
 }

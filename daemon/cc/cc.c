@@ -105,6 +105,10 @@ static void req_make_call(cc *c, const struct cc_request *r, struct cc_actions *
 		return complete_now(c, r, CM_E_LIMIT, 0, 0, out);
 	if (pending_full(c, r->session))
 		return complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+	if (cc_budget_full(c, s, true, true)) {
+		c->st.budget_refused++;
+		return complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+	}
 	struct cc_vc *vc = cc_vc_new(c, s, true);
 	vc->params = params;
 	struct cc_party *p = cc_party_new(c, vc, r->addr);
@@ -131,6 +135,10 @@ static void req_add_party(cc *c, const struct cc_request *r, struct cc_actions *
 		return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
 	if (pending_full(c, r->session))
 		return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
+	if (cc_budget_full(c, cc_session_find(c, r->session), false, true)) {
+		c->st.budget_refused++;
+		return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
+	}
 	struct cc_leg *leg = cc_vc_leg_to(c, vc, cc_aesa_esi(r->addr));
 	uint16_t epref = 0;
 	if (leg) {
@@ -522,6 +530,8 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 	/* every type listed (-Wswitch); one out of range does nothing */
 	switch ((enum cc_event_type)ev->type) {
 	case CC_EV_REQUEST:
+		/* the budgets are per user: know whose session this is */
+		cc_session_set_user(c, cc_session_get(c, ev->req.session), ev->req.uid);
 		if (!cc_refuse(c, &ev->req, out))
 			cc_request(c, &ev->req, out);
 		break;
@@ -573,6 +583,9 @@ void cc_config_defaults(struct cc_config *cfg)
 	cfg->max_parties_per_vc = 1000000;
 	cfg->max_pending_per_session = 100000;
 	cfg->max_incoming_per_session = 256;
+	cfg->max_vcs_per_user = 200000;
+	cfg->max_pending_per_user = 200000;
+	cfg->max_memory_mib = 512;
 	static const uint8_t prefix[13] = CMC_DEFAULT_PREFIX; /* the one default */
 	memcpy(cfg->prefix, prefix, 13);
 }
@@ -691,6 +704,8 @@ void cc_get_stats(const cc *c, struct cc_stats *out)
 	out->vcs = c->vcs.n;
 	out->parties = c->parties.n;
 	out->legs = c->legs_by_id.n;
+	out->state_bytes = cc_state_bytes(c);
+	out->users = c->users.n;
 	out->saps = 0;
 	for (int i = 0; i < 256; i++)
 		out->saps += c->sap_owner[i] != 0;

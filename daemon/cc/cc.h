@@ -56,6 +56,14 @@ struct cc_config {
 	/* incoming calls offered to one session and not yet answered; past
 	 * it a SETUP or ADD PARTY for its SAPs is refused with cause 41 */
 	uint32_t max_incoming_per_session;
+	/* one local user (uid) across its sessions: VCs it owns, requests
+	 * waiting; over them MakeCall/AddParty get CM_E_LIMIT and incoming
+	 * calls for its SAPs cause 47 */
+	uint32_t max_vcs_per_user;
+	uint32_t max_pending_per_user;
+	/* call control's state for everyone (cc_state_bytes), MiB; over it
+	 * the same refusals.  0: none */
+	uint32_t max_memory_mib;
 	uint8_t prefix[13];           /* this node's AESA prefix */
 	struct cc_mac esi;            /* this node's MAC: parties with it are local */
 	/*
@@ -98,6 +106,7 @@ struct cc_request {
 	size_t data_len;
 	unsigned flags;            /* CLOSE_CALL: CM_CLOSE_FORCE */
 	int cause;                 /* REJECT_CALL */
+	uint32_t uid;              /* the asker's (SO_PEERCRED): its user's budgets */
 };
 
 enum cc_event_type {
@@ -320,6 +329,9 @@ struct cc_stats {
 	uint64_t calls_made, calls_failed, parties_added, parties_dropped;
 	uint64_t msgs_in, msgs_out, msgs_bad, timer_expiries;
 	uint64_t incoming_refused; /* max_incoming_per_session reached: cause 41 */
+	uint64_t budget_refused;   /* per-user or max_memory budget: CM_E_LIMIT or cause 47 */
+	uint64_t state_bytes;      /* cc_state_bytes() now */
+	uint64_t users;            /* uids with a session */
 };
 
 /* Up to max VCs with id > after, in increasing id order; returns the count. */
@@ -330,5 +342,7 @@ int cc_vc_get(const cc *c, cm_vc_id vc, struct cc_vc_info *out);
 size_t cc_party_list(const cc *c, cm_vc_id vc, cm_party_id after,
 		     struct cc_party_info *out, size_t max);
 void cc_get_stats(const cc *c, struct cc_stats *out);
+/* Call control's state in octets, estimated from its object counts. */
+uint64_t cc_state_bytes(const cc *c);
 
 #endif

@@ -124,9 +124,71 @@ struct cc_session *cc_session_get(cc *c, uint64_t id)
 void cc_session_maybe_free(cc *c, struct cc_session *s)
 {
 	if (s->closed && s->n_pending == 0 && s->n_vcs == 0) {
+		struct cc_user *u = s->user;
+		if (u && --u->n_sessions == 0) {
+			cc_ht_del(&c->users, &u->node);
+			free(u);
+		}
 		cc_ht_del(&c->sessions, &s->node);
 		free(s);
 	}
+}
+
+void cc_session_set_user(cc *c, struct cc_session *s, uint32_t uid)
+{
+	if (s->user)
+		return;
+	struct hnode *n = cc_ht_find(&c->users, uid, 0);
+	struct cc_user *u = n ? container_of(n, struct cc_user, node) : NULL;
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			abort();
+		u->uid = uid;
+		cc_ht_add(&c->users, &u->node, uid, 0);
+	}
+	u->n_sessions++;
+	s->user = u;
+}
+
+/*
+ * Call control's state in octets, estimated from the object counts: each
+ * object with its allocator overhead and hash links, a leg with the SETUP
+ * it may keep for T303, the hash bucket arrays.  Within a few percent of
+ * what malloc holds for it; what max_memory is measured against.
+ */
+#define OBJ_OVERHEAD 16
+uint64_t cc_state_bytes(const cc *c)
+{
+	const struct htab *all[] = { &c->vcs,	     &c->parties, &c->eprefs, &c->legs,
+				     &c->legs_by_id, &c->vcpeer,  &c->peers,  &c->sessions,
+				     &c->users };
+	uint64_t b = 0;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		b += all[i]->nb * sizeof(struct hnode *);
+	b += c->vcs.n * (sizeof(struct cc_vc) + OBJ_OVERHEAD);
+	b += c->parties.n * (sizeof(struct cc_party) + OBJ_OVERHEAD);
+	b += c->legs_by_id.n * (sizeof(struct cc_leg) + sizeof(struct q_msg) + 2 * OBJ_OVERHEAD);
+	b += c->peers.n * (sizeof(struct cc_peer) + OBJ_OVERHEAD);
+	b += c->sessions.n * (sizeof(struct cc_session) + OBJ_OVERHEAD);
+	b += c->users.n * (sizeof(struct cc_user) + OBJ_OVERHEAD);
+	b += c->n_chunks * (sizeof(struct cc_vchunk) + OBJ_OVERHEAD + sizeof(void *));
+	return b;
+}
+
+bool cc_budget_full(const cc *c, const struct cc_session *s, bool vc, bool pending)
+{
+	const struct cc_user *u = s ? s->user : NULL;
+	if (u && vc && c->cfg.max_vcs_per_user && u->n_vcs >= c->cfg.max_vcs_per_user)
+		return true;
+	if (u && pending && c->cfg.max_pending_per_user &&
+	    u->n_pending >= c->cfg.max_pending_per_user)
+		return true;
+	/* a VC brings a party and a leg; a party may bring a leg */
+	uint64_t more = sizeof(struct cc_party) + sizeof(struct cc_leg) + sizeof(struct q_msg) +
+			(vc ? sizeof(struct cc_vc) : 0) + 4 * OBJ_OVERHEAD;
+	return c->cfg.max_memory_mib &&
+	       cc_state_bytes(c) + more > (uint64_t)c->cfg.max_memory_mib << 20;
 }
 
 struct cc_vc *cc_vc_find(const cc *c, uint64_t id)
@@ -316,7 +378,10 @@ void cc_ref_take(cc *c, struct cc_ref *r, const struct cc_request *req)
 	r->type = req->type;
 	r->session = req->session;
 	r->req_id = req->req_id;
-	cc_session_get(c, req->session)->n_pending++;
+	struct cc_session *s = cc_session_get(c, req->session);
+	s->n_pending++;
+	if (s->user)
+		s->user->n_pending++;
 }
 
 void cc_ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, uint64_t party,
@@ -340,6 +405,8 @@ void cc_ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc
 	r->type = 0;
 	if (s) {
 		s->n_pending--;
+		if (s->user)
+			s->user->n_pending--;
 		cc_session_maybe_free(c, s);
 	}
 }
@@ -483,6 +550,8 @@ struct cc_vc *cc_vc_new(cc *c, struct cc_session *s, bool root)
 	chunk_append(c, vc);
 	DL_APPEND(s->v_head, s->v_tail, vc, s_prev, s_next);
 	s->n_vcs++;
+	if (s->user)
+		s->user->n_vcs++;
 	cc_vc_set_state(c, vc, CC_VC_CALLING);
 	return vc;
 }
@@ -624,6 +693,8 @@ void cc_vc_free(cc *c, struct cc_vc *vc)
 	if (s) {
 		DL_UNLINK(s->v_head, s->v_tail, vc, s_prev, s_next);
 		s->n_vcs--;
+		if (s->user)
+			s->user->n_vcs--;
 		if (!vc->root && vc->state == CC_VC_CALLING)
 			s->n_offered--;
 	}
@@ -827,9 +898,10 @@ void cc_store_init(cc *c)
 	cc_ht_init(&c->vcpeer);
 	cc_ht_init(&c->peers);
 	cc_ht_init(&c->sessions);
+	cc_ht_init(&c->users);
 	/* every probe counts, so the perf-guard tests see a degenerate hash */
-	struct htab *all[] = {&c->vcs,	      &c->parties, &c->eprefs, &c->legs,
-			      &c->legs_by_id, &c->vcpeer,  &c->peers,  &c->sessions};
+	struct htab *all[] = {&c->vcs,	      &c->parties, &c->eprefs,   &c->legs, &c->legs_by_id,
+			      &c->vcpeer,     &c->peers,   &c->sessions, &c->users};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		all[i]->steps = c->steps;
 }
@@ -846,6 +918,7 @@ void cc_store_free(cc *c)
 	ht_free_all(&c->legs_by_id, offsetof(struct cc_leg, id_node));
 	ht_free_all(&c->peers, offsetof(struct cc_peer, node));
 	ht_free_all(&c->sessions, offsetof(struct cc_session, node));
+	ht_free_all(&c->users, offsetof(struct cc_user, node));
 	cc_ht_free(&c->eprefs);
 	cc_ht_free(&c->legs);
 	cc_ht_free(&c->vcpeer);

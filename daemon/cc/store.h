@@ -207,8 +207,17 @@ struct cc_vchunk {
 	uint32_t n, given;  /* live now; appended ever (<= CC_VCHUNK) */
 };
 
+/* What one local user (uid) holds across all its sessions: budgets per user. */
+struct cc_user {
+	struct hnode node;
+	uint32_t uid;
+	uint32_t n_sessions; /* freed with the last */
+	uint64_t n_vcs, n_pending;
+};
+
 struct cc_session {
 	struct hnode node;
+	struct cc_user *user; /* from its first request; NULL: none made yet */
 	uint64_t id;
 	bool closed; /* gone; kept while admin completions are owed to it */
 	uint32_t n_vcs, n_pending;
@@ -219,7 +228,7 @@ struct cc_session {
 struct cc {
 	struct cc_config cfg;
 	uint64_t next_vc, next_party, next_leg;
-	struct htab vcs, parties, eprefs, legs, legs_by_id, vcpeer, peers, sessions;
+	struct htab vcs, parties, eprefs, legs, legs_by_id, vcpeer, peers, sessions, users;
 	struct cc_vc *all_head, *all_tail;
 	struct cc_vchunk **chunks; /* in key order */
 	size_t n_chunks, cap_chunks;
@@ -262,6 +271,14 @@ void cc_store_reap(cc *c);
 struct cc_session *cc_session_get(cc *c, uint64_t id);
 struct cc_session *cc_session_find(const cc *c, uint64_t id);
 void cc_session_maybe_free(cc *c, struct cc_session *s);
+/* The session's user, set from the first request's uid. */
+void cc_session_set_user(cc *c, struct cc_session *s, uint32_t uid);
+/*
+ * Whether one more VC (vc true) or party fits the budgets: the session's
+ * user's VCs and pending requests, and call control's estimated memory
+ * (cc_state_bytes) against max_memory.  s may be NULL (no user budget).
+ */
+bool cc_budget_full(const cc *c, const struct cc_session *s, bool vc, bool pending);
 struct cc_vc *cc_vc_find(const cc *c, uint64_t id);
 /* The first VC with an id above after, NULL if none: O(log n + CC_VCHUNK). */
 struct cc_vc *cc_vc_after(const cc *c, uint64_t after);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The CoNDIS rules' error codes, in the order the brief fixes, and request bookkeeping. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common.h"
@@ -843,6 +844,91 @@ START_TEST(incoming_flow_control)
 }
 END_TEST
 
+static uint64_t call_as(uint64_t session, uint32_t uid, struct cc_mac to)
+{
+	struct cc_request r = { .type = CC_REQ_MAKE_CALL, .session = session, .uid = uid };
+	drv_addr(r.addr, to, 5);
+	return drv_request(&d, &r);
+}
+
+/*
+ * Budgets per user, not per session: eight sessions of one user used to
+ * hold eight times max_vcs_per_session.  Over max_vcs_per_user a MakeCall
+ * gets CM_E_LIMIT and a call offered to the user's SAP cause 47; another
+ * user is not affected; a session's end gives the room back.
+ */
+START_TEST(user_budgets)
+{
+	drv_free(&d);
+	struct cc_config cfg;
+	cc_config_defaults(&cfg);
+	cfg.esi = drv_mac(1);
+	cfg.max_vcs_per_user = 3;
+	drv_init(&d, &cfg);
+	struct cc_request reg = { .type = CC_REQ_REGISTER_SAP, .session = 21, .selector = 1,
+				  .uid = 1000 };
+	ck_assert_int_eq(status_of(drv_request(&d, &reg)), CM_OK);
+	ck_assert_ptr_null(drv_done(&d, call_as(21, 1000, P)));
+	ck_assert_ptr_null(drv_done(&d, call_as(21, 1000, P)));
+	ck_assert_ptr_null(drv_done(&d, call_as(22, 1000, P)));
+	ck_assert_int_eq(status_of(call_as(22, 1000, P)), CM_E_LIMIT);
+	ck_assert_int_eq(status_of(call_as(21, 1000, P)), CM_E_LIMIT);
+	ck_assert_ptr_null(drv_done(&d, call_as(23, 1001, P))); /* someone else */
+	/* an incoming call for the user's SAP would be a fourth VC: cause 47 */
+	drv_clear(&d);
+	struct q_msg m = setup_msg(90, 1);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	const struct cc_action *rc = drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0);
+	ck_assert_ptr_nonnull(rc);
+	ck_assert_uint_eq(rc->msg.cause.value, Q_CAUSE_RESOURCE_UNAVAILABLE);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.budget_refused, 3);
+	ck_assert_uint_eq(st.users, 2);
+	/* session 22 goes: its VC is torn down and the user may call again */
+	drv_session_closed(&d, 22);
+	ck_assert_ptr_null(drv_done(&d, call_as(21, 1000, P)));
+	drv_session_closed(&d, 21);
+	drv_session_closed(&d, 23);
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.users, 0);
+}
+END_TEST
+
+/*
+ * max_memory bounds call control's state for everyone together: calls
+ * are refused CM_E_LIMIT once the estimate reaches it, and the estimate
+ * stays under it.
+ */
+START_TEST(memory_budget)
+{
+	drv_free(&d);
+	struct cc_config cfg;
+	cc_config_defaults(&cfg);
+	cfg.esi = drv_mac(1);
+	cfg.max_memory_mib = 16;
+	drv_init(&d, &cfg);
+	size_t made = 0;
+	for (;;) {
+		uint64_t r = call_as(100 + made % 50, (uint32_t)(made % 50), P);
+		const struct cc_client_event *e = drv_done(&d, r);
+		if (e) {
+			ck_assert_int_eq(e->status, CM_E_LIMIT);
+			break;
+		}
+		made++;
+		ck_assert_uint_lt(made, 100000);
+		drv_clear(&d);
+	}
+	uint64_t bytes = cc_state_bytes(d.c);
+	ck_assert_uint_le(bytes, 16u << 20);
+	ck_assert_uint_ge(bytes, 15u << 20);
+	printf("max_memory 16 MiB: %zu calls in set-up, %llu octets estimated\n", made,
+	       (unsigned long long)bytes);
+}
+END_TEST
+
 Suite *cc_test_suite(void)
 {
 	Suite *s = suite_create("cc-rules");
@@ -870,6 +956,8 @@ Suite *cc_test_suite(void)
 	tcase_add_test(tc, peers_freed_when_unused);
 	tcase_add_test(tc, unreachable_event_clears_setup);
 	tcase_add_test(tc, incoming_flow_control);
+	tcase_add_test(tc, user_budgets);
+	tcase_add_test(tc, memory_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }

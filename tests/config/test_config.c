@@ -109,6 +109,7 @@ START_TEST(every_key_is_read)
 		      "max_vcs_per_session = 11 ; inline comment\n"
 		      "max_parties_per_vc = 12\nmax_pending_per_session = 13\n"
 		      "max_incoming_per_session = 14\n"
+		      "max_vcs_per_user = 15\nmax_pending_per_user = 16\nmax_memory = 17\n"
 		      "session_output_bytes = 65536\nmonitor_queue = 8192\nlink_queue = 16\n",
 		      &cfg, msg, sizeof(msg));
 	ck_assert_msg(rc == 0, "%s", msg);
@@ -149,6 +150,9 @@ START_TEST(every_key_is_read)
 	ck_assert_uint_eq(cfg.cc.max_parties_per_vc, 12);
 	ck_assert_uint_eq(cfg.cc.max_pending_per_session, 13);
 	ck_assert_uint_eq(cfg.cc.max_incoming_per_session, 14);
+	ck_assert_uint_eq(cfg.cc.max_vcs_per_user, 15);
+	ck_assert_uint_eq(cfg.cc.max_pending_per_user, 16);
+	ck_assert_uint_eq(cfg.cc.max_memory_mib, 17);
 	ck_assert_uint_eq(cfg.session_output_bytes, 65536);
 	ck_assert_uint_eq(cfg.monitor_queue, 8192);
 	ck_assert_uint_eq(cfg.link.max_queue, 16);
@@ -494,7 +498,7 @@ START_TEST(key_table_lists_every_section)
 	}
 	ck_assert_uint_eq(daemon, 7);
 	ck_assert_uint_eq(timers, 18);
-	ck_assert_uint_eq(limits, 7);
+	ck_assert_uint_eq(limits, 10);
 	ck_assert_uint_eq(n, daemon + timers + limits);
 }
 END_TEST
