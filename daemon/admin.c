@@ -271,6 +271,8 @@ static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t
 	s.ipc_frames_bad = is.frames_bad;
 	s.sessions_dropped_slow = is.sessions_dropped_slow;
 	s.accept_pauses = is.accept_pauses;
+	s.monitors = is.monitors;
+	s.monitors_refused = is.monitors_refused;
 	if (!src->local_mode) {
 		struct link_counters lc;
 		src->link_counters(src->ctx, &lc);

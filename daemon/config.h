@@ -41,6 +41,7 @@ struct daemon_config {
 	unsigned socket_mode;      /* permission bits of the socket we create */
 	uint32_t session_output_bytes; /* queued output per session before it is cut */
 	uint32_t monitor_queue;    /* bytes of events queued per monitor before EventsLost */
+	uint32_t max_monitors;     /* monitor subscribers at once */
 	struct cc_config cc;
 	struct link_config link;
 };

@@ -496,6 +496,8 @@ int daemon_run(const struct daemon_settings *set)
 		ic.max_output = set->session_output_bytes;
 	if (set->monitor_output_bytes)
 		ic.monitor_output = set->monitor_output_bytes;
+	if (set->max_monitors)
+		ic.max_monitors = set->max_monitors;
 	ic.have_admin_gid = set->have_admin_gid;
 	ic.admin_gid = set->admin_gid;
 	memcpy(ic.prefix, set->prefix, 13);

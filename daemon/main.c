@@ -80,6 +80,7 @@ int main(int argc, char **argv)
 	set.admin_gid = running.admin_gid;
 	set.session_output_bytes = running.session_output_bytes;
 	set.monitor_output_bytes = running.monitor_queue;
+	set.max_monitors = running.max_monitors;
 	set.foreground = cmdline.foreground;
 	set.cc = running.cc;
 	set.link = running.link;

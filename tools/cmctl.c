@@ -815,6 +815,8 @@ static void cmd_stats(char **argv)
 	STAT(budget_refused);
 	STAT(state_bytes);
 	STAT(users);
+	STAT(monitors);
+	STAT(monitors_refused);
 #undef STAT
 	kv_done(&kv);
 	release(r);

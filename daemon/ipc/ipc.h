@@ -32,6 +32,7 @@ struct ipc_config {
 	unsigned socket_mode;   /* chmod of a socket we bind; 0 = 0666 */
 	size_t max_output;      /* per session, bytes queued before disconnect */
 	size_t monitor_output;  /* per subscriber, bytes queued before events are lost */
+	size_t max_monitors;    /* subscribers at once; more: CM_E_LIMIT (0: no bound) */
 	bool have_admin_gid;
 	gid_t admin_gid;
 	uint32_t hello_timeout_ms;
@@ -82,6 +83,8 @@ struct ipc_stats {
 	uint64_t frames_bad;
 	uint64_t sessions_dropped_slow;
 	uint64_t accept_pauses;         /* out of descriptors: accepting paused */
+	uint64_t monitors;              /* subscribers now */
+	uint64_t monitors_refused;      /* Subscribe over max_monitors */
 };
 void ipc_get_stats(const struct ipc *ipc, struct ipc_stats *out);
 

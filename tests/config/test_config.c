@@ -498,7 +498,7 @@ START_TEST(key_table_lists_every_section)
 	}
 	ck_assert_uint_eq(daemon, 7);
 	ck_assert_uint_eq(timers, 18);
-	ck_assert_uint_eq(limits, 10);
+	ck_assert_uint_eq(limits, 11);
 	ck_assert_uint_eq(n, daemon + timers + limits);
 }
 END_TEST
