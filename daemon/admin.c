@@ -130,10 +130,20 @@ static void answer_list_vcs(const struct admin_src *src, uint64_t session, uint6
 		return;
 	struct cc_vc_info *v = pg.rows;
 	Callmgr__VcInfo *infos = pg.infos, **ptrs = pg.ptrs;
-	size_t n = cc_vc_list(src->cc, q->after, v, (size_t)max + 1);
 	Callmgr__DaemonMsg m = CALLMGR__DAEMON_MSG__INIT;
 	Callmgr__VcList l = CALLMGR__VC_LIST__INIT;
-	l.more = n > max;
+	size_t n;
+	if (src->session_reads_all(src->ctx, session)) {
+		n = cc_vc_list(src->cc, q->after, v, (size_t)max + 1);
+		l.more = n > max;
+	} else {
+		/* only the asker's own, looking at a bounded number of VCs */
+		cm_vc_id next;
+		n = cc_vc_list_owned(src->cc, q->after, src->session_uid(src->ctx, session), v,
+				     (size_t)max + 1, (size_t)max * ADMIN_OWN_SCAN_FACTOR, &next);
+		l.more = n > max || next != 0;
+		l.next_after = n > max ? v[max - 1].vc : next;
+	}
 	if (n > max)
 		n = max;
 	for (size_t i = 0; i < n; i++) {
@@ -157,6 +167,13 @@ static void answer_show_vc(const struct admin_src *src, uint64_t session, uint64
 		char text[48];
 		snprintf(text, sizeof(text), "no VC %llu", (unsigned long long)q->vc);
 		src->error(src->ctx, session, req_id, CM_E_NO_VC, text);
+		return;
+	}
+	if (!src->session_reads_all(src->ctx, session) &&
+	    vi.uid != src->session_uid(src->ctx, session)) {
+		char text[64];
+		snprintf(text, sizeof(text), "VC %llu is another user's", (unsigned long long)q->vc);
+		src->error(src->ctx, session, req_id, CM_E_PERM, text);
 		return;
 	}
 	struct page pg;

@@ -22,6 +22,8 @@
 #define ADMIN_VC_PAGE_MAX 2000u
 #define ADMIN_PARTY_PAGE_MAX 500u
 #define ADMIN_LINK_PAGE_MAX 512u
+/* VCs one ListVcs of a client reading only its own looks at, per VC asked */
+#define ADMIN_OWN_SCAN_FACTOR 4u
 
 struct admin_src {
 	const cc *cc;
@@ -33,6 +35,8 @@ struct admin_src {
 	uint64_t (*uptime_ms)(void *ctx);
 	/* a live session's uid; UINT32_MAX when it is gone */
 	uint32_t (*session_uid)(void *ctx, uint64_t session);
+	/* whether the session may read others' VCs (root, admin or operator group) */
+	bool (*session_reads_all)(void *ctx, uint64_t session);
 	void (*ipc_stats)(void *ctx, struct ipc_stats *out);
 	/* up to max peers in MAC order from the first above *after (NULL: all) */
 	size_t (*link_peers)(void *ctx, const uint8_t *after, struct link_peer_info *out,

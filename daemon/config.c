@@ -24,7 +24,7 @@ enum key_kind {
 	K_PATH,     /* char[108], absolute */
 	K_PREFIX,   /* have_prefix + uint8_t[13] */
 	K_LEVEL,    /* int, a syslog level */
-	K_GROUP,    /* admin_group + admin_gid */
+	K_GROUP,    /* char[64] group name; its gid_t at offset min */
 	K_MODE,     /* unsigned, octal permission bits */
 	K_MACLIST,  /* link.allowed + link.n_allowed */
 };
@@ -51,7 +51,8 @@ static const struct key_def keys[] = {
 	{ "daemon", "socket", CF(socket_path), 0, 0, K_PATH, false },
 	{ "daemon", "prefix", CF(prefix), 0, 0, K_PREFIX, false },
 	{ "daemon", "log_level", CF(log_level), 0, 0, K_LEVEL, true },
-	{ "daemon", "admin_group", CF(admin_group), 0, 0, K_GROUP, false },
+	{ "daemon", "admin_group", CF(admin_group), CF(admin_gid), 0, K_GROUP, false },
+	{ "daemon", "operator_group", CF(operator_group), CF(operator_gid), 0, K_GROUP, false },
 	{ "daemon", "socket_mode", CF(socket_mode), 0, 0777, K_MODE, false },
 	/* the link checks it on every frame but keeps its own copy from start-up */
 	{ "daemon", "allowed_peers", CF(link.allowed), 0, LINK_MAX_ALLOWED, K_MACLIST, false },
@@ -281,18 +282,20 @@ static int set_key(struct daemon_config *cfg, const struct key_def *k, const cha
 		cfg->log_level = l;
 		return 0;
 	}
-	case K_GROUP:
+	case K_GROUP: {
+		char *name = p;
+		gid_t *gid = (gid_t *)((char *)cfg + k->min);
 		if (value[0] == '\0') {
-			cfg->admin_group[0] = '\0';
+			name[0] = '\0';
 			return 0;
 		}
-		if (strlen(value) >= sizeof(cfg->admin_group) ||
-		    resolve_group(value, &cfg->admin_gid) < 0) {
+		if (strlen(value) >= sizeof(cfg->admin_group) || resolve_group(value, gid) < 0) {
 			snprintf(err, errlen, "\"%s\": no such group", value);
 			return -1;
 		}
-		snprintf(cfg->admin_group, sizeof(cfg->admin_group), "%s", value);
+		snprintf(name, sizeof(cfg->admin_group), "%s", value);
 		return 0;
+	}
 	case K_MODE: {
 		char *end;
 		errno = 0;

@@ -38,6 +38,9 @@ struct daemon_config {
 	int log_level;             /* LOG_ERR .. LOG_DEBUG */
 	char admin_group[64];      /* "" = only root may change state */
 	gid_t admin_gid;           /* valid when admin_group is set */
+	/* "" = only root and the admin group read others' VCs and events */
+	char operator_group[64];
+	gid_t operator_gid;        /* valid when operator_group is set */
 	unsigned socket_mode;      /* permission bits of the socket we create */
 	uint32_t session_output_bytes; /* queued output per session before it is cut */
 	uint32_t monitor_queue;    /* bytes of events queued per monitor before EventsLost */

@@ -259,6 +259,13 @@ static uint32_t view_session_uid(void *ctx, uint64_t session)
 	return ipc_session_get(d->ipc, session, &si) == 0 ? (uint32_t)si.uid : UINT32_MAX;
 }
 
+static bool view_session_reads_all(void *ctx, uint64_t session)
+{
+	struct daemon *d = ctx;
+	struct ipc_session_info si;
+	return ipc_session_get(d->ipc, session, &si) == 0 && si.reads_all;
+}
+
 static void view_ipc_stats(void *ctx, struct ipc_stats *out)
 {
 	struct daemon *d = ctx;
@@ -301,6 +308,7 @@ static void views_init(struct daemon *d)
 	v->ctx = d;
 	v->uptime_ms = view_uptime;
 	v->session_uid = view_session_uid;
+	v->session_reads_all = view_session_reads_all;
 	v->ipc_stats = view_ipc_stats;
 	v->link_peers = view_link_peers;
 	v->link_counters = view_link_counters;
@@ -500,6 +508,8 @@ int daemon_run(const struct daemon_settings *set)
 		ic.max_monitors = set->max_monitors;
 	ic.have_admin_gid = set->have_admin_gid;
 	ic.admin_gid = set->admin_gid;
+	ic.have_operator_gid = set->have_operator_gid;
+	ic.operator_gid = set->operator_gid;
 	memcpy(ic.prefix, set->prefix, 13);
 	memcpy(ic.esi, d->own.a, 6);
 	ic.local_mode = d->link == NULL;

@@ -27,6 +27,8 @@ struct daemon_settings {
 	uint8_t prefix[13];
 	bool have_admin_gid;
 	gid_t admin_gid;
+	bool have_operator_gid;
+	gid_t operator_gid;
 	uint32_t session_output_bytes; /* 0: the IPC default (4 MiB) */
 	uint32_t monitor_output_bytes; /* 0: the IPC default */
 	uint32_t max_monitors;         /* 0: the IPC default */

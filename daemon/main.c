@@ -78,6 +78,8 @@ int main(int argc, char **argv)
 		memcpy(set.prefix, running.prefix, sizeof(set.prefix));
 	set.have_admin_gid = running.admin_group[0] != '\0';
 	set.admin_gid = running.admin_gid;
+	set.have_operator_gid = running.operator_group[0] != '\0';
+	set.operator_gid = running.operator_gid;
 	set.session_output_bytes = running.session_output_bytes;
 	set.monitor_output_bytes = running.monitor_queue;
 	set.max_monitors = running.max_monitors;

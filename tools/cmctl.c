@@ -593,7 +593,14 @@ static void cmd_vc_list(char **argv)
 			}
 			first = false;
 		}
-		bool more = vl->more && vl->n_vcs > 0;
+		/* a reader of its own VCs only may get pages with none: a cursor */
+		bool more = vl->more && (vl->n_vcs > 0 || vl->next_after > after);
+		if (vl->next_after) {
+			if (vl->next_after < after)
+				die(EXIT_DAEMON, "protocol error: next page after %" PRIu64
+					" behind %" PRIu64, vl->next_after, after);
+			after = vl->next_after;
+		}
 		release(r);
 		if (!more)
 			break;

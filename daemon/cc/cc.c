@@ -626,10 +626,17 @@ void cc_reconfigure(cc *c, const struct cc_config *cfg)
 
 /* -------------------------------------------------------------- views */
 
-static void vc_info(const struct cc_vc *vc, struct cc_vc_info *o)
+static uint32_t vc_uid(const cc *c, const struct cc_vc *vc)
+{
+	const struct cc_session *s = cc_session_find(c, vc->session);
+	return s && s->user ? s->user->uid : UINT32_MAX;
+}
+
+static void vc_info(const cc *c, const struct cc_vc *vc, struct cc_vc_info *o)
 {
 	o->vc = vc->id;
 	o->session = vc->session;
+	o->uid = vc_uid(c, vc);
 	o->root = vc->root;
 	o->state = vc->state;
 	o->n_parties = vc->n_parties;
@@ -643,8 +650,29 @@ size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t ma
 	size_t n = 0;
 	for (; vc && n < max; vc = vc->all_next) {
 		CC_STEP(c);
-		vc_info(vc, &out[n++]);
+		vc_info(c, vc, &out[n++]);
 	}
+	return n;
+}
+
+size_t cc_vc_list_owned(const cc *c, cm_vc_id after, uint32_t uid, struct cc_vc_info *out,
+			size_t max, size_t scan, cm_vc_id *next)
+{
+	const struct cc_vc *vc = cc_vc_after(c, after);
+	size_t n = 0;
+	*next = 0;
+	for (size_t seen = 0; vc && n < max; vc = vc->all_next) {
+		CC_STEP(c);
+		if (seen++ == scan) {
+			*next = vc->all_prev ? vc->all_prev->id : 0;
+			break;
+		}
+		if (vc_uid(c, vc) == uid)
+			vc_info(c, vc, &out[n++]);
+		*next = vc->id;
+	}
+	if (!vc)
+		*next = 0;
 	return n;
 }
 
@@ -653,7 +681,7 @@ int cc_vc_get(const cc *c, cm_vc_id id, struct cc_vc_info *out)
 	const struct cc_vc *vc = cc_vc_find(c, id);
 	if (!vc)
 		return CM_E_NO_VC;
-	vc_info(vc, out);
+	vc_info(c, vc, out);
 	return CM_OK;
 }
 

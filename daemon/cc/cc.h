@@ -306,6 +306,7 @@ enum cc_vc_state {
 struct cc_vc_info {
 	cm_vc_id vc;
 	uint64_t session;
+	uint32_t uid;         /* the owner's, from its session's first request; UINT32_MAX unknown */
 	bool root;            /* made by its owner (true) or offered to a SAP (false) */
 	uint8_t state;        /* enum cc_vc_state */
 	uint32_t n_parties;
@@ -336,6 +337,14 @@ struct cc_stats {
 
 /* Up to max VCs with id > after, in increasing id order; returns the count. */
 size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t max);
+/*
+ * The read policy's list: VCs with id > after owned by uid, in increasing
+ * id order, up to max, looking at no more than scan VCs (O(scan) whatever
+ * the others hold).  *next is where the next page starts (after = *next):
+ * the last VC looked at, 0 when the list was read to its end.
+ */
+size_t cc_vc_list_owned(const cc *c, cm_vc_id after, uint32_t uid, struct cc_vc_info *out,
+			size_t max, size_t scan, cm_vc_id *next);
 /* CM_OK or CM_E_NO_VC. */
 int cc_vc_get(const cc *c, cm_vc_id vc, struct cc_vc_info *out);
 /* Up to max parties of vc with id > after, in increasing id order. */

@@ -541,9 +541,15 @@ void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev)
 	}
 	callmgr__daemon_msg__pack(&m, body);
 	ipc->mon_events++;
+	/* the read policy: an event of a session is its user's; others (links)
+	 * only operators' */
+	const struct session *of = ev->session ? session_find(ipc, ev->session) : NULL;
+	uid_t owner = of ? of->info.uid : (uid_t)-1;
 	for (struct session *s = ipc->subs, *next; s; s = next) {
 		next = s->sub_next;
-		if (s->ending || session_queue_monitor(s, body, n) == 0)
+		if (s->ending || (!s->info.reads_all && (!of || s->info.uid != owner)))
+			continue;
+		if (session_queue_monitor(s, body, n) == 0)
 			continue;
 		/* full: this event and every one until it drains are lost */
 		subs_remove(ipc, s);
@@ -804,6 +810,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	s->info.pid = cred.pid;
 	s->info.admin = cred.uid == 0 ||
 			(ipc->cfg.have_admin_gid && peer_in_group(fd, cred.gid, ipc->cfg.admin_gid));
+	s->info.reads_all = s->info.admin || (ipc->cfg.have_operator_gid &&
+					      peer_in_group(fd, cred.gid, ipc->cfg.operator_gid));
 	snprintf(s->name, sizeof(s->name), "client");
 	s->bev = bufferevent_socket_new(ipc->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!s->bev || table_add(ipc, s) < 0) {

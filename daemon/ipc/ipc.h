@@ -35,6 +35,9 @@ struct ipc_config {
 	size_t max_monitors;    /* subscribers at once; more: CM_E_LIMIT (0: no bound) */
 	bool have_admin_gid;
 	gid_t admin_gid;
+	/* who reads every VC and event (docs/security.md "Read policy") */
+	bool have_operator_gid;
+	gid_t operator_gid;
 	uint32_t hello_timeout_ms;
 	/* what HelloReply says about this node */
 	uint8_t prefix[13];
@@ -49,6 +52,7 @@ struct ipc_session_info {
 	gid_t gid;
 	pid_t pid;
 	bool admin;             /* uid 0 or the admin group */
+	bool reads_all;         /* admin, or the operator group: others' VCs and events */
 };
 
 struct ipc_ops {
@@ -74,7 +78,11 @@ int ipc_send(struct ipc *ipc, uint64_t session, Callmgr__DaemonMsg *m);
 /* An Error for req_id; fatal ends the session once it is flushed. */
 int ipc_send_error(struct ipc *ipc, uint64_t session, uint64_t req_id, int status,
 		   bool fatal, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* To every subscriber, lossy: a full queue counts the event as lost. */
+/*
+ * To every subscriber allowed to see it (one that reads all, or one of the
+ * uid of ev->session's live session), lossy: a full queue counts the event
+ * as lost.
+ */
 void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev);
 
 struct ipc_stats {

@@ -97,6 +97,7 @@ START_TEST(every_key_is_read)
 		      "prefix = 47.0005.80ffe1000000f21a2f3c\n"
 		      "log_level = debug\n"
 		      "admin_group = 0\n"
+		      "operator_group = root\n"
 		      "socket_mode = 0600\n"
 		      "allowed_peers = 02:00:00:00:00:01, 02:AA:bb:00:00:02\t02:00:00:00:00:03,\n"
 		      "[timers]\n"
@@ -122,6 +123,8 @@ START_TEST(every_key_is_read)
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
 	ck_assert_str_eq(cfg.admin_group, "0");
 	ck_assert_int_eq(cfg.admin_gid, 0);
+	ck_assert_str_eq(cfg.operator_group, "root");
+	ck_assert_int_eq(cfg.operator_gid, 0);
 	ck_assert_uint_eq(cfg.socket_mode, 0600);
 	static const uint8_t want_peers[3][6] = { { 2, 0, 0, 0, 0, 1 },
 						  { 2, 0xaa, 0xbb, 0, 0, 2 },
@@ -496,7 +499,7 @@ START_TEST(key_table_lists_every_section)
 		limits += strcmp(section, "limits") == 0;
 		n++;
 	}
-	ck_assert_uint_eq(daemon, 7);
+	ck_assert_uint_eq(daemon, 8);
 	ck_assert_uint_eq(timers, 18);
 	ck_assert_uint_eq(limits, 11);
 	ck_assert_uint_eq(n, daemon + timers + limits);

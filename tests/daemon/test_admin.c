@@ -19,7 +19,9 @@ static char err_text[128];
 static bool local_mode;
 
 static uint64_t uptime(void *ctx) { return 4321; }
-static uint32_t uid_of(void *ctx, uint64_t s) { return s == 1 ? 1000 : UINT32_MAX; }
+static uint32_t uid_of(void *ctx, uint64_t s) { return s == 1 ? 1000 : s == 2 ? 1001 : UINT32_MAX; }
+/* session 2 is an ordinary user: it reads only its own VCs */
+static bool reads_all(void *ctx, uint64_t s) { return s != 2; }
 
 static void ipc_stats(void *ctx, struct ipc_stats *o)
 {
@@ -62,9 +64,11 @@ static void counters(void *ctx, struct link_counters *o)
 }
 
 /* Packs and unpacks, as the wire would: what a client reads. */
+static uint64_t asker = 1; /* the session asking */
+
 static void send_hook(void *ctx, uint64_t session, Callmgr__DaemonMsg *m)
 {
-	ck_assert_uint_eq(session, 1);
+	ck_assert_uint_eq(session, asker);
 	size_t n = callmgr__daemon_msg__get_packed_size(m);
 	uint8_t *buf = malloc(n ? n : 1);
 	ck_assert_ptr_nonnull(buf);
@@ -88,6 +92,7 @@ static struct admin_src src(void)
 	struct admin_src s = {
 		.cc = d.c, .local_mode = local_mode, .interface = local_mode ? "" : "veth0",
 		.prefix = prefix, .esi = d.me.a, .uptime_ms = uptime, .session_uid = uid_of,
+		.session_reads_all = reads_all,
 		.ipc_stats = ipc_stats, .link_peers = peers, .link_counters = counters,
 		.send = send_hook, .error = error_hook,
 	};
@@ -97,7 +102,7 @@ static struct admin_src src(void)
 static bool ask(Callmgr__ClientMsg *m)
 {
 	struct admin_src s = src();
-	return admin_answer(&s, 1, m);
+	return admin_answer(&s, asker, m);
 }
 
 /* Session 1 calls session 2's SAP 7 on this node: the call offered to session 2. */
@@ -128,6 +133,7 @@ static void setup(void)
 	drv_init(&d, NULL);
 	got = NULL;
 	err_status = 0;
+	asker = 1;
 	local_mode = true;
 }
 
@@ -161,7 +167,7 @@ START_TEST(vcs_and_parties)
 	ck_assert(ask(&m));
 	ck_assert_uint_eq(got->vc_list->n_vcs, 1);
 	ck_assert(!got->vc_list->more);
-	ck_assert_uint_eq(got->vc_list->vcs[0]->owner_uid, UINT32_MAX); /* session 2 */
+	ck_assert_uint_eq(got->vc_list->vcs[0]->owner_uid, 1001); /* session 2 */
 
 	Callmgr__ShowVc sv = CALLMGR__SHOW_VC__INIT;
 	sv.vc = vc;
@@ -196,6 +202,82 @@ START_TEST(pending_party)
 	ck_assert(ask(&m));
 	ck_assert_int_eq(got->vc_detail->vc->state, CALLMGR__VC_STATE__VC_CALLING);
 	ck_assert_int_eq(got->vc_detail->parties[0]->timer, CALLMGR__TIMER__TIMER_ACCEPT);
+}
+END_TEST
+
+/* Every VC a session of uid 1001 may list, paging as cmctl does; *pages counted. */
+static size_t list_all(cm_vc_id *ids, size_t cap, size_t *pages)
+{
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__ListVcs lv = CALLMGR__LIST_VCS__INIT;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_LIST_VCS;
+	m.list_vcs = &lv;
+	lv.max = 2;
+	size_t n = 0;
+	*pages = 0;
+	for (;;) {
+		ck_assert(ask(&m));
+		ck_assert_int_eq(got->body_case, CALLMGR__DAEMON_MSG__BODY_VC_LIST);
+		(*pages)++;
+		const Callmgr__VcList *l = got->vc_list;
+		ck_assert_uint_le(l->n_vcs, 2);
+		for (size_t i = 0; i < l->n_vcs && n < cap; i++) {
+			ids[n++] = l->vcs[i]->vc;
+			lv.after = l->vcs[i]->vc;
+		}
+		if (l->next_after)
+			lv.after = l->next_after;
+		if (!l->more)
+			return n;
+		ck_assert_uint_lt(*pages, 100);
+	}
+}
+
+/*
+ * The read policy: a session that does not read all (not root, admin or
+ * operator) lists and shows only its own user's VCs, whoever's session
+ * holds them, each page looking at a bounded number of VCs.
+ */
+START_TEST(read_policy)
+{
+	uint8_t far[Q_AESA_LEN];
+	drv_addr(far, drv_mac(9), 5);
+	cm_vc_id mine[3];
+	size_t k = 0;
+	for (int i = 0; i < 33; i++) {
+		bool own = i % 11 == 5; /* 3 of uid 1001, spread among 30 of uid 1000 */
+		struct cc_request r = { .type = CC_REQ_MAKE_CALL, .session = own ? 5 : 6,
+					.uid = own ? 1001 : 1000 };
+		memcpy(r.addr, far, Q_AESA_LEN);
+		drv_request(&d, &r);
+		struct cc_vc_info vi[64];
+		size_t n = cc_vc_list(d.c, 0, vi, 64);
+		if (own)
+			mine[k++] = vi[n - 1].vc;
+	}
+	asker = 2; /* uid 1001, reads only its own */
+	cm_vc_id ids[64];
+	size_t pages;
+	size_t n = list_all(ids, 64, &pages);
+	ck_assert_uint_eq(n, 3);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_uint_eq(ids[i], mine[i]);
+	/* 2 asked, 8 looked at per page: 33 VCs take 5 pages, some of them empty */
+	ck_assert_uint_ge(pages, 33 / 8);
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__ShowVc sv = CALLMGR__SHOW_VC__INIT;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_SHOW_VC;
+	m.show_vc = &sv;
+	sv.vc = mine[1];
+	ck_assert(ask(&m));
+	ck_assert_int_eq(got->body_case, CALLMGR__DAEMON_MSG__BODY_VC_DETAIL);
+	sv.vc = mine[1] + 1; /* uid 1000's */
+	err_status = 0;
+	ck_assert(ask(&m));
+	ck_assert_int_eq(err_status, CM_E_PERM);
+	/* an operator's session sees all 33 */
+	asker = 1;
+	ck_assert_uint_eq(list_all(ids, 64, &pages), 33);
 }
 END_TEST
 
@@ -286,5 +368,5 @@ END_TEST
 int main(void)
 {
 	CK_RUN("daemon-admin", setup, teardown, vcs_and_parties, pending_party,
-	       status_stats_links);
+	       status_stats_links, read_policy);
 }

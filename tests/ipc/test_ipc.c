@@ -330,7 +330,7 @@ static int intruder(const struct dmn *d, cm_vc_id vc, cm_party_id party)
 	    r->error->status != CM_E_PERM || r->error->fatal)
 		return 15;
 	callmgr__daemon_msg__free_unpacked(r, NULL);
-	/* reads stay open */
+	/* nor may it read root's VC (the read policy: owners see theirs) */
 	Callmgr__ClientMsg q = CALLMGR__CLIENT_MSG__INIT;
 	Callmgr__ShowVc sv = CALLMGR__SHOW_VC__INIT;
 	sv.vc = vc;
@@ -338,14 +338,115 @@ static int intruder(const struct dmn *d, cm_vc_id vc, cm_party_id party)
 	q.show_vc = &sv;
 	raw_req_id(fd, &q, 78);
 	r = raw_recv(fd, 5000, &eof);
-	if (!r || r->body_case != CALLMGR__DAEMON_MSG__BODY_VC_DETAIL || r->req_id != 78 ||
-	    r->vc_detail->vc->vc != vc || r->vc_detail->vc->owner_uid != 0)
+	if (!r || r->body_case != CALLMGR__DAEMON_MSG__BODY_ERROR || r->req_id != 78 ||
+	    r->error->status != CM_E_PERM || r->error->fatal)
 		return 16;
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	Callmgr__ListVcs lv = CALLMGR__LIST_VCS__INIT;
+	q.body_case = CALLMGR__CLIENT_MSG__BODY_LIST_VCS;
+	q.list_vcs = &lv;
+	raw_req_id(fd, &q, 79);
+	r = raw_recv(fd, 5000, &eof);
+	if (!r || r->body_case != CALLMGR__DAEMON_MSG__BODY_VC_LIST || r->req_id != 79 ||
+	    r->vc_list->n_vcs != 0)
+		return 17;
 	callmgr__daemon_msg__free_unpacked(r, NULL);
 	close(fd);
 	tc_close(&x);
 	return 0;
 }
+
+/*
+ * In a child running as nobody: a monitor subscriber that is not an
+ * operator.  Tells the parent it is subscribed (one byte on ready), then
+ * counts the MonitorEvents it gets for 1.5 s: its exit status, which must
+ * be 0 while only root's sessions act.
+ */
+static int foreign_monitor(const struct dmn *d, int ready)
+{
+	if (setgid(65534) < 0 || setuid(65534) < 0)
+		return 100;
+	int fd = raw_connect(d);
+	raw_hello(fd);
+	Callmgr__ClientMsg q = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__Subscribe sub = CALLMGR__SUBSCRIBE__INIT;
+	sub.enable = true;
+	q.body_case = CALLMGR__CLIENT_MSG__BODY_SUBSCRIBE;
+	q.subscribe = &sub;
+	raw_req_id(fd, &q, 80);
+	bool eof;
+	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
+	if (!r || r->body_case != CALLMGR__DAEMON_MSG__BODY_COMPLETION || r->req_id != 80)
+		return 101;
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	if (write(ready, "r", 1) != 1)
+		return 102;
+	int seen = 0;
+	while ((r = raw_recv(fd, 1500, &eof)) != NULL) {
+		seen += r->body_case == CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT;
+		callmgr__daemon_msg__free_unpacked(r, NULL);
+	}
+	close(fd);
+	return seen > 99 ? 99 : seen;
+}
+
+/*
+ * The read policy for monitors: a subscriber that is not root, admin or
+ * operator sees no event of another user's session (a call between two
+ * of root's clients here); root's own monitor sees them.
+ */
+START_TEST(monitor_read_policy)
+{
+	struct dmn d = { 0 };
+	dmn_start(&d);
+	static struct tclient root, a;
+	struct tclient *ts[] = { &root, &a };
+	tc_open(&root, &d, "root");
+	tc_open(&a, &d, "a");
+	register_sap(ts, 2, &a, 1);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(p[0]);
+		_exit(foreign_monitor(&d, p[1]));
+	}
+	close(p[1]);
+	char b;
+	ck_assert_int_eq(read(p[0], &b, 1), 1);
+	close(p[0]);
+	/* root's monitor, for contrast */
+	int fd = raw_connect(&d);
+	raw_hello(fd);
+	Callmgr__ClientMsg q = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__Subscribe sub = CALLMGR__SUBSCRIBE__INIT;
+	sub.enable = true;
+	q.body_case = CALLMGR__CLIENT_MSG__BODY_SUBSCRIBE;
+	q.subscribe = &sub;
+	raw_req_id(fd, &q, 81);
+	make_call(ts, 2, &root, 1);
+	ck_assert_ptr_nonnull(tc_wait(ts, 2, &a, EV_CONNECTED, 1, 5000));
+	int st = 0;
+	for (int i = 0; i < 500 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		pump_for(ts, 2, 20);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "nobody's monitor: status %d (events of root's sessions seen, or a failure)",
+		      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	bool eof;
+	int events = 0;
+	Callmgr__DaemonMsg *r;
+	while ((r = raw_recv(fd, 300, &eof)) != NULL) {
+		events += r->body_case == CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT;
+		callmgr__daemon_msg__free_unpacked(r, NULL);
+	}
+	ck_assert_int_gt(events, 0);
+	close(fd);
+	tc_close(&root);
+	tc_close(&a);
+	stop_daemon(&d);
+}
+END_TEST
 
 START_TEST(permissions)
 {
@@ -1082,6 +1183,7 @@ int main(int argc, char **argv)
 		{ "chained_teardown", chained_teardown, 30 },
 		{ "incoming_drop", incoming_drop, 30 },
 		{ "permissions", permissions, 30 },
+		{ "monitor_read_policy", monitor_read_policy, 30 },
 		{ "client_killed", client_killed, 30 },
 		{ "bad_frames", bad_frames, 30 },
 		{ "slow_reader", slow_reader, 120 },
@@ -1098,8 +1200,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
 			continue;
-		if (strcmp(cases[i].name, "permissions") == 0 && getuid() != 0) {
-			printf("permissions: SKIPPED: needs root to run a second client as uid 65534\n");
+		if ((strcmp(cases[i].name, "permissions") == 0 ||
+		     strcmp(cases[i].name, "monitor_read_policy") == 0) && getuid() != 0) {
+			printf("%s: SKIPPED: needs root to run a second client as uid 65534\n",
+			       cases[i].name);
 			if (argc > 1)
 				return 77;
 			continue;
