@@ -20,6 +20,7 @@
 #include "cc/cc.h"
 #include "cm_proto_const.h"
 #include "link/link.h"
+#include "sap_range.h"
 
 #define CONFIG_ERR_MAX 512
 
@@ -41,6 +42,9 @@ struct daemon_config {
 	/* "" = only root and the admin group read others' VCs and events */
 	char operator_group[64];
 	gid_t operator_gid;        /* valid when operator_group is set */
+	char sap_ranges_text[512]; /* as written; "" = any selector */
+	struct sap_range sap_ranges[CONFIG_SAP_RANGES_MAX];
+	size_t n_sap_ranges;
 	unsigned socket_mode;      /* permission bits of the socket we create */
 	uint32_t session_output_bytes; /* queued output per session before it is cut */
 	uint32_t monitor_queue;    /* bytes of events queued per monitor before EventsLost */

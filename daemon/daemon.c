@@ -198,6 +198,32 @@ static void link_state(void *ctx, const uint8_t mac[6], bool up)
 	feed(d, &ev);
 }
 
+/*
+ * Call control's selector question, answered by sap_ranges: root may take
+ * any; anyone else a selector some entry gives its uid or one of its
+ * groups.  No entries: any selector (max_saps_per_user still bounds it).
+ */
+static bool sap_allowed(void *ctx, uint64_t session, uint8_t selector)
+{
+	struct daemon *d = ctx;
+	struct ipc_session_info si;
+	if (d->set.n_sap_ranges == 0)
+		return true;
+	if (ipc_session_get(d->ipc, session, &si) < 0)
+		return false;
+	if (si.uid == 0)
+		return true;
+	for (size_t i = 0; i < d->set.n_sap_ranges; i++) {
+		const struct sap_range *r = &d->set.sap_ranges[i];
+		if (selector < r->lo || selector > r->hi)
+			continue;
+		if (r->group ? ipc_session_in_group(d->ipc, session, (gid_t)r->id)
+			     : si.uid == (uid_t)r->id)
+			return true;
+	}
+	return false;
+}
+
 /* Call control's allowed-peers question, answered by the link's list. */
 static bool peer_allowed(void *ctx, const uint8_t mac[6])
 {
@@ -487,6 +513,8 @@ int daemon_run(const struct daemon_settings *set)
 		d->set.cc.peer_allowed = peer_allowed;
 		d->set.cc.peer_allowed_ctx = d;
 	}
+	d->set.cc.sap_allowed = sap_allowed;
+	d->set.cc.sap_allowed_ctx = d;
 	d->cc = cc_new(&d->set.cc);
 	if (!d->cc) {
 		log_err("cannot create call control");

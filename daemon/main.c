@@ -80,6 +80,8 @@ int main(int argc, char **argv)
 	set.admin_gid = running.admin_gid;
 	set.have_operator_gid = running.operator_group[0] != '\0';
 	set.operator_gid = running.operator_gid;
+	memcpy(set.sap_ranges, running.sap_ranges, sizeof(set.sap_ranges));
+	set.n_sap_ranges = running.n_sap_ranges;
 	set.session_output_bytes = running.session_output_bytes;
 	set.monitor_output_bytes = running.monitor_queue;
 	set.max_monitors = running.max_monitors;

@@ -319,10 +319,21 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 static void req_register_sap(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	uint64_t owner = c->sap_owner[r->selector];
-	if (owner && owner != r->session + 1)
+	if (owner == r->session + 1)
+		return complete_now(c, r, CM_OK, 0, 0, out);
+	if (c->cfg.sap_allowed &&
+	    !c->cfg.sap_allowed(c->cfg.sap_allowed_ctx, r->session, r->selector))
+		return complete_now(c, r, CM_E_PERM, 0, 0, out);
+	if (owner)
 		return complete_now(c, r, CM_E_SAP_IN_USE, 0, 0, out);
-	cc_session_get(c, r->session);
+	struct cc_session *s = cc_session_get(c, r->session);
+	/* no squatting on every selector; root is trusted with them */
+	if (s->user && s->user->uid != 0 && c->cfg.max_saps_per_user &&
+	    s->user->n_saps >= c->cfg.max_saps_per_user)
+		return complete_now(c, r, CM_E_LIMIT, 0, 0, out);
 	c->sap_owner[r->selector] = r->session + 1;
+	if (s->user)
+		s->user->n_saps++;
 	complete_now(c, r, CM_OK, 0, 0, out);
 }
 
@@ -480,8 +491,11 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 		return;
 	s->closed = true;
 	for (int i = 0; i < 256; i++)
-		if (c->sap_owner[i] == id + 1)
+		if (c->sap_owner[i] == id + 1) {
 			c->sap_owner[i] = 0;
+			if (s->user)
+				s->user->n_saps--;
+		}
 	/* the session is freed with its last VC once nothing is owed to it */
 	while ((s = cc_session_find(c, id)) && s->v_head) {
 		CC_STEP(c);
@@ -586,6 +600,7 @@ void cc_config_defaults(struct cc_config *cfg)
 	cfg->max_vcs_per_user = 200000;
 	cfg->max_pending_per_user = 200000;
 	cfg->max_memory_mib = 512;
+	cfg->max_saps_per_user = 16;
 	static const uint8_t prefix[13] = CMC_DEFAULT_PREFIX; /* the one default */
 	memcpy(cfg->prefix, prefix, 13);
 }
@@ -622,6 +637,8 @@ void cc_reconfigure(cc *c, const struct cc_config *cfg)
 	c->cfg.esi = keep.esi;
 	c->cfg.peer_allowed = keep.peer_allowed;
 	c->cfg.peer_allowed_ctx = keep.peer_allowed_ctx;
+	c->cfg.sap_allowed = keep.sap_allowed;
+	c->cfg.sap_allowed_ctx = keep.sap_allowed_ctx;
 }
 
 /* -------------------------------------------------------------- views */

@@ -64,6 +64,9 @@ struct cc_config {
 	/* call control's state for everyone (cc_state_bytes), MiB; over it
 	 * the same refusals.  0: none */
 	uint32_t max_memory_mib;
+	/* selectors one user (other than root) may hold at once; over it
+	 * RegisterSap completes CM_E_LIMIT.  0: no bound */
+	uint32_t max_saps_per_user;
 	uint8_t prefix[13];           /* this node's AESA prefix */
 	struct cc_mac esi;            /* this node's MAC: parties with it are local */
 	/*
@@ -75,6 +78,13 @@ struct cc_config {
 	 */
 	bool (*peer_allowed)(void *ctx, const uint8_t mac[6]);
 	void *peer_allowed_ctx;
+	/*
+	 * Whether the session may register this selector (the daemon's
+	 * sap_ranges, by uid and groups); NULL: any.  A refused RegisterSap
+	 * completes CM_E_PERM.  Kept across cc_reconfigure().
+	 */
+	bool (*sap_allowed)(void *ctx, uint64_t session, uint8_t selector);
+	void *sap_allowed_ctx;
 };
 
 /* Fills in the standard defaults (SPEC §3, reference §3.5). */

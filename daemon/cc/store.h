@@ -213,6 +213,7 @@ struct cc_user {
 	uint32_t uid;
 	uint32_t n_sessions; /* freed with the last */
 	uint64_t n_vcs, n_pending;
+	uint32_t n_saps; /* selectors its sessions hold */
 };
 
 struct cc_session {

@@ -1021,6 +1021,12 @@ int ipc_session_get(const struct ipc *ipc, uint64_t session, struct ipc_session_
 	return 0;
 }
 
+bool ipc_session_in_group(const struct ipc *ipc, uint64_t session, gid_t gid)
+{
+	const struct session *s = session_find(ipc, session);
+	return s && !s->ending && peer_in_group(bufferevent_getfd(s->bev), s->info.gid, gid);
+}
+
 size_t ipc_pending_output(const struct ipc *ipc)
 {
 	size_t n = 0;

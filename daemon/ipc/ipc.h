@@ -100,6 +100,9 @@ void ipc_get_stats(const struct ipc *ipc, struct ipc_stats *out);
 void ipc_stop_accepting(struct ipc *ipc);
 /* A live session's credentials; 0, or -1 if it is not (or no longer) open. */
 int ipc_session_get(const struct ipc *ipc, uint64_t session, struct ipc_session_info *out);
+/* Whether a live session's client is in group gid: its primary group or a
+ * supplementary one the kernel recorded at connect (SO_PEERGROUPS). */
+bool ipc_session_in_group(const struct ipc *ipc, uint64_t session, gid_t gid);
 /* Bytes still queued to clients. */
 size_t ipc_pending_output(const struct ipc *ipc);
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -444,6 +445,66 @@ START_TEST(monitor_read_policy)
 	close(fd);
 	tc_close(&root);
 	tc_close(&a);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* One RegisterSap's status, or 1000 when none came. */
+static int sap_status(struct tclient *t, uint8_t sel)
+{
+	struct tclient *ts[] = { t };
+	int before = tc_count(t, EV_REGISTER_SAP);
+	if (cm_register_sap(t->c, sel, NULL) != CM_OK)
+		return 1000;
+	const struct ev *e = tc_wait(ts, 1, t, EV_REGISTER_SAP, before + 1, 5000);
+	return e ? e->status : 1000;
+}
+
+/*
+ * In a child running as nobody with the given supplementary group (0:
+ * none): the registrations sap_policy expects.  The exit status says
+ * which one went wrong.
+ */
+static int sap_user(const struct dmn *d, gid_t group)
+{
+	if (setgroups(group ? 1 : 0, &group) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		return 10;
+	static struct tclient x;
+	tc_open(&x, d, "squatter");
+	if (group)
+		return sap_status(&x, 20) == CM_OK ? 0 : 11; /* @4242:20 */
+	if (sap_status(&x, 10) != CM_OK || sap_status(&x, 11) != CM_OK)
+		return 12;
+	if (sap_status(&x, 12) != CM_E_PERM || sap_status(&x, 20) != CM_E_PERM)
+		return 13;
+	tc_close(&x);
+	return 0;
+}
+
+/*
+ * Who may register which selectors: sap_ranges gives uid 65534 selectors
+ * 10-11 and group 4242 selector 20; max_saps_per_user 3 bounds the rest.
+ * Root registers any.
+ */
+START_TEST(sap_policy)
+{
+	struct dmn d = { .conf = "[daemon]\nsap_ranges = 65534:10-11, @4242:20\n" };
+	dmn_start(&d);
+	for (int i = 0; i < 2; i++) {
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			_exit(sap_user(&d, i ? 4242 : 0));
+		int st = 0;
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d: status %d", i,
+			      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+	static struct tclient root;
+	tc_open(&root, &d, "root");
+	for (int sel = 200; sel < 220; sel++)
+		ck_assert_int_eq(sap_status(&root, (uint8_t)sel), CM_OK);
+	tc_close(&root);
 	stop_daemon(&d);
 }
 END_TEST
@@ -1184,6 +1245,7 @@ int main(int argc, char **argv)
 		{ "incoming_drop", incoming_drop, 30 },
 		{ "permissions", permissions, 30 },
 		{ "monitor_read_policy", monitor_read_policy, 30 },
+		{ "sap_policy", sap_policy, 30 },
 		{ "client_killed", client_killed, 30 },
 		{ "bad_frames", bad_frames, 30 },
 		{ "slow_reader", slow_reader, 120 },
@@ -1201,7 +1263,9 @@ int main(int argc, char **argv)
 		if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
 			continue;
 		if ((strcmp(cases[i].name, "permissions") == 0 ||
-		     strcmp(cases[i].name, "monitor_read_policy") == 0) && getuid() != 0) {
+		     strcmp(cases[i].name, "monitor_read_policy") == 0 ||
+		     strcmp(cases[i].name, "sap_policy") == 0) &&
+		    getuid() != 0) {
 			printf("%s: SKIPPED: needs root to run a second client as uid 65534\n",
 			       cases[i].name);
 			if (argc > 1)
