@@ -39,12 +39,19 @@ START_TEST(make_call_errors)
 }
 END_TEST
 
-START_TEST(limits)
+/* The standard configuration for a test that changes some of it and starts afresh. */
+static struct cc_config fresh_config(void)
 {
 	drv_free(&d);
 	struct cc_config cfg;
 	cc_config_defaults(&cfg);
 	cfg.esi = drv_mac(1);
+	return cfg;
+}
+
+START_TEST(limits)
+{
+	struct cc_config cfg = fresh_config();
 	cfg.max_vcs_per_session = 100; /* the VC limit has a test of its own */
 	cfg.max_parties_per_vc = 2;
 	cfg.max_pending_per_session = 3;
@@ -804,10 +811,7 @@ END_TEST
  */
 START_TEST(incoming_flow_control)
 {
-	drv_free(&d);
-	struct cc_config cfg;
-	cc_config_defaults(&cfg);
-	cfg.esi = drv_mac(1);
+	struct cc_config cfg = fresh_config();
 	cfg.max_incoming_per_session = 2;
 	drv_init(&d, &cfg);
 	struct lcall on, b, c2;
@@ -859,10 +863,7 @@ static uint64_t call_as(uint64_t session, uint32_t uid, struct cc_mac to)
  */
 START_TEST(user_budgets)
 {
-	drv_free(&d);
-	struct cc_config cfg;
-	cc_config_defaults(&cfg);
-	cfg.esi = drv_mac(1);
+	struct cc_config cfg = fresh_config();
 	cfg.max_vcs_per_user = 3;
 	drv_init(&d, &cfg);
 	struct cc_request reg = { .type = CC_REQ_REGISTER_SAP, .session = 21, .selector = 1,
@@ -904,10 +905,7 @@ END_TEST
  */
 START_TEST(memory_budget)
 {
-	drv_free(&d);
-	struct cc_config cfg;
-	cc_config_defaults(&cfg);
-	cfg.esi = drv_mac(1);
+	struct cc_config cfg = fresh_config();
 	cfg.max_memory_mib = 16;
 	drv_init(&d, &cfg);
 	/* the whole-state check after each of ~15,000 calls would be quadratic */
@@ -954,10 +952,7 @@ static bool not_nine(void *ctx, uint64_t session, uint8_t sel)
  */
 START_TEST(sap_policy)
 {
-	drv_free(&d);
-	struct cc_config cfg;
-	cc_config_defaults(&cfg);
-	cfg.esi = drv_mac(1);
+	struct cc_config cfg = fresh_config();
 	cfg.max_saps_per_user = 2;
 	cfg.sap_allowed = not_nine;
 	drv_init(&d, &cfg);

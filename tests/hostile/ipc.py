@@ -307,6 +307,12 @@ def stats(sock):
     return json.loads(out) if rc == 0 else {}
 
 
+def fields(text):
+    """A tool's "name value name value ..." line as a dict."""
+    words = text.split()
+    return dict(zip(words[::2], words[1::2]))
+
+
 def run_tool(*args, timeout=120, user=None):
     def pre():
         if user:
@@ -315,8 +321,7 @@ def run_tool(*args, timeout=120, user=None):
             os.setuid(user)
     r = subprocess.run([*args], capture_output=True, text=True, timeout=timeout,
                        preexec_fn=pre)
-    words = r.stdout.split()
-    return r.returncode, dict(zip(words[::2], words[1::2])), r.stdout + r.stderr
+    return r.returncode, fields(r.stdout), r.stdout + r.stderr
 
 
 def case_monitors():
@@ -334,13 +339,13 @@ def case_monitors():
     while p.poll() is None:
         rss = max(rss, d.rss_kb())  # with every subscriber's queue full
         time.sleep(0.25)
-    words = p.stdout.read().split()
-    mon = dict(zip(words[::2], words[1::2]))
+    text = p.stdout.read()
+    mon = fields(text)
     st = stats(sock)
     log(f"monitors: alone {base.get('rate')}, with 1,000 idle monitors {mon.get('rate')} "
         f"(worst gap {mon.get('worst_ms')} ms), {mon.get('accepted')} taken, peak RSS {rss} kB, "
         f"monitors_refused {st.get('monitors_refused')}")
-    check(p.returncode == 0, f"monflood with monitors: {' '.join(words)}")
+    check(p.returncode == 0, f"monflood with monitors: {text}")
     check(mon.get("accepted") == "64", f"{mon.get('accepted')} subscriptions taken, max 64")
     check(st.get("monitors_refused", 0) >= 936, f"monitors_refused {st.get('monitors_refused')}")
     b = float(base.get("rate", "0").rstrip("/s"))
@@ -386,8 +391,7 @@ def case_slow_owner():
     rc, out = cmctl(sock, "stats")
     rtt = time.time() - t1
     hog_out, _ = p.communicate(timeout=120)
-    words = hog_out.split()
-    got = dict(zip(words[::2], words[1::2]))
+    got = fields(hog_out)
     st = stats(sock)
     log(f"slow_owner: {got} in {time.time() - t0:.1f} s, cmctl stats {rtt:.3f} s meanwhile, "
         f"incoming_refused {st.get('incoming_refused')}, "

@@ -295,6 +295,30 @@ static uint64_t raw_req_id(int fd, Callmgr__ClientMsg *m, uint64_t id)
 	return id;
 }
 
+/* Subscribe on a raw session, as request id; the answer is left to read. */
+static void raw_subscribe(int fd, uint64_t id)
+{
+	Callmgr__ClientMsg q = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__Subscribe sub = CALLMGR__SUBSCRIBE__INIT;
+	sub.enable = true;
+	q.body_case = CALLMGR__CLIENT_MSG__BODY_SUBSCRIBE;
+	q.subscribe = &sub;
+	raw_req_id(fd, &q, id);
+}
+
+/* MonitorEvents read until ms pass without a frame. */
+static int raw_count_events(int fd, int ms)
+{
+	bool eof;
+	int n = 0;
+	Callmgr__DaemonMsg *r;
+	while ((r = raw_recv(fd, ms, &eof)) != NULL) {
+		n += r->body_case == CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT;
+		callmgr__daemon_msg__free_unpacked(r, NULL);
+	}
+	return n;
+}
+
 /* In a child running as nobody: every attempt on root's VC is refused. */
 static int intruder(const struct dmn *d, cm_vc_id vc, cm_party_id party)
 {
@@ -357,6 +381,16 @@ static int intruder(const struct dmn *d, cm_vc_id vc, cm_party_id party)
 	return 0;
 }
 
+/* A daemon, a client "root" and a client "a" holding SAP 1. */
+static void start_pair(struct dmn *d, struct tclient *root, struct tclient *a)
+{
+	struct tclient *ts[] = { root, a };
+	dmn_start(d);
+	tc_open(root, d, "root");
+	tc_open(a, d, "a");
+	register_sap(ts, 2, a, 1);
+}
+
 /*
  * In a child running as nobody: a monitor subscriber that is not an
  * operator.  Tells the parent it is subscribed (one byte on ready), then
@@ -369,12 +403,7 @@ static int foreign_monitor(const struct dmn *d, int ready)
 		return 100;
 	int fd = raw_connect(d);
 	raw_hello(fd);
-	Callmgr__ClientMsg q = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__Subscribe sub = CALLMGR__SUBSCRIBE__INIT;
-	sub.enable = true;
-	q.body_case = CALLMGR__CLIENT_MSG__BODY_SUBSCRIBE;
-	q.subscribe = &sub;
-	raw_req_id(fd, &q, 80);
+	raw_subscribe(fd, 80);
 	bool eof;
 	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
 	if (!r || r->body_case != CALLMGR__DAEMON_MSG__BODY_COMPLETION || r->req_id != 80)
@@ -382,11 +411,7 @@ static int foreign_monitor(const struct dmn *d, int ready)
 	callmgr__daemon_msg__free_unpacked(r, NULL);
 	if (write(ready, "r", 1) != 1)
 		return 102;
-	int seen = 0;
-	while ((r = raw_recv(fd, 1500, &eof)) != NULL) {
-		seen += r->body_case == CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT;
-		callmgr__daemon_msg__free_unpacked(r, NULL);
-	}
+	int seen = raw_count_events(fd, 1500);
 	close(fd);
 	return seen > 99 ? 99 : seen;
 }
@@ -399,12 +424,9 @@ static int foreign_monitor(const struct dmn *d, int ready)
 START_TEST(monitor_read_policy)
 {
 	struct dmn d = { 0 };
-	dmn_start(&d);
 	static struct tclient root, a;
 	struct tclient *ts[] = { &root, &a };
-	tc_open(&root, &d, "root");
-	tc_open(&a, &d, "a");
-	register_sap(ts, 2, &a, 1);
+	start_pair(&d, &root, &a);
 	int p[2];
 	ck_assert_int_eq(pipe(p), 0);
 	pid_t pid = fork();
@@ -420,12 +442,7 @@ START_TEST(monitor_read_policy)
 	/* root's monitor, for contrast */
 	int fd = raw_connect(&d);
 	raw_hello(fd);
-	Callmgr__ClientMsg q = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__Subscribe sub = CALLMGR__SUBSCRIBE__INIT;
-	sub.enable = true;
-	q.body_case = CALLMGR__CLIENT_MSG__BODY_SUBSCRIBE;
-	q.subscribe = &sub;
-	raw_req_id(fd, &q, 81);
+	raw_subscribe(fd, 81);
 	make_call(ts, 2, &root, 1);
 	ck_assert_ptr_nonnull(tc_wait(ts, 2, &a, EV_CONNECTED, 1, 5000));
 	int st = 0;
@@ -434,14 +451,7 @@ START_TEST(monitor_read_policy)
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		      "nobody's monitor: status %d (events of root's sessions seen, or a failure)",
 		      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	bool eof;
-	int events = 0;
-	Callmgr__DaemonMsg *r;
-	while ((r = raw_recv(fd, 300, &eof)) != NULL) {
-		events += r->body_case == CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT;
-		callmgr__daemon_msg__free_unpacked(r, NULL);
-	}
-	ck_assert_int_gt(events, 0);
+	ck_assert_int_gt(raw_count_events(fd, 300), 0);
 	close(fd);
 	tc_close(&root);
 	tc_close(&a);
@@ -512,12 +522,9 @@ END_TEST
 START_TEST(permissions)
 {
 	struct dmn d = { 0 };
-	dmn_start(&d);
 	static struct tclient root, a;
 	struct tclient *ts[] = { &root, &a };
-	tc_open(&root, &d, "root");
-	tc_open(&a, &d, "a");
-	register_sap(ts, 2, &a, 1);
+	start_pair(&d, &root, &a);
 	const struct ev *mc = make_call(ts, 2, &root, 1);
 	cm_vc_id vc = mc->vc;
 	cm_party_id pa = mc->party;
@@ -643,12 +650,9 @@ static void get_status(int fd, uint64_t req_id, uint64_t want_seq)
 START_TEST(bad_frames)
 {
 	struct dmn d = { 0 };
-	dmn_start(&d);
 	static struct tclient root, a;
 	struct tclient *ts[] = { &root, &a };
-	tc_open(&root, &d, "root");
-	tc_open(&a, &d, "a");
-	register_sap(ts, 2, &a, 1);
+	start_pair(&d, &root, &a);
 
 	/* after the hello, a bad frame costs only itself */
 	int good = raw_connect(&d);
