@@ -290,6 +290,7 @@ static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t
 	s.accept_pauses = is.accept_pauses;
 	s.monitors = is.monitors;
 	s.monitors_refused = is.monitors_refused;
+	s.sessions_refused_user = is.sessions_refused_user;
 	if (!src->local_mode) {
 		struct link_counters lc;
 		src->link_counters(src->ctx, &lc);

@@ -96,6 +96,7 @@ static const struct key_def keys[] = {
 	{ "limits", "session_output_bytes", CF(session_output_bytes), 4096, 1u << 30, K_U32, false },
 	{ "limits", "monitor_queue", CF(monitor_queue), 4096, 1u << 30, K_U32, false },
 	{ "limits", "max_monitors", CF(max_monitors), 1, 100000, K_U32, false },
+	{ "limits", "max_sessions_per_user", CF(max_sessions_per_user), 1, 100000, K_U32, false },
 	{ "limits", "link_queue", CF(link.max_queue), 1, 10000000, K_U32, false },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -129,6 +130,7 @@ void config_daemon_defaults(struct daemon_config *cfg)
 	cfg->session_output_bytes = 4u << 20;
 	cfg->monitor_queue = 512u << 10;
 	cfg->max_monitors = 64;
+	cfg->max_sessions_per_user = 64;
 }
 
 int config_parse_prefix(const char *s, uint8_t out[13])

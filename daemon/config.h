@@ -49,6 +49,7 @@ struct daemon_config {
 	uint32_t session_output_bytes; /* queued output per session before it is cut */
 	uint32_t monitor_queue;    /* bytes of events queued per monitor before EventsLost */
 	uint32_t max_monitors;     /* monitor subscribers at once */
+	uint32_t max_sessions_per_user; /* client sessions of one uid but root */
 	struct cc_config cc;
 	struct link_config link;
 };

@@ -534,6 +534,8 @@ int daemon_run(const struct daemon_settings *set)
 		ic.monitor_output = set->monitor_output_bytes;
 	if (set->max_monitors)
 		ic.max_monitors = set->max_monitors;
+	if (set->max_sessions_per_user)
+		ic.max_sessions_per_user = set->max_sessions_per_user;
 	ic.have_admin_gid = set->have_admin_gid;
 	ic.admin_gid = set->admin_gid;
 	ic.have_operator_gid = set->have_operator_gid;

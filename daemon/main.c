@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 	set.session_output_bytes = running.session_output_bytes;
 	set.monitor_output_bytes = running.monitor_queue;
 	set.max_monitors = running.max_monitors;
+	set.max_sessions_per_user = running.max_sessions_per_user;
 	set.foreground = cmdline.foreground;
 	set.cc = running.cc;
 	set.link = running.link;

@@ -824,6 +824,7 @@ static void cmd_stats(char **argv)
 	STAT(users);
 	STAT(monitors);
 	STAT(monitors_refused);
+	STAT(sessions_refused_user);
 #undef STAT
 	kv_done(&kv);
 	release(r);

@@ -42,6 +42,7 @@ struct session {
 	bool hello_done;
 	bool subscribed;        /* on ipc->subs, or ipc->stalled when stalled */
 	bool stalled;           /* its queue was full: off the fan-out until it drains */
+	bool user_counted;      /* counted in its uid's sessions (from its hello) */
 	uint64_t stall_mark;    /* ipc->mon_events when it stalled */
 	struct session *sub_prev, *sub_next;
 	struct event *hello_ev; /* absolute hello deadline; NULL once done */
@@ -53,6 +54,14 @@ struct session {
 	struct session *hnext;  /* bucket chain */
 	struct session *next;   /* live list, or the reap list once ending */
 	struct session *prev;
+};
+
+/* Sessions past their hello per uid (max_sessions_per_user). */
+#define IPC_UID_BUCKETS 256
+struct uid_count {
+	struct uid_count *next;
+	uid_t uid;
+	uint32_t n;
 };
 
 struct ipc {
@@ -94,6 +103,7 @@ struct ipc {
 	uint64_t next_id;
 	bool closing;
 	struct ipc_stats stats;
+	struct uid_count *uids[IPC_UID_BUCKETS];
 };
 
 void ipc_config_defaults(struct ipc_config *cfg)
@@ -105,6 +115,7 @@ void ipc_config_defaults(struct ipc_config *cfg)
 	cfg->max_output = 4u * 1024u * 1024u;
 	cfg->monitor_output = 512u * 1024u;
 	cfg->max_monitors = 64;
+	cfg->max_sessions_per_user = 64;
 	cfg->hello_timeout_ms = 10000;
 }
 
@@ -195,9 +206,53 @@ static void subs_unlink(struct ipc *ipc, struct session *s)
 	ipc->nsubs--;
 }
 
+static struct uid_count **uid_slot(struct ipc *ipc, uid_t uid)
+{
+	struct uid_count **pp = &ipc->uids[uid % IPC_UID_BUCKETS];
+	while (*pp && (*pp)->uid != uid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void uid_uncount(struct ipc *ipc, struct session *s)
+{
+	if (!s->user_counted)
+		return;
+	s->user_counted = false;
+	struct uid_count **pp = uid_slot(ipc, s->info.uid);
+	struct uid_count *u = *pp;
+	if (u && --u->n == 0) {
+		*pp = u->next;
+		free(u);
+	}
+}
+
+/*
+ * Count the session against its uid; false when the uid has
+ * max_sessions_per_user already (root is not bounded) or memory is short.
+ */
+static bool uid_count(struct ipc *ipc, struct session *s)
+{
+	if (s->info.uid == 0)
+		return true;
+	struct uid_count **pp = uid_slot(ipc, s->info.uid);
+	if (*pp && ipc->cfg.max_sessions_per_user && (*pp)->n >= ipc->cfg.max_sessions_per_user)
+		return false;
+	if (!*pp) {
+		*pp = calloc(1, sizeof(**pp));
+		if (!*pp)
+			return false;
+		(*pp)->uid = s->info.uid;
+	}
+	(*pp)->n++;
+	s->user_counted = true;
+	return true;
+}
+
 static void table_remove(struct ipc *ipc, struct session *s)
 {
 	subs_unlink(ipc, s);
+	uid_uncount(ipc, s);
 	struct session **pp = &ipc->buckets[bucket_of(ipc, s->info.id)];
 	while (*pp && *pp != s)
 		pp = &(*pp)->hnext;
@@ -595,6 +650,17 @@ static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
 			 "no common protocol version: client %u..%u, daemon %u..%u", h->min_version,
 			 h->max_version, CMC_PROTO_VERSION_MIN, CMC_PROTO_VERSION);
 		session_error(s, m->req_id, CM_E_PROTO, true, text);
+		return;
+	}
+	if (!uid_count(ipc, s)) {
+		/* each session may hold session_output_bytes: bounded per user */
+		ipc->stats.sessions_refused_user++;
+		char text[96];
+		snprintf(text, sizeof(text), "uid %u has %zu sessions already (max_sessions_per_user)",
+			 (unsigned)s->info.uid, ipc->cfg.max_sessions_per_user);
+		log_at_limited(LOG_WARNING, 0, 0, NULL, "session %llu: %s",
+			       (unsigned long long)s->info.id, text);
+		session_error(s, m->req_id, CM_E_LIMIT, true, text);
 		return;
 	}
 	Callmgr__DaemonMsg r = CALLMGR__DAEMON_MSG__INIT;

@@ -33,6 +33,7 @@ struct ipc_config {
 	size_t max_output;      /* per session, bytes queued before disconnect */
 	size_t monitor_output;  /* per subscriber, bytes queued before events are lost */
 	size_t max_monitors;    /* subscribers at once; more: CM_E_LIMIT (0: no bound) */
+	size_t max_sessions_per_user; /* past their hello, per uid but root (0: no bound) */
 	bool have_admin_gid;
 	gid_t admin_gid;
 	/* who reads every VC and event (docs/security.md "Read policy") */
@@ -93,6 +94,7 @@ struct ipc_stats {
 	uint64_t accept_pauses;         /* out of descriptors: accepting paused */
 	uint64_t monitors;              /* subscribers now */
 	uint64_t monitors_refused;      /* Subscribe over max_monitors */
+	uint64_t sessions_refused_user; /* Hello over max_sessions_per_user */
 };
 void ipc_get_stats(const struct ipc *ipc, struct ipc_stats *out);
 

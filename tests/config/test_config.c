@@ -525,7 +525,7 @@ START_TEST(key_table_lists_every_section)
 	}
 	ck_assert_uint_eq(daemon, 9);
 	ck_assert_uint_eq(timers, 18);
-	ck_assert_uint_eq(limits, 12);
+	ck_assert_uint_eq(limits, 13);
 	ck_assert_uint_eq(n, daemon + timers + limits);
 }
 END_TEST

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "callmgr-build.h"
+#include "cm_hello_pb.h"
 #include "harness.h"
 
 static const struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000,
@@ -515,6 +516,71 @@ START_TEST(sap_policy)
 	for (int sel = 200; sel < 220; sel++)
 		ck_assert_int_eq(sap_status(&root, (uint8_t)sel), CM_OK);
 	tc_close(&root);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* In a child running as nobody: two sessions, and a third refused at its hello. */
+static int many_sessions(const struct dmn *d)
+{
+	if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		return 10;
+	int err = 0;
+	cm_client *a = cm_client_open(d->sock, NULL, NULL, &err);
+	cm_client *b = cm_client_open(d->sock, NULL, NULL, &err);
+	if (!a || !b)
+		return 11;
+	/* raw, to read the Error itself (the library reports the hang-up) */
+	int fd = raw_connect(d);
+	Callmgr__ClientMsg m;
+	Callmgr__Hello h;
+	cmc_hello_msg(&m, &h, "third");
+	raw_send(fd, &m);
+	bool eof;
+	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
+	bool refused = r && r->body_case == CALLMGR__DAEMON_MSG__BODY_ERROR &&
+		       r->error->status == CM_E_LIMIT && r->error->fatal;
+	if (r)
+		callmgr__daemon_msg__free_unpacked(r, NULL);
+	close(fd);
+	if (!refused)
+		return 12;
+	cm_client *c = NULL;
+	/* one goes: room for another */
+	cm_client_close(a);
+	for (int i = 0; i < 50 && !c; i++) {
+		usleep(20000);
+		c = cm_client_open(d->sock, NULL, NULL, &err);
+	}
+	if (!c)
+		return 13;
+	cm_client_close(b);
+	cm_client_close(c);
+	return 0;
+}
+
+/*
+ * max_sessions_per_user bounds what one user's sessions may hold (each up
+ * to session_output_bytes): past it a session is refused at its hello
+ * with CM_E_LIMIT; root is not bounded.
+ */
+START_TEST(sessions_per_user)
+{
+	struct dmn d = { .conf = "[limits]\nmax_sessions_per_user = 2\n" };
+	dmn_start(&d);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(many_sessions(&d));
+	int st = 0;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "nobody's sessions: status %d",
+		      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	static struct tclient r[4];
+	for (int i = 0; i < 4; i++)
+		tc_open(&r[i], &d, "root");
+	for (int i = 0; i < 4; i++)
+		tc_close(&r[i]);
 	stop_daemon(&d);
 }
 END_TEST
@@ -1250,6 +1316,7 @@ int main(int argc, char **argv)
 		{ "permissions", permissions, 30 },
 		{ "monitor_read_policy", monitor_read_policy, 30 },
 		{ "sap_policy", sap_policy, 30 },
+		{ "sessions_per_user", sessions_per_user, 30 },
 		{ "client_killed", client_killed, 30 },
 		{ "bad_frames", bad_frames, 30 },
 		{ "slow_reader", slow_reader, 120 },
@@ -1268,7 +1335,8 @@ int main(int argc, char **argv)
 			continue;
 		if ((strcmp(cases[i].name, "permissions") == 0 ||
 		     strcmp(cases[i].name, "monitor_read_policy") == 0 ||
-		     strcmp(cases[i].name, "sap_policy") == 0) &&
+		     strcmp(cases[i].name, "sap_policy") == 0 ||
+		     strcmp(cases[i].name, "sessions_per_user") == 0) &&
 		    getuid() != 0) {
 			printf("%s: SKIPPED: needs root to run a second client as uid 65534\n",
 			       cases[i].name);
