@@ -132,8 +132,14 @@ int main(int argc, char **argv)
 		memcpy(set.prefix, running.prefix, sizeof(set.prefix));
 	set.have_admin_gid = running.admin_group[0] != '\0';
 	set.admin_gid = running.admin_gid;
+	set.have_operator_gid = running.operator_group[0] != '\0';
+	set.operator_gid = running.operator_gid;
+	memcpy(set.sap_ranges, running.sap_ranges, sizeof(set.sap_ranges));
+	set.n_sap_ranges = running.n_sap_ranges;
 	set.session_output_bytes = running.session_output_bytes;
 	set.monitor_output_bytes = running.monitor_queue;
+	set.max_monitors = running.max_monitors;
+	set.max_sessions_per_user = running.max_sessions_per_user;
 	set.foreground = cmdline.foreground;
 	set.cc = running.cc;
 	set.link = running.link;

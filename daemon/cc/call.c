@@ -529,6 +529,19 @@ static int leaf_owner(cc *c, const struct q_msg *m, uint64_t *session)
 	struct cc_session *s = cc_session_get(c, owner - 1);
 	if (c->cfg.max_vcs_per_session && s->n_vcs >= c->cfg.max_vcs_per_session)
 		return Q_CAUSE_RESOURCE_UNAVAILABLE;
+	/*
+	 * Flow control toward a slow SAP owner: past this many calls it has
+	 * not answered, the caller is told to try again later (41) instead
+	 * of the owner's output growing until it is cut off as too slow.
+	 */
+	if (c->cfg.max_incoming_per_session && s->n_offered >= c->cfg.max_incoming_per_session) {
+		c->st.incoming_refused++;
+		return Q_CAUSE_TEMPORARY_FAILURE;
+	}
+	if (cc_budget_full(c, s, true, false)) {
+		c->st.budget_refused++;
+		return Q_CAUSE_RESOURCE_UNAVAILABLE;
+	}
 	*session = owner - 1;
 	return 0;
 }
@@ -824,6 +837,21 @@ void cc_call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out)
 	}
 }
 
+void cc_call_unreachable(cc *c, struct cc_mac mac, struct cc_actions *out)
+{
+	struct cc_peer *peer = cc_peer_find(c, mac);
+	if (!peer)
+		return;
+	struct cc_leg *l = peer->l_head;
+	while (l) {
+		CC_STEP(c);
+		struct cc_leg *next = l->peer_next;
+		if (l->state != U10)
+			cc_leg_cleared(c, l, CM_E_UNREACHABLE, Q_CAUSE_DEST_OUT_OF_ORDER, NULL, out);
+		l = next;
+	}
+}
+
 void cc_call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out)
 {
 	struct cc_peer *peer = cc_peer_find(c, mac);
@@ -831,6 +859,7 @@ void cc_call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out)
 		return;
 	peer->up = false;
 	cc_restart_link_down(c, peer, out);
+	cc_peer_maybe_idle(c, peer);
 	bool active = false;
 	struct cc_leg *l = peer->l_head;
 	while (l) {

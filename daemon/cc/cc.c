@@ -111,6 +111,11 @@ static void req_make_call(cc *c, const struct cc_request *r, struct cc_actions *
 		complete_now(c, r, CM_E_LIMIT, 0, 0, out);
 		return;
 	}
+	if (cc_budget_full(c, s, true, true)) {
+		c->st.budget_refused++;
+		complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+		return;
+	}
 	struct cc_vc *vc = cc_vc_new(c, s, true);
 	vc->params = params;
 	struct cc_party *p = cc_party_new(c, vc, r->addr);
@@ -169,6 +174,11 @@ static void req_add_party(cc *c, const struct cc_request *r, struct cc_actions *
 		return;
 	}
 	if (pending_full(c, r->session)) {
+		complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+		return;
+	}
+	if (cc_budget_full(c, cc_session_find(c, r->session), false, true)) {
+		c->st.budget_refused++;
 		complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
 		return;
 	}
@@ -404,6 +414,9 @@ static void req_deregister_sap(cc *c, const struct cc_request *r, struct cc_acti
 		return;
 	}
 	c->sap_owner[r->selector] = 0;
+	struct cc_session *s = cc_session_find(c, r->session);
+	if (s && s->user)
+		s->user->n_saps--; /* max_saps_per_user counts what is held */
 	complete_now(c, r, CM_OK, 0, 0, out);
 }
 
@@ -411,12 +424,29 @@ static void req_deregister_sap(cc *c, const struct cc_request *r, struct cc_acti
 static void req_register_sap(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	uint64_t owner = c->sap_owner[r->selector];
-	if (owner && owner != r->session + 1) {
+	if (owner == r->session + 1) {
+		complete_now(c, r, CM_OK, 0, 0, out);
+		return;
+	}
+	if (c->cfg.sap_allowed &&
+	    !c->cfg.sap_allowed(c->cfg.sap_allowed_ctx, r->session, r->selector)) {
+		complete_now(c, r, CM_E_PERM, 0, 0, out);
+		return;
+	}
+	if (owner) {
 		complete_now(c, r, CM_E_SAP_IN_USE, 0, 0, out);
 		return;
 	}
-	cc_session_get(c, r->session);
+	struct cc_session *s = cc_session_get(c, r->session);
+	/* no squatting on every selector; root is trusted with them */
+	if (s->user && s->user->uid != 0 && c->cfg.max_saps_per_user &&
+	    s->user->n_saps >= c->cfg.max_saps_per_user) {
+		complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+		return;
+	}
 	c->sap_owner[r->selector] = r->session + 1;
+	if (s->user)
+		s->user->n_saps++;
 	complete_now(c, r, CM_OK, 0, 0, out);
 }
 
@@ -603,8 +633,11 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 		return;
 	s->closed = true;
 	for (int i = 0; i < 256; i++)
-		if (c->sap_owner[i] == id + 1)
+		if (c->sap_owner[i] == id + 1) {
 			c->sap_owner[i] = 0;
+			if (s->user)
+				s->user->n_saps--;
+		}
 	/* the session is freed with its last VC once nothing is owed to it */
 	while ((s = cc_session_find(c, id)) && s->v_head) {
 		CC_STEP(c);
@@ -653,6 +686,8 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 	/* every type listed (-Wswitch); one out of range does nothing */
 	switch ((enum cc_event_type)ev->type) {
 	case CC_EV_REQUEST:
+		/* the budgets are per user: know whose session this is */
+		cc_session_set_user(c, cc_session_get(c, ev->req.session), ev->req.uid);
 		if (!cc_refuse(c, &ev->req, out))
 			cc_request(c, &ev->req, out);
 		break;
@@ -671,6 +706,9 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 		break;
 	case CC_EV_LINK_DOWN:
 		cc_call_link_down(c, ev->peer, out);
+		break;
+	case CC_EV_UNREACHABLE:
+		cc_call_unreachable(c, ev->peer, out);
 		break;
 	case CC_EV_SHUTDOWN:
 		c->shutting_down = true;
@@ -702,6 +740,11 @@ void cc_config_defaults(struct cc_config *cfg)
 	cfg->max_vcs_per_session = 100000;
 	cfg->max_parties_per_vc = 1000000;
 	cfg->max_pending_per_session = 100000;
+	cfg->max_incoming_per_session = 256;
+	cfg->max_vcs_per_user = 200000;
+	cfg->max_pending_per_user = 200000;
+	cfg->max_memory_mib = 512;
+	cfg->max_saps_per_user = 16;
 	static const uint8_t prefix[13] = CMC_DEFAULT_PREFIX; /* the one default */
 	memcpy(cfg->prefix, prefix, 13);
 }
@@ -738,14 +781,23 @@ void cc_reconfigure(cc *c, const struct cc_config *cfg)
 	c->cfg.esi = keep.esi;
 	c->cfg.peer_allowed = keep.peer_allowed;
 	c->cfg.peer_allowed_ctx = keep.peer_allowed_ctx;
+	c->cfg.sap_allowed = keep.sap_allowed;
+	c->cfg.sap_allowed_ctx = keep.sap_allowed_ctx;
 }
 
 /* -------------------------------------------------------------- views */
 
-static void vc_info(const struct cc_vc *vc, struct cc_vc_info *o)
+static uint32_t vc_uid(const cc *c, const struct cc_vc *vc)
+{
+	const struct cc_session *s = cc_session_find(c, vc->session);
+	return s && s->user ? s->user->uid : UINT32_MAX;
+}
+
+static void vc_info(const cc *c, const struct cc_vc *vc, struct cc_vc_info *o)
 {
 	o->vc = vc->id;
 	o->session = vc->session;
+	o->uid = vc_uid(c, vc);
 	o->root = vc->root;
 	o->state = vc->state;
 	o->n_parties = vc->n_parties;
@@ -755,17 +807,33 @@ static void vc_info(const struct cc_vc *vc, struct cc_vc_info *o)
 
 size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t max)
 {
-	const struct cc_vc *vc = cc_vc_find(c, after);
-	vc = vc ? vc->all_next : c->all_head;
-	while (vc && vc->id <= after) {
-		CC_STEP(c);
-		vc = vc->all_next;
-	}
+	const struct cc_vc *vc = cc_vc_after(c, after);
 	size_t n = 0;
 	for (; vc && n < max; vc = vc->all_next) {
 		CC_STEP(c);
-		vc_info(vc, &out[n++]);
+		vc_info(c, vc, &out[n++]);
 	}
+	return n;
+}
+
+size_t cc_vc_list_owned(const cc *c, cm_vc_id after, uint32_t uid, struct cc_vc_info *out,
+			size_t max, size_t scan, cm_vc_id *next)
+{
+	const struct cc_vc *vc = cc_vc_after(c, after);
+	size_t n = 0;
+	*next = 0;
+	for (size_t seen = 0; vc && n < max; vc = vc->all_next) {
+		CC_STEP(c);
+		if (seen++ == scan) {
+			*next = vc->all_prev ? vc->all_prev->id : 0;
+			break;
+		}
+		if (vc_uid(c, vc) == uid)
+			vc_info(c, vc, &out[n++]);
+		*next = vc->id;
+	}
+	if (!vc)
+		*next = 0;
 	return n;
 }
 
@@ -774,7 +842,7 @@ int cc_vc_get(const cc *c, cm_vc_id id, struct cc_vc_info *out)
 	const struct cc_vc *vc = cc_vc_find(c, id);
 	if (!vc)
 		return CM_E_NO_VC;
-	vc_info(vc, out);
+	vc_info(c, vc, out);
 	return CM_OK;
 }
 
@@ -825,6 +893,8 @@ void cc_get_stats(const cc *c, struct cc_stats *out)
 	out->vcs = c->vcs.n;
 	out->parties = c->parties.n;
 	out->legs = c->legs_by_id.n;
+	out->state_bytes = cc_state_bytes(c);
+	out->users = c->users.n;
 	out->saps = 0;
 	for (int i = 0; i < 256; i++)
 		out->saps += c->sap_owner[i] != 0;

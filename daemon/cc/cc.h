@@ -54,6 +54,20 @@ struct cc_config {
 	uint32_t max_vcs_per_session;
 	uint32_t max_parties_per_vc;
 	uint32_t max_pending_per_session;
+	/* incoming calls offered to one session and not yet answered; past
+	 * it a SETUP or ADD PARTY for its SAPs is refused with cause 41 */
+	uint32_t max_incoming_per_session;
+	/* one local user (uid) across its sessions: VCs it owns, requests
+	 * waiting; over them MakeCall/AddParty get CM_E_LIMIT and incoming
+	 * calls for its SAPs cause 47 */
+	uint32_t max_vcs_per_user;
+	uint32_t max_pending_per_user;
+	/* call control's state for everyone (cc_state_bytes), MiB; over it
+	 * the same refusals.  0: none */
+	uint32_t max_memory_mib;
+	/* selectors one user (other than root) may hold at once; over it
+	 * RegisterSap completes CM_E_LIMIT.  0: no bound */
+	uint32_t max_saps_per_user;
 	uint8_t prefix[13];           /* this node's AESA prefix */
 	struct cc_mac esi;            /* this node's MAC: parties with it are local */
 	/*
@@ -65,6 +79,13 @@ struct cc_config {
 	 */
 	bool (*peer_allowed)(void *ctx, const uint8_t mac[6]);
 	void *peer_allowed_ctx;
+	/*
+	 * Whether the session may register this selector (the daemon's
+	 * sap_ranges, by uid and groups); NULL: any.  A refused RegisterSap
+	 * completes CM_E_PERM.  Kept across cc_reconfigure().
+	 */
+	bool (*sap_allowed)(void *ctx, uint64_t session, uint8_t selector);
+	void *sap_allowed_ctx;
 };
 
 /* Fills in the standard defaults (SPEC §3, reference §3.5). */
@@ -102,6 +123,7 @@ struct cc_request {
 	size_t data_len;
 	unsigned flags;            /* CLOSE_CALL: CM_CLOSE_FORCE */
 	int cause;                 /* REJECT_CALL */
+	uint32_t uid;              /* the asker's (SO_PEERCRED): its user's budgets */
 };
 
 enum cc_event_type {
@@ -114,6 +136,17 @@ enum cc_event_type {
 	CC_EV_SHUTDOWN,       /* release every call (SIGTERM); from then on only
 			       * CloseCall, DropParty, RejectCall and DeregisterSap are taken,
 			       * anything else is CC_CEV_REFUSED with CM_E_STATE */
+	/*
+	 * The link refused a message to .peer for a reason that holds for
+	 * every message to it (not allowed, no room in its peer table, no
+	 * association to send on): every call in set-up or clearing toward
+	 * .peer is cleared at once, CM_E_UNREACHABLE with cause 27, instead
+	 * of waiting for T303 (8 s) with SETUPs nobody carries.  Active calls
+	 * are the link's failure detection and T309's.  Queued with
+	 * cc_enqueue() by the glue, since the refusal comes from inside the
+	 * actions of an event.
+	 */
+	CC_EV_UNREACHABLE,
 };
 
 struct cc_event {
@@ -293,6 +326,7 @@ enum cc_vc_state {
 struct cc_vc_info {
 	cm_vc_id vc;
 	uint64_t session;
+	uint32_t uid;         /* the owner's, from its session's first request; UINT32_MAX unknown */
 	bool root;            /* made by its owner (true) or offered to a SAP (false) */
 	uint8_t state;        /* enum cc_vc_state */
 	uint32_t n_parties;
@@ -312,17 +346,32 @@ struct cc_party_info {
 
 struct cc_stats {
 	uint64_t vcs, parties, legs, saps;
+	uint64_t peers; /* peer objects: MACs with a leg, a T309 or a link up */
 	uint64_t calls_made, calls_failed, parties_added, parties_dropped;
 	uint64_t msgs_in, msgs_out, msgs_bad, timer_expiries;
+	uint64_t incoming_refused; /* max_incoming_per_session reached: cause 41 */
+	uint64_t budget_refused;   /* per-user or max_memory budget: CM_E_LIMIT or cause 47 */
+	uint64_t state_bytes;      /* cc_state_bytes() now */
+	uint64_t users;            /* uids with a session */
 };
 
 /* Up to max VCs with id > after, in increasing id order; returns the count. */
 size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t max);
+/*
+ * The read policy's list: VCs with id > after owned by uid, in increasing
+ * id order, up to max, looking at no more than scan VCs (O(scan) whatever
+ * the others hold).  *next is where the next page starts (after = *next):
+ * the last VC looked at, 0 when the list was read to its end.
+ */
+size_t cc_vc_list_owned(const cc *c, cm_vc_id after, uint32_t uid, struct cc_vc_info *out,
+			size_t max, size_t scan, cm_vc_id *next);
 /* CM_OK or CM_E_NO_VC. */
 int cc_vc_get(const cc *c, cm_vc_id vc, struct cc_vc_info *out);
 /* Up to max parties of vc with id > after, in increasing id order. */
 size_t cc_party_list(const cc *c, cm_vc_id vc, cm_party_id after,
 		     struct cc_party_info *out, size_t max);
 void cc_get_stats(const cc *c, struct cc_stats *out);
+/* Call control's state in octets, estimated from its object counts. */
+uint64_t cc_state_bytes(const cc *c);
 
 #endif

@@ -41,6 +41,7 @@ void cc_leg_party_msg_or_release(cc *c, struct cc_leg *leg, struct q_msg *m, uin
 				 struct cc_actions *out);
 void cc_call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out);
 void cc_call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out);
+void cc_call_unreachable(cc *c, struct cc_mac mac, struct cc_actions *out);
 void cc_call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out);
 
 /* rx.c: messages received, and the decoder's findings on them */

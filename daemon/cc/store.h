@@ -26,9 +26,12 @@
  *    session's own space, cmc_party_id_base(); call control takes each of
  *    those once, in increasing order, so they are never reused either.)
  *
- * Sessions and peers are not deferred: a session is freed only by
- * cc_session_maybe_free() once nothing refers to it, a peer only by
- * cc_free().
+ * Sessions are not deferred: a session is freed only by
+ * cc_session_maybe_free() once nothing refers to it.  A peer is freed by
+ * cc_store_reap() at the end of an event once it holds nothing (no leg,
+ * no T309, its link not up), so pointers to it also stay valid for the
+ * whole event; a later event makes a fresh one (which sends RESTART again
+ * on the next association, harmless with no call to clear).
  */
 #ifndef CALLMGR_CC_STORE_H
 #define CALLMGR_CC_STORE_H
@@ -163,6 +166,8 @@ struct cc_peer {
 	uint32_t n_active; /* legs in U10 */
 	struct cc_leg *l_head, *l_tail;
 	uint32_t n_legs;
+	struct cc_peer *idle_next; /* on cc's idle list: may be unused now */
+	bool idle_listed;
 };
 
 struct cc_leg {
@@ -211,27 +216,56 @@ struct cc_vc {
 	struct cc_leg *l_head, *l_tail;
 	uint32_t n_legs;
 	struct cc_vc *all_prev, *all_next;
+	struct cc_vchunk *chunk; /* its chunk of the all list */
 	struct cc_vc *s_prev, *s_next;
 	struct cc_ref close; /* CLOSE_CALL or ADMIN_CLOSE */
 	struct cc_vc *dead_next; /* on cc's dead list once freed */
 	bool dead;
 };
 
+/*
+ * The node's VC list (all_head, in id order) cut into chunks of at most
+ * CC_VCHUNK consecutive VCs, found by binary search on the id of each
+ * chunk's first VC: a read that starts after any id, live or not, costs
+ * O(log n + CC_VCHUNK + page), not a walk of the list (issue 13: ListVcs
+ * with after = 2^64-1 used to visit every VC).  Chunks only ever fill at
+ * the tail; one whose VCs are all gone is dropped.
+ */
+#define CC_VCHUNK 64
+struct cc_vchunk {
+	uint64_t key;       /* id of the first VC it was given; fixed */
+	struct cc_vc *head; /* first live one, NULL if none */
+	uint32_t n, given;  /* live now; appended ever (<= CC_VCHUNK) */
+};
+
+/* What one local user (uid) holds across all its sessions: budgets per user. */
+struct cc_user {
+	struct hnode node;
+	uint32_t uid;
+	uint32_t n_sessions; /* freed with the last */
+	uint64_t n_vcs, n_pending;
+	uint32_t n_saps; /* selectors its sessions hold */
+};
+
 struct cc_session {
 	struct hnode node;
+	struct cc_user *user; /* from its first request; NULL: none made yet */
 	uint64_t id;
 	bool closed; /* gone; kept while admin completions are owed to it */
 	uint32_t n_vcs, n_pending;
 	/* the last party id the session chose (AddParty); ids only grow, 0 none yet */
 	uint64_t last_own_party;
+	uint32_t n_offered; /* leaf VCs offered to it and not yet settled (CALLING) */
 	struct cc_vc *v_head, *v_tail;
 };
 
 struct cc {
 	struct cc_config cfg;
 	uint64_t next_vc, next_party, next_leg;
-	struct htab vcs, parties, eprefs, legs, legs_by_id, vcpeer, peers, sessions;
+	struct htab vcs, parties, eprefs, legs, legs_by_id, vcpeer, peers, sessions, users;
 	struct cc_vc *all_head, *all_tail;
+	struct cc_vchunk **chunks; /* in key order */
+	size_t n_chunks, cap_chunks;
 	uint64_t sap_owner[256]; /* session + 1, 0 = free */
 	struct cc_stats st;
 	uint64_t work;	 /* list steps taken; tests bound it */
@@ -241,6 +275,9 @@ struct cc {
 	struct cc_party *dead_parties;
 	struct cc_leg *dead_legs;
 	struct cc_vc *dead_vcs;
+	/* peers that may have become unused during this event: freed by
+	 * cc_store_reap() if they hold nothing (no leg, no timer, link down) */
+	struct cc_peer *idle_peers;
 	struct cc_queue *queue; /* queue.c: local legs and re-entrant events */
 	bool shutting_down;     /* CC_EV_SHUTDOWN seen: refuse new requests */
 	/* the decoder's findings on the message being handled, NULL when clean
@@ -283,7 +320,17 @@ void cc_store_reap(cc *c);
 struct cc_session *cc_session_get(cc *c, uint64_t id);
 struct cc_session *cc_session_find(const cc *c, uint64_t id);
 void cc_session_maybe_free(cc *c, struct cc_session *s);
+/* The session's user, set from the first request's uid. */
+void cc_session_set_user(cc *c, struct cc_session *s, uint32_t uid);
+/*
+ * Whether one more VC (vc true) or party fits the budgets: the session's
+ * user's VCs and pending requests, and call control's estimated memory
+ * (cc_state_bytes) against max_memory.  s may be NULL (no user budget).
+ */
+bool cc_budget_full(const cc *c, const struct cc_session *s, bool vc, bool pending);
 struct cc_vc *cc_vc_find(const cc *c, uint64_t id);
+/* The first VC with an id above after, NULL if none: O(log n + CC_VCHUNK). */
+struct cc_vc *cc_vc_after(const cc *c, uint64_t after);
 struct cc_party *cc_party_find(const cc *c, uint64_t id);
 struct cc_party *cc_party_by_epref(const cc *c, const struct cc_leg *leg, uint16_t epref);
 struct cc_leg *cc_leg_find(const cc *c, struct cc_mac mac, uint32_t cref, bool orig);
@@ -291,6 +338,8 @@ struct cc_leg *cc_leg_by_id(const cc *c, uint64_t id);
 struct cc_leg *cc_vc_leg_to(const cc *c, const struct cc_vc *vc, struct cc_mac mac);
 struct cc_peer *cc_peer_get(cc *c, struct cc_mac mac);
 struct cc_peer *cc_peer_find(const cc *c, struct cc_mac mac);
+/* The peer may hold nothing any more: cc_store_reap() looks at it. */
+void cc_peer_maybe_idle(cc *c, struct cc_peer *p);
 
 /* actions, owed completions, timers */
 struct cc_action *cc_act_push(struct cc_actions *out);

@@ -40,7 +40,11 @@ struct session {
 	uint64_t lost;          /* monitor events lost since the last EventsLost */
 	unsigned bad_in_row;
 	bool hello_done;
-	bool subscribed;
+	bool subscribed;        /* on ipc->subs, or ipc->stalled when stalled */
+	bool stalled;           /* its queue was full: off the fan-out until it drains */
+	bool user_counted;      /* counted in its uid's sessions (from its hello) */
+	uint64_t stall_mark;    /* ipc->mon_events when it stalled */
+	struct session *sub_prev, *sub_next;
 	struct event *hello_ev; /* absolute hello deadline; NULL once done */
 	bool ending;            /* no more input or output; reported or about to be */
 	bool flush;             /* deliver what is queued before closing */
@@ -50,6 +54,14 @@ struct session {
 	struct session *hnext;  /* bucket chain */
 	struct session *next;   /* live list, or the reap list once ending */
 	struct session *prev;
+};
+
+/* Sessions past their hello per uid (max_sessions_per_user). */
+#define IPC_UID_BUCKETS 256
+struct uid_count {
+	struct uid_count *next;
+	uid_t uid;
+	uint32_t n;
 };
 
 struct ipc {
@@ -66,7 +78,16 @@ struct ipc {
 	bool accept_paused, accept_stopped;
 	struct session **buckets;
 	size_t nbuckets, nsessions;
-	struct session *live;   /* doubly linked, for monitor fan-out */
+	struct session *live;   /* doubly linked: every session */
+	/*
+	 * Monitor subscribers: those keeping up get each event (encoded once);
+	 * a stalled one (its queue full) sits on another list and costs
+	 * nothing per event: what it lost is counted from mon_events when it
+	 * drains.
+	 */
+	struct session *subs, *stalled;
+	size_t nsubs;
+	uint64_t mon_events;
 	struct session *reap;   /* ended, waiting for ops.closed */
 	struct session *flushing; /* reported, draining their last output */
 	struct event *reap_ev;
@@ -82,6 +103,7 @@ struct ipc {
 	uint64_t next_id;
 	bool closing;
 	struct ipc_stats stats;
+	struct uid_count *uids[IPC_UID_BUCKETS];
 };
 
 void ipc_config_defaults(struct ipc_config *cfg)
@@ -92,6 +114,8 @@ void ipc_config_defaults(struct ipc_config *cfg)
 	cfg->socket_mode = 0666;
 	cfg->max_output = 4u * 1024u * 1024u;
 	cfg->monitor_output = 512u * 1024u;
+	cfg->max_monitors = 64;
+	cfg->max_sessions_per_user = 64;
 	cfg->hello_timeout_ms = 10000;
 }
 
@@ -150,8 +174,85 @@ static int table_add(struct ipc *ipc, struct session *s)
 	return 0;
 }
 
+static void subs_link(struct session **head, struct session *s)
+{
+	s->sub_prev = NULL;
+	s->sub_next = *head;
+	if (*head)
+		(*head)->sub_prev = s;
+	*head = s;
+}
+
+/* Off whichever subscriber list it is on. */
+static void subs_remove(struct ipc *ipc, struct session *s)
+{
+	if (s->sub_prev)
+		s->sub_prev->sub_next = s->sub_next;
+	else if (s->stalled)
+		ipc->stalled = s->sub_next;
+	else
+		ipc->subs = s->sub_next;
+	if (s->sub_next)
+		s->sub_next->sub_prev = s->sub_prev;
+	s->sub_prev = s->sub_next = NULL;
+}
+
+static void subs_unlink(struct ipc *ipc, struct session *s)
+{
+	if (!s->subscribed)
+		return;
+	subs_remove(ipc, s);
+	s->subscribed = s->stalled = false;
+	ipc->nsubs--;
+}
+
+static struct uid_count **uid_slot(struct ipc *ipc, uid_t uid)
+{
+	struct uid_count **pp = &ipc->uids[uid % IPC_UID_BUCKETS];
+	while (*pp && (*pp)->uid != uid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void uid_uncount(struct ipc *ipc, struct session *s)
+{
+	if (!s->user_counted)
+		return;
+	s->user_counted = false;
+	struct uid_count **pp = uid_slot(ipc, s->info.uid);
+	struct uid_count *u = *pp;
+	if (u && --u->n == 0) {
+		*pp = u->next;
+		free(u);
+	}
+}
+
+/*
+ * Count the session against its uid; false when the uid has
+ * max_sessions_per_user already (root is not bounded) or memory is short.
+ */
+static bool uid_count(struct ipc *ipc, struct session *s)
+{
+	if (s->info.uid == 0)
+		return true;
+	struct uid_count **pp = uid_slot(ipc, s->info.uid);
+	if (*pp && ipc->cfg.max_sessions_per_user && (*pp)->n >= ipc->cfg.max_sessions_per_user)
+		return false;
+	if (!*pp) {
+		*pp = calloc(1, sizeof(**pp));
+		if (!*pp)
+			return false;
+		(*pp)->uid = s->info.uid;
+	}
+	(*pp)->n++;
+	s->user_counted = true;
+	return true;
+}
+
 static void table_remove(struct ipc *ipc, struct session *s)
 {
+	subs_unlink(ipc, s);
+	uid_uncount(ipc, s);
 	struct session **pp = &ipc->buckets[bucket_of(ipc, s->info.id)];
 	while (*pp && *pp != s)
 		pp = &(*pp)->hnext;
@@ -262,6 +363,7 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 /* ---------------------------------------------------------------- output */
 
 static void session_send_lost(struct session *s);
+static void monitor_resume(struct session *s);
 
 /* Write what is queued now; leave the rest to libevent if the socket is full. */
 static void session_write_now(struct session *s)
@@ -276,8 +378,8 @@ static void session_write_now(struct session *s)
 	evbuffer_freeze(out, 1);
 	if (evbuffer_get_length(out) > 0)
 		bufferevent_enable(s->bev, EV_WRITE); /* EAGAIN, or an error it reports */
-	else if (s->lost > 0 && !s->ending)
-		session_send_lost(s);
+	else
+		monitor_resume(s);
 }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
@@ -298,6 +400,11 @@ static void session_mark_dirty(struct session *s)
 {
 	struct ipc *ipc = s->ipc;
 	if (s->dirty)
+		return;
+	/* the socket was full: libevent writes when it is writable, and a
+	 * write now would only fail again (one syscall per event per slow
+	 * reader, which 1,000 stalled monitors made the daemon's main cost) */
+	if (bufferevent_get_enabled(s->bev) & EV_WRITE)
 		return;
 	if (ipc->ndirty == ipc->capdirty) {
 		size_t ncap = ipc->capdirty ? ipc->capdirty * 2 : 64;
@@ -411,29 +518,102 @@ static void session_send_lost(struct session *s)
 		s->lost = 0;
 }
 
+/*
+ * Queue one monitor event encoded once for every subscriber: body is the
+ * DaemonMsg packed with seq 0 (absent), and each frame is the seq field
+ * (tag 1, a varint) followed by body, which decodes as the same message
+ * with that session's seq.  Lossy: a full queue loses the event.
+ */
+static int session_queue_monitor(struct session *s, const uint8_t *body, size_t n)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	uint8_t seq[11];
+	size_t sn = 0;
+	seq[sn++] = 0x08; /* field 1, varint */
+	for (uint64_t v = s->seq + 1; ; v >>= 7) {
+		seq[sn++] = (uint8_t)(v & 0x7f) | (v >= 0x80 ? 0x80 : 0);
+		if (v < 0x80)
+			break;
+	}
+	size_t len = sn + n;
+	if (evbuffer_get_length(out) + CMC_FRAME_HDR + len > s->ipc->cfg.monitor_output)
+		return -1;
+	struct evbuffer_iovec v;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(CMC_FRAME_HDR + len), &v, 1) < 1)
+		return -1;
+	uint8_t *p = v.iov_base;
+	cmc_frame_put_len(p, len);
+	memcpy(p + CMC_FRAME_HDR, seq, sn);
+	memcpy(p + CMC_FRAME_HDR + sn, body, n);
+	v.iov_len = CMC_FRAME_HDR + len;
+	evbuffer_commit_space(out, &v, 1);
+	s->seq++;
+	session_mark_dirty(s);
+	return 0;
+}
+
+/*
+ * After its output was written: a stalled subscriber whose queue is below
+ * half gets back on the fan-out, learning what it lost; a subscriber
+ * whose EventsLost did not fit before gets it now.
+ */
+static void monitor_resume(struct session *s)
+{
+	struct ipc *ipc = s->ipc;
+	if (s->ending || !s->subscribed)
+		return;
+	if (s->stalled) {
+		size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev));
+		if (queued >= ipc->cfg.monitor_output / 2)
+			return;
+		s->lost += ipc->mon_events - s->stall_mark;
+		subs_remove(ipc, s);
+		s->stalled = false;
+		subs_link(&ipc->subs, s);
+	}
+	if (s->lost > 0)
+		session_send_lost(s);
+}
+
 void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev)
 {
+	if (!ipc->subs) {
+		ipc->mon_events++; /* every subscriber is stalled: each loses it */
+		return;
+	}
 	Callmgr__DaemonMsg m = CALLMGR__DAEMON_MSG__INIT;
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT;
 	m.monitor_event = (Callmgr__MonitorEvent *)ev;
-	for (struct session *s = ipc->live, *next; s; s = next) {
-		next = s->next; /* s may end inside session_queue */
-		if (!s->subscribed || s->ending)
-			continue;
-		if (s->lost > 0) {
-			size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev));
-			if (queued < ipc->cfg.monitor_output / 2)
-				session_send_lost(s);
-			if (s->ending)
-				continue;
-			if (s->lost > 0) {
-				s->lost++;
-				continue;
-			}
-		}
-		if (session_queue(s, &m, true) < 0 && !s->ending)
+	uint8_t small[512], *body = small;
+	size_t n = callmgr__daemon_msg__get_packed_size(&m);
+	if (n > CMC_MAX_FRAME - 11)
+		return;
+	if (n > sizeof(small) && !(body = malloc(n))) {
+		for (struct session *s = ipc->subs; s; s = s->sub_next)
 			s->lost++;
+		ipc->mon_events++;
+		return;
 	}
+	callmgr__daemon_msg__pack(&m, body);
+	ipc->mon_events++;
+	/* the read policy: an event of a session is its user's; others (links)
+	 * only operators' */
+	const struct session *of = ev->session ? session_find(ipc, ev->session) : NULL;
+	uid_t owner = of ? of->info.uid : (uid_t)-1;
+	for (struct session *s = ipc->subs, *next; s; s = next) {
+		next = s->sub_next;
+		if (s->ending || (!s->info.reads_all && (!of || s->info.uid != owner)))
+			continue;
+		if (session_queue_monitor(s, body, n) == 0)
+			continue;
+		/* full: this event and every one until it drains are lost */
+		subs_remove(ipc, s);
+		s->stalled = true;
+		s->stall_mark = ipc->mon_events - 1;
+		subs_link(&ipc->stalled, s);
+	}
+	if (body != small)
+		free(body);
 }
 
 static void session_write_cb(struct bufferevent *bev, void *arg)
@@ -442,8 +622,7 @@ static void session_write_cb(struct bufferevent *bev, void *arg)
 	/* libevent finished what session_write_now could not: back to direct writes */
 	bufferevent_disable(bev, EV_WRITE);
 	/* The queue drained: tell a subscriber what it missed, then go on. */
-	if (s->lost > 0 && !s->ending)
-		session_send_lost(s);
+	monitor_resume(s);
 }
 
 /* ---------------------------------------------------------------- input */
@@ -471,6 +650,17 @@ static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
 			 "no common protocol version: client %u..%u, daemon %u..%u", h->min_version,
 			 h->max_version, CMC_PROTO_VERSION_MIN, CMC_PROTO_VERSION);
 		session_error(s, m->req_id, CM_E_PROTO, true, text);
+		return;
+	}
+	if (!uid_count(ipc, s)) {
+		/* each session may hold session_output_bytes: bounded per user */
+		ipc->stats.sessions_refused_user++;
+		char text[96];
+		snprintf(text, sizeof(text), "uid %u has %zu sessions already (max_sessions_per_user)",
+			 (unsigned)s->info.uid, ipc->cfg.max_sessions_per_user);
+		log_at_limited(LOG_WARNING, 0, 0, NULL, "session %llu: %s",
+			       (unsigned long long)s->info.id, text);
+		session_error(s, m->req_id, CM_E_LIMIT, true, text);
 		return;
 	}
 	Callmgr__DaemonMsg r = CALLMGR__DAEMON_MSG__INIT;
@@ -503,7 +693,19 @@ static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
 
 static void session_subscribe(struct session *s, const Callmgr__ClientMsg *m)
 {
-	s->subscribed = m->subscribe->enable;
+	struct ipc *ipc = s->ipc;
+	if (m->subscribe->enable && !s->subscribed) {
+		if (ipc->cfg.max_monitors && ipc->nsubs >= ipc->cfg.max_monitors) {
+			ipc->stats.monitors_refused++;
+			session_error(s, m->req_id, CM_E_LIMIT, false, "too many monitor subscribers");
+			return;
+		}
+		s->subscribed = true;
+		subs_link(&ipc->subs, s);
+		ipc->nsubs++;
+	} else if (!m->subscribe->enable) {
+		subs_unlink(ipc, s);
+	}
 	s->lost = 0;
 	Callmgr__DaemonMsg r = CALLMGR__DAEMON_MSG__INIT;
 	Callmgr__Completion c = CALLMGR__COMPLETION__INIT;
@@ -676,6 +878,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	s->info.pid = cred.pid;
 	s->info.admin = cred.uid == 0 ||
 			(ipc->cfg.have_admin_gid && peer_in_group(fd, cred.gid, ipc->cfg.admin_gid));
+	s->info.reads_all = s->info.admin || (ipc->cfg.have_operator_gid &&
+					      peer_in_group(fd, cred.gid, ipc->cfg.operator_gid));
 	snprintf(s->name, sizeof(s->name), "client");
 	s->bev = bufferevent_socket_new(ipc->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!s->bev || table_add(ipc, s) < 0) {
@@ -885,6 +1089,12 @@ int ipc_session_get(const struct ipc *ipc, uint64_t session, struct ipc_session_
 	return 0;
 }
 
+bool ipc_session_in_group(const struct ipc *ipc, uint64_t session, gid_t gid)
+{
+	const struct session *s = session_find(ipc, session);
+	return s && !s->ending && peer_in_group(bufferevent_getfd(s->bev), s->info.gid, gid);
+}
+
 size_t ipc_pending_output(const struct ipc *ipc)
 {
 	size_t n = 0;
@@ -941,4 +1151,5 @@ void ipc_get_stats(const struct ipc *ipc, struct ipc_stats *out)
 {
 	*out = ipc->stats;
 	out->sessions = ipc->nsessions;
+	out->monitors = ipc->nsubs;
 }

@@ -743,9 +743,10 @@ int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t l
 		return -EPERM;
 	if (len == 0 || len > SSCOP_MAX_SDU)
 		return -EMSGSIZE;
+	uint64_t refused = l->ctr.peers_refused;
 	struct link_peer *p = peer_create(l, mac, true);
 	if (!p)
-		return -ENOBUFS;
+		return l->ctr.peers_refused != refused ? -ENOSPC : -ENOMEM;
 	int rc;
 	p->busy++;
 	enum sscop_state st = sscop_get_state(p->sscop);
@@ -760,9 +761,21 @@ int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t l
 
 size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max)
 {
+	return link_peers_after(l, NULL, out, max);
+}
+
+size_t link_peers_after(const struct link *l, const uint8_t *after, struct link_peer_info *out,
+			size_t max)
+{
+	size_t first = 0;
+	if (after) {
+		bool found;
+		first = peer_search(l, after, &found);
+		first += found;
+	}
 	size_t n = 0;
-	for (; n < l->n_peers && n < max; n++) {
-		const struct link_peer *p = l->peers[n];
+	for (; first + n < l->n_peers && n < max; n++) {
+		const struct link_peer *p = l->peers[first + n];
 		struct sscop_stats st;
 		sscop_get_stats(p->sscop, &st);
 		struct link_peer_info *o = &out[n];

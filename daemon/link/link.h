@@ -86,8 +86,9 @@ void link_establish(struct link *l, const uint8_t mac[6]);
 /* Whether mac may associate with us (the allowed_peers list). */
 bool link_peer_allowed(const struct link *l, const uint8_t mac[6]);
 
-/* Queue one message for mac; 0, or -EPERM (mac not allowed) / -ENOBUFS /
- * -EMSGSIZE / -EIO. */
+/* Queue one message for mac; 0, or -EPERM (mac not allowed), -ENOSPC (no
+ * room in the peer table), -ENOBUFS (its queue is full), -EMSGSIZE, -EIO
+ * (no association can carry it now), -ENOMEM. */
 int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t len);
 
 struct link_peer_info {
@@ -98,6 +99,10 @@ struct link_peer_info {
 };
 /* Up to max peers, returns the count (in MAC order). */
 size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max);
+/* The same from the first MAC above *after (NULL: from the first): a page
+ * costs O(log n + max), for cmctl link list's paging. */
+size_t link_peers_after(const struct link *l, const uint8_t *after, struct link_peer_info *out,
+			size_t max);
 
 struct link_counters {
 	/* frames_unknown_peer: from a MAC with no association, or not allowed */

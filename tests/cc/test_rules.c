@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The CoNDIS rules' error codes, in the order the brief fixes, and request bookkeeping. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cm_proto_const.h"
@@ -39,12 +40,19 @@ START_TEST(make_call_errors)
 }
 END_TEST
 
-START_TEST(limits)
+/* The standard configuration for a test that changes some of it and starts afresh. */
+static struct cc_config fresh_config(void)
 {
 	drv_free(&d);
 	struct cc_config cfg;
 	cc_config_defaults(&cfg);
 	cfg.esi = drv_mac(1);
+	return cfg;
+}
+
+START_TEST(limits)
+{
+	struct cc_config cfg = fresh_config();
 	cfg.max_vcs_per_session = 100; /* the VC limit has a test of its own */
 	cfg.max_parties_per_vc = 2;
 	cfg.max_pending_per_session = 3;
@@ -848,6 +856,263 @@ START_TEST(answer_errors)
 }
 END_TEST
 
+static uint64_t npeers(void)
+{
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	return st.peers;
+}
+
+/*
+ * Call control's peer objects go once they hold nothing: 5,000 calls to
+ * distinct stations that never answer leave none behind (they used to
+ * stay, ~100 octets each, for the life of the daemon), while a peer with
+ * a link up or an active call under T309 is kept.
+ */
+START_TEST(peers_freed_when_unused)
+{
+	for (unsigned i = 0; i < 5000; i++) {
+		struct cc_mac m = { { 0x02, 0x10, 0, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i } };
+		uint8_t a[20];
+		drv_addr(a, m, 5);
+		uint64_t r = drv_make_call(&d, ROOT, a);
+		ck_assert_ptr_null(drv_done(&d, r));
+		ck_assert_uint_eq(npeers(), 1);
+		/* the link fails to come up: the call in set-up is cleared */
+		drv_link(&d, m, false);
+		ck_assert_int_eq(status_of(r), CM_E_LINK_DOWN);
+		ck_assert_uint_eq(npeers(), 0);
+		drv_clear(&d);
+	}
+	/* up with no call: kept while up */
+	drv_link(&d, P, true);
+	ck_assert_uint_eq(npeers(), 1);
+	drv_link(&d, P, false);
+	ck_assert_uint_eq(npeers(), 0);
+	/* an active call survives the link under T309, and so does its peer
+	 * (the fresh peer object restarts first: the driver, which played the
+	 * link before, is told it is up again) */
+	drv_link(&d, P, true);
+	struct rcall k;
+	root_active(&k);
+	drv_link(&d, P, false);
+	ck_assert(drv_running(&d, CC_T309, cc_mac_key(P)));
+	ck_assert_uint_eq(npeers(), 1);
+	drv_fire(&d, CC_T309, cc_mac_key(P));
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.legs, 0);
+	ck_assert_uint_eq(npeers(), 0);
+	/* a fresh one starts its next association with a RESTART again */
+	drv_clear(&d);
+	drv_link(&d, P, true);
+	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_RESTART, P), 1);
+}
+END_TEST
+
+/*
+ * The link refused a message to P for good (not allowed, no room, no
+ * association): calls in set-up toward P end at once with
+ * CM_E_UNREACHABLE, cause 27, not by T303 8 s later; an active call and
+ * calls to other peers are left alone.
+ */
+START_TEST(unreachable_event_clears_setup)
+{
+	struct rcall on, setting_up;
+	root_active(&on);
+	root_calling(&setting_up);
+	uint8_t other[20];
+	drv_addr(other, drv_mac(9), 5);
+	uint64_t elsewhere = drv_make_call(&d, ROOT, other);
+	ck_assert_ptr_null(drv_done(&d, setting_up.make_req));
+	struct cc_event ev = { .type = CC_EV_UNREACHABLE, .peer = P };
+	drv_feed(&d, &ev);
+	const struct cc_client_event *done = drv_done(&d, setting_up.make_req);
+	ck_assert_ptr_nonnull(done);
+	ck_assert_int_eq(done->status, CM_E_UNREACHABLE);
+	ck_assert_int_eq(done->cause, Q_CAUSE_DEST_OUT_OF_ORDER);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.legs, 2); /* the active one and the one to another peer */
+	ck_assert_uint_eq(party_state(on.vc, on.a), Q_EPS_ACTIVE);
+	ck_assert_ptr_null(drv_done(&d, elsewhere));
+	/* a peer call control holds nothing for: nothing happens */
+	ev.peer = drv_mac(10);
+	drv_clear(&d);
+	drv_feed(&d, &ev);
+	ck_assert_uint_eq(d.nlog, 0);
+}
+END_TEST
+
+/*
+ * A SAP owner that does not answer its incoming calls (a slow one, or a
+ * SETUP flood) is not buried: past max_incoming_per_session unanswered
+ * offers, a SETUP is refused with RELEASE COMPLETE cause 41 and an ADD
+ * PARTY with ADD PARTY REJECT 41; each answer makes room again.
+ */
+START_TEST(incoming_flow_control)
+{
+	struct cc_config cfg = fresh_config();
+	cfg.max_incoming_per_session = 2;
+	drv_init(&d, &cfg);
+	struct lcall on, b, c2;
+	leaf_active(&on, 70); /* answered: holds no slot */
+	leaf_offered(&b, 71);
+	leaf_offered(&c2, 72);
+	drv_clear(&d);
+	struct q_msg m = setup_msg(73, 1);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	const struct cc_action *rc = drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0);
+	ck_assert_ptr_nonnull(rc);
+	ck_assert_uint_eq(rc->msg.cref, 73);
+	ck_assert_uint_eq(rc->msg.cause.value, Q_CAUSE_TEMPORARY_FAILURE);
+	/* a party added on the active leg meets the same bound */
+	drv_clear(&d);
+	struct q_msg ap = pmsg(Q_MSG_ADD_PARTY, on.cref, false, 5, 0);
+	ap.called.present = true;
+	drv_addr(ap.called.aesa, d.me, 1);
+	drv_msg(&d, P, &ap);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	const struct cc_action *rj = drv_sent(&d, Q_MSG_ADD_PARTY_REJECT, 0);
+	ck_assert_ptr_nonnull(rj);
+	ck_assert_uint_eq(rj->msg.cause.value, Q_CAUSE_TEMPORARY_FAILURE);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.incoming_refused, 2);
+	/* the owner answers one: the next call is offered */
+	drv_reject(&d, LEAF1, b.vc, b.party, 21);
+	drv_clear(&d);
+	m = setup_msg(74, 1);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 1);
+}
+END_TEST
+
+static uint64_t call_as(uint64_t session, uint32_t uid, struct cc_mac to)
+{
+	struct cc_request r = { .type = CC_REQ_MAKE_CALL, .session = session, .uid = uid };
+	drv_addr(r.addr, to, 5);
+	return drv_request(&d, &r);
+}
+
+/*
+ * Budgets per user, not per session: eight sessions of one user used to
+ * hold eight times max_vcs_per_session.  Over max_vcs_per_user a MakeCall
+ * gets CM_E_LIMIT and a call offered to the user's SAP cause 47; another
+ * user is not affected; a session's end gives the room back.
+ */
+START_TEST(user_budgets)
+{
+	struct cc_config cfg = fresh_config();
+	cfg.max_vcs_per_user = 3;
+	drv_init(&d, &cfg);
+	struct cc_request reg = { .type = CC_REQ_REGISTER_SAP, .session = 21, .selector = 1,
+				  .uid = 1000 };
+	ck_assert_int_eq(status_of(drv_request(&d, &reg)), CM_OK);
+	ck_assert_ptr_null(drv_done(&d, call_as(21, 1000, P)));
+	ck_assert_ptr_null(drv_done(&d, call_as(21, 1000, P)));
+	ck_assert_ptr_null(drv_done(&d, call_as(22, 1000, P)));
+	ck_assert_int_eq(status_of(call_as(22, 1000, P)), CM_E_LIMIT);
+	ck_assert_int_eq(status_of(call_as(21, 1000, P)), CM_E_LIMIT);
+	ck_assert_ptr_null(drv_done(&d, call_as(23, 1001, P))); /* someone else */
+	/* an incoming call for the user's SAP would be a fourth VC: cause 47 */
+	drv_clear(&d);
+	struct q_msg m = setup_msg(90, 1);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	const struct cc_action *rc = drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0);
+	ck_assert_ptr_nonnull(rc);
+	ck_assert_uint_eq(rc->msg.cause.value, Q_CAUSE_RESOURCE_UNAVAILABLE);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.budget_refused, 3);
+	ck_assert_uint_eq(st.users, 2);
+	/* session 22 goes: its VC is torn down and the user may call again */
+	drv_session_closed(&d, 22);
+	ck_assert_ptr_null(drv_done(&d, call_as(21, 1000, P)));
+	drv_session_closed(&d, 21);
+	drv_session_closed(&d, 23);
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.users, 0);
+}
+END_TEST
+
+/*
+ * max_memory bounds call control's state for everyone together: calls
+ * are refused CM_E_LIMIT once the estimate reaches it, and the estimate
+ * stays near it (a hash table that doubles its buckets may pass it by
+ * those).
+ */
+START_TEST(memory_budget)
+{
+	struct cc_config cfg = fresh_config();
+	cfg.max_memory_mib = 16;
+	drv_init(&d, &cfg);
+	/* the whole-state check after each of ~15,000 calls would be quadratic */
+	d.check_every = 1000;
+	size_t made = 0;
+	for (;;) {
+		uint64_t r = call_as(100 + made % 4, (uint32_t)(made % 4), P);
+		const struct cc_client_event *e = drv_done(&d, r);
+		if (e) {
+			ck_assert_int_eq(e->status, CM_E_LIMIT);
+			break;
+		}
+		if (++made == 100000)
+			ck_abort_msg("no limit after 100,000 calls");
+		drv_clear(&d);
+	}
+	ck_assert_ptr_null(cc_check_invariants(d.c));
+	uint64_t bytes = cc_state_bytes(d.c);
+	/* a hash table may have doubled its buckets with the last call */
+	ck_assert_uint_le(bytes, (16u << 20) + (2u << 20));
+	ck_assert_uint_ge(bytes, 15u << 20);
+	printf("max_memory 16 MiB: %zu calls in set-up, %llu octets estimated\n", made,
+	       (unsigned long long)bytes);
+}
+END_TEST
+
+static uint64_t reg_as(uint64_t session, uint32_t uid, uint8_t sel)
+{
+	struct cc_request r = { .type = CC_REQ_REGISTER_SAP, .session = session, .uid = uid,
+				.selector = sel };
+	return drv_request(&d, &r);
+}
+
+/* the daemon's sap_ranges, played: nobody but session 33 may have selector 9 */
+static bool not_nine(void *ctx, uint64_t session, uint8_t sel)
+{
+	return sel != 9 || session == 33;
+}
+
+/*
+ * SAP squatting: one user holds at most max_saps_per_user selectors across
+ * its sessions (root any), and sap_allowed (the daemon's sap_ranges)
+ * refuses selectors outside the user's ranges with CM_E_PERM.
+ */
+START_TEST(sap_policy)
+{
+	struct cc_config cfg = fresh_config();
+	cfg.max_saps_per_user = 2;
+	cfg.sap_allowed = not_nine;
+	drv_init(&d, &cfg);
+	ck_assert_int_eq(status_of(reg_as(31, 1000, 1)), CM_OK);
+	ck_assert_int_eq(status_of(reg_as(31, 1000, 1)), CM_OK); /* its own again */
+	ck_assert_int_eq(status_of(reg_as(31, 1000, 2)), CM_OK);
+	ck_assert_int_eq(status_of(reg_as(32, 1000, 3)), CM_E_LIMIT);
+	ck_assert_int_eq(status_of(reg_as(32, 1000, 9)), CM_E_PERM);
+	ck_assert_int_eq(status_of(reg_as(34, 1001, 1)), CM_E_SAP_IN_USE);
+	for (uint8_t sel = 100; sel < 120; sel++)
+		ck_assert_int_eq(status_of(reg_as(33, 0, sel)), CM_OK); /* root */
+	ck_assert_int_eq(status_of(reg_as(33, 0, 9)), CM_OK);
+	drv_session_closed(&d, 31);
+	ck_assert_int_eq(status_of(reg_as(32, 1000, 3)), CM_OK);
+	ck_assert_int_eq(status_of(reg_as(32, 1000, 1)), CM_OK);
+	ck_assert_int_eq(status_of(reg_as(32, 1000, 2)), CM_E_LIMIT);
+}
+END_TEST
+
 Suite *cc_test_suite(void)
 {
 	Suite *s = suite_create("cc-rules");
@@ -875,6 +1140,12 @@ Suite *cc_test_suite(void)
 	tcase_add_test(tc, add_party_own_id);
 	tcase_add_test(tc, deregister_sap);
 	tcase_add_test(tc, answer_errors);
+	tcase_add_test(tc, peers_freed_when_unused);
+	tcase_add_test(tc, unreachable_event_clears_setup);
+	tcase_add_test(tc, incoming_flow_control);
+	tcase_add_test(tc, user_budgets);
+	tcase_add_test(tc, memory_budget);
+	tcase_add_test(tc, sap_policy);
 	suite_add_tcase(s, tc);
 	return s;
 }

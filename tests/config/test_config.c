@@ -97,6 +97,8 @@ START_TEST(every_key_is_read)
 		      "prefix = 47.0005.80ffe1000000f21a2f3c\n"
 		      "log_level = debug\n"
 		      "admin_group = 0\n"
+		      "operator_group = root\n"
+		      "sap_ranges = root:5, @0:10-19\t1000:200-255\n"
 		      "socket_mode = 0600\n"
 		      "allowed_peers = 02:00:00:00:00:01, 02:AA:bb:00:00:02\t02:00:00:00:00:03,\n"
 		      "[timers]\n"
@@ -108,6 +110,9 @@ START_TEST(every_key_is_read)
 		      "[limits]\n"
 		      "max_vcs_per_session = 11 ; inline comment\n"
 		      "max_parties_per_vc = 12\nmax_pending_per_session = 13\n"
+		      "max_incoming_per_session = 14\n"
+		      "max_vcs_per_user = 15\nmax_pending_per_user = 16\nmax_memory = 17\n"
+		      "max_saps_per_user = 18\n"
 		      "session_output_bytes = 65536\nmonitor_queue = 8192\nlink_queue = 16\n",
 		      &cfg, msg, sizeof(msg));
 	ck_assert_msg(rc == 0, "%s", msg);
@@ -120,6 +125,17 @@ START_TEST(every_key_is_read)
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
 	ck_assert_str_eq(cfg.admin_group, "0");
 	ck_assert_int_eq(cfg.admin_gid, 0);
+	ck_assert_str_eq(cfg.operator_group, "root");
+	ck_assert_int_eq(cfg.operator_gid, 0);
+	ck_assert_uint_eq(cfg.n_sap_ranges, 3);
+	ck_assert(!cfg.sap_ranges[0].group && cfg.sap_ranges[0].id == 0);
+	ck_assert_uint_eq(cfg.sap_ranges[0].lo, 5);
+	ck_assert_uint_eq(cfg.sap_ranges[0].hi, 5);
+	ck_assert(cfg.sap_ranges[1].group && cfg.sap_ranges[1].id == 0);
+	ck_assert_uint_eq(cfg.sap_ranges[1].lo, 10);
+	ck_assert_uint_eq(cfg.sap_ranges[1].hi, 19);
+	ck_assert(!cfg.sap_ranges[2].group && cfg.sap_ranges[2].id == 1000);
+	ck_assert_uint_eq(cfg.sap_ranges[2].hi, 255);
 	ck_assert_uint_eq(cfg.socket_mode, 0600);
 	static const uint8_t want_peers[3][6] = { { 2, 0, 0, 0, 0, 1 },
 						  { 2, 0xaa, 0xbb, 0, 0, 2 },
@@ -149,6 +165,11 @@ START_TEST(every_key_is_read)
 	ck_assert_uint_eq(cfg.cc.max_vcs_per_session, 11);
 	ck_assert_uint_eq(cfg.cc.max_parties_per_vc, 12);
 	ck_assert_uint_eq(cfg.cc.max_pending_per_session, 13);
+	ck_assert_uint_eq(cfg.cc.max_incoming_per_session, 14);
+	ck_assert_uint_eq(cfg.cc.max_vcs_per_user, 15);
+	ck_assert_uint_eq(cfg.cc.max_pending_per_user, 16);
+	ck_assert_uint_eq(cfg.cc.max_memory_mib, 17);
+	ck_assert_uint_eq(cfg.cc.max_saps_per_user, 18);
 	ck_assert_uint_eq(cfg.session_output_bytes, 65536);
 	ck_assert_uint_eq(cfg.monitor_queue, 8192);
 	ck_assert_uint_eq(cfg.link.max_queue, 16);
@@ -260,6 +281,18 @@ static const struct {
 	  ":2: [daemon] interface: \"eth0/1\" is not an interface name" },
 	{ "[daemon]\nadmin_group = no-such-group-callmgr\n",
 	  ":2: [daemon] admin_group: \"no-such-group-callmgr\": no such group" },
+	{ "[daemon]\noperator_group = no-such-group-callmgr\n",
+	  ":2: [daemon] operator_group: \"no-such-group-callmgr\": no such group" },
+	{ "[daemon]\nsap_ranges = 1000:1-2 root\n",
+	  ":2: [daemon] sap_ranges: \"root\" is not WHO:SELECTOR[-SELECTOR]" },
+	{ "[daemon]\nsap_ranges = no-such-user-callmgr:1\n",
+	  ":2: [daemon] sap_ranges: \"no-such-user-callmgr\": no such user" },
+	{ "[daemon]\nsap_ranges = @no-such-group-callmgr:1\n",
+	  ":2: [daemon] sap_ranges: \"no-such-group-callmgr\": no such group" },
+	{ "[daemon]\nsap_ranges = 1000:20-10\n",
+	  ":2: [daemon] sap_ranges: \"1000:20-10\": selectors are 0..255, low-high" },
+	{ "[daemon]\nsap_ranges = 1000:256\n",
+	  ":2: [daemon] sap_ranges: \"1000:256\": selectors are 0..255, low-high" },
 	{ "[timers]\n# a comment\nt303 = 1234567890123456789012345678901234567890123456789012345678901234567890"
 	  "1234567890123456789012345678901234567890123456789012345678901234567890"
 	  "1234567890123456789012345678901234567890123456789012345678901234567890\nt308 = 1\n",
@@ -492,9 +525,9 @@ START_TEST(key_table_lists_every_section)
 		limits += strcmp(section, "limits") == 0;
 		n++;
 	}
-	ck_assert_uint_eq(daemon, 7);
+	ck_assert_uint_eq(daemon, 9);
 	ck_assert_uint_eq(timers, 20);
-	ck_assert_uint_eq(limits, 6);
+	ck_assert_uint_eq(limits, 13);
 	ck_assert_uint_eq(n, daemon + timers + limits);
 }
 END_TEST

@@ -82,6 +82,20 @@ log "B's association with A: before the flood '$link_b0', after '$link_b'"
 	fail "the association A-B was reset by the flood: '$link_b0' -> '$link_b'"
 expect_none root '^incoming_(drop_party|close_call)'
 
+# cmctl link list pages (512 a reply): every entry of A's table, which the
+# strangers filled far past one page, in MAC order, as many as stats says
+listed=$(cmctl_on A -j link list | python3 -c '
+import json, sys
+macs = [k["peer"] for k in json.load(sys.stdin)]
+print(len(macs) if macs == sorted(set(macs)) else "unsorted")')
+peers=$(stat_of A peers)
+evicted=$(stat_of A peers_evicted)
+refused=$(stat_of A peers_refused)
+log "cmctl link list: $listed peers listed, stats: peers $peers, evicted $evicted, refused $refused"
+[ "$listed" != unsorted ] || fail "cmctl link list repeats or reorders peers"
+[ "$listed" -gt 512 ] && [ $((listed - peers)) -le 2 ] && [ $((peers - listed)) -le 2 ] ||
+	fail "cmctl link list showed $listed peers, the table holds $peers"
+
 log "after the flood: a new peer (C), and calls B -> A"
 say root call "${ADDRS[C]}" toc
 wait_tag root toc 15; want_status OK
@@ -93,9 +107,11 @@ sleep 8 # the strangers' associations fail (no STAT) and go idle
 cpu=$(cpu_over A 2)
 log "A's CPU over 2 s after the flood: $cpu ticks (HZ $HZ)"
 [ "$cpu" -lt $((HZ * 2 / 5)) ] || fail "A busy after the flood: $cpu ticks in 2 s"
-# the link layer's own lines are rate-limited (10 a second per message);
-# daemon.c's "link up"/"link down", one per stranger, are not yet
+# the link layer's own lines are rate-limited (10 a second per message),
+# and so are daemon.c's "link up"/"link down", one per stranger before
 lines=$(count_in_log A 'link: |sscop ')
-log "A logged $lines link-layer lines, $(log_lines A) in all"
+updown=$(count_in_log A 'link (up|down)$')
+log "A logged $lines link-layer lines, $updown link up/down lines, $(log_lines A) in all"
 [ "$lines" -lt 300 ] || fail "A's log flooded: $lines link-layer lines"
+[ "$updown" -lt 300 ] || fail "A's log flooded: $updown link up/down lines"
 log "PASS"

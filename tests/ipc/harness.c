@@ -44,8 +44,18 @@ void dmn_start(struct dmn *d)
 			 asan && *asan ? ":" : "");
 		setenv("ASAN_OPTIONS", opts, 1);
 		const char *level = getenv("CALLMGRD_LOG_LEVEL");
-		execl(exe, exe, "--foreground", "--socket", d->sock, "--log-level",
-		      level ? level : "notice", (char *)NULL);
+		if (d->conf) {
+			char conf[128];
+			snprintf(conf, sizeof(conf), "%s/callmgrd.conf", d->dir);
+			FILE *f = fopen(conf, "w");
+			if (!f || fputs(d->conf, f) < 0 || fclose(f) != 0)
+				_exit(126);
+			execl(exe, exe, "--foreground", "--config", conf, "--socket", d->sock,
+			      "--log-level", level ? level : "notice", (char *)NULL);
+		} else {
+			execl(exe, exe, "--foreground", "--socket", d->sock, "--log-level",
+			      level ? level : "notice", (char *)NULL);
+		}
 		_exit(127);
 	}
 	/* Ready once it accepts a connection. */

@@ -18,6 +18,7 @@ struct dmn {
 	pid_t pid;
 	char dir[64];
 	char sock[128];
+	const char *conf; /* set before dmn_start: callmgrd.conf's text */
 };
 
 /* Start callmgrd; extra arguments may be NULL-terminated list. */

@@ -14,11 +14,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "callmgr-build.h"
 #include "cm_proto_const.h"
+#include "cm_hello_pb.h"
 #include "harness.h"
 
 static const struct cm_call_params params = { CM_CALL_PARAMS_INIT, .peak_kbps = 1000,
@@ -409,6 +411,30 @@ static uint64_t raw_req_id(int fd, Callmgr__ClientMsg *m, uint64_t id)
 	return id;
 }
 
+/* Subscribe on a raw session, as request id; the answer is left to read. */
+static void raw_subscribe(int fd, uint64_t id)
+{
+	Callmgr__ClientMsg q = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__Subscribe sub = CALLMGR__SUBSCRIBE__INIT;
+	sub.enable = true;
+	q.body_case = CALLMGR__CLIENT_MSG__BODY_SUBSCRIBE;
+	q.subscribe = &sub;
+	raw_req_id(fd, &q, id);
+}
+
+/* MonitorEvents read until ms pass without a frame. */
+static int raw_count_events(int fd, int ms)
+{
+	bool eof;
+	int n = 0;
+	Callmgr__DaemonMsg *r;
+	while ((r = raw_recv(fd, ms, &eof)) != NULL) {
+		n += r->body_case == CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT;
+		callmgr__daemon_msg__free_unpacked(r, NULL);
+	}
+	return n;
+}
+
 /* In a child running as nobody: every attempt on root's VC is refused. */
 static int intruder(const struct dmn *d, cm_vc_id vc, cm_party_id party)
 {
@@ -445,7 +471,7 @@ static int intruder(const struct dmn *d, cm_vc_id vc, cm_party_id party)
 	    r->error->status != CM_E_PERM || r->error->fatal)
 		return 15;
 	callmgr__daemon_msg__free_unpacked(r, NULL);
-	/* reads stay open */
+	/* nor may it read root's VC (the read policy: owners see theirs) */
 	Callmgr__ClientMsg q = CALLMGR__CLIENT_MSG__INIT;
 	Callmgr__ShowVc sv = CALLMGR__SHOW_VC__INIT;
 	sv.vc = vc;
@@ -453,24 +479,233 @@ static int intruder(const struct dmn *d, cm_vc_id vc, cm_party_id party)
 	q.show_vc = &sv;
 	raw_req_id(fd, &q, 78);
 	r = raw_recv(fd, 5000, &eof);
-	if (!r || r->body_case != CALLMGR__DAEMON_MSG__BODY_VC_DETAIL || r->req_id != 78 ||
-	    r->vc_detail->vc->vc != vc || r->vc_detail->vc->owner_uid != 0)
+	if (!r || r->body_case != CALLMGR__DAEMON_MSG__BODY_ERROR || r->req_id != 78 ||
+	    r->error->status != CM_E_PERM || r->error->fatal)
 		return 16;
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	Callmgr__ListVcs lv = CALLMGR__LIST_VCS__INIT;
+	q.body_case = CALLMGR__CLIENT_MSG__BODY_LIST_VCS;
+	q.list_vcs = &lv;
+	raw_req_id(fd, &q, 79);
+	r = raw_recv(fd, 5000, &eof);
+	if (!r || r->body_case != CALLMGR__DAEMON_MSG__BODY_VC_LIST || r->req_id != 79 ||
+	    r->vc_list->n_vcs != 0)
+		return 17;
 	callmgr__daemon_msg__free_unpacked(r, NULL);
 	close(fd);
 	tc_close(&x);
 	return 0;
 }
 
+/* A daemon, a client "root" and a client "a" holding SAP 1. */
+static void start_pair(struct dmn *d, struct tclient *root, struct tclient *a)
+{
+	struct tclient *ts[] = { root, a };
+	dmn_start(d);
+	tc_open(root, d, "root");
+	tc_open(a, d, "a");
+	register_sap(ts, 2, a, 1);
+}
+
+/*
+ * In a child running as nobody: a monitor subscriber that is not an
+ * operator.  Tells the parent it is subscribed (one byte on ready), then
+ * counts the MonitorEvents it gets for 1.5 s: its exit status, which must
+ * be 0 while only root's sessions act.
+ */
+static int foreign_monitor(const struct dmn *d, int ready)
+{
+	if (setgid(65534) < 0 || setuid(65534) < 0)
+		return 100;
+	int fd = raw_connect(d);
+	raw_hello(fd);
+	raw_subscribe(fd, 80);
+	bool eof;
+	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
+	if (!r || r->body_case != CALLMGR__DAEMON_MSG__BODY_COMPLETION || r->req_id != 80)
+		return 101;
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	if (write(ready, "r", 1) != 1)
+		return 102;
+	int seen = raw_count_events(fd, 1500);
+	close(fd);
+	return seen > 99 ? 99 : seen;
+}
+
+/*
+ * The read policy for monitors: a subscriber that is not root, admin or
+ * operator sees no event of another user's session (a call between two
+ * of root's clients here); root's own monitor sees them.
+ */
+START_TEST(monitor_read_policy)
+{
+	struct dmn d = { 0 };
+	static struct tclient root, a;
+	struct tclient *ts[] = { &root, &a };
+	start_pair(&d, &root, &a);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(p[0]);
+		_exit(foreign_monitor(&d, p[1]));
+	}
+	close(p[1]);
+	char b;
+	ck_assert_int_eq(read(p[0], &b, 1), 1);
+	close(p[0]);
+	/* root's monitor, for contrast */
+	int fd = raw_connect(&d);
+	raw_hello(fd);
+	raw_subscribe(fd, 81);
+	make_call(ts, 2, &root, 1);
+	ck_assert_ptr_nonnull(tc_wait(ts, 2, &a, EV_CONNECTED, 1, 5000));
+	int st = 0;
+	for (int i = 0; i < 500 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		pump_for(ts, 2, 20);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "nobody's monitor: status %d (events of root's sessions seen, or a failure)",
+		      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	ck_assert_int_gt(raw_count_events(fd, 300), 0);
+	close(fd);
+	tc_close(&root);
+	tc_close(&a);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* One RegisterSap's status, or 1000 when none came. */
+static int sap_status(struct tclient *t, uint8_t sel)
+{
+	struct tclient *ts[] = { t };
+	int before = tc_count(t, EV_REGISTER_SAP);
+	if (cm_register_sap(t->c, sel, NULL) != CM_OK)
+		return 1000;
+	const struct ev *e = tc_wait(ts, 1, t, EV_REGISTER_SAP, before + 1, 5000);
+	return e ? e->status : 1000;
+}
+
+/*
+ * In a child running as nobody with the given supplementary group (0:
+ * none): the registrations sap_policy expects.  The exit status says
+ * which one went wrong.
+ */
+static int sap_user(const struct dmn *d, gid_t group)
+{
+	if (setgroups(group ? 1 : 0, &group) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		return 10;
+	static struct tclient x;
+	tc_open(&x, d, "squatter");
+	if (group)
+		return sap_status(&x, 20) == CM_OK ? 0 : 11; /* @4242:20 */
+	if (sap_status(&x, 10) != CM_OK || sap_status(&x, 11) != CM_OK)
+		return 12;
+	if (sap_status(&x, 12) != CM_E_PERM || sap_status(&x, 20) != CM_E_PERM)
+		return 13;
+	tc_close(&x);
+	return 0;
+}
+
+/*
+ * Who may register which selectors: sap_ranges gives uid 65534 selectors
+ * 10-11 and group 4242 selector 20; max_saps_per_user 3 bounds the rest.
+ * Root registers any.
+ */
+START_TEST(sap_policy)
+{
+	struct dmn d = { .conf = "[daemon]\nsap_ranges = 65534:10-11, @4242:20\n" };
+	dmn_start(&d);
+	for (int i = 0; i < 2; i++) {
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			_exit(sap_user(&d, i ? 4242 : 0));
+		int st = 0;
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d: status %d", i,
+			      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+	static struct tclient root;
+	tc_open(&root, &d, "root");
+	for (int sel = 200; sel < 220; sel++)
+		ck_assert_int_eq(sap_status(&root, (uint8_t)sel), CM_OK);
+	tc_close(&root);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* In a child running as nobody: two sessions, and a third refused at its hello. */
+static int many_sessions(const struct dmn *d)
+{
+	if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		return 10;
+	int err = 0;
+	cm_client *a = cm_client_open(d->sock, NULL, NULL, &err);
+	cm_client *b = cm_client_open(d->sock, NULL, NULL, &err);
+	if (!a || !b)
+		return 11;
+	/* raw, to read the Error itself (the library reports the hang-up) */
+	int fd = raw_connect(d);
+	Callmgr__ClientMsg m;
+	Callmgr__Hello h;
+	cmc_hello_msg(&m, &h, "third");
+	raw_send(fd, &m);
+	bool eof;
+	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
+	bool refused = r && r->body_case == CALLMGR__DAEMON_MSG__BODY_ERROR &&
+		       r->error->status == CM_E_LIMIT && r->error->fatal;
+	if (r)
+		callmgr__daemon_msg__free_unpacked(r, NULL);
+	close(fd);
+	if (!refused)
+		return 12;
+	cm_client *c = NULL;
+	/* one goes: room for another */
+	cm_client_close(a);
+	for (int i = 0; i < 50 && !c; i++) {
+		usleep(20000);
+		c = cm_client_open(d->sock, NULL, NULL, &err);
+	}
+	if (!c)
+		return 13;
+	cm_client_close(b);
+	cm_client_close(c);
+	return 0;
+}
+
+/*
+ * max_sessions_per_user bounds what one user's sessions may hold (each up
+ * to session_output_bytes): past it a session is refused at its hello
+ * with CM_E_LIMIT; root is not bounded.
+ */
+START_TEST(sessions_per_user)
+{
+	struct dmn d = { .conf = "[limits]\nmax_sessions_per_user = 2\n" };
+	dmn_start(&d);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(many_sessions(&d));
+	int st = 0;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "nobody's sessions: status %d",
+		      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	static struct tclient r[4];
+	for (int i = 0; i < 4; i++)
+		tc_open(&r[i], &d, "root");
+	for (int i = 0; i < 4; i++)
+		tc_close(&r[i]);
+	stop_daemon(&d);
+}
+END_TEST
+
 START_TEST(permissions)
 {
 	struct dmn d = { 0 };
-	dmn_start(&d);
 	static struct tclient root, a;
 	struct tclient *ts[] = { &root, &a };
-	tc_open(&root, &d, "root");
-	tc_open(&a, &d, "a");
-	register_sap(ts, 2, &a, 1);
+	start_pair(&d, &root, &a);
 	const struct ev *mc = make_call(ts, 2, &root, 1);
 	cm_vc_id vc = mc->vc;
 	cm_party_id pa = mc->party;
@@ -596,12 +831,9 @@ static void get_status(int fd, uint64_t req_id, uint64_t want_seq)
 START_TEST(bad_frames)
 {
 	struct dmn d = { 0 };
-	dmn_start(&d);
 	static struct tclient root, a;
 	struct tclient *ts[] = { &root, &a };
-	tc_open(&root, &d, "root");
-	tc_open(&a, &d, "a");
-	register_sap(ts, 2, &a, 1);
+	start_pair(&d, &root, &a);
 
 	/* after the hello, a bad frame costs only itself */
 	int good = raw_connect(&d);
@@ -1209,6 +1441,9 @@ int main(int argc, char **argv)
 		{ "chained_teardown", chained_teardown, 30 },
 		{ "incoming_drop", incoming_drop, 30 },
 		{ "permissions", permissions, 30 },
+		{ "monitor_read_policy", monitor_read_policy, 30 },
+		{ "sap_policy", sap_policy, 30 },
+		{ "sessions_per_user", sessions_per_user, 30 },
 		{ "client_killed", client_killed, 30 },
 		{ "bad_frames", bad_frames, 30 },
 		{ "slow_reader", slow_reader, 120 },
@@ -1226,8 +1461,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
 			continue;
-		if (strcmp(cases[i].name, "permissions") == 0 && getuid() != 0) {
-			printf("permissions: SKIPPED: needs root to run a second client as uid 65534\n");
+		if ((strcmp(cases[i].name, "permissions") == 0 ||
+		     strcmp(cases[i].name, "monitor_read_policy") == 0 ||
+		     strcmp(cases[i].name, "sap_policy") == 0 ||
+		     strcmp(cases[i].name, "sessions_per_user") == 0) &&
+		    getuid() != 0) {
+			printf("%s: SKIPPED: needs root to run a second client as uid 65534\n",
+			       cases[i].name);
 			if (argc > 1)
 				return 77;
 			continue;
