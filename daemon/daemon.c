@@ -57,6 +57,7 @@ void daemon_settings_defaults(struct daemon_settings *s)
 	memset(s, 0, sizeof(*s));
 	s->socket_path = CM_DEFAULT_SOCKET;
 	s->listen_fd = -1;
+	s->link_fd = -1;
 	memcpy(s->prefix, prefix, sizeof(prefix));
 	s->shutdown_ms = 3000;
 	cc_config_defaults(&s->cc);
@@ -177,9 +178,22 @@ static void wire_send(struct daemon *d, const struct cc_action *a)
 		return;
 	}
 	int rc = link_send(d->link, a->peer.a, buf, (size_t)n);
-	if (rc < 0)
-		log_at(LOG_WARNING, 0, 0, a->peer.a, "link refused %s: %s",
+	if (rc == 0)
+		return;
+	/* a peer that cannot be reached makes one line per message: limited */
+	log_at_limited(LOG_WARNING, 0, 0, a->peer.a, "link refused %s: %s",
 		       q_msg_type_name(a->msg.type), strerror(-rc));
+	/*
+	 * Refusals that hold for every message to the peer end its calls in
+	 * set-up now rather than by T303.  -ENOBUFS (a full queue) and
+	 * -ENOMEM lose this message only; -EMSGSIZE cannot happen with buf.
+	 * We are inside the actions of an event: queued, not fed.
+	 */
+	if (rc == -EPERM || rc == -ENOSPC || rc == -EIO) {
+		struct cc_event ev = { .type = CC_EV_UNREACHABLE, .peer = a->peer };
+		if (cc_enqueue(d->cc, &ev) != CM_OK)
+			log_err("out of memory: calls to an unreachable peer left to T303");
+	}
 }
 
 static void link_deliver(void *ctx, const uint8_t mac[6], const uint8_t *msg, size_t len)
@@ -193,14 +207,14 @@ static void link_deliver(void *ctx, const uint8_t mac[6], const uint8_t *msg, si
 		       st.reason ? st.reason : "?");
 		return;
 	}
-	struct cc_event ev = { .type = CC_EV_MESSAGE, .msg = &m };
+	/* always: even a clean decode carries the message's action indicator */
+	struct cc_event ev = { .type = CC_EV_MESSAGE, .msg = &m, .dec = &st };
 	memcpy(ev.peer.a, mac, 6);
 	/* data frames that came before it are delivered before it acts */
 	datalink_drain(d->dl);
-	if (r != Q_DEC_OK) {
-		ev.msg_error = st.cause;
-		ev.msg_error_ie = st.ie;
-	}
+	if (st.verdict != Q_VERDICT_OK)
+		log_at(LOG_INFO, 0, 0, mac, "%s: %s (cause %u, IE 0x%02x)", q_msg_type_name(m.type),
+		       st.reason ? st.reason : "?", st.cause, st.ie);
 	feed(d, &ev);
 }
 
@@ -209,9 +223,36 @@ static void link_state(void *ctx, const uint8_t mac[6], bool up)
 	struct daemon *d = ctx;
 	struct cc_event ev = { .type = up ? CC_EV_LINK_UP : CC_EV_LINK_DOWN };
 	memcpy(ev.peer.a, mac, 6);
-	log_at(LOG_NOTICE, 0, 0, mac, "link %s", up ? "up" : "down");
+	/* a stranger's BGNs can make and unmake associations at will */
+	log_at_limited(LOG_NOTICE, 0, 0, mac, "link %s", up ? "up" : "down");
 	monitor(d, up ? "link-up" : "link-down", 0, 0, 0, 0, 0, mac, NULL);
 	feed(d, &ev);
+}
+
+/*
+ * Call control's selector question, answered by sap_ranges: root may take
+ * any; anyone else a selector some entry gives its uid or one of its
+ * groups.  No entries: any selector (max_saps_per_user still bounds it).
+ */
+static bool sap_allowed(void *ctx, uint64_t session, uint8_t selector)
+{
+	struct daemon *d = ctx;
+	struct ipc_session_info si;
+	if (d->set.n_sap_ranges == 0)
+		return true;
+	if (ipc_session_get(d->ipc, session, &si) < 0)
+		return false;
+	if (si.uid == 0)
+		return true;
+	for (size_t i = 0; i < d->set.n_sap_ranges; i++) {
+		const struct sap_range *r = &d->set.sap_ranges[i];
+		if (selector < r->lo || selector > r->hi)
+			continue;
+		if (r->group ? ipc_session_in_group(d->ipc, session, (gid_t)r->id)
+			     : si.uid == (uid_t)r->id)
+			return true;
+	}
+	return false;
 }
 
 /* Call control's allowed-peers question, answered by the link's list. */
@@ -275,16 +316,24 @@ static uint32_t view_session_uid(void *ctx, uint64_t session)
 	return ipc_session_get(d->ipc, session, &si) == 0 ? (uint32_t)si.uid : UINT32_MAX;
 }
 
+static bool view_session_reads_all(void *ctx, uint64_t session)
+{
+	struct daemon *d = ctx;
+	struct ipc_session_info si;
+	return ipc_session_get(d->ipc, session, &si) == 0 && si.reads_all;
+}
+
 static void view_ipc_stats(void *ctx, struct ipc_stats *out)
 {
 	struct daemon *d = ctx;
 	ipc_get_stats(d->ipc, out);
 }
 
-static size_t view_link_peers(void *ctx, struct link_peer_info *out, size_t max)
+static size_t view_link_peers(void *ctx, const uint8_t *after, struct link_peer_info *out,
+			      size_t max)
 {
 	struct daemon *d = ctx;
-	return link_peers(d->link, out, max);
+	return link_peers_after(d->link, after, out, max);
 }
 
 static void view_link_counters(void *ctx, struct link_counters *out)
@@ -373,6 +422,7 @@ static void views_init(struct daemon *d)
 	v->ctx = d;
 	v->uptime_ms = view_uptime;
 	v->session_uid = view_session_uid;
+	v->session_reads_all = view_session_reads_all;
 	v->ipc_stats = view_ipc_stats;
 	v->link_peers = view_link_peers;
 	v->link_counters = view_link_counters;
@@ -452,6 +502,7 @@ static void on_request(void *ctx, const struct ipc_session_info *s, const Callmg
 		ipc_send_error(d->ipc, s->id, m->req_id, CM_E_INVAL, false, "malformed request");
 		return;
 	}
+	ev.req.uid = (uint32_t)s->uid;
 	if (ev.req.type == CC_REQ_ADMIN_DROP || ev.req.type == CC_REQ_ADMIN_CLOSE)
 		log_notice("session %llu (uid %u): admin %s of VC %llu", (unsigned long long)s->id,
 			   (unsigned)s->uid, ev.req.type == CC_REQ_ADMIN_DROP ? "drop" : "close",
@@ -585,12 +636,15 @@ int daemon_run(const struct daemon_settings *set)
 	memcpy(d->own.a, local_esi, 6);
 	if (set->interface) {
 		static const struct link_ops lops = { .deliver = link_deliver, .state = link_state };
-		d->link = link_open(d->base, set->interface, &set->link, &lops, d);
+		d->link = set->link_fd >= 0 ? link_open_fd(d->base, set->interface, set->link_fd,
+							   &set->link, &lops, d)
+					    : link_open(d->base, set->interface, &set->link, &lops, d);
 		if (!d->link) {
 			log_err("cannot open interface %s: %s", set->interface, strerror(errno));
 			goto out;
 		}
 		link_own_mac(d->link, d->own.a);
+		log_set_own_address(d->own.a);
 	}
 	memcpy(d->set.cc.prefix, set->prefix, 13);
 	d->set.cc.esi = d->own;
@@ -598,6 +652,8 @@ int daemon_run(const struct daemon_settings *set)
 		d->set.cc.peer_allowed = peer_allowed;
 		d->set.cc.peer_allowed_ctx = d;
 	}
+	d->set.cc.sap_allowed = sap_allowed;
+	d->set.cc.sap_allowed_ctx = d;
 	d->cc = cc_new(&d->set.cc);
 	if (!d->cc) {
 		log_err("cannot create call control");
@@ -632,8 +688,14 @@ int daemon_run(const struct daemon_settings *set)
 		ic.max_output = set->session_output_bytes;
 	if (set->monitor_output_bytes)
 		ic.monitor_output = set->monitor_output_bytes;
+	if (set->max_monitors)
+		ic.max_monitors = set->max_monitors;
+	if (set->max_sessions_per_user)
+		ic.max_sessions_per_user = set->max_sessions_per_user;
 	ic.have_admin_gid = set->have_admin_gid;
 	ic.admin_gid = set->admin_gid;
+	ic.have_operator_gid = set->have_operator_gid;
+	ic.operator_gid = set->operator_gid;
 	memcpy(ic.prefix, set->prefix, 13);
 	memcpy(ic.esi, d->own.a, 6);
 	ic.local_mode = d->link == NULL;

@@ -91,8 +91,10 @@ static void teardown_step(cm_client *c, struct demo *d)
 		       (unsigned long long)d->vc, (unsigned long long)p->id, p->selector,
 		       sizeof(note) - 1);
 		int rc = cm_drop_party(c, d->vc, p->id, note, sizeof(note) - 1, p);
-		if (rc != CM_OK)
-			return fail(d, "DropParty", rc);
+		if (rc != CM_OK) {
+			fail(d, "DropParty", rc);
+			return;
+		}
 		p->state = P_DROPPING;
 		return;
 	}
@@ -118,8 +120,10 @@ static void maybe_teardown(cm_client *c, struct demo *d)
 static void data_fd_complete(cm_client *c, int status, cm_vc_id vc, int fd, void *ctx)
 {
 	struct demo *d = cm_client_userdata(c);
-	if (status != CM_OK)
-		return fail(d, "cm_data_fd", status);
+	if (status != CM_OK) {
+		fail(d, "cm_data_fd", status);
+		return;
+	}
 	d->data_fd = fd;
 	printf("demo: the call's data descriptor is %d\n", fd);
 }
@@ -132,19 +136,25 @@ static void make_call_complete(cm_client *c, int status, cm_vc_id vc, cm_party_i
 	printf("demo: MakeCallComplete %s: vc %llu party %llu (selector %d)\n",
 	       cm_strerror(status), (unsigned long long)vc, (unsigned long long)party,
 	       p->selector);
-	if (status != CM_OK)
-		return fail(d, "MakeCall", status);
+	if (status != CM_OK) {
+		fail(d, "MakeCall", status);
+		return;
+	}
 	d->vc = vc;
 	p->id = party;
 	p->state = P_UP;
 	int rc0 = cm_data_fd(c, vc, NULL);
-	if (rc0 != CM_OK)
-		return fail(d, "cm_data_fd", rc0);
+	if (rc0 != CM_OK) {
+		fail(d, "cm_data_fd", rc0);
+		return;
+	}
 	for (int i = 1; i < d->n; i++) {
 		printf("demo: AddParty %s (selector %d)\n", d->p[i].addr, d->p[i].selector);
 		int rc = cm_add_party(c, vc, d->p[i].addr, &d->p[i]);
-		if (rc != CM_OK)
-			return fail(d, "AddParty", rc);
+		if (rc != CM_OK) {
+			fail(d, "AddParty", rc);
+			return;
+		}
 		d->p[i].state = P_ADDING;
 		d->adds_pending++;
 	}
@@ -159,8 +169,10 @@ static void add_party_complete(cm_client *c, int status, cm_vc_id vc, cm_party_i
 	printf("demo: AddPartyComplete %s: party %llu (selector %d)\n", cm_strerror(status),
 	       (unsigned long long)party, p->selector);
 	d->adds_pending--;
-	if (status != CM_OK)
-		return fail(d, "AddParty", status);
+	if (status != CM_OK) {
+		fail(d, "AddParty", status);
+		return;
+	}
 	/* The leaf may have left already: then the id is known from the drop. */
 	if (p->state == P_ADDING) {
 		p->id = party;
@@ -179,8 +191,10 @@ static void incoming_drop_party(cm_client *c, cm_vc_id vc, cm_party_id party, in
 	       len ? ", data \"" : "", (int)len, len ? (const char *)data : "", len ? "\"" : "");
 	printf("demo: answering with DropParty party %llu\n", (unsigned long long)party);
 	int rc = cm_drop_party(c, vc, party, NULL, 0, p);
-	if (rc != CM_OK)
-		return fail(d, "DropParty (answer)", rc);
+	if (rc != CM_OK) {
+		fail(d, "DropParty (answer)", rc);
+		return;
+	}
 	if (p)
 		p->state = P_DROPPING;
 }
@@ -192,8 +206,10 @@ static void drop_party_complete(cm_client *c, int status, cm_vc_id vc, cm_party_
 	struct party *p = ctx;
 	printf("demo: DropPartyComplete %s: party %llu (selector %d)\n", cm_strerror(status),
 	       (unsigned long long)party, p ? p->selector : -1);
-	if (status != CM_OK)
-		return fail(d, "DropParty", status);
+	if (status != CM_OK) {
+		fail(d, "DropParty", status);
+		return;
+	}
 	if (p)
 		p->state = P_GONE;
 	if (p && p->selector == d->leaving && !d->leaving_done) {

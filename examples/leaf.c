@@ -6,7 +6,8 @@
  * it, and "end of data" when the daemon ends it (the party was dropped or
  * the call closed).  With --close-after MS it
  * leaves each call on its own MS milliseconds after it connected, which
- * the root sees as IncomingDropParty.
+ * the root sees as IncomingDropParty.  On SIGTERM or SIGINT it gives its
+ * SAP back (cm_deregister_sap) and exits once that completed.
  *
  *   leaf [-s SOCKET] [--close-after MS] [--name NAME] SELECTOR
  */
@@ -16,6 +17,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +91,31 @@ static void incoming_call(cm_client *c, cm_vc_id vc, cm_party_id party, const ch
 	int rc = cm_accept_call(c, vc, party);
 	if (rc != CM_OK)
 		printf("%s: AcceptCall failed: %s\n", l->name, cm_strerror(rc));
+}
+
+/* The accept is on its way (CM_OK), or the call was no longer there to accept. */
+static void accept_call_complete(cm_client *c, int status, cm_vc_id vc, cm_party_id party)
+{
+	struct leaf *l = cm_client_userdata(c);
+	if (status == CM_OK)
+		return; /* CallConnected follows */
+	printf("%s: AcceptCall vc %llu: %s\n", l->name, (unsigned long long)vc, cm_strerror(status));
+	struct call *call = find_call(l, vc);
+	if (call)
+		memset(call, 0, sizeof(*call));
+}
+
+static void reject_call_complete(cm_client *c, int status, cm_vc_id vc, cm_party_id party)
+{
+	struct leaf *l = cm_client_userdata(c);
+	printf("%s: RejectCall vc %llu: %s\n", l->name, (unsigned long long)vc, cm_strerror(status));
+}
+
+static void deregister_sap_complete(cm_client *c, int status, uint8_t sel, void *ctx)
+{
+	struct leaf *l = cm_client_userdata(c);
+	printf("%s: DeregisterSapComplete %u: %s\n", l->name, sel, cm_strerror(status));
+	*(bool *)ctx = true;
 }
 
 static void call_connected(cm_client *c, cm_vc_id vc, cm_party_id party)
@@ -216,6 +243,9 @@ int main(int argc, char **argv)
 		.call_connected = call_connected,
 		.incoming_close_call = incoming_close_call,
 		.close_call_complete = close_call_complete,
+		.accept_call_complete = accept_call_complete,
+		.reject_call_complete = reject_call_complete,
+		.deregister_sap_complete = deregister_sap_complete,
 		.data_fd_complete = data_fd_complete,
 	};
 	int err;
@@ -248,6 +278,18 @@ int main(int argc, char **argv)
 			break;
 		}
 		leave_due_calls(c, &l);
+	}
+	/* Give the SAP back first, so that no call is offered to us while we go. */
+	bool gone = false;
+	if (status == 0 && cm_deregister_sap(c, (uint8_t)sel, &gone) == CM_OK) {
+		while (!gone) {
+			struct pollfd pfd = { .fd = cm_client_fd(c), .events = POLLIN };
+			int n = poll(&pfd, 1, 5000);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0 || cm_client_dispatch(c) == CM_E_DISCONNECTED)
+				break;
+		}
 	}
 	cm_client_close(c);
 	return status;

@@ -69,7 +69,7 @@ static void seeds_q2931(void)
 		memcpy(buf + Q_HDR_LEN, ie, sizeof(ie));
 		memcpy(buf + Q_HDR_LEN + sizeof(ie), msg + Q_HDR_LEN, (size_t)n - Q_HDR_LEN);
 		n += (int)sizeof(ie);
-		buf[7] = (uint8_t)((n - Q_HDR_LEN) >> 8);
+		buf[7] = (uint8_t)(((unsigned)n - Q_HDR_LEN) >> 8);
 		buf[8] = (uint8_t)(n - Q_HDR_LEN);
 		char name[64];
 		snprintf(name, sizeof(name), "setup-ie-action-%02x", instrs[i]);

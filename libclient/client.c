@@ -43,6 +43,9 @@ enum req_kind {
 	REQ_ADD_PARTY,
 	REQ_DROP_PARTY,
 	REQ_CLOSE_CALL,
+	REQ_DEREGISTER_SAP,
+	REQ_ACCEPT_CALL,
+	REQ_REJECT_CALL,
 	REQ_DATA_FD,
 };
 
@@ -67,6 +70,9 @@ struct cm_client {
 	uint64_t last_seq;
 	uint64_t seq_gaps;
 	uint64_t session;
+	uint32_t version;       /* the protocol version the daemon chose */
+	/* party ids of our own for cm_add_party_id(): next_party .. last_party; none when 0 */
+	uint64_t next_party, last_party;
 	uint8_t prefix[CMC_PREFIX_LEN];
 	uint8_t esi[CMC_ESI_LEN];
 	char daemon_version[65];
@@ -180,8 +186,10 @@ static void complete(cm_client *c, struct pending *p, int status, cm_vc_id vc, c
 			c->ops.make_call_complete(c, status, vc, party, req.ctx);
 		break;
 	case REQ_ADD_PARTY:
+		/* the id we chose, whatever an Error or a disconnect says */
 		if (c->ops.add_party_complete)
-			c->ops.add_party_complete(c, status, vc ? vc : req.vc, party, req.ctx);
+			c->ops.add_party_complete(c, status, vc ? vc : req.vc,
+						  req.party ? req.party : party, req.ctx);
 		break;
 	case REQ_DROP_PARTY:
 		if (c->ops.drop_party_complete)
@@ -190,6 +198,18 @@ static void complete(cm_client *c, struct pending *p, int status, cm_vc_id vc, c
 	case REQ_CLOSE_CALL:
 		if (c->ops.close_call_complete)
 			c->ops.close_call_complete(c, status, req.vc, req.ctx);
+		break;
+	case REQ_DEREGISTER_SAP:
+		if (c->ops.deregister_sap_complete)
+			c->ops.deregister_sap_complete(c, status, req.selector, req.ctx);
+		break;
+	case REQ_ACCEPT_CALL:
+		if (c->ops.accept_call_complete)
+			c->ops.accept_call_complete(c, status, req.vc, req.party);
+		break;
+	case REQ_REJECT_CALL:
+		if (c->ops.reject_call_complete)
+			c->ops.reject_call_complete(c, status, req.vc, req.party);
 		break;
 	case REQ_DATA_FD:
 		if (c->ops.data_fd_complete)
@@ -589,6 +609,12 @@ static int hello(cm_client *c, int64_t deadline)
 					snprintf(c->daemon_version, sizeof(c->daemon_version), "%s",
 						 hr->daemon_version ? hr->daemon_version : "");
 					c->session = hr->session;
+					c->version = hr->version;
+					if (hr->party_id_base && hr->party_id_count &&
+					    hr->party_id_base <= UINT64_MAX - hr->party_id_count) {
+						c->next_party = hr->party_id_base + 1;
+						c->last_party = hr->party_id_base + hr->party_id_count;
+					}
 					c->last_seq = r->seq;
 					st = CM_OK;
 				}
@@ -762,21 +788,38 @@ static bool usable(const cm_client *c)
 	return c && !c->closed && !c->disconnected;
 }
 
-int cm_register_sap(cm_client *c, uint8_t selector, void *req_ctx)
+/* RegisterSap and DeregisterSap: the same one-field message, the same bookkeeping. */
+static int sap_request(cm_client *c, uint8_t kind, uint8_t selector, void *req_ctx)
 {
 	if (!c)
 		return CM_E_INVAL;
 	if (!usable(c))
 		return CM_E_DISCONNECTED;
 	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__RegisterSap r = CALLMGR__REGISTER_SAP__INIT;
-	r.selector = selector;
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP;
-	m.register_sap = &r;
-	struct pending *p = pending_add(c, REQ_REGISTER_SAP, req_ctx);
+	Callmgr__RegisterSap reg = CALLMGR__REGISTER_SAP__INIT;
+	Callmgr__DeregisterSap dereg = CALLMGR__DEREGISTER_SAP__INIT;
+	reg.selector = dereg.selector = selector;
+	if (kind == REQ_REGISTER_SAP) {
+		m.body_case = CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP;
+		m.register_sap = &reg;
+	} else {
+		m.body_case = CALLMGR__CLIENT_MSG__BODY_DEREGISTER_SAP;
+		m.deregister_sap = &dereg;
+	}
+	struct pending *p = pending_add(c, kind, req_ctx);
 	if (p)
 		p->selector = selector;
 	return request(c, &m, p);
+}
+
+int cm_register_sap(cm_client *c, uint8_t selector, void *req_ctx)
+{
+	return sap_request(c, REQ_REGISTER_SAP, selector, req_ctx);
+}
+
+int cm_deregister_sap(cm_client *c, uint8_t selector, void *req_ctx)
+{
+	return sap_request(c, REQ_DEREGISTER_SAP, selector, req_ctx);
 }
 
 int cm_make_call(cm_client *c, const struct cm_call_params *params, const char *first_party,
@@ -803,9 +846,12 @@ int cm_make_call(cm_client *c, const struct cm_call_params *params, const char *
 	return request(c, &m, pending_add(c, REQ_MAKE_CALL, req_ctx));
 }
 
-int cm_add_party(cm_client *c, cm_vc_id vc, const char *party, void *req_ctx)
+int cm_add_party_id(cm_client *c, cm_vc_id vc, const char *party, cm_party_id *party_id,
+		    void *req_ctx)
 {
 	uint8_t addr[CMC_AESA_LEN];
+	if (party_id)
+		*party_id = 0;
 	if (!c || vc == 0 || cmc_aesa_parse(party, addr) < 0)
 		return CM_E_INVAL;
 	if (!usable(c))
@@ -815,12 +861,33 @@ int cm_add_party(cm_client *c, cm_vc_id vc, const char *party, void *req_ctx)
 	r.vc = vc;
 	r.party.data = addr;
 	r.party.len = sizeof(addr);
+	/*
+	 * Once the space is used up every later add is refused rather than
+	 * numbered by the daemon: a session that named ids names all.
+	 */
+	if (c->next_party && c->next_party > c->last_party)
+		return CM_E_LIMIT;
+	r.party_id = c->next_party;
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_ADD_PARTY;
 	m.add_party = &r;
 	struct pending *p = pending_add(c, REQ_ADD_PARTY, req_ctx);
-	if (p)
+	if (p) {
 		p->vc = vc;
-	return request(c, &m, p);
+		p->party = r.party_id;
+	}
+	int rc = request(c, &m, p);
+	if (rc == CM_OK && r.party_id) {
+		/* taken even if the daemon refuses the add: ids only grow */
+		c->next_party++;
+		if (party_id)
+			*party_id = r.party_id;
+	}
+	return rc;
+}
+
+int cm_add_party(cm_client *c, cm_vc_id vc, const char *party, void *req_ctx)
+{
+	return cm_add_party_id(c, vc, party, NULL, req_ctx);
 }
 
 int cm_drop_party(cm_client *c, cm_vc_id vc, cm_party_id party, const void *data, size_t len,
@@ -875,6 +942,23 @@ int cm_close_call(cm_client *c, cm_vc_id vc, cm_party_id last_party, const void 
 	return request(c, &m, p);
 }
 
+/*
+ * An accept or a reject: a request with a completion from a daemon of
+ * protocol 2 on; an older one answers nothing, so nothing waits for it.
+ */
+static int answer(cm_client *c, Callmgr__ClientMsg *m, uint8_t kind, cm_vc_id vc,
+		  cm_party_id party)
+{
+	if (c->version < CMC_PROTO_ANSWER_COMPLETES)
+		return send_msg(c, m);
+	struct pending *p = pending_add(c, kind, NULL);
+	if (p) {
+		p->vc = vc;
+		p->party = party;
+	}
+	return request(c, m, p);
+}
+
 int cm_accept_call(cm_client *c, cm_vc_id vc, cm_party_id party)
 {
 	if (!c || vc == 0 || party == 0)
@@ -887,7 +971,7 @@ int cm_accept_call(cm_client *c, cm_vc_id vc, cm_party_id party)
 	r.party = party;
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_ACCEPT_CALL;
 	m.accept_call = &r;
-	return send_msg(c, &m);
+	return answer(c, &m, REQ_ACCEPT_CALL, vc, party);
 }
 
 int cm_reject_call(cm_client *c, cm_vc_id vc, cm_party_id party, int cause)
@@ -903,7 +987,7 @@ int cm_reject_call(cm_client *c, cm_vc_id vc, cm_party_id party, int cause)
 	r.cause = (uint32_t)cause;
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_REJECT_CALL;
 	m.reject_call = &r;
-	return send_msg(c, &m);
+	return answer(c, &m, REQ_REJECT_CALL, vc, party);
 }
 
 int cm_data_fd(cm_client *c, cm_vc_id vc, void *req_ctx)

@@ -593,7 +593,14 @@ static void cmd_vc_list(char **argv)
 			}
 			first = false;
 		}
-		bool more = vl->more && vl->n_vcs > 0;
+		/* a reader of its own VCs only may get pages with none: a cursor */
+		bool more = vl->more && (vl->n_vcs > 0 || vl->next_after > after);
+		if (vl->next_after) {
+			if (vl->next_after < after)
+				die(EXIT_DAEMON, "protocol error: next page after %" PRIu64
+					" behind %" PRIu64, vl->next_after, after);
+			after = vl->next_after;
+		}
 		release(r);
 		if (!more)
 			break;
@@ -704,53 +711,80 @@ static void cmd_vc_show(char **argv)
 		table_print(&t);
 }
 
+static json_object *link_json(const Callmgr__LinkInfo *k)
+{
+	char mac[18];
+	json_object *o = json_object_new_object();
+	jadd(o, "peer", JSTR(mac_str(k->peer, mac)));
+	jadd(o, "state", JSTR(k->state));
+	jadd(o, "sd_tx", JU64(k->sd_tx));
+	jadd(o, "sd_rx", JU64(k->sd_rx));
+	jadd(o, "retransmits", JU64(k->retransmits));
+	jadd(o, "establishments", JU64(k->establishments));
+	jadd(o, "failures", JU64(k->failures));
+	jadd(o, "queued", JU64(k->queued));
+	return o;
+}
+
+static void link_row(struct table *t, const Callmgr__LinkInfo *k)
+{
+	char mac[18], n[6][24];
+	snprintf(n[0], 24, "%" PRIu64, k->sd_tx);
+	snprintf(n[1], 24, "%" PRIu64, k->sd_rx);
+	snprintf(n[2], 24, "%" PRIu64, k->retransmits);
+	snprintf(n[3], 24, "%" PRIu64, k->establishments);
+	snprintf(n[4], 24, "%" PRIu64, k->failures);
+	snprintf(n[5], 24, "%u", k->queued);
+	table_add(t, (const char *[]){ mac_str(k->peer, mac), k->state, n[0], n[1], n[2], n[3],
+				       n[4], n[5] });
+}
+
 static void cmd_link_list(char **argv)
 {
 	no_more_args(argv);
-	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__ListLinks l = CALLMGR__LIST_LINKS__INIT;
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_LIST_LINKS;
-	m.list_links = &l;
-	uint64_t id = send_request(&m);
-	Callmgr__DaemonMsg *r = await_reply(id, CALLMGR__DAEMON_MSG__BODY_LINK_LIST, "link list");
-	Callmgr__LinkList *ll = r->link_list;
-	char mac[18];
-	if (json) {
-		json_object *a = json_object_new_array();
-		held_json = a;
-		for (size_t i = 0; i < ll->n_links; i++) {
-			const Callmgr__LinkInfo *k = ll->links[i];
-			json_object *o = json_object_new_object();
-			jadd(o, "peer", JSTR(mac_str(k->peer, mac)));
-			jadd(o, "state", JSTR(k->state));
-			jadd(o, "sd_tx", JU64(k->sd_tx));
-			jadd(o, "sd_rx", JU64(k->sd_rx));
-			jadd(o, "retransmits", JU64(k->retransmits));
-			jadd(o, "establishments", JU64(k->establishments));
-			jadd(o, "failures", JU64(k->failures));
-			jadd(o, "queued", JU64(k->queued));
-			json_object_array_add(a, o);
-		}
-		json_print(a);
-	} else {
-		struct table t = { .ncols = 8 };
+	json_object *a = NULL;
+	struct table t = { .ncols = 8 };
+	if (json)
+		held_json = a = json_object_new_array();
+	else
 		table_add(&t, (const char *[]){ "PEER", "STATE", "SD-TX", "SD-RX", "RETRANS",
 						"ESTAB", "FAILED", "QUEUED" });
+	uint8_t after[6];
+	bool first = true;
+	/* in pages of at most 512 peers, by MAC */
+	for (;;) {
+		Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+		Callmgr__ListLinks l = CALLMGR__LIST_LINKS__INIT;
+		if (!first) {
+			l.after.data = after;
+			l.after.len = 6;
+		}
+		m.body_case = CALLMGR__CLIENT_MSG__BODY_LIST_LINKS;
+		m.list_links = &l;
+		uint64_t id = send_request(&m);
+		Callmgr__DaemonMsg *r =
+			await_reply(id, CALLMGR__DAEMON_MSG__BODY_LINK_LIST, "link list");
+		Callmgr__LinkList *ll = r->link_list;
 		for (size_t i = 0; i < ll->n_links; i++) {
 			const Callmgr__LinkInfo *k = ll->links[i];
-			char n[6][24];
-			snprintf(n[0], 24, "%" PRIu64, k->sd_tx);
-			snprintf(n[1], 24, "%" PRIu64, k->sd_rx);
-			snprintf(n[2], 24, "%" PRIu64, k->retransmits);
-			snprintf(n[3], 24, "%" PRIu64, k->establishments);
-			snprintf(n[4], 24, "%" PRIu64, k->failures);
-			snprintf(n[5], 24, "%u", k->queued);
-			table_add(&t, (const char *[]){ mac_str(k->peer, mac), k->state, n[0],
-							n[1], n[2], n[3], n[4], n[5] });
+			if (k->peer.len != 6 || (!first && memcmp(k->peer.data, after, 6) <= 0))
+				die(EXIT_DAEMON, "%s", "protocol error: link list out of MAC order");
+			memcpy(after, k->peer.data, 6);
+			first = false;
+			if (json)
+				json_object_array_add(a, link_json(k));
+			else
+				link_row(&t, k);
 		}
-		table_print(&t);
+		bool more = ll->more && ll->n_links > 0;
+		release(r);
+		if (!more)
+			break;
 	}
-	release(r);
+	if (json)
+		json_print(a);
+	else
+		table_print(&t);
 }
 
 static void cmd_stats(char **argv)
@@ -785,6 +819,20 @@ static void cmd_stats(char **argv)
 	STAT(frames_tx);
 	STAT(frames_bad);
 	STAT(frames_unknown_peer);
+	STAT(frames_group_src);
+	STAT(peers_evicted);
+	STAT(peers_refused);
+	STAT(peers_idle_freed);
+	STAT(peers);
+	STAT(rx_buffered);
+	STAT(accept_pauses);
+	STAT(incoming_refused);
+	STAT(budget_refused);
+	STAT(state_bytes);
+	STAT(users);
+	STAT(monitors);
+	STAT(monitors_refused);
+	STAT(sessions_refused_user);
 	STAT(data_sdus_in);
 	STAT(data_octets_in);
 	STAT(data_sdus_out);

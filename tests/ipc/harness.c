@@ -44,8 +44,18 @@ void dmn_start(struct dmn *d)
 			 asan && *asan ? ":" : "");
 		setenv("ASAN_OPTIONS", opts, 1);
 		const char *level = getenv("CALLMGRD_LOG_LEVEL");
-		execl(exe, exe, "--foreground", "--socket", d->sock, "--log-level",
-		      level ? level : "notice", (char *)NULL);
+		if (d->conf) {
+			char conf[128];
+			snprintf(conf, sizeof(conf), "%s/callmgrd.conf", d->dir);
+			FILE *f = fopen(conf, "w");
+			if (!f || fputs(d->conf, f) < 0 || fclose(f) != 0)
+				_exit(126);
+			execl(exe, exe, "--foreground", "--config", conf, "--socket", d->sock,
+			      "--log-level", level ? level : "notice", (char *)NULL);
+		} else {
+			execl(exe, exe, "--foreground", "--socket", d->sock, "--log-level",
+			      level ? level : "notice", (char *)NULL);
+		}
 		_exit(127);
 	}
 	/* Ready once it accepts a connection. */
@@ -155,13 +165,44 @@ static void after(cm_client *c, struct ev *e)
 		t->hook(t, e);
 }
 
-static void cb_register_sap(cm_client *c, int status, uint8_t sel, void *ctx)
+/* A SAP completion: the selector goes into .party. */
+static void record_sap(cm_client *c, enum ev_type type, int status, uint8_t sel, void *ctx)
 {
-	struct ev *e = record(c, EV_REGISTER_SAP);
+	struct ev *e = record(c, type);
 	e->status = status;
 	e->party = sel;
 	e->ctx = ctx;
 	after(c, e);
+}
+
+static void cb_register_sap(cm_client *c, int status, uint8_t sel, void *ctx)
+{
+	record_sap(c, EV_REGISTER_SAP, status, sel, ctx);
+}
+
+static void cb_deregister_sap(cm_client *c, int status, uint8_t sel, void *ctx)
+{
+	record_sap(c, EV_DEREGISTER_SAP, status, sel, ctx);
+}
+
+static void record_answer(cm_client *c, enum ev_type type, int status, cm_vc_id vc,
+			  cm_party_id party)
+{
+	struct ev *e = record(c, type);
+	e->status = status;
+	e->vc = vc;
+	e->party = party;
+	after(c, e);
+}
+
+static void cb_accept(cm_client *c, int status, cm_vc_id vc, cm_party_id party)
+{
+	record_answer(c, EV_ACCEPT, status, vc, party);
+}
+
+static void cb_reject(cm_client *c, int status, cm_vc_id vc, cm_party_id party)
+{
+	record_answer(c, EV_REJECT, status, vc, party);
 }
 
 static void cb_make_call(cm_client *c, int status, cm_vc_id vc, cm_party_id party, void *ctx)
@@ -286,6 +327,9 @@ static const struct cm_client_ops recording_ops = {
 	.incoming_close_call = cb_incoming_close,
 	.incoming_call = cb_incoming_call,
 	.call_connected = cb_connected,
+	.deregister_sap_complete = cb_deregister_sap,
+	.accept_call_complete = cb_accept,
+	.reject_call_complete = cb_reject,
 	.data_fd_complete = cb_data_fd,
 };
 

@@ -18,6 +18,7 @@ struct dmn {
 	pid_t pid;
 	char dir[64];
 	char sock[128];
+	const char *conf; /* set before dmn_start: callmgrd.conf's text */
 };
 
 /* Start callmgrd; extra arguments may be NULL-terminated list. */
@@ -39,6 +40,9 @@ enum ev_type {
 	EV_INCOMING_CLOSE,
 	EV_INCOMING_CALL,
 	EV_CONNECTED,
+	EV_DEREGISTER_SAP, /* the selector in .party, as for EV_REGISTER_SAP */
+	EV_ACCEPT,
+	EV_REJECT,
 	EV_DATA_FD,      /* cm_data_fd's completion: status, vc, fd */
 };
 

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Least privilege: callmgrd needs CAP_NET_RAW for one system call, the
+ * socket() of its AF_PACKET link (the socket stays usable without it), and
+ * no capability after that.  So the link socket is opened first and every
+ * capability is then given up for good, before the daemon reads a byte
+ * from a client or a peer: the Q.2931, SSCOP and protobuf parsers never
+ * run privileged.
+ *
+ * Dropping is capset() to nothing.  Under callmgrd.service, whose system
+ * call filter refuses capset (SystemCallFilter=~@privileged, exposure
+ * 1.2), the daemon clears its ambient set and executes itself again with
+ * the link socket inherited: an unprivileged user's execve() keeps only
+ * ambient capabilities, so the new image starts with none.
+ */
+#ifndef CALLMGR_DAEMON_PRIVS_H
+#define CALLMGR_DAEMON_PRIVS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The environment variable carrying the link socket across the re-exec. */
+#define PRIVS_LINK_FD_ENV "CALLMGRD_LINK_FD"
+
+/* Whether this thread holds any capability (effective, permitted or ambient). */
+bool privs_held(void);
+
+/*
+ * Give up every capability for good.  0; -EPERM when capset() is refused
+ * (a seccomp filter: privs_reexec() then does it); another -errno on
+ * failure.
+ */
+int privs_drop(void);
+
+/*
+ * Execute this program again with argv, without ambient capabilities and
+ * with link_fd (or -1) inherited and named in PRIVS_LINK_FD_ENV.  Returns
+ * only on failure, with -errno (err describes it).  Refused (-ELOOP) when
+ * this image is already the result of one, so that capabilities that
+ * survive it cannot make the daemon loop.
+ */
+int privs_reexec(char **argv, int link_fd, char *err, size_t errlen);
+
+/*
+ * The link socket a re-exec handed over: its descriptor (close-on-exec set
+ * again, the variable removed), -1 when there is none, -2 when the
+ * variable is malformed (err says why).
+ */
+int privs_inherited_link_fd(char *err, size_t errlen);
+
+#endif
