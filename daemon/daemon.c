@@ -58,6 +58,7 @@ void daemon_settings_defaults(struct daemon_settings *s)
 	s->socket_path = CM_DEFAULT_SOCKET;
 	s->listen_fd = -1;
 	s->link_fd = -1;
+	s->data_fd = -1;
 	memcpy(s->prefix, prefix, sizeof(prefix));
 	s->shutdown_ms = 3000;
 	cc_config_defaults(&s->cc);
@@ -670,7 +671,10 @@ int daemon_run(const struct daemon_settings *set)
 		goto out;
 	}
 	if (d->link) {
-		d->dl = datalink_open(d->base, set->interface, d->cc, d->data, peer_allowed, d);
+		int dfd = set->data_fd >= 0 ? set->data_fd : datalink_socket(set->interface);
+		d->dl = dfd < 0 ? NULL
+				: datalink_open_fd(d->base, set->interface, dfd, d->cc, d->data,
+						   peer_allowed, d);
 		if (!d->dl) {
 			log_err("cannot open the data socket on %s: %s", set->interface,
 				strerror(errno));

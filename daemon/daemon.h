@@ -23,6 +23,7 @@
 struct daemon_settings {
 	const char *interface;     /* NULL: local mode */
 	int link_fd;               /* interface's socket from link_socket(), or -1: open it here */
+	int data_fd;               /* its data socket from datalink_socket(), or -1: open it here */
 	const char *socket_path;
 	int listen_fd;             /* socket activation: already listening, or -1 */
 	unsigned socket_mode;      /* 0: 0666 */

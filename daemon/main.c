@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * callmgrd: configuration (config.c), the link socket and the end of all
+ * callmgrd: configuration (config.c), the link and data sockets and the end of all
  * privileges (privs.c), systemd (sd.c), then the daemon's loop (daemon.c).
  * See callmgrd(8).
  */
@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "data/datalink.h"
 #include "link/link.h"
 #include "log.h"
 #include "privs.h"
@@ -19,28 +20,41 @@
 static struct config_cmdline cmdline;
 
 /*
- * The one privileged step, then none (privs.h): open the link socket and
- * give up every capability before anything is read from a client or a
- * peer.  Returns the link socket (-1 in local mode), or -2 (logged) when
- * the daemon must not start.  May execute the program again, which then
- * comes back here with the socket inherited and nothing left to drop.
+ * The one privileged step, then none (privs.h): open the link and data
+ * sockets and give up every capability before anything is read from a
+ * client or a peer.  Returns the link socket (-1 in local mode) with the
+ * data socket in *data_fd, or -2 (logged) when the daemon must not start.
+ * May execute the program again, which then comes back here with the
+ * sockets inherited and nothing left to drop.
  */
-static int open_link_then_drop(char **argv, const char *ifname)
+static int open_link_then_drop(char **argv, const char *ifname, int *data_fd)
 {
 	char err[256];
-	int fd = privs_inherited_link_fd(err, sizeof(err));
-	if (fd == -2) {
+	*data_fd = -1;
+	int fd = privs_inherited_fd(PRIVS_LINK_FD_ENV, err, sizeof(err));
+	int dfd = fd == -2 ? -1 : privs_inherited_fd(PRIVS_DATA_FD_ENV, err, sizeof(err));
+	if (fd == -2 || dfd == -2) {
 		log_err("%s", err);
 		return -2;
 	}
-	if (fd >= 0 && !ifname) {
-		close(fd); /* not ours to use: local mode */
-		fd = -1;
+	if (!ifname) {
+		/* not ours to use: local mode */
+		if (fd >= 0)
+			close(fd);
+		if (dfd >= 0)
+			close(dfd);
+		fd = dfd = -1;
 	}
 	if (fd < 0 && ifname && (fd = link_socket(ifname)) < 0) {
 		log_err("cannot open interface %s: %s", ifname, strerror(errno));
 		return -2;
 	}
+	if (dfd < 0 && ifname && (dfd = datalink_socket(ifname)) < 0) {
+		log_err("cannot open the data socket on %s: %s", ifname, strerror(errno));
+		close(fd);
+		return -2;
+	}
+	*data_fd = dfd;
 	if (!privs_held()) {
 		log_info("running without capabilities");
 		return fd;
@@ -49,7 +63,7 @@ static int open_link_then_drop(char **argv, const char *ifname)
 	if (rc == -EPERM) {
 		/* capset refused by the unit's system call filter: start again without them */
 		log_info("executing callmgrd again to drop its capabilities");
-		privs_reexec(argv, fd, err, sizeof(err));
+		privs_reexec(argv, fd, dfd, err, sizeof(err));
 		log_err("cannot drop capabilities: %s", err);
 		return -2;
 	}
@@ -57,7 +71,7 @@ static int open_link_then_drop(char **argv, const char *ifname)
 		log_err("cannot drop capabilities: %s", strerror(-rc));
 		return -2;
 	}
-	log_info("capabilities dropped%s", fd >= 0 ? " with the link socket open" : "");
+	log_info("capabilities dropped%s", fd >= 0 ? " with the link and data sockets open" : "");
 	return fd;
 }
 static struct daemon_config running;
@@ -111,7 +125,8 @@ int main(int argc, char **argv)
 	log_set_level(running.log_level);
 
 	const char *ifname = running.interface[0] ? running.interface : NULL;
-	int link_fd = open_link_then_drop(argv, ifname);
+	int data_fd = -1;
+	int link_fd = open_link_then_drop(argv, ifname, &data_fd);
 	if (link_fd == -2)
 		return 1;
 
@@ -125,6 +140,7 @@ int main(int argc, char **argv)
 	daemon_settings_defaults(&set);
 	set.interface = ifname;
 	set.link_fd = link_fd;
+	set.data_fd = data_fd;
 	set.socket_path = running.socket_path;
 	set.listen_fd = listen_fd;
 	set.socket_mode = running.socket_mode;

@@ -55,7 +55,27 @@ int privs_drop(void)
 	return privs_held() ? -EPERM : 0;
 }
 
-int privs_reexec(char **argv, int link_fd, char *err, size_t errlen)
+/* Keep fd open across execv and name it in var; 0 or -errno (err says why). */
+static int pass_fd(int fd, const char *var, const char *what, char *err, size_t errlen)
+{
+	if (fd < 0)
+		return 0;
+	char num[16];
+	snprintf(num, sizeof(num), "%d", fd);
+	if (setenv(var, num, 1) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int fl = fcntl(fd, F_GETFD);
+	if (fl < 0 || fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", what, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+int privs_reexec(char **argv, int link_fd, int data_fd, char *err, size_t errlen)
 {
 	if (getenv(PRIVS_REEXEC_ENV)) {
 		snprintf(err, errlen, "capabilities survived executing callmgrd again");
@@ -66,41 +86,35 @@ int privs_reexec(char **argv, int link_fd, char *err, size_t errlen)
 		snprintf(err, errlen, "clearing the ambient capabilities: %s", strerror(e));
 		return -e;
 	}
-	char num[16];
-	snprintf(num, sizeof(num), "%d", link_fd);
-	if (setenv(PRIVS_REEXEC_ENV, "1", 1) < 0 ||
-	    (link_fd >= 0 && setenv(PRIVS_LINK_FD_ENV, num, 1) < 0)) {
+	if (setenv(PRIVS_REEXEC_ENV, "1", 1) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (link_fd >= 0) {
-		int fl = fcntl(link_fd, F_GETFD);
-		if (fl < 0 || fcntl(link_fd, F_SETFD, fl & ~FD_CLOEXEC) < 0) {
-			int e = errno;
-			snprintf(err, errlen, "link socket: %s", strerror(e));
-			return -e;
-		}
-	}
+	int rc = pass_fd(link_fd, PRIVS_LINK_FD_ENV, "link socket", err, errlen);
+	if (rc == 0)
+		rc = pass_fd(data_fd, PRIVS_DATA_FD_ENV, "data socket", err, errlen);
+	if (rc < 0)
+		return rc;
 	execv("/proc/self/exe", argv);
 	int e = errno;
 	snprintf(err, errlen, "executing /proc/self/exe: %s", strerror(e));
 	return -e;
 }
 
-int privs_inherited_link_fd(char *err, size_t errlen)
+int privs_inherited_fd(const char *var, char *err, size_t errlen)
 {
-	const char *env = getenv(PRIVS_LINK_FD_ENV);
+	const char *env = getenv(var);
 	if (!env)
 		return -1;
 	char v[32];
 	snprintf(v, sizeof(v), "%s", env);
-	unsetenv(PRIVS_LINK_FD_ENV); /* env is gone with it */
+	unsetenv(var); /* env is gone with it */
 	char *end;
 	errno = 0;
 	long fd = strtol(v, &end, 10);
 	if (errno || *end || end == v || fd < 0 || fd > 1 << 20 ||
 	    fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) {
-		snprintf(err, errlen, "%s=%s is no open descriptor", PRIVS_LINK_FD_ENV, v);
+		snprintf(err, errlen, "%s=%s is no open descriptor", var, v);
 		return -2;
 	}
 	return (int)fd;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Least privilege: callmgrd needs CAP_NET_RAW for one system call, the
- * socket() of its AF_PACKET link (the socket stays usable without it), and
- * no capability after that.  So the link socket is opened first and every
- * capability is then given up for good, before the daemon reads a byte
+ * Least privilege: callmgrd needs CAP_NET_RAW for two system calls, the
+ * socket() of its AF_PACKET link and of its data path (the sockets stay
+ * usable without it), and no capability after that.  So both sockets are
+ * opened first and every capability is then given up for good, before the daemon reads a byte
  * from a client or a peer: the Q.2931, SSCOP and protobuf parsers never
  * run privileged.
  *
@@ -19,8 +19,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The environment variable carrying the link socket across the re-exec. */
+/* The environment variables carrying the sockets across the re-exec. */
 #define PRIVS_LINK_FD_ENV "CALLMGRD_LINK_FD"
+#define PRIVS_DATA_FD_ENV "CALLMGRD_DATA_FD"
 
 /* Whether this thread holds any capability (effective, permitted or ambient). */
 bool privs_held(void);
@@ -34,18 +35,20 @@ int privs_drop(void);
 
 /*
  * Execute this program again with argv, without ambient capabilities and
- * with link_fd (or -1) inherited and named in PRIVS_LINK_FD_ENV.  Returns
+ * with link_fd and data_fd (each may be -1) inherited and named in
+ * PRIVS_LINK_FD_ENV and PRIVS_DATA_FD_ENV.  Returns
  * only on failure, with -errno (err describes it).  Refused (-ELOOP) when
  * this image is already the result of one, so that capabilities that
  * survive it cannot make the daemon loop.
  */
-int privs_reexec(char **argv, int link_fd, char *err, size_t errlen);
+int privs_reexec(char **argv, int link_fd, int data_fd, char *err, size_t errlen);
 
 /*
- * The link socket a re-exec handed over: its descriptor (close-on-exec set
- * again, the variable removed), -1 when there is none, -2 when the
+ * The socket a re-exec handed over in the environment variable var
+ * (PRIVS_LINK_FD_ENV or PRIVS_DATA_FD_ENV): its descriptor (close-on-exec
+ * set again, the variable removed), -1 when there is none, -2 when the
  * variable is malformed (err says why).
  */
-int privs_inherited_link_fd(char *err, size_t errlen);
+int privs_inherited_fd(const char *var, char *err, size_t errlen);
 
 #endif

@@ -93,6 +93,12 @@ static void check_body(const Callmgr__ClientMsg *m)
 	case CALLMGR__CLIENT_MSG__BODY_REJECT_CALL:
 		member = m->reject_call;
 		break;
+	case CALLMGR__CLIENT_MSG__BODY_DEREGISTER_SAP:
+		member = m->deregister_sap;
+		break;
+	case CALLMGR__CLIENT_MSG__BODY_GET_DATA_FD:
+		member = m->get_data_fd;
+		break;
 	case CALLMGR__CLIENT_MSG__BODY_GET_STATUS:
 		member = m->get_status;
 		break;

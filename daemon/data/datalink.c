@@ -18,6 +18,7 @@
 
 #include "data/dtab.h"
 #include "data/frame.h"
+#include "link/link.h"
 #include "log.h"
 
 #define RX_BATCH 32
@@ -281,48 +282,53 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
 
 /* ---------------------------------------------------------------- life */
 
-struct datalink *datalink_open(struct event_base *base, const char *ifname, cc *callctl,
-			       struct dataio *dio,
-			       bool (*allowed)(void *ctx, const uint8_t mac[6]), void *ctx)
+int datalink_socket(const char *ifname)
 {
-	struct datalink *dl = calloc(1, sizeof(*dl));
-	if (!dl)
-		return NULL;
-	dl->base = base;
-	dl->cc = callctl;
-	dl->dio = dio;
-	dl->allowed = allowed;
-	dl->ctx = ctx;
-	dl->fd = -1;
-	dl->ifindex = (int)if_nametoindex(ifname);
-	if (dl->ifindex == 0)
-		goto fail;
-	/* Protocol 0 until bound, so no frame of another interface slips in. */
-	dl->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (dl->fd < 0)
-		goto fail;
+	int fd = link_packet_socket(ifname, SOCK_DGRAM, DF_ETHERTYPE);
+	if (fd < 0)
+		return -1;
 	/*
 	 * Sending: smaller than a device's queue (1,000 frames is usual), so
 	 * that the socket fills before the qdisc drops and a fast root is
 	 * throttled (datalink_send); large enough for one SDU of 65,535
 	 * octets twice over.  Receiving: room for bursts from many legs.
-	 * Past wmem_max/rmem_max only with CAP_NET_ADMIN.
+	 * Past wmem_max/rmem_max only with CAP_NET_ADMIN, hence here, before
+	 * capabilities are dropped.
 	 */
 	int sbuf = 256 * 1024, rbuf = 4 * 1024 * 1024;
-	if (setsockopt(dl->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sbuf, sizeof(sbuf)) < 0)
-		(void)setsockopt(dl->fd, SOL_SOCKET, SO_SNDBUF, &sbuf, sizeof(sbuf));
-	if (setsockopt(dl->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rbuf, sizeof(rbuf)) < 0)
-		(void)setsockopt(dl->fd, SOL_SOCKET, SO_RCVBUF, &rbuf, sizeof(rbuf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sbuf, sizeof(sbuf)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sbuf, sizeof(sbuf));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rbuf, sizeof(rbuf)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rbuf, sizeof(rbuf));
+	return fd;
+}
+
+struct datalink *datalink_open_fd(struct event_base *base, const char *ifname, int fd,
+				  cc *callctl, struct dataio *dio,
+				  bool (*allowed)(void *ctx, const uint8_t mac[6]), void *ctx)
+{
+	struct datalink *dl = calloc(1, sizeof(*dl));
+	if (!dl) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	dl->base = base;
+	dl->cc = callctl;
+	dl->dio = dio;
+	dl->allowed = allowed;
+	dl->ctx = ctx;
+	dl->fd = fd;
+	dl->ifindex = (int)if_nametoindex(ifname);
+	if (dl->ifindex == 0)
+		goto fail;
+	if (!link_packet_socket_is(fd, dl->ifindex, SOCK_DGRAM, DF_ETHERTYPE)) {
+		errno = EBADF;
+		goto fail;
+	}
 	socklen_t sl = sizeof(dl->sndbuf);
 	if (getsockopt(dl->fd, SOL_SOCKET, SO_SNDBUF, &dl->sndbuf, &sl) < 0)
-		dl->sndbuf = sbuf;
-	struct sockaddr_ll sll;
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(DF_ETHERTYPE);
-	sll.sll_ifindex = dl->ifindex;
-	if (bind(dl->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		goto fail;
+		dl->sndbuf = 256 * 1024;
 	dl->rx_ev = event_new(base, dl->fd, EV_READ | EV_PERSIST, readable, dl);
 	dl->sweep_ev = event_new(base, -1, EV_PERSIST, sweep, dl);
 	dl->tx_ev = event_new(base, dl->fd, EV_WRITE, tx_ready, dl);

@@ -35,12 +35,20 @@ struct datalink_counters {
 };
 
 /*
- * Open the data socket on ifname.  allowed(ctx, mac) says whether a peer
- * is in allowed_peers.  NULL and errno on failure.
+ * The data socket of ifname (AF_PACKET, EtherType 0x88B6, bound), or -1
+ * and errno.  Opened with the link socket, while the daemon still has
+ * CAP_NET_RAW (daemon/privs.h).
  */
-struct datalink *datalink_open(struct event_base *base, const char *ifname, cc *callctl,
-			       struct dataio *dio,
-			       bool (*allowed)(void *ctx, const uint8_t mac[6]), void *ctx);
+int datalink_socket(const char *ifname);
+
+/*
+ * The data path on fd, a socket from datalink_socket(ifname) (checked: an
+ * inherited descriptor may be anything), which it takes.  allowed(ctx, mac)
+ * says whether a peer is in allowed_peers.  NULL and errno on failure.
+ */
+struct datalink *datalink_open_fd(struct event_base *base, const char *ifname, int fd,
+				  cc *callctl, struct dataio *dio,
+				  bool (*allowed)(void *ctx, const uint8_t mac[6]), void *ctx);
 void datalink_close(struct datalink *dl);
 
 /*

@@ -546,26 +546,19 @@ static void link_sweep(evutil_socket_t fd, short what, void *arg)
 /* ------------------------------------------------------------------ */
 /* link.h                                                              */
 
-int link_socket(const char *ifname)
+int link_packet_socket(const char *ifname, int type, uint16_t ethertype)
 {
 	int ifindex = (int)if_nametoindex(ifname);
 	if (ifindex == 0)
 		return -1;
 	/* Protocol 0 until bound, so no frame of another interface slips in. */
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_PACKET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	int one = 1;
-#ifdef PACKET_IGNORE_OUTGOING
-	/* not fatal: the receive path filters PACKET_OUTGOING as well */
-	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
-#else
-	(void)one;
-#endif
 	struct sockaddr_ll sll;
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(LINK_ETHERTYPE);
+	sll.sll_protocol = htons(ethertype);
 	sll.sll_ifindex = ifindex;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		int saved = errno;
@@ -576,19 +569,33 @@ int link_socket(const char *ifname)
 	return fd;
 }
 
-/* Whether fd is what link_socket(ifname) makes: an inherited descriptor is checked. */
-static bool is_link_socket(int fd, int ifindex)
+bool link_packet_socket_is(int fd, int ifindex, int type, uint16_t ethertype)
 {
 	struct sockaddr_ll sll;
 	memset(&sll, 0, sizeof(sll));
 	socklen_t len = sizeof(sll);
-	int type = 0;
-	socklen_t tlen = sizeof(type);
+	int t = 0;
+	socklen_t tlen = sizeof(t);
 	return getsockname(fd, (struct sockaddr *)&sll, &len) == 0 &&
 	       len >= offsetof(struct sockaddr_ll, sll_addr) &&
 	       sll.sll_family == AF_PACKET && sll.sll_ifindex == ifindex &&
-	       sll.sll_protocol == htons(LINK_ETHERTYPE) &&
-	       getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 && type == SOCK_RAW;
+	       sll.sll_protocol == htons(ethertype) &&
+	       getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &tlen) == 0 && t == type;
+}
+
+int link_socket(const char *ifname)
+{
+	int fd = link_packet_socket(ifname, SOCK_RAW, LINK_ETHERTYPE);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+#ifdef PACKET_IGNORE_OUTGOING
+	/* not fatal: the receive path filters PACKET_OUTGOING as well */
+	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+#else
+	(void)one;
+#endif
+	return fd;
 }
 
 struct link *link_open(struct event_base *base, const char *ifname,
@@ -646,7 +653,7 @@ struct link *link_open_fd(struct event_base *base, const char *ifname, int fd,
 	l->ifindex = (int)if_nametoindex(ifname);
 	if (l->ifindex == 0)
 		goto fail;
-	if (!is_link_socket(l->fd, l->ifindex)) {
+	if (!link_packet_socket_is(l->fd, l->ifindex, SOCK_RAW, LINK_ETHERTYPE)) {
 		errno = ENOTSOCK;
 		goto fail;
 	}

@@ -59,6 +59,15 @@ struct link_ops {
 struct link;
 
 /*
+ * An AF_PACKET socket of type (SOCK_RAW, SOCK_DGRAM) bound to ifname and
+ * ethertype, non-blocking, close-on-exec (needs CAP_NET_RAW); or -1 and
+ * errno.  link_socket() and datalink_socket() are made with it.
+ */
+int link_packet_socket(const char *ifname, int type, uint16_t ethertype);
+/* Whether fd is what link_packet_socket() makes for that interface index, type and ethertype. */
+bool link_packet_socket_is(int fd, int ifindex, int type, uint16_t ethertype);
+
+/*
  * The one privileged step: an AF_PACKET socket bound to ifname and the
  * EtherType (needs CAP_NET_RAW).  The descriptor, or -1 and errno set.
  * Nothing the link does with it later needs a capability.

@@ -5,7 +5,8 @@
 # Node A's daemon runs as root (it drops everything with capset); node B's
 # runs as the unit runs it (tests/netns/unitlike: user nobody, CAP_NET_RAW
 # as an ambient capability, capset refused by a seccomp filter), so it
-# drops them by executing itself again with the link socket inherited.
+# drops them by executing itself again with the link and data sockets
+# inherited.
 # Both must show CapEff, CapPrm and CapAmb 0 in /proc/PID/status and carry
 # a call in each direction.
 #   privileges.sh BUILD_DIR SOURCE_DIR
@@ -33,7 +34,7 @@ chmod 1777 "$NETNS_TMP"
 NODE_WRAP[B]="$BUILD/tests/netns/unitlike nobody"
 node_start A
 node_start B
-grep -q "capabilities dropped with the link socket open" "$NETNS_TMP/A.log" ||
+grep -q "capabilities dropped with the link and data sockets open" "$NETNS_TMP/A.log" ||
 	fail "A did not say it dropped its capabilities"
 grep -q "executing callmgrd again to drop its capabilities" "$NETNS_TMP/B.log" ||
 	fail "B did not drop its capabilities by executing itself again"
