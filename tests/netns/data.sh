@@ -24,12 +24,20 @@ aesa() { # NODE SEL
 	printf '%s%s%02x' "$PREFIX" "$(echo "${NODE_MAC[$1]}" | tr -d :)" "$2"
 }
 
-# leaf NAME NODE SEL : a dataclient leaf in the background, output in NAME.out
+# leaf NAME NODE SEL : a dataclient leaf in the background, output in
+# NAME.out; returns once its SAP is registered, so a call made next finds it
 declare -A LEAF_PID
 leaf() {
+	local i
 	(spawn_clean ip netns exec "${NODE_NS[$2]}" "$BUILD/tests/netns/dataclient" \
 		-s "${NODE_SOCK[$2]}" leaf "$3") >"$NETNS_TMP/$1.out" 2>&1 &
 	LEAF_PID[$1]=$!
+	for i in $(seq 300); do
+		grep -q '^registered$' "$NETNS_TMP/$1.out" && return 0
+		kill -0 "${LEAF_PID[$1]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "leaf $1 did not register selector $3: $(head -n 3 "$NETNS_TMP/$1.out")"
 }
 
 # root "LEAVES" NODE ARGS... : the root; once it holds its descriptor and
@@ -62,7 +70,7 @@ leaf_done() {
 		kill -0 "${LEAF_PID[$1]}" 2>/dev/null || break
 		sleep 0.1
 	done
-	wait "${LEAF_PID[$1]}" || fail "leaf $1: $(grep -m3 -v '^sdu' "$NETNS_TMP/$1.out")"
+	wait "${LEAF_PID[$1]}" || fail "leaf $1: $(grep -m3 -v '^sdu\|^registered' "$NETNS_TMP/$1.out")"
 	grep -q '^eof$' "$NETNS_TMP/$1.out" || fail "leaf $1 saw no end of file"
 }
 

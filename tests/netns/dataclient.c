@@ -4,7 +4,8 @@
  *
  *   dataclient -s SOCK leaf SEL
  *     registers SEL, accepts the call offered, asks for the data
- *     descriptor and reads it to end of file.  Prints "connected" once it
+ *     descriptor and reads it to end of file.  Prints "registered" once
+ *     SEL is its (a call before that is refused), "connected" once it
  *     holds the descriptor, "sdu SEQ LEN" per intact SDU, "bad ..." per
  *     damaged one (truncated, corrupt, spliced: the digest inside each SDU
  *     says), "eof" at end of file; exits 1 if any was bad.  An SDU too
@@ -155,6 +156,8 @@ static int leaf(unsigned sel)
 	if (rc != CM_OK)
 		die("register", rc);
 	await("register");
+	printf("registered\n");
+	fflush(stdout);
 	while (data_fd < 0) {
 		struct pollfd p = { .fd = cm_client_fd(cl), .events = POLLIN };
 		poll(&p, 1, 100);
