@@ -227,8 +227,16 @@ def drop_close_monitor():
 
     out = cmctl_ok("-j", "drop", str(vc), str(parties[1]), "--data", "6279")
     check(json.loads(out)["status"] == 0, out)
-    show = cmctl_json("vc", "show", str(vc))
-    left = [p["party"] for p in show["party_list"]]
+    # The operator's drop completes when the wire procedure ends; the party
+    # then waits in PU6 for its owner's answer to IncomingDropParty, which
+    # the helper sends from its own event loop: wait for it, do not race it.
+    deadline = time.time() + 5
+    while True:
+        show = cmctl_json("vc", "show", str(vc))
+        left = [p["party"] for p in show["party_list"]]
+        if (parties[1] not in left and show["parties"] == 2) or time.time() > deadline:
+            break
+        time.sleep(0.05)
     check(parties[1] not in left and show["parties"] == 2, show)
     # the owner heard about it, and the party got the data before it went
     seen = helper_events(helper, 4)
