@@ -42,6 +42,13 @@ int privs_drop(void);
 int privs_reexec(char **argv, int link_fd, char *err, size_t errlen);
 
 /*
+ * In the image a re-exec started (nothing otherwise): take back the
+ * process name, basename of argv0, that executing /proc/self/exe replaced
+ * with "exe".  Call it before the first log line.
+ */
+void privs_after_reexec(const char *argv0);
+
+/*
  * The link socket a re-exec handed over: its descriptor (close-on-exec set
  * again, the variable removed), -1 when there is none, -2 when the
  * variable is malformed (err says why).
