@@ -97,6 +97,7 @@ static int reload(void *ctx, struct cc_config *cc_out)
 int main(int argc, char **argv)
 {
 	char err[CONFIG_ERR_MAX];
+	privs_after_reexec(argv[0]);
 	if (config_parse_cmdline(argc, argv, &cmdline, err, sizeof(err)) < 0) {
 		fprintf(stderr, "callmgrd: %s\n%s", err, config_usage);
 		return 2;

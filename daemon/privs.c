@@ -101,6 +101,20 @@ int privs_reexec(char **argv, int link_fd, int data_fd, char *err, size_t errlen
 	return -e;
 }
 
+void privs_after_reexec(const char *argv0)
+{
+	if (!getenv(PRIVS_REEXEC_ENV))
+		return;
+	/*
+	 * The kernel named this image after the file executed, "exe" from
+	 * /proc/self/exe; journald records that as _COMM and pgrep, ps and
+	 * "journalctl _COMM=callmgrd" look for the program's own name.
+	 */
+	const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+	base = base ? base + 1 : argv0;
+	(void)prctl(PR_SET_NAME, base && *base ? base : "callmgrd", 0, 0, 0);
+}
+
 int privs_inherited_fd(const char *var, char *err, size_t errlen)
 {
 	const char *env = getenv(var);

@@ -44,6 +44,13 @@ int privs_drop(void);
 int privs_reexec(char **argv, int link_fd, int data_fd, char *err, size_t errlen);
 
 /*
+ * In the image a re-exec started (nothing otherwise): take back the
+ * process name, basename of argv0, that executing /proc/self/exe replaced
+ * with "exe".  Call it before the first log line.
+ */
+void privs_after_reexec(const char *argv0);
+
+/*
  * The socket a re-exec handed over in the environment variable var
  * (PRIVS_LINK_FD_ENV or PRIVS_DATA_FD_ENV): its descriptor (close-on-exec
  * set again, the variable removed), -1 when there is none, -2 when the

@@ -814,6 +814,7 @@ void cc_call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out)
 			return;
 		peer->timers &= (uint16_t)~bit;
 		c->st.timer_expiries++;
+		cc_peer_maybe_idle(c, peer); /* the timer may have been all it held */
 		if (k->kind == CC_T316) {
 			cc_restart_t316(c, peer, out);
 			return;

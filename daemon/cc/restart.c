@@ -94,11 +94,12 @@ static void run_deferred(cc *c, struct cc_peer *peer, bool refuse, struct cc_act
 		free(e);
 	}
 	c->rx_dec = saved;
+	cc_peer_maybe_idle(c, peer); /* its held SETUPs may have been all it held */
 }
 
 void cc_restart_link_down(cc *c, struct cc_peer *peer, struct cc_actions *out)
 {
-	cc_peer_drop_deferred(peer); /* no link to answer them on; the peer's T303 ends them */
+	cc_peer_drop_deferred(c, peer); /* no link to answer them on; the peer's T303 ends them */
 	/* the RESTART may have died with the association: sent again on the next */
 	if (peer->restart == CC_RST_WAIT) {
 		cc_timer_stop(c, &peer->timers, CC_T316, cc_mac_key(peer->mac), out);
@@ -143,6 +144,7 @@ void cc_restart_ack(cc *c, struct cc_peer *peer, const struct q_msg *m, struct c
 	if (peer->restart == CC_RST_FAILED)
 		log_at(LOG_NOTICE, 0, 0, peer->mac.a, "RESTART acknowledged late: back in service");
 	cc_timer_stop(c, &peer->timers, CC_T316, cc_mac_key(peer->mac), out);
+	cc_peer_maybe_idle(c, peer); /* T316 may have been all it held */
 	peer->restart = CC_RST_DONE;
 	release_held(c, peer, out);
 	run_deferred(c, peer, false, out);
@@ -200,7 +202,7 @@ void cc_restart_received(cc *c, struct cc_peer *peer, const struct q_msg *m,
 			cc_leg_cleared(c, l, CM_E_REJECTED, Q_CAUSE_TEMPORARY_FAILURE, NULL, out);
 		l = next;
 	}
-	cc_peer_drop_deferred(peer);
+	cc_peer_drop_deferred(c, peer);
 	struct q_msg r;
 	memset(&r, 0, sizeof(r));
 	r.type = Q_MSG_RESTART_ACK;

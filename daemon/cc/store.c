@@ -772,8 +772,10 @@ void cc_leg_set_state(cc *c, struct cc_leg *leg, enum cc_call_state state)
 /* T309 guards active calls only: the last one gone, it stops. */
 void cc_peer_check_t309(cc *c, struct cc_peer *peer, struct cc_actions *out)
 {
-	if (peer->n_active == 0)
+	if (peer->n_active == 0 && (peer->timers & (1u << CC_T309))) {
 		cc_timer_stop(c, &peer->timers, CC_T309, cc_mac_key(peer->mac), out);
+		cc_peer_maybe_idle(c, peer);
+	}
 }
 
 struct cc_leg *cc_leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig, struct cc_vc *vc)
@@ -920,7 +922,7 @@ void cc_store_init(cc *c)
 		all[i]->steps = c->steps;
 }
 
-void cc_peer_drop_deferred(struct cc_peer *peer)
+void cc_peer_drop_deferred(cc *c, struct cc_peer *peer)
 {
 	while (peer->deferred) {
 		struct cc_deferred *e = peer->deferred;
@@ -928,6 +930,8 @@ void cc_peer_drop_deferred(struct cc_peer *peer)
 		free(e);
 	}
 	peer->n_deferred = 0;
+	/* the held SETUPs may have been all that kept it */
+	cc_peer_maybe_idle(c, peer);
 }
 
 void cc_store_free(cc *c)
@@ -939,7 +943,7 @@ void cc_store_free(cc *c)
 				free(container_of(n, struct cc_leg, id_node)->deferred_uu);
 	for (size_t i = 0; i < c->peers.nb; i++)
 		for (struct hnode *n = c->peers.b[i]; n; n = n->next)
-			cc_peer_drop_deferred(container_of(n, struct cc_peer, node));
+			cc_peer_drop_deferred(c, container_of(n, struct cc_peer, node));
 	ht_free_all(&c->parties, offsetof(struct cc_party, id_node));
 	ht_free_all(&c->vcs, offsetof(struct cc_vc, id_node));
 	ht_free_all(&c->legs_by_id, offsetof(struct cc_leg, id_node));

@@ -310,7 +310,7 @@ struct cc {
 #define CC_STEP(c) ((void)(*(c)->steps += 1))
 
 /* Free the SETUPs a peer's restart held back, unanswered. */
-void cc_peer_drop_deferred(struct cc_peer *peer);
+void cc_peer_drop_deferred(cc *c, struct cc_peer *peer);
 
 /* The MAC a T309 or T316 key names (the inverse of cc_mac_key()). */
 static inline struct cc_mac cc_mac_of_key(uint64_t k)

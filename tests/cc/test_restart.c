@@ -94,6 +94,31 @@ START_TEST(incoming_setup_while_waiting)
 }
 END_TEST
 
+/*
+ * A peer object kept only by the SETUPs held for our restart goes when they
+ * go: here the peer's RESTART drops them, its link never reported up (as a
+ * fuzzed sequence had it).  It used to stay, unlisted for reaping, and the
+ * invariants refused it ("peer kept with nothing on it").
+ */
+START_TEST(peer_freed_when_held_setups_dropped)
+{
+	drv_register(&d, LEAF1, 1);
+	struct q_msg s = setup_msg(70, 1);
+	drv_msg(&d, P, &s);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.peers, 1);
+	struct q_msg r = pmsg(Q_MSG_RESTART, 0, false, -1, 0);
+	r.restart.present = true;
+	r.restart.rclass = Q_RESTART_ALL;
+	drv_msg(&d, P, &r);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	ck_assert_ptr_null(cc_check_invariants(d.c));
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.peers, 0);
+}
+END_TEST
+
 /* §5.5.2: the peer's RESTART clears its calls, also those it offered before
  * it that wait for our acknowledgement: never offered, never answered */
 START_TEST(peer_restart_clears_held_setups)
@@ -341,6 +366,7 @@ Suite *cc_test_suite(void)
 	tcase_add_test(tc, setup_waits_for_ack);
 	tcase_add_loop_test(tc, incoming_setup_while_waiting, 0, 2);
 	tcase_add_test(tc, peer_restart_clears_held_setups);
+	tcase_add_test(tc, peer_freed_when_held_setups_dropped);
 	tcase_add_test(tc, incoming_setups_refused);
 	tcase_add_test(tc, t316_exhausted);
 	tcase_add_test(tc, late_ack);

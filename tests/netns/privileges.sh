@@ -7,8 +7,8 @@
 # as an ambient capability, capset refused by a seccomp filter), so it
 # drops them by executing itself again with the link and data sockets
 # inherited.
-# Both must show CapEff, CapPrm and CapAmb 0 in /proc/PID/status and carry
-# a call in each direction.
+# Both must show CapEff, CapPrm and CapAmb 0 in /proc/PID/status, keep the
+# process name callmgrd, and carry a call in each direction.
 #   privileges.sh BUILD_DIR SOURCE_DIR
 BUILD=$1
 SRC=$2
@@ -40,6 +40,12 @@ grep -q "executing callmgrd again to drop its capabilities" "$NETNS_TMP/B.log" |
 	fail "B did not drop its capabilities by executing itself again"
 caps_none A
 caps_none B
+# executing /proc/self/exe names the process "exe"; journald's _COMM, ps and
+# pgrep must still find callmgrd
+for n in A B; do
+	comm=$(cat "/proc/${NODE_PID[$n]}/comm")
+	[ "$comm" = callmgrd ] || fail "$n: the daemon's process name is '$comm', not callmgrd"
+done
 [ "$(sed -n 's/^Uid:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/${NODE_PID[B]}/status")" = \
 	"$(id -u nobody)" ] || fail "B's callmgrd does not run as nobody"
 
