@@ -16,6 +16,7 @@
 #include "cm_connect.h"
 #include "cm_frame.h"
 #include "cm_hex.h"
+#include "../ck_run.h"
 
 static const uint8_t aesa_a[CMC_AESA_LEN] = {
 	0x47, 0x00, 0x05, 0x80, 0xff, 0xe1, 0x00, 0x00, 0x00, 0xf2,
@@ -194,20 +195,10 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("common");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, hexval_digits);
-	tcase_add_test(tc, aesa_parse_and_format);
-	tcase_add_test(tc, prefix_length_is_the_callers);
-	tcase_add_test(tc, frame_header_round_trip);
-	tcase_add_test(tc, frame_next_splits);
-	tcase_add_test(tc, hello_version_choice);
-	tcase_add_test(tc, socket_path_choice);
-	tcase_add_test(tc, connect_failures_are_told_apart);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN_CASES("common", CK_FORK_GETENV,
+		CK_CASE("core", NULL, NULL, 0, CK_TEST(hexval_digits),
+			CK_TEST(aesa_parse_and_format), CK_TEST(prefix_length_is_the_callers),
+			CK_TEST(frame_header_round_trip), CK_TEST(frame_next_splits),
+			CK_TEST(hello_version_choice), CK_TEST(socket_path_choice),
+			CK_TEST(connect_failures_are_told_apart)));
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "../ck_run.h"
 
 /* Equal in every key the file can set, as config_diff() sees them. */
 static bool same_config(const struct daemon_config *a, const struct daemon_config *b)
@@ -534,27 +535,14 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("config");
-	TCase *t = tcase_create("parse");
-	tcase_add_test(t, empty_file_changes_nothing);
-	tcase_add_test(t, every_key_is_read);
-	tcase_add_test(t, empty_values_reset_optional_keys);
-	tcase_add_test(t, group_by_name);
-	tcase_add_loop_test(t, bad_file_is_refused_with_its_line_and_key, 0,
-			    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
-	tcase_add_test(t, missing_file);
-	tcase_add_test(t, binary_garbage_does_not_crash);
-	tcase_add_test(t, cmdline_options);
-	tcase_add_test(t, cmdline_errors);
-	tcase_add_test(t, cmdline_overrides_file);
-	tcase_add_test(t, prefix_parsing);
-	tcase_add_test(t, diff_names_what_changed);
-	tcase_add_test(t, key_table_lists_every_section);
-	tcase_add_test(t, nul_byte_is_refused_with_its_line);
-	suite_add_tcase(s, t);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN_CASES("config", CK_FORK_GETENV,
+		CK_CASE("parse", NULL, NULL, 0, CK_TEST(empty_file_changes_nothing),
+			CK_TEST(every_key_is_read), CK_TEST(empty_values_reset_optional_keys),
+			CK_TEST(group_by_name),
+			CK_LOOP(bad_file_is_refused_with_its_line_and_key, 0, (int)CK_N(bad_files)),
+			CK_TEST(missing_file), CK_TEST(binary_garbage_does_not_crash),
+			CK_TEST(cmdline_options), CK_TEST(cmdline_errors),
+			CK_TEST(cmdline_overrides_file), CK_TEST(prefix_parsing),
+			CK_TEST(diff_names_what_changed), CK_TEST(key_table_lists_every_section),
+			CK_TEST(nul_byte_is_refused_with_its_line)));
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "../ck_run.h"
 
 /* Equal in every key the file can set, as config_diff() sees them. */
 static bool same_config(const struct daemon_config *a, const struct daemon_config *b)
@@ -192,16 +193,9 @@ int main(int argc, char **argv)
 	}
 	sample_path = argv[1];
 	man_path = argv[2];
-	Suite *s = suite_create("config-build");
-	TCase *t = tcase_create("build");
-	tcase_add_test(t, sample_lists_every_key_with_its_default);
-	tcase_add_test(t, man_page_documents_every_key);
-	tcase_add_test(t, build_overlays_file_then_command_line);
-	tcase_add_test(t, reload_applies_runtime_settings_only);
-	suite_add_tcase(s, t);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN_CASES("config-build", CK_FORK_GETENV,
+		CK_CASE("build", NULL, NULL, 0, CK_TEST(sample_lists_every_key_with_its_default),
+			CK_TEST(man_page_documents_every_key),
+			CK_TEST(build_overlays_file_then_command_line),
+			CK_TEST(reload_applies_runtime_settings_only)));
 }

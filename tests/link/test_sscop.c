@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "sim.h"
+#include "../ck_run.h"
 
 #define A 0
 #define B 1
@@ -914,35 +915,24 @@ END_TEST
 int main(void)
 {
 	log_set_level(LOG_WARNING);
-	Suite *s = suite_create("sscop");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, pdu_layout_matches_q2110);
-	tcase_add_test(tc, establish_and_exchange);
-	tcase_add_loop_test(tc, lossy_channel_delivers_in_order, 0, 2);
-	tcase_add_test(tc, gap_is_retransmitted_after_ustat);
-	tcase_add_test(tc, lost_tail_recovered_by_poll);
-	tcase_add_test(tc, keepalive_keeps_idle_link_up);
-	tcase_add_test(tc, release_even_when_end_is_lost);
-	tcase_add_test(tc, silent_peer_fails_link_then_reestablishes);
-	tcase_add_test(tc, silent_peer_during_transfer);
-	tcase_add_test(tc, peer_restart_is_reported_down_then_up);
-	tcase_add_test(tc, restarted_quiet_peer_ends_stale_association);
-	tcase_add_test(tc, bgrej_refuses_establishment);
-	tcase_add_test(tc, unanswered_bgn_gives_up_after_max_cc);
-	tcase_add_test(tc, simultaneous_establishment);
-	tcase_add_test(tc, send_limits);
-	tcase_add_test(tc, every_truncation_is_rejected);
-	tcase_add_test(tc, truncated_pdus_change_nothing_in_any_state);
-	tcase_add_test(tc, random_pdus_never_crash);
-	tcase_add_test(tc, invalid_stat_is_dropped);
-	tcase_add_loop_test(tc, stall_settles_in_one_association, 0, 2 * N_STALLS);
-	tcase_add_test(tc, stale_pdus_leave_ready_alone);
-	tcase_add_test(tc, crossing_bgns_ignore_old_nsq);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN_CASES("sscop", CK_FORK_GETENV,
+		CK_CASE("core", NULL, NULL, 120, CK_TEST(pdu_layout_matches_q2110),
+			CK_TEST(establish_and_exchange),
+			CK_LOOP(lossy_channel_delivers_in_order, 0, 2),
+			CK_TEST(gap_is_retransmitted_after_ustat),
+			CK_TEST(lost_tail_recovered_by_poll), CK_TEST(keepalive_keeps_idle_link_up),
+			CK_TEST(release_even_when_end_is_lost),
+			CK_TEST(silent_peer_fails_link_then_reestablishes),
+			CK_TEST(silent_peer_during_transfer),
+			CK_TEST(peer_restart_is_reported_down_then_up),
+			CK_TEST(restarted_quiet_peer_ends_stale_association),
+			CK_TEST(bgrej_refuses_establishment),
+			CK_TEST(unanswered_bgn_gives_up_after_max_cc),
+			CK_TEST(simultaneous_establishment), CK_TEST(send_limits),
+			CK_TEST(every_truncation_is_rejected),
+			CK_TEST(truncated_pdus_change_nothing_in_any_state),
+			CK_TEST(random_pdus_never_crash), CK_TEST(invalid_stat_is_dropped),
+			CK_LOOP(stall_settles_in_one_association, 0, 2 * N_STALLS),
+			CK_TEST(stale_pdus_leave_ready_alone),
+			CK_TEST(crossing_bgns_ignore_old_nsq)));
 }

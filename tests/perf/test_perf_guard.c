@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cc/cc.h"
+#include "../ck_run.h"
 
 #define SESSION 7
 #define BIG 10000   /* parties on the big VC */
@@ -405,19 +406,8 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("perf-guard");
-	TCase *tc = tcase_create("cc");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, drop_cost_flat_in_parties);
-	tcase_add_test(tc, add_cost_flat_in_parties);
-	tcase_add_test(tc, make_call_cost_flat_in_vcs);
-	tcase_add_test(tc, walks_are_counted);
-	tcase_add_test(tc, list_cost_flat_in_vcs);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN_CASES("perf-guard", CK_FORK_GETENV,
+		CK_CASE("cc", setup, teardown, 120, CK_TEST(drop_cost_flat_in_parties),
+			CK_TEST(add_cost_flat_in_parties), CK_TEST(make_call_cost_flat_in_vcs),
+			CK_TEST(walks_are_counted), CK_TEST(list_cost_flat_in_vcs)));
 }

@@ -6,6 +6,7 @@
 
 #include "sig/q2931.h"
 #include "sig_samples.h"
+#include "../ck_run.h"
 
 #define BUF 1024
 
@@ -1420,58 +1421,44 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("q2931");
-	TCase *tc = tcase_create("codec");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, every_message_type_round_trips);
-	tcase_add_test(tc, boundary_values_round_trip);
-	tcase_add_test(tc, setup_vector);
-	tcase_add_test(tc, drop_party_vector);
-	tcase_add_test(tc, status_vector);
-	tcase_add_test(tc, restart_vector);
-	tcase_add_test(tc, alternative_codings_decode);
-	tcase_add_test(tc, blli_without_user_l3_is_valid_but_names_no_sap);
-	tcase_add_test(tc, short_header_is_dropped);
-	tcase_add_test(tc, bad_protocol_discriminator_is_dropped);
-	tcase_add_test(tc, bad_call_reference_length_is_dropped);
-	tcase_add_test(tc, truncation_at_every_offset);
-	tcase_add_test(tc, truncated_ie_names_the_ie);
-	tcase_add_test(tc, trailing_octets_after_message_are_ignored);
-	tcase_add_test(tc, unknown_message_type_is_97);
-	tcase_add_test(tc, missing_mandatory_ie_is_96);
-	tcase_add_test(tc, optional_ies_may_be_absent);
-	tcase_add_test(tc, encoder_refuses_missing_mandatory_ie);
-	tcase_add_test(tc, bad_mandatory_ie_contents_is_100);
-	tcase_add_test(tc, ie_length_past_message_is_100);
-	tcase_add_test(tc, bad_optional_ie_is_discarded_and_reported);
-	tcase_add_test(tc, invalid_contents_of_each_ie);
-	tcase_add_test(tc, address_with_other_plan_or_length_is_100);
-	tcase_add_test(tc, oversized_user_user);
-	tcase_add_test(tc, unrecognised_ie_follows_action_indicator);
-	tcase_add_test(tc, ie_not_expected_in_message_is_unrecognised);
-	tcase_add_test(tc, verdict_follows_each_ie_action_indicator);
-	tcase_add_test(tc, verdict_invalid_optional_ie_reports_100);
-	tcase_add_test(tc, verdict_mandatory_missing_lists_every_ie);
-	tcase_add_test(tc, verdict_conditional_mandatory_invalid_is_missing);
-	tcase_add_test(tc, verdict_mandatory_invalid_is_100_or_its_action);
-	tcase_add_test(tc, verdict_unknown_message_type_follows_message_action);
-	tcase_add_test(tc, verdict_precedence_and_ie_list);
-	tcase_add_test(tc, verdict_ie_list_is_bounded);
-	tcase_add_test(tc, qos_coding_standard_follows_class);
-	tcase_add_test(tc, too_many_add_party_both_numbers);
-	tcase_add_test(tc, cell_rate_never_lowers_a_rate);
-	tcase_add_test(tc, first_report_wins_and_reject_overrides);
-	tcase_add_test(tc, repeated_ie_first_counts);
-	tcase_add_test(tc, two_causes_fill_cause_and_cause2_third_ignored);
-	tcase_add_test(tc, encoder_never_writes_past_cap);
-	tcase_add_test(tc, encoder_refuses_values_that_do_not_fit);
-	tcase_add_test(tc, cause_diagnostic_kept_unless_it_ends_the_message);
-	tcase_add_test(tc, mutated_messages_never_crash);
-	tcase_add_test(tc, names);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN_CASES("q2931", CK_FORK_GETENV,
+		CK_CASE("codec", NULL, NULL, 120, CK_TEST(every_message_type_round_trips),
+			CK_TEST(boundary_values_round_trip), CK_TEST(setup_vector),
+			CK_TEST(drop_party_vector), CK_TEST(status_vector), CK_TEST(restart_vector),
+			CK_TEST(alternative_codings_decode),
+			CK_TEST(blli_without_user_l3_is_valid_but_names_no_sap),
+			CK_TEST(short_header_is_dropped),
+			CK_TEST(bad_protocol_discriminator_is_dropped),
+			CK_TEST(bad_call_reference_length_is_dropped),
+			CK_TEST(truncation_at_every_offset), CK_TEST(truncated_ie_names_the_ie),
+			CK_TEST(trailing_octets_after_message_are_ignored),
+			CK_TEST(unknown_message_type_is_97), CK_TEST(missing_mandatory_ie_is_96),
+			CK_TEST(optional_ies_may_be_absent),
+			CK_TEST(encoder_refuses_missing_mandatory_ie),
+			CK_TEST(bad_mandatory_ie_contents_is_100),
+			CK_TEST(ie_length_past_message_is_100),
+			CK_TEST(bad_optional_ie_is_discarded_and_reported),
+			CK_TEST(invalid_contents_of_each_ie),
+			CK_TEST(address_with_other_plan_or_length_is_100),
+			CK_TEST(oversized_user_user),
+			CK_TEST(unrecognised_ie_follows_action_indicator),
+			CK_TEST(ie_not_expected_in_message_is_unrecognised),
+			CK_TEST(verdict_follows_each_ie_action_indicator),
+			CK_TEST(verdict_invalid_optional_ie_reports_100),
+			CK_TEST(verdict_mandatory_missing_lists_every_ie),
+			CK_TEST(verdict_conditional_mandatory_invalid_is_missing),
+			CK_TEST(verdict_mandatory_invalid_is_100_or_its_action),
+			CK_TEST(verdict_unknown_message_type_follows_message_action),
+			CK_TEST(verdict_precedence_and_ie_list),
+			CK_TEST(verdict_ie_list_is_bounded),
+			CK_TEST(qos_coding_standard_follows_class),
+			CK_TEST(too_many_add_party_both_numbers),
+			CK_TEST(cell_rate_never_lowers_a_rate),
+			CK_TEST(first_report_wins_and_reject_overrides),
+			CK_TEST(repeated_ie_first_counts),
+			CK_TEST(two_causes_fill_cause_and_cause2_third_ignored),
+			CK_TEST(encoder_never_writes_past_cap),
+			CK_TEST(encoder_refuses_values_that_do_not_fit),
+			CK_TEST(cause_diagnostic_kept_unless_it_ends_the_message),
+			CK_TEST(mutated_messages_never_crash), CK_TEST(names)));
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "callmgr.pb-c.h"
+#include "../ck_run.h"
 
 START_TEST(drop_party_round_trip)
 {
@@ -56,15 +57,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("proto");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, drop_party_round_trip);
-	tcase_add_test(tc, unknown_body_is_not_set);
-	tcase_add_test(tc, garbage_is_refused);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN_CASES("proto", CK_FORK_GETENV,
+		CK_CASE("core", NULL, NULL, 0, CK_TEST(drop_party_round_trip),
+			CK_TEST(unknown_body_is_not_set), CK_TEST(garbage_is_refused)));
 }

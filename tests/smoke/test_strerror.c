@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "callmgr/client.h"
+#include "../ck_run.h"
 
 START_TEST(every_status_has_its_own_text)
 {
@@ -27,14 +28,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("strerror");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, every_status_has_its_own_text);
-	tcase_add_test(tc, out_of_range_is_unknown);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN_CASES("strerror", CK_FORK_GETENV,
+		CK_CASE("core", NULL, NULL, 0, CK_TEST(every_status_has_its_own_text),
+			CK_TEST(out_of_range_is_unknown)));
 }

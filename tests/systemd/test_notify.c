@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "../ck_run.h"
 
 static char dir[32], notify_path[96], sock_path[96], conf_path[96];
 static int notify_fd = -1, err_fd = -1;
@@ -239,15 +240,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("notify");
-	TCase *t = tcase_create("notify");
-	tcase_set_timeout(t, 30);
-	tcase_add_test(t, ready_watchdog_reload_stopping);
-	tcase_add_test(t, bad_config_stops_start_up);
-	suite_add_tcase(s, t);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN_CASES("notify", CK_FORK_GETENV,
+		CK_CASE("notify", NULL, NULL, 30, CK_TEST(ready_watchdog_reload_stopping),
+			CK_TEST(bad_config_stops_start_up)));
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sd.h"
+#include "../ck_run.h"
 
 static char sock_path[108];
 
@@ -250,20 +251,10 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("sd");
-	TCase *t = tcase_create("sd");
-	tcase_add_test(t, ready_status_stopping);
-	tcase_add_test(t, watchdog_at_half_the_interval);
-	tcase_add_test(t, watchdog_meant_for_another_process);
-	tcase_add_test(t, socket_activation);
-	tcase_add_test(t, journal_fields);
-	tcase_add_test(t, journal_stream_detection);
-	tcase_add_test(t, own_address_is_no_peer);
-	suite_add_tcase(s, t);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	CK_RUN_CASES("sd", CK_FORK,
+		CK_CASE("sd", NULL, NULL, 0, CK_TEST(ready_status_stopping),
+			CK_TEST(watchdog_at_half_the_interval),
+			CK_TEST(watchdog_meant_for_another_process), CK_TEST(socket_activation),
+			CK_TEST(journal_fields), CK_TEST(journal_stream_detection),
+			CK_TEST(own_address_is_no_peer)));
 }
