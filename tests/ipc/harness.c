@@ -416,7 +416,7 @@ void raw_write(int fd, const void *buf, size_t len)
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
-		ck_assert_int_gt(n, 0);
+		ck_assert_msg(n > 0, "send(): %s", n < 0 ? strerror(errno) : "0");
 		p += n;
 		len -= (size_t)n;
 	}

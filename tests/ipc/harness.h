@@ -89,6 +89,9 @@ void tc_addr(const struct tclient *t, uint8_t sel, char *buf);
 
 /* Raw framing. */
 int raw_connect(const struct dmn *d);
+/* Write all of buf or fail the test. A write after the point where the
+ * daemon may already have closed the session fails with EPIPE, so a test
+ * that provokes a cut-off writes the provoking bytes in one call. */
 void raw_write(int fd, const void *buf, size_t len);
 void raw_send(int fd, const Callmgr__ClientMsg *m);
 void raw_hello(int fd);
