@@ -35,7 +35,9 @@ struct daemon {
 	struct admin_src views;
 	struct event *sig_term, *sig_int, *sig_hup, *shutdown_tick;
 	bool shutting_down;
+	bool links_released;
 	uint64_t shutdown_deadline_ms;
+	uint64_t release_deadline_ms; /* the associations end by then at the latest */
 	uint64_t start_ms;
 	int exit_status;
 };
@@ -338,13 +340,29 @@ static void on_session_closed(void *ctx, uint64_t session, const char *reason)
 
 /* ---------------------------------------------------------------- shutdown */
 
+/*
+ * While the shutdown lasts: once every leg is gone (each RELEASE answered
+ * by its RELEASE COMPLETE, or given up on by T308) the SSCOP associations
+ * are released; ending them earlier would leave the peer's RELEASE
+ * COMPLETE to a released link.  Then, with no VC left (owners answered
+ * their IncomingCloseCall) and every queue flushed, the loop ends.  Both
+ * waits are bounded by the shutdown time.
+ */
 static void shutdown_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	struct cc_stats cs;
 	cc_get_stats(d->cc, &cs);
 	bool calls_gone = cs.vcs == 0 && cs.legs == 0;
-	bool late = now_ms(CLOCK_MONOTONIC) >= d->shutdown_deadline_ms;
+	uint64_t now = now_ms(CLOCK_MONOTONIC);
+	bool late = now >= d->shutdown_deadline_ms;
+	if (d->link && !d->links_released && (cs.legs == 0 || late || now >= d->release_deadline_ms)) {
+		if (cs.legs)
+			log_warn("shutdown: %llu legs still clearing; releasing the links anyway",
+				 (unsigned long long)cs.legs);
+		link_release_all(d->link);
+		d->links_released = true;
+	}
 	if ((calls_gone && ipc_pending_output(d->ipc) == 0) || late) {
 		if (!calls_gone)
 			log_warn("shutdown: %llu VCs still present after %u ms; exiting anyway",
@@ -364,15 +382,17 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	log_notice("%s: releasing every call", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	sdg_stopping();
 	d->shutting_down = true;
-	d->shutdown_deadline_ms = now_ms(CLOCK_MONOTONIC) + d->set.shutdown_ms;
+	uint64_t now = now_ms(CLOCK_MONOTONIC);
+	d->shutdown_deadline_ms = now + d->set.shutdown_ms;
+	/* T308 guards each RELEASE; past it the leg is given up anyway */
+	d->release_deadline_ms = now + d->set.cc.t308_ms;
 	/* No new clients; existing ones may still answer the releases. */
 	ipc_stop_accepting(d->ipc);
 	struct cc_event ev = { .type = CC_EV_SHUTDOWN };
 	feed(d, &ev);
-	if (d->link)
-		link_release_all(d->link);
 	struct timeval tv = { 0, 20000 };
 	event_add(d->shutdown_tick, &tv);
+	shutdown_tick(-1, 0, d);
 }
 
 /* SIGHUP: new timers and limits for call control; main reads the file. */

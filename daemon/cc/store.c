@@ -470,27 +470,18 @@ void cc_party_free(cc *c, struct cc_party *p, struct cc_actions *out)
 }
 
 /*
- * Free a VC.  Its owed completions must be settled by the caller.  Parties
- * still in a wire procedure (a DROP PARTY or RELEASE awaiting its answer)
- * become orphans and finish it alone; legs are detached likewise.
+ * Cut a VC loose from the wire: parties still in a wire procedure (a DROP
+ * PARTY or RELEASE awaiting its answer) become orphans and finish it
+ * alone, legs are detached likewise.  Parties off the wire stay.
  */
-void cc_vc_free(cc *c, struct cc_vc *vc)
+void cc_vc_orphan_wire(cc *c, struct cc_vc *vc)
 {
-	if (freed_twice(&vc->dead, vc->id, 0, "vc"))
-		return;
 	struct cc_party *p = vc->p_head;
 	while (p) {
 		CC_STEP(c);
 		struct cc_party *next = p->vc_next;
-		if (p->leg) {
+		if (p->leg)
 			cc_party_unlink_vc(c, p);
-		} else {
-			cc_party_unlink_vc(c, p);
-			cc_ht_del(&c->parties, &p->id_node);
-			p->dead = true;
-			p->dead_next = c->dead_parties;
-			c->dead_parties = p;
-		}
 		p = next;
 	}
 	struct cc_leg *l = vc->l_head;
@@ -501,6 +492,30 @@ void cc_vc_free(cc *c, struct cc_vc *vc)
 		l->vc = NULL;
 		l->vc_prev = l->vc_next = NULL;
 		l = next;
+	}
+	vc->l_head = vc->l_tail = NULL;
+	vc->n_legs = 0;
+}
+
+/*
+ * Free a VC.  Its owed completions must be settled by the caller; its wire
+ * procedures finish as orphans (cc_vc_orphan_wire).
+ */
+void cc_vc_free(cc *c, struct cc_vc *vc)
+{
+	if (freed_twice(&vc->dead, vc->id, 0, "vc"))
+		return;
+	cc_vc_orphan_wire(c, vc);
+	struct cc_party *p = vc->p_head;
+	while (p) {
+		CC_STEP(c);
+		struct cc_party *next = p->vc_next;
+		cc_party_unlink_vc(c, p);
+		cc_ht_del(&c->parties, &p->id_node);
+		p->dead = true;
+		p->dead_next = c->dead_parties;
+		c->dead_parties = p;
+		p = next;
 	}
 	struct cc_session *s = cc_session_find(c, vc->session);
 	if (s) {

@@ -829,6 +829,15 @@ START_TEST(shutdown_releases)
 	ck_assert_ptr_nonnull(tc_wait(ts, 3, &root, EV_INCOMING_CLOSE, 1, 5000));
 	ck_assert_ptr_nonnull(tc_wait(ts, 3, &a, EV_INCOMING_CLOSE, 1, 5000));
 	ck_assert_ptr_nonnull(tc_wait(ts, 3, &b, EV_INCOMING_CLOSE, 1, 5000));
+	/* each answers its IncomingCloseCall (auto_answer): accepted while
+	 * the shutdown lasts, not CM_E_NO_VC */
+	for (int i = 0; i < 3; i++) {
+		const struct ev *e = tc_wait(ts, 3, ts[i], EV_CLOSE_CALL, 1, 5000);
+		ck_assert_msg(e != NULL, "%s: no answer to its CloseCall during shutdown",
+			      ts[i]->name);
+		ck_assert_msg(e->status == CM_OK, "%s: CloseCall during shutdown: %s",
+			      ts[i]->name, cm_strerror(e->status));
+	}
 	for (int i = 0; i < 500 && !(root.disconnected && a.disconnected && b.disconnected); i++)
 		pump_for(ts, 3, 10);
 	ck_assert_msg(root.disconnected && a.disconnected && b.disconnected,
