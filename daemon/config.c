@@ -84,6 +84,7 @@ static const struct key_def keys[] = {
 	{ "limits", "session_output_bytes", CF(session_output_bytes), 4096, 1u << 30, K_U32, false },
 	{ "limits", "monitor_queue", CF(monitor_queue), 4096, 1u << 30, K_U32, false },
 	{ "limits", "link_queue", CF(link.max_queue), 1, 10000000, K_U32, false },
+	{ "limits", "link_backlog_bytes", CF(link.max_backlog), 65536, 1u << 30, K_U32, false },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

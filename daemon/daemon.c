@@ -150,7 +150,10 @@ static void wire_send(struct daemon *d, const struct cc_action *a)
 		       q_msg_type_name(a->msg.type), n);
 		return;
 	}
+	/* never refused for a full queue: the link keeps a backlog (link.h) */
 	int rc = link_send(d->link, a->peer.a, buf, (size_t)n);
+	if (rc == -ENOMEM)
+		log_oom("a message to the link");
 	if (rc < 0)
 		log_at(LOG_WARNING, 0, 0, a->peer.a, "link refused %s: %s",
 		       q_msg_type_name(a->msg.type), strerror(-rc));
@@ -191,6 +194,13 @@ static bool peer_allowed(void *ctx, const uint8_t mac[6])
 {
 	struct daemon *d = ctx;
 	return link_peer_allowed(d->link, mac);
+}
+
+/* Call control's back-pressure question: the link's backlog at its bound. */
+static bool peer_busy(void *ctx, const uint8_t mac[6])
+{
+	struct daemon *d = ctx;
+	return link_busy(d->link, mac);
 }
 
 static void run_actions(struct daemon *d)
@@ -481,6 +491,8 @@ int daemon_run(const struct daemon_settings *set)
 	if (d->link) {
 		d->set.cc.peer_allowed = peer_allowed;
 		d->set.cc.peer_allowed_ctx = d;
+		d->set.cc.peer_busy = peer_busy;
+		d->set.cc.peer_busy_ctx = d;
 	}
 	d->cc = cc_new(&d->set.cc);
 	if (!d->cc) {

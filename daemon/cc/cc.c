@@ -650,6 +650,8 @@ void cc_reconfigure(cc *c, const struct cc_config *cfg)
 	c->cfg.esi = keep.esi;
 	c->cfg.peer_allowed = keep.peer_allowed;
 	c->cfg.peer_allowed_ctx = keep.peer_allowed_ctx;
+	c->cfg.peer_busy = keep.peer_busy;
+	c->cfg.peer_busy_ctx = keep.peer_busy_ctx;
 }
 
 /* -------------------------------------------------------------- views */

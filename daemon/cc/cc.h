@@ -64,6 +64,16 @@ struct cc_config {
 	 */
 	bool (*peer_allowed)(void *ctx, const uint8_t mac[6]);
 	void *peer_allowed_ctx;
+	/*
+	 * Whether the link to this peer MAC holds back as much as it should
+	 * (wire mode: link_busy(), the backlog behind SSCOP's queue at its
+	 * bound); NULL: never.  MakeCall and AddParty to a busy peer are
+	 * answered CC_CEV_REFUSED with CM_E_BUSY at once, before any state
+	 * changes; everything else (answers, drops, releases) still goes out,
+	 * so teardown always proceeds.  Kept across cc_reconfigure().
+	 */
+	bool (*peer_busy)(void *ctx, const uint8_t mac[6]);
+	void *peer_busy_ctx;
 };
 
 /* Fills in the standard defaults (SPEC §3, reference §3.5). */

@@ -34,6 +34,8 @@
 #define RX_BATCH       32
 #define RX_BUF_SIZE    2048
 #define LINK_MAX_PEERS 4096
+/* A backlog this many times max_backlog: the peer is not reading (link_send) */
+#define LINK_BACKLOG_FAIL 4
 
 struct link_peer;
 
@@ -43,11 +45,21 @@ struct peer_timer {
 	struct event *ev;
 };
 
+/* A message waiting behind a full SSCOP queue (link_send). */
+struct backlog_msg {
+	struct backlog_msg *next;
+	size_t len;
+	uint8_t data[];
+};
+
 struct link_peer {
 	struct link *l;
 	uint8_t mac[6];
 	struct sscop *sscop;
 	struct peer_timer timers[SSCOP_TIMER_COUNT];
+	struct backlog_msg *bl_head, *bl_tail;
+	uint32_t bl_n;
+	uint64_t bl_bytes; /* payload plus per-message overhead */
 };
 
 struct link {
@@ -76,6 +88,68 @@ void link_config_defaults(struct link_config *cfg)
 	cfg->timer_noresponse_ms = p.timer_noresp_ms;
 	cfg->timer_idle_ms = p.timer_idle_ms;
 	cfg->max_queue = 256;
+	cfg->max_backlog = 8u << 20;
+}
+
+/* ------------------------------------------------------------------ */
+/* The backlog behind SSCOP's queue                                    */
+
+static void backlog_clear(struct link_peer *p)
+{
+	while (p->bl_head) {
+		struct backlog_msg *m = p->bl_head;
+		p->bl_head = m->next;
+		free(m);
+	}
+	p->bl_tail = NULL;
+	p->bl_n = 0;
+	p->bl_bytes = 0;
+}
+
+static int backlog_push(struct link_peer *p, const uint8_t *msg, size_t len)
+{
+	struct backlog_msg *m = malloc(sizeof(*m) + len);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->data, msg, len);
+	if (p->bl_tail)
+		p->bl_tail->next = m;
+	else
+		p->bl_head = m;
+	p->bl_tail = m;
+	p->bl_n++;
+	p->bl_bytes += sizeof(*m) + len;
+	return 0;
+}
+
+/*
+ * Feed the backlog to SSCOP while its queue takes it.  Run after every
+ * event that may open the window (a PDU in, a timer) and after the
+ * association comes up.
+ */
+static void backlog_flush(struct link_peer *p)
+{
+	while (p->bl_head) {
+		struct backlog_msg *m = p->bl_head;
+		int rc = sscop_send(p->sscop, m->data, m->len);
+		if (rc == -ENOBUFS)
+			return;
+		if (rc == -ENOMEM)
+			log_oom("a message from the link backlog to SSCOP");
+		if (rc == -ENOTCONN) {
+			/* the association is gone, and with it what was queued for it */
+			backlog_clear(p);
+			return;
+		}
+		p->bl_head = m->next;
+		if (!p->bl_head)
+			p->bl_tail = NULL;
+		p->bl_n--;
+		p->bl_bytes -= sizeof(*m) + m->len;
+		free(m);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -131,6 +205,10 @@ static void peer_up(void *ctx)
 static void peer_down(void *ctx, enum sscop_reason why)
 {
 	struct link_peer *p = ctx;
+	if (p->bl_n)
+		log_at(LOG_NOTICE, 0, 0, p->mac, "link: %u messages of the backlog discarded",
+		       (unsigned)p->bl_n);
+	backlog_clear(p);
 	log_at(LOG_NOTICE, 0, 0, p->mac, "link: association down (%s)", sscop_reason_name(why));
 	p->l->ops.state(p->l->ctx, p->mac, false);
 }
@@ -167,6 +245,7 @@ static void peer_timer_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct peer_timer *pt = arg;
 	sscop_timer_expired(pt->peer->sscop, pt->which);
+	backlog_flush(pt->peer);
 }
 
 /* ------------------------------------------------------------------ */
@@ -201,6 +280,7 @@ static struct link_peer *peer_find(const struct link *l, const uint8_t mac[6])
 
 static void peer_free(struct link_peer *p)
 {
+	backlog_clear(p);
 	sscop_destroy(p->sscop);
 	for (int t = 0; t < SSCOP_TIMER_COUNT; t++)
 		if (p->timers[t].ev)
@@ -314,6 +394,7 @@ static void link_frame_in(struct link *l, const uint8_t *f, size_t len)
 			return;
 	}
 	sscop_receive(p->sscop, pdu, plen);
+	backlog_flush(p);
 }
 
 static void link_readable(evutil_socket_t fd, short what, void *arg)
@@ -382,6 +463,7 @@ struct link *link_open(struct event_base *base, const char *ifname,
 		TAKE(timer_noresponse_ms);
 		TAKE(timer_idle_ms);
 		TAKE(max_queue);
+		TAKE(max_backlog);
 #undef TAKE
 		l->cfg.n_allowed = cfg->n_allowed < LINK_MAX_ALLOWED ? cfg->n_allowed
 								     : LINK_MAX_ALLOWED;
@@ -507,10 +589,32 @@ int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t l
 	enum sscop_state st = sscop_get_state(p->sscop);
 	if (st == SSCOP_IDLE || st == SSCOP_OUT_DISC_PENDING)
 		sscop_establish(p->sscop);
-	int rc = sscop_send(p->sscop, msg, len);
+	/* behind a backlog a message waits its turn, whatever SSCOP would take */
+	int rc = p->bl_head ? -ENOBUFS : sscop_send(p->sscop, msg, len);
+	if (rc == -ENOBUFS && p->bl_bytes >= (uint64_t)LINK_BACKLOG_FAIL * l->cfg.max_backlog) {
+		/*
+		 * Set-up stopped at max_backlog, so only a peer that keeps
+		 * talking while it never opens its window gets here: it is
+		 * not taking what we send, and the association is failed
+		 * like one that went silent (call control recovers, T309).
+		 */
+		log_at(LOG_WARNING, 0, 0, mac,
+		       "link: backlog of %u messages not drained; ending the association",
+		       (unsigned)p->bl_n);
+		sscop_release(p->sscop);
+		return -EIO;
+	}
+	if (rc == -ENOBUFS)
+		return backlog_push(p, msg, len);
 	if (rc == -ENOTCONN)
 		return -EIO;
 	return rc;
+}
+
+bool link_busy(const struct link *l, const uint8_t mac[6])
+{
+	const struct link_peer *p = peer_find(l, mac);
+	return p && p->bl_bytes >= l->cfg.max_backlog;
 }
 
 size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max)
@@ -533,6 +637,8 @@ size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max)
 		o->establishments = st.establishments;
 		o->failures = st.failures;
 		o->queued = sscop_queued(p->sscop);
+		o->backlog = p->bl_n;
+		o->backlog_bytes = p->bl_bytes;
 	}
 	return n;
 }

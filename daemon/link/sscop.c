@@ -1337,7 +1337,7 @@ static int ready_user_data(struct sscop *s, const uint8_t *msg, size_t len)
 		return -ENOBUFS;
 	struct queued_msg *m = malloc(sizeof(*m) + len);
 	if (!m)
-		return -ENOBUFS;
+		return -ENOMEM;
 	m->next = NULL;
 	m->len = (uint16_t)len;
 	memcpy(m->data, msg, len);

@@ -469,7 +469,7 @@ START_TEST(key_table_lists_every_section)
 	}
 	ck_assert_uint_eq(daemon, 7);
 	ck_assert_uint_eq(timers, 18);
-	ck_assert_uint_eq(limits, 6);
+	ck_assert_uint_eq(limits, 7);
 	ck_assert_uint_eq(n, daemon + timers + limits);
 }
 END_TEST
