@@ -2,12 +2,15 @@
 /*
  * libcallmgr: the client side of docs/ipc.md.
  *
- * Output: a request is written whole before the call returns.  The daemon
- * never stops reading, so a full socket buffer only means waiting for it;
- * we poll for POLLOUT up to CM_REQUEST_TIMEOUT_MS and then give up on the
- * connection.  That keeps the contract simple for callers driving us from
- * any event loop: they poll for POLLIN only and nothing waits in a queue
- * for a POLLOUT they never asked for.
+ * Output: a request is written whole before the call returns.  A full
+ * socket buffer means waiting for it.  The daemon stops reading a client
+ * whose events it cannot get rid of (docs/ipc.md, flow control), so while
+ * we wait we read what it sends into the input buffer (dispatched later, by
+ * cm_client_dispatch()): a client issuing requests from its callbacks
+ * cannot deadlock with the daemon.  Only CM_REQUEST_TIMEOUT_MS without any
+ * progress either way gives up on the connection.  That keeps the contract
+ * simple for callers driving us from any event loop: they poll for POLLIN
+ * only and nothing waits in a queue for a POLLOUT they never asked for.
  *
  * Input: cm_client_dispatch() reads what is there, then runs one callback
  * per complete frame.  A frame leaves the buffer before its callback runs,
@@ -235,15 +238,22 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Write all of buf, waiting for POLLOUT up to timeout_ms in total. */
-static int write_all(int fd, const uint8_t *buf, size_t len, int timeout_ms)
+static bool read_some(cm_client *c, size_t budget);
+
+/*
+ * Write all of buf.  While the socket is full, read what the daemon sends
+ * (it may be waiting for us to read before it reads again); give up after
+ * timeout_ms without progress either way.
+ */
+static int write_all(cm_client *c, const uint8_t *buf, size_t len, int timeout_ms)
 {
 	int64_t deadline = mono_ms() + timeout_ms;
 	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			buf += n;
 			len -= (size_t)n;
+			deadline = mono_ms() + timeout_ms;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -252,9 +262,16 @@ static int write_all(int fd, const uint8_t *buf, size_t len, int timeout_ms)
 			int64_t left = deadline - mono_ms();
 			if (left <= 0)
 				return CM_E_DISCONNECTED;
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			struct pollfd pfd = { .fd = c->fd, .events = POLLOUT | POLLIN };
 			if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
 				return CM_E_DISCONNECTED;
+			if (pfd.revents & POLLIN) {
+				size_t before = c->in_len;
+				if (!read_some(c, CMC_MAX_FRAME + CMC_FRAME_HDR))
+					return CM_E_DISCONNECTED;
+				if (c->in_len > before)
+					deadline = mono_ms() + timeout_ms;
+			}
 			continue;
 		}
 		return CM_E_DISCONNECTED;
@@ -275,7 +292,7 @@ static int send_msg(cm_client *c, const Callmgr__ClientMsg *m)
 		return CM_E_NOMEM;
 	cmc_frame_put_len(buf, n);
 	callmgr__client_msg__pack(m, buf + CMC_FRAME_HDR);
-	int rc = write_all(c->fd, buf, n + CMC_FRAME_HDR, CM_REQUEST_TIMEOUT_MS);
+	int rc = write_all(c, buf, n + CMC_FRAME_HDR, CM_REQUEST_TIMEOUT_MS);
 	if (buf != stackbuf)
 		free(buf);
 	if (rc != CM_OK)

@@ -41,6 +41,7 @@ struct session {
 	bool ending;            /* no more input or output; reported or about to be */
 	bool flush;             /* deliver what is queued before closing */
 	bool dirty;             /* output queued since the last flush_cb */
+	bool held;              /* output over max_output: its requests wait unread */
 	char reason[128];       /* why it ended, for the log */
 	char name[65];
 	struct session *hnext;  /* bucket chain */
@@ -246,6 +247,25 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 
 static void session_send_lost(struct session *s);
 
+/*
+ * Flow control toward a client: a session whose output passed max_output
+ * is not read until the output is below half of it; then what it sent
+ * meanwhile is handled (from its own read callback, not from here).
+ */
+static void session_maybe_resume(struct session *s)
+{
+	if (!s->held || s->ending)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) >= s->ipc->cfg.max_output / 2)
+		return;
+	s->held = false;
+	log_info("session %llu (%s): reading again", (unsigned long long)s->info.id, s->name);
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+	bufferevent_enable(s->bev, EV_READ);
+	/* frames already read are waiting in the input buffer */
+	bufferevent_trigger(s->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
 /* Write what is queued now; leave the rest to libevent if the socket is full. */
 static void session_write_now(struct session *s)
 {
@@ -261,6 +281,7 @@ static void session_write_now(struct session *s)
 		bufferevent_enable(s->bev, EV_WRITE); /* EAGAIN, or an error it reports */
 	else if (s->lost > 0 && !s->ending)
 		session_send_lost(s);
+	session_maybe_resume(s);
 }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
@@ -312,25 +333,26 @@ static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
 	size_t queued = evbuffer_get_length(out);
 	if (lossy && queued + CMC_FRAME_HDR + n > ipc->cfg.monitor_output)
 		return -1;
-	if (queued + CMC_FRAME_HDR + n > ipc->cfg.max_output) {
+	if (!s->held && queued + CMC_FRAME_HDR + n > ipc->cfg.max_output) {
 		/*
-		 * Events to an owner are never dropped (that would break
-		 * exactly-once completions); a client this far behind is cut
-		 * off instead and call control tears its VCs down.
+		 * Events to an owner are never dropped (exactly-once) and the
+		 * owner is not cut off either: what it has not read is owed
+		 * to objects it holds, bounded by them.  What it may still
+		 * ask for is not: its requests wait unread until it catches
+		 * up (session_maybe_resume), holding back only its own work.
 		 */
-		log_warn("session %llu (%s, pid %d) does not read: %zu octets queued, limit %zu;"
-			 " disconnecting it",
-			 (unsigned long long)s->info.id, s->name, (int)s->info.pid, queued,
-			 ipc->cfg.max_output);
-		ipc->stats.sessions_dropped_slow++;
-		session_end(s, "too slow a reader (output limit reached)", false);
-		return -1;
+		log_notice("session %llu (%s, pid %d) does not read: %zu octets queued, limit %zu;"
+			   " its requests wait until it does",
+			   (unsigned long long)s->info.id, s->name, (int)s->info.pid, queued,
+			   ipc->cfg.max_output);
+		s->held = true;
+		bufferevent_disable(s->bev, EV_READ);
+		/* session_write_cb as soon as libevent has written it down to half */
+		bufferevent_setwatermark(s->bev, EV_WRITE, ipc->cfg.max_output / 2, 0);
 	}
 	struct evbuffer_iovec v;
-	if (evbuffer_reserve_space(out, (ev_ssize_t)(CMC_FRAME_HDR + n), &v, 1) < 1) {
-		session_end(s, "out of memory for output", false);
-		return -1;
-	}
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(CMC_FRAME_HDR + n), &v, 1) < 1)
+		log_oom("an event for a client"); /* the one policy: never lose an owner's event */
 	uint8_t *p = v.iov_base;
 	cmc_frame_put_len(p, n);
 	callmgr__daemon_msg__pack(m, p + CMC_FRAME_HDR);
@@ -422,11 +444,14 @@ void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev)
 static void session_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
-	/* libevent finished what session_write_now could not: back to direct writes */
-	bufferevent_disable(bev, EV_WRITE);
+	/* libevent finished what session_write_now could not: back to direct
+	 * writes; a held session is called here at half, with output left */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
 	/* The queue drained: tell a subscriber what it missed, then go on. */
 	if (s->lost > 0 && !s->ending)
 		session_send_lost(s);
+	session_maybe_resume(s);
 }
 
 /* ---------------------------------------------------------------- input */
@@ -546,8 +571,9 @@ static void session_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	/* Every complete frame of this read, in order; the rest waits. */
-	while (!s->ending) {
+	/* Every complete frame of this read, in order, until the session is
+	 * held (its output over the limit); the rest waits. */
+	while (!s->ending && !s->held) {
 		uint8_t hdr[CMC_FRAME_HDR];
 		ev_ssize_t got = evbuffer_copyout(in, hdr, sizeof(hdr));
 		size_t len;

@@ -27,6 +27,11 @@ static long long now_ms(void)
 
 void dmn_start(struct dmn *d)
 {
+	dmn_start_conf(d, NULL);
+}
+
+void dmn_start_conf(struct dmn *d, const char *conf)
+{
 	const char *exe = getenv("CALLMGRD");
 	ck_assert_msg(exe != NULL, "CALLMGRD (path of callmgrd) is not set");
 	snprintf(d->dir, sizeof(d->dir), "/tmp/cmtest.XXXXXX");
@@ -34,6 +39,14 @@ void dmn_start(struct dmn *d)
 	/* Other users (the permission test) must reach the socket. */
 	chmod(d->dir, 0755);
 	snprintf(d->sock, sizeof(d->sock), "%s/sub/callmgr.sock", d->dir);
+	char conf_path[128] = "/dev/null";
+	if (conf) {
+		snprintf(conf_path, sizeof(conf_path), "%s/callmgrd.conf", d->dir);
+		FILE *f = fopen(conf_path, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs(conf, f);
+		ck_assert_int_eq(fclose(f), 0);
+	}
 	d->pid = fork();
 	ck_assert_int_ge(d->pid, 0);
 	if (d->pid == 0) {
@@ -44,8 +57,12 @@ void dmn_start(struct dmn *d)
 			 asan && *asan ? ":" : "");
 		setenv("ASAN_OPTIONS", opts, 1);
 		const char *level = getenv("CALLMGRD_LOG_LEVEL");
-		execl(exe, exe, "--foreground", "--socket", d->sock, "--log-level",
-		      level ? level : "notice", (char *)NULL);
+		if (conf)
+			execl(exe, exe, "--foreground", "--socket", d->sock, "--log-level",
+			      level ? level : "notice", "--config", conf_path, (char *)NULL);
+		else
+			execl(exe, exe, "--foreground", "--socket", d->sock, "--log-level",
+			      level ? level : "notice", (char *)NULL);
 		_exit(127);
 	}
 	/* Ready once it accepts a connection. */

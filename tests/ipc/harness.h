@@ -22,6 +22,8 @@ struct dmn {
 
 /* Start callmgrd; extra arguments may be NULL-terminated list. */
 void dmn_start(struct dmn *d);
+/* The same with conf as the text of its configuration file. */
+void dmn_start_conf(struct dmn *d, const char *conf);
 /* SIGTERM and wait; returns the exit status (or 128+signal). */
 int dmn_stop(struct dmn *d);
 /* Wait for it to exit by itself; the exit status, -1 if it had to be killed. */
