@@ -84,17 +84,15 @@ static void feed(struct daemon *d, const struct cc_event *ev)
 				ev->type);
 			return;
 		}
-		/* Losing it is what a lossy wire would do; the protocol timers
-		 * recover from it. */
 		if (cc_enqueue(d->cc, ev) != CM_OK)
-			log_err("out of memory: event %u from the link is lost", ev->type);
+			log_oom("an event from the link for call control's queue");
 		return;
 	}
 	d->draining = true;
 	do {
 		cc_actions_clear(&d->acts);
 		if (cc_feed(d->cc, ev, &d->acts) != CM_OK)
-			log_err("out of memory: a message to a local leg is lost");
+			log_oom("a message to a local leg");
 		ev = NULL;
 		run_actions(d);
 	} while (cc_queued(d->cc) > 0);
@@ -223,10 +221,10 @@ static void run_actions(struct daemon *d)
 			client_event(d, &a->cev);
 			break;
 		case CC_ACT_TIMER_START:
+			/* call control already counts it as running: a timer
+			 * not started would be a wait without end */
 			if (timers_start(d->timers, a->timer, a->ms) != CM_OK)
-				log_err("out of memory: timer %s for %llu not started",
-					cm_timer_name(a->timer.kind),
-					(unsigned long long)a->timer.obj);
+				log_oom("a protocol timer");
 			break;
 		case CC_ACT_TIMER_STOP:
 			timers_stop(d->timers, a->timer);

@@ -424,8 +424,9 @@ void cc_party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struc
 				p->drop_deferred = true;
 				if (uu && uu->present) {
 					leg->deferred_uu = malloc(sizeof(*leg->deferred_uu));
-					if (leg->deferred_uu)
-						*leg->deferred_uu = *uu;
+					if (!leg->deferred_uu)
+						log_oom("a drop's user data kept for its DROP PARTY");
+					*leg->deferred_uu = *uu;
 				}
 			}
 			return;

@@ -31,7 +31,7 @@ void cc_ht_init(struct htab *t)
 	t->n = 0;
 	t->b = calloc(t->nb, sizeof(struct hnode *));
 	if (!t->b)
-		abort();
+		log_oom("call control state");
 }
 
 void cc_ht_free(struct htab *t)
@@ -48,7 +48,7 @@ static void ht_grow(struct htab *t)
 	t->nb = onb * 2;
 	t->b = calloc(t->nb, sizeof(struct hnode *));
 	if (!t->b)
-		abort();
+		log_oom("call control state");
 	for (size_t i = 0; i < onb; i++) {
 		struct hnode *n = ob[i];
 		while (n) {
@@ -115,7 +115,7 @@ struct cc_session *cc_session_get(cc *c, uint64_t id)
 		return s;
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		abort();
+		log_oom("call control state");
 	s->id = id;
 	cc_ht_add(&c->sessions, &s->node, id, 0);
 	return s;
@@ -172,7 +172,7 @@ struct cc_peer *cc_peer_get(cc *c, struct cc_mac mac)
 		return p;
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		abort();
+		log_oom("call control state");
 	p->mac = mac;
 	p->next_cref = 1;
 	cc_ht_add(&c->peers, &p->node, cc_mac_key(mac), 0);
@@ -229,7 +229,7 @@ struct cc_action *cc_act_push(struct cc_actions *out)
 		size_t cap = out->cap ? out->cap * 2 : 16;
 		struct cc_action *v = realloc(out->v, cap * sizeof(*v));
 		if (!v)
-			abort();
+			log_oom("call control state");
 		out->v = v;
 		out->cap = cap;
 	}
@@ -356,7 +356,7 @@ struct cc_vc *cc_vc_new(cc *c, struct cc_session *s, bool root)
 {
 	struct cc_vc *vc = calloc(1, sizeof(*vc));
 	if (!vc)
-		abort();
+		log_oom("call control state");
 	vc->id = c->next_vc++;
 	vc->session = s->id;
 	vc->root = root;
@@ -387,7 +387,7 @@ struct cc_party *cc_party_new(cc *c, struct cc_vc *vc, const uint8_t *addr)
 {
 	struct cc_party *p = calloc(1, sizeof(*p));
 	if (!p)
-		abort();
+		log_oom("call control state");
 	p->id = c->next_party++;
 	p->vc = vc;
 	p->state = Q_EPS_NULL;
@@ -594,7 +594,7 @@ struct cc_leg *cc_leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig,
 {
 	struct cc_leg *leg = calloc(1, sizeof(*leg));
 	if (!leg)
-		abort();
+		log_oom("call control state");
 	if (orig) {
 		/* call references are per peer; skip the ones in use */
 		for (;;) {

@@ -590,10 +590,8 @@ static void session_read_cb(struct bufferevent *bev, void *arg)
 			break;
 		}
 		const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)(CMC_FRAME_HDR + len));
-		if (!p) {
-			session_end(s, "out of memory for input", false);
-			break;
-		}
+		if (!p)
+			log_oom("a client's request");
 		session_frame(s, p + CMC_FRAME_HDR, len);
 		evbuffer_drain(in, CMC_FRAME_HDR + len);
 	}

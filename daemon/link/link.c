@@ -539,7 +539,7 @@ void link_release_all(struct link *l)
 	size_t n = l->n_peers;
 	uint8_t(*macs)[6] = malloc((n ? n : 1) * sizeof(*macs));
 	if (!macs)
-		return;
+		log_oom("the list of associations to release");
 	for (size_t i = 0; i < n; i++)
 		memcpy(macs[i], l->peers[i]->mac, 6);
 	for (size_t i = 0; i < n; i++) {

@@ -1033,7 +1033,7 @@ static void ready_sd(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
 	}
 	slot->data = malloc(pdu->data_len);
 	if (!slot->data)
-		return; /* as if lost: it will be retransmitted */
+		log_oom("an out-of-order SD kept for delivery");
 	memcpy(slot->data, pdu->data, pdu->data_len);
 	slot->len = (uint16_t)pdu->data_len;
 	uint32_t h_off = seq_off(s->vr_h, s->vr_r);
