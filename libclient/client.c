@@ -65,6 +65,8 @@ struct cm_client {
 	void *userdata;
 	uint8_t *in;
 	size_t in_len, in_cap;
+	size_t in_off; /* frames before it are consumed (next_frame); compacted on read */
+	uint64_t in_read; /* octets ever read: progress, whatever the compaction did */
 	uint64_t next_req_id;
 	uint64_t last_seq;
 	uint64_t seq_gaps;
@@ -266,10 +268,10 @@ static int write_all(cm_client *c, const uint8_t *buf, size_t len, int timeout_m
 			if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
 				return CM_E_DISCONNECTED;
 			if (pfd.revents & POLLIN) {
-				size_t before = c->in_len;
+				uint64_t before = c->in_read;
 				if (!read_some(c, CMC_MAX_FRAME + CMC_FRAME_HDR))
 					return CM_E_DISCONNECTED;
-				if (c->in_len > before)
+				if (c->in_read > before)
 					deadline = mono_ms() + timeout_ms;
 			}
 			continue;
@@ -305,6 +307,12 @@ static bool read_some(cm_client *c, size_t budget)
 {
 	size_t got = 0;
 	while (got < budget) {
+		if (c->in_off) {
+			/* one move per read, not per frame: a long read-ahead stays linear */
+			memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+			c->in_len -= c->in_off;
+			c->in_off = 0;
+		}
 		if (c->in_cap - c->in_len < 16384) {
 			size_t ncap = c->in_cap ? c->in_cap * 2 : 65536;
 			uint8_t *nb = realloc(c->in, ncap);
@@ -316,6 +324,7 @@ static bool read_some(cm_client *c, size_t budget)
 		ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
 		if (n > 0) {
 			c->in_len += (size_t)n;
+			c->in_read += (uint64_t)n;
 			got += (size_t)n;
 			continue;
 		}
@@ -336,7 +345,9 @@ static Callmgr__DaemonMsg *next_frame(cm_client *c, bool *bad)
 {
 	size_t len;
 	*bad = false;
-	switch (cmc_frame_next(c->in, c->in_len, c->in_len, &len)) {
+	const uint8_t *in = c->in + c->in_off;
+	size_t avail = c->in_len - c->in_off;
+	switch (cmc_frame_next(in, avail, avail, &len)) {
 	case CMC_FRAME_PARTIAL:
 		return NULL;
 	case CMC_FRAME_TOO_BIG:
@@ -346,9 +357,10 @@ static Callmgr__DaemonMsg *next_frame(cm_client *c, bool *bad)
 		break;
 	}
 	size_t whole = CMC_FRAME_HDR + len;
-	Callmgr__DaemonMsg *m = callmgr__daemon_msg__unpack(NULL, len, c->in + CMC_FRAME_HDR);
-	memmove(c->in, c->in + whole, c->in_len - whole);
-	c->in_len -= whole;
+	Callmgr__DaemonMsg *m = callmgr__daemon_msg__unpack(NULL, len, in + CMC_FRAME_HDR);
+	c->in_off += whole;
+	if (c->in_off == c->in_len)
+		c->in_off = c->in_len = 0;
 	if (!m)
 		*bad = true;
 	return m;
@@ -528,9 +540,9 @@ static int hello(cm_client *c, int64_t deadline)
 		if (n < 0 && errno != EINTR)
 			return CM_E_DISCONNECTED;
 		if (n > 0) {
-			size_t before = c->in_len;
+			uint64_t before = c->in_read;
 			if (!read_some(c, CMC_MAX_FRAME + CMC_FRAME_HDR) ||
-			    (c->in_len == before && (pfd.revents & (POLLHUP | POLLERR))))
+			    (c->in_read == before && (pfd.revents & (POLLHUP | POLLERR))))
 				return CM_E_DISCONNECTED;
 		}
 	}
@@ -622,7 +634,7 @@ int cm_client_dispatch(cm_client *c)
 		Callmgr__DaemonMsg *m = next_frame(c, &bad);
 		if (bad) {
 			set_eof(c);
-			c->in_len = 0;
+			c->in_len = c->in_off = 0;
 			break;
 		}
 		if (!m)
