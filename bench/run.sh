@@ -170,9 +170,9 @@ burst_case() {
 	fi
 	local ms=$((($(date +%s%N) - t0) / 1000000))
 	echo "  $name: root $(hwm "$b_root_pid"), peer $(hwm "$b_peer_pid"); ${ms} ms"
-	sed 's/^/    root: /' "$tmp/broot.out" | grep -E 'phase|summary|refused|answer|duplicate'
+	sed 's/^/    root: /' "$tmp/broot.out" | grep -E 'phase|summary|refused|answer|duplicate' || true
 	wait "$leaf" 2>/dev/null || true
-	sed 's/^/    leaf: /' "$tmp/bleaf.out" | grep -E 'summary|leaf closes|bad data'
+	sed 's/^/    leaf: /' "$tmp/bleaf.out" | grep -E 'summary|leaf closes|bad data' || true
 	burst_stop
 }
 echo "bursts (issue 11): 10,000 AddParty + 10,000 DropParty with 127 octets, one client, one peer"

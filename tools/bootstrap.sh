@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(meson ninja-build gcc clang pkg-config libevent-dev libprotobuf-c-dev
 	protobuf-c-compiler libsystemd-dev check libjson-c-dev libinih-dev
 	iproute2 tshark systemd valgrind clang-tidy cppcheck libclang-rt-14-dev
-	dpkg-dev debhelper bash-completion binutils python3 abigail-tools)
+	dpkg-dev debhelper bash-completion binutils python3 abigail-tools stress-ng)
 
 install_missing() {
 	local missing=()
