@@ -65,6 +65,7 @@ struct sscop {
 
 	/* Q.2110 §7.1 transmitter state variables */
 	uint32_t vt_s, vt_ps, vt_a, vt_pa, vt_ms, vt_pd, vt_cc;
+	bool bgn_on_poll; /* OCP: a POLL already brought a BGN this Timer_CC period */
 	uint8_t vt_sq;
 	/* receiver state variables */
 	uint32_t vr_r, vr_h, vr_mr;
@@ -632,6 +633,7 @@ static void start_establish(struct sscop *s, unsigned ev)
 	s->vr_mr = SSCOP_RX_WINDOW;
 	s->vt_sq++;
 	s->vt_cc = 1;
+	s->bgn_on_poll = false;
 	send_bgn(s);
 	timer_start(s, SSCOP_TIMER_CC);
 	set_state(s, SSCOP_OUT_CONN_PENDING, ev, NULL);
@@ -764,6 +766,7 @@ static void ocp_timer_cc(struct sscop *s, unsigned ev)
 		return;
 	}
 	s->vt_cc++;
+	s->bgn_on_poll = false;
 	send_bgn(s);
 	timer_start(s, SSCOP_TIMER_CC);
 }
@@ -782,6 +785,24 @@ static void user_release_to_odp(struct sscop *s, unsigned ev)
 	report_down(s, SSCOP_REASON_USER);
 }
 
+/*
+ * OCP, POLL: the peer is in data transfer, either with the association
+ * our BGN asked for (its BGAK was lost) or with one from before.  Either
+ * way it needs our BGN: send it again now (same N(SQ), answered with BGAK
+ * or taken as a new association) rather than at Timer_CC, which may come
+ * after the peer's Timer_NO-RESPONSE has ended the association under loss.
+ * Once per Timer_CC period: every copy of a BGN in flight is one that a
+ * reordering network may deliver after the next association began, where
+ * its old N(SQ) would end that one.  Neither Timer_CC nor VT(CC) changes.
+ */
+static void ocp_poll(struct sscop *s)
+{
+	if (s->bgn_on_poll)
+		return;
+	s->bgn_on_poll = true;
+	send_bgn(s);
+}
+
 /* Q.2110 OCP, AA-RELEASE.request. */
 static void ocp_user_release(struct sscop *s, unsigned ev)
 {
@@ -796,6 +817,9 @@ static void ocp_event(struct sscop *s, unsigned ev, const struct sscop_pdu *pdu)
 		break;
 	case SSCOP_PDU_BGN:
 		ocp_bgn(s, pdu, ev);
+		break;
+	case SSCOP_PDU_POLL:
+		ocp_poll(s);
 		break;
 	case SSCOP_PDU_BGREJ:
 		ocp_bgrej(s, ev);
@@ -812,7 +836,7 @@ static void ocp_event(struct sscop *s, unsigned ev, const struct sscop_pdu *pdu)
 	case EV_USER_ESTABLISH: /* already establishing */
 	case SSCOP_PDU_ENDAK:   /* Q.2110 OCP: ignore */
 	case SSCOP_PDU_SD:      /* from an association the peer still holds; */
-	case SSCOP_PDU_POLL:    /* our BGN will end it */
+				/* our BGN will end it */
 	case SSCOP_PDU_STAT:
 	case SSCOP_PDU_USTAT:
 	case SSCOP_PDU_RS:
