@@ -32,12 +32,6 @@ static void setup(void)
 	asked = 0;
 }
 
-static int status_of(uint64_t req)
-{
-	const struct cc_client_event *e = drv_done(&d, req);
-	return e ? e->status : NONE;
-}
-
 START_TEST(busy_peer_refuses_setup_only)
 {
 	struct rcall k;
@@ -46,17 +40,17 @@ START_TEST(busy_peer_refuses_setup_only)
 	cm_party_id b;
 	uint64_t rb = root_add(&k, 6, &ep, &b);
 	peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, ep, 0);
-	ck_assert_int_eq(status_of(rb), CM_OK);
+	ck_assert_int_eq(req_status(rb), CM_OK);
 
 	busy = true;
 	drv_clear(&d);
 	uint8_t a[20];
 	drv_addr(a, P, 7);
 	uint64_t r = drv_add_party(&d, ROOT, k.vc, a);
-	ck_assert_int_eq(status_of(r), CM_E_BUSY);
+	ck_assert_int_eq(req_status(r), CM_E_BUSY);
 	ck_assert_uint_eq(DONE(r)->type, CC_CEV_REFUSED);
 	r = drv_make_call(&d, ROOT, a);
-	ck_assert_int_eq(status_of(r), CM_E_BUSY);
+	ck_assert_int_eq(req_status(r), CM_E_BUSY);
 	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY) + drv_nsent(&d, Q_MSG_SETUP), 0);
 	struct cc_stats st;
 	cc_get_stats(d.c, &st);
@@ -75,7 +69,7 @@ START_TEST(busy_peer_refuses_setup_only)
 	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_DROP_PARTY, P), 1);
 	ck_assert_uint_eq(SENT(Q_MSG_DROP_PARTY, 0)->msg.uu.len, 100);
 	peer_send(Q_MSG_DROP_PARTY_ACK, k.cref, true, ep, 16);
-	ck_assert_int_eq(status_of(dr), CM_OK);
+	ck_assert_int_eq(req_status(dr), CM_OK);
 
 	/* drained: set-up is taken again */
 	busy = false;

@@ -82,17 +82,23 @@ leaf_wait
 no_vcs_left 30 A B
 no_timer_expired A B
 
+# root_hold : the root sets up VCS x PARTIES and holds them (root_pid)
+root_hold() {
+	leaf_start $((VCS * PARTIES))
+	in_node A "$BUILD/tests/netns/burst" -s "${NODE_SOCK[A]}" root "$addr" "$VCS" "$PARTIES" 0 \
+		hold </dev/null >"$NETNS_TMP/root.out" 2>&1 &
+	root_pid=$!
+	local i
+	for i in $(seq 600); do
+		grep -q '^held' "$NETNS_TMP/root.out" && break
+		kill -0 "$root_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q '^held' "$NETNS_TMP/root.out" || fail "root: $(cat "$NETNS_TMP/root.out")"
+}
+
 log "3: $VCS VCs x $PARTIES parties held; SIGTERM of the root's daemon"
-leaf_start $((VCS * PARTIES))
-in_node A "$BUILD/tests/netns/burst" -s "${NODE_SOCK[A]}" root "$addr" "$VCS" "$PARTIES" 0 hold \
-	</dev/null >"$NETNS_TMP/root.out" 2>&1 &
-root_pid=$!
-for i in $(seq 600); do
-	grep -q '^held' "$NETNS_TMP/root.out" && break
-	kill -0 "$root_pid" 2>/dev/null || break
-	sleep 0.1
-done
-grep -q '^held' "$NETNS_TMP/root.out" || fail "root: $(cat "$NETNS_TMP/root.out")"
+root_hold
 node_kill A TERM
 wait "$root_pid"
 rc=$?
@@ -106,16 +112,7 @@ grep -E 'SD ignored|legs still clearing' "$NETNS_TMP/A.log" && fail "A did not w
 node_start A
 
 log "4: $VCS VCs x $PARTIES parties held; SIGKILL of the leaf's daemon"
-leaf_start $((VCS * PARTIES))
-in_node A "$BUILD/tests/netns/burst" -s "${NODE_SOCK[A]}" root "$addr" "$VCS" "$PARTIES" 0 hold \
-	</dev/null >"$NETNS_TMP/root.out" 2>&1 &
-root_pid=$!
-for i in $(seq 600); do
-	grep -q '^held' "$NETNS_TMP/root.out" && break
-	kill -0 "$root_pid" 2>/dev/null || break
-	sleep 0.1
-done
-grep -q '^held' "$NETNS_TMP/root.out" || fail "root: $(cat "$NETNS_TMP/root.out")"
+root_hold
 node_kill B KILL
 wait "$LEAF_PID" 2>/dev/null
 LEAF_PID=
