@@ -55,7 +55,9 @@ enum cm_status {
 	CM_E_NO_PARTY = -3,      /* no such party on that VC */
 	CM_E_LAST_PARTY = -4,    /* DropParty on the only remaining party: use CloseCall */
 	CM_E_PARTIES_REMAIN = -5,/* CloseCall while other parties remain */
-	CM_E_BUSY = -6,          /* a drop or close is already pending for it */
+	CM_E_BUSY = -6,          /* a drop or close is already pending for it; or
+				  * (MakeCall, AddParty) the link to that node is
+				  * congested: try again later */
 	CM_E_CLOSING = -7,       /* the VC is being closed */
 	CM_E_REJECTED = -8,      /* the remote refused; the Q.2931 cause is given */
 	CM_E_TIMEOUT = -9,       /* a signalling timer expired */
