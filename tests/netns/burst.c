@@ -386,7 +386,8 @@ static int root(cm_client *c, const char *aesa, const char *end)
 	} else {
 		printf("held\n");
 		fflush(stdout);
-		if (!run_until(c, all_closed_in, 600000, false))
+		const char *hold_ms = getenv("BURST_HOLD_MS");
+		if (!run_until(c, all_closed_in, hold_ms ? atoi(hold_ms) : 600000, false))
 			printf("not every VC was closed by the network\n");
 		for (int k = 0; k < B.vcs; k++)
 			if (!B.vc_closed_in[k])

@@ -85,8 +85,8 @@ no_timer_expired A B
 # root_hold : the root sets up VCS x PARTIES and holds them (root_pid)
 root_hold() {
 	leaf_start $((VCS * PARTIES))
-	in_node A "$BUILD/tests/netns/burst" -s "${NODE_SOCK[A]}" root "$addr" "$VCS" "$PARTIES" 0 \
-		hold </dev/null >"$NETNS_TMP/root.out" 2>&1 &
+	BURST_HOLD_MS=60000 in_node A "$BUILD/tests/netns/burst" -s "${NODE_SOCK[A]}" root "$addr" \
+		"$VCS" "$PARTIES" 0 hold </dev/null >"$NETNS_TMP/root.out" 2>&1 &
 	root_pid=$!
 	local i
 	for i in $(seq 600); do
