@@ -94,7 +94,11 @@ root_hold() {
 		kill -0 "$root_pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	grep -q '^held' "$NETNS_TMP/root.out" || fail "root: $(cat "$NETNS_TMP/root.out")"
+	if ! grep -q '^held' "$NETNS_TMP/root.out"; then
+		kill -0 "$root_pid" 2>/dev/null && fail "root still setting up after 60 s: $(cat "$NETNS_TMP/root.out")"
+		wait "$root_pid"
+		fail "root exited with status $? before holding: $(cat "$NETNS_TMP/root.out")"
+	fi
 }
 
 log "3: $VCS VCs x $PARTIES parties held; SIGTERM of the root's daemon"
