@@ -843,7 +843,9 @@ int main(int argc, char **argv)
 		if (!f)
 			die("%s: %s", conf, strerror(errno));
 		fprintf(f, "[limits]\nmax_vcs_per_session = 1000000\n"
-			   "max_parties_per_vc = 10000000\nmax_pending_per_session = 1000000\n");
+			   "max_parties_per_vc = 10000000\nmax_pending_per_session = 1000000\n"
+			   "max_vcs_per_user = 1000000\nmax_pending_per_user = 1000000\n"
+			   "max_memory = 8192\n");
 		fclose(f);
 	}
 #define N(x) ((size_t)((x) * scale) ? (size_t)((x) * scale) : 1)

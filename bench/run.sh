@@ -64,6 +64,9 @@ cat >"$tmp/callmgrd.conf" <<CONF
 max_vcs_per_session = 1000000
 max_parties_per_vc = 10000000
 max_pending_per_session = 1000000
+max_vcs_per_user = 1000000
+max_pending_per_user = 1000000
+max_memory = 8192
 link_queue = 100000
 CONF
 # CALLMGR_BENCH_WRAP_ROOT / _PEER: a command to run each daemon under, e.g.

@@ -64,6 +64,7 @@ static const struct name timers[] = {
 	{ 8, "T398", "T398" },
 	{ 9, "T399", "T399" },
 	{ 10, "accept", "TIMER_ACCEPT" },
+	{ 11, "T316", "T316" },
 };
 
 #define NAMES(fn, table, field)                                                                  \

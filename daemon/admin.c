@@ -52,13 +52,22 @@ static void counts(const struct admin_src *src, struct cc_stats *cs, struct ipc_
 static uint64_t links_up(const struct admin_src *src)
 {
 	uint64_t up = 0;
-	if (!src->local_mode) {
-		struct link_peer_info *p = calloc(ADMIN_LINK_LIST_MAX, sizeof(*p));
-		size_t n = p ? src->link_peers(src->ctx, p, ADMIN_LINK_LIST_MAX) : 0;
+	if (src->local_mode)
+		return 0;
+	struct link_peer_info *p = calloc(ADMIN_LINK_PAGE_MAX, sizeof(*p));
+	if (!p)
+		return 0;
+	/* the whole table (LINK_MAX_PEERS), a page at a time */
+	size_t n = src->link_peers(src->ctx, NULL, p, ADMIN_LINK_PAGE_MAX);
+	while (n) {
 		for (size_t i = 0; i < n; i++)
 			up += strcmp(p[i].state, "ready") == 0;
-		free(p);
+		uint8_t after[6];
+		memcpy(after, p[n - 1].mac, 6);
+		n = n == ADMIN_LINK_PAGE_MAX ? src->link_peers(src->ctx, after, p, ADMIN_LINK_PAGE_MAX)
+					     : 0;
 	}
+	free(p);
 	return up;
 }
 
@@ -121,10 +130,20 @@ static void answer_list_vcs(const struct admin_src *src, uint64_t session, uint6
 		return;
 	struct cc_vc_info *v = pg.rows;
 	Callmgr__VcInfo *infos = pg.infos, **ptrs = pg.ptrs;
-	size_t n = cc_vc_list(src->cc, q->after, v, (size_t)max + 1);
 	Callmgr__DaemonMsg m = CALLMGR__DAEMON_MSG__INIT;
 	Callmgr__VcList l = CALLMGR__VC_LIST__INIT;
-	l.more = n > max;
+	size_t n;
+	if (src->session_reads_all(src->ctx, session)) {
+		n = cc_vc_list(src->cc, q->after, v, (size_t)max + 1);
+		l.more = n > max;
+	} else {
+		/* only the asker's own, looking at a bounded number of VCs */
+		cm_vc_id next;
+		n = cc_vc_list_owned(src->cc, q->after, src->session_uid(src->ctx, session), v,
+				     (size_t)max + 1, (size_t)max * ADMIN_OWN_SCAN_FACTOR, &next);
+		l.more = n > max || next != 0;
+		l.next_after = n > max ? v[max - 1].vc : next;
+	}
 	if (n > max)
 		n = max;
 	for (size_t i = 0; i < n; i++) {
@@ -148,6 +167,13 @@ static void answer_show_vc(const struct admin_src *src, uint64_t session, uint64
 		char text[48];
 		snprintf(text, sizeof(text), "no VC %llu", (unsigned long long)q->vc);
 		src->error(src->ctx, session, req_id, CM_E_NO_VC, text);
+		return;
+	}
+	if (!src->session_reads_all(src->ctx, session) &&
+	    vi.uid != src->session_uid(src->ctx, session)) {
+		char text[64];
+		snprintf(text, sizeof(text), "VC %llu is another user's", (unsigned long long)q->vc);
+		src->error(src->ctx, session, req_id, CM_E_PERM, text);
 		return;
 	}
 	struct page pg;
@@ -178,6 +204,13 @@ static void answer_show_vc(const struct admin_src *src, uint64_t session, uint64
 		o->epref = p[i].epref;
 		o->call_state = (Callmgr__CallState)p[i].call_state;
 		o->timer = (Callmgr__Timer)p[i].timer;
+		if (src->data_party) {
+			struct admin_data_counters dc;
+			src->data_party(src->ctx, vi.vc, p[i].party, &dc);
+			o->data_sdus = dc.sdus;
+			o->data_octets = dc.octets;
+			o->data_lost = dc.lost;
+		}
 		ptrs[i] = o;
 	}
 	det.n_parties = n;
@@ -188,7 +221,8 @@ static void answer_show_vc(const struct admin_src *src, uint64_t session, uint64
 	page_free(&pg);
 }
 
-static void answer_list_links(const struct admin_src *src, uint64_t session, uint64_t req_id)
+static void answer_list_links(const struct admin_src *src, uint64_t session, uint64_t req_id,
+			      const Callmgr__ListLinks *q)
 {
 	Callmgr__DaemonMsg m = CALLMGR__DAEMON_MSG__INIT;
 	Callmgr__LinkList l = CALLMGR__LINK_LIST__INIT;
@@ -198,13 +232,22 @@ static void answer_list_links(const struct admin_src *src, uint64_t session, uin
 		reply(src, session, req_id, &m);
 		return;
 	}
+	uint32_t max = q->max && q->max < ADMIN_LINK_PAGE_MAX ? q->max : ADMIN_LINK_PAGE_MAX;
+	if (q->after.len != 0 && q->after.len != 6) {
+		src->error(src->ctx, session, req_id, CM_E_INVAL, "after: not a 6-octet MAC");
+		return;
+	}
 	struct page pg;
-	if (!page_alloc(src, session, req_id, &pg, ADMIN_LINK_LIST_MAX,
-			sizeof(struct link_peer_info), ADMIN_LINK_LIST_MAX, sizeof(Callmgr__LinkInfo)))
+	if (!page_alloc(src, session, req_id, &pg, (size_t)max + 1, sizeof(struct link_peer_info),
+			max, sizeof(Callmgr__LinkInfo)))
 		return;
 	struct link_peer_info *p = pg.rows;
 	Callmgr__LinkInfo *infos = pg.infos, **ptrs = pg.ptrs;
-	size_t n = src->link_peers(src->ctx, p, ADMIN_LINK_LIST_MAX);
+	size_t n = src->link_peers(src->ctx, q->after.len ? q->after.data : NULL, p,
+				   (size_t)max + 1);
+	l.more = n > max;
+	if (n > max)
+		n = max;
 	for (size_t i = 0; i < n; i++) {
 		Callmgr__LinkInfo *o = &infos[i];
 		callmgr__link_info__init(o);
@@ -244,9 +287,17 @@ static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t
 	s.msgs_out = cs.msgs_out;
 	s.msgs_bad = cs.msgs_bad;
 	s.timer_expiries = cs.timer_expiries;
+	s.incoming_refused = cs.incoming_refused;
+	s.budget_refused = cs.budget_refused;
+	s.state_bytes = cs.state_bytes;
+	s.users = cs.users;
 	s.sessions = is.sessions;
 	s.ipc_frames_bad = is.frames_bad;
 	s.sessions_dropped_slow = is.sessions_dropped_slow;
+	s.accept_pauses = is.accept_pauses;
+	s.monitors = is.monitors;
+	s.monitors_refused = is.monitors_refused;
+	s.sessions_refused_user = is.sessions_refused_user;
 	if (!src->local_mode) {
 		struct link_counters lc;
 		src->link_counters(src->ctx, &lc);
@@ -254,6 +305,24 @@ static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t
 		s.frames_tx = lc.frames_tx;
 		s.frames_bad = lc.frames_bad;
 		s.frames_unknown_peer = lc.frames_unknown_peer;
+		s.frames_group_src = lc.frames_group_src;
+		s.peers_evicted = lc.peers_evicted;
+		s.peers_refused = lc.peers_refused;
+		s.peers_idle_freed = lc.peers_idle_freed;
+		s.peers = lc.peers;
+		s.rx_buffered = lc.rx_buffered;
+	}
+	if (src->data_stats) {
+		struct admin_data_stats ds;
+		src->data_stats(src->ctx, &ds);
+		s.data_sdus_in = ds.sdus_in;
+		s.data_octets_in = ds.octets_in;
+		s.data_sdus_out = ds.sdus_out;
+		s.data_octets_out = ds.octets_out;
+		s.data_sdus_lost = ds.sdus_lost;
+		s.data_sdus_dropped = ds.sdus_dropped;
+		s.data_frames_dropped = ds.frames_dropped;
+		s.data_fds = ds.fds;
 	}
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_STATS;
 	m.stats = &s;
@@ -273,7 +342,7 @@ bool admin_answer(const struct admin_src *src, uint64_t session, const Callmgr__
 		answer_show_vc(src, session, m->req_id, m->show_vc);
 		return true;
 	case CALLMGR__CLIENT_MSG__BODY_LIST_LINKS:
-		answer_list_links(src, session, m->req_id);
+		answer_list_links(src, session, m->req_id, m->list_links);
 		return true;
 	case CALLMGR__CLIENT_MSG__BODY_GET_STATS:
 		answer_stats(src, session, m->req_id);

@@ -21,7 +21,17 @@
 #define ADMIN_VC_PAGE_DEFAULT 1000u
 #define ADMIN_VC_PAGE_MAX 2000u
 #define ADMIN_PARTY_PAGE_MAX 500u
-#define ADMIN_LINK_LIST_MAX 512u
+#define ADMIN_LINK_PAGE_MAX 512u
+/* VCs one ListVcs of a client reading only its own looks at, per VC asked */
+#define ADMIN_OWN_SCAN_FACTOR 4u
+
+struct admin_data_counters {
+	uint64_t sdus, octets, lost;
+};
+struct admin_data_stats {
+	uint64_t sdus_in, octets_in, sdus_out, octets_out, sdus_lost, sdus_dropped;
+	uint64_t frames_dropped, fds;
+};
 
 struct admin_src {
 	const cc *cc;
@@ -33,12 +43,20 @@ struct admin_src {
 	uint64_t (*uptime_ms)(void *ctx);
 	/* a live session's uid; UINT32_MAX when it is gone */
 	uint32_t (*session_uid)(void *ctx, uint64_t session);
+	/* whether the session may read others' VCs (root, admin or operator group) */
+	bool (*session_reads_all)(void *ctx, uint64_t session);
 	void (*ipc_stats)(void *ctx, struct ipc_stats *out);
-	size_t (*link_peers)(void *ctx, struct link_peer_info *out, size_t max);
+	/* up to max peers in MAC order from the first above *after (NULL: all) */
+	size_t (*link_peers)(void *ctx, const uint8_t *after, struct link_peer_info *out,
+			     size_t max);
 	void (*link_counters)(void *ctx, struct link_counters *out);
 	/* the reply (m->req_id set), or an Error */
 	void (*send)(void *ctx, uint64_t session, Callmgr__DaemonMsg *m);
 	void (*error)(void *ctx, uint64_t session, uint64_t req_id, int status, const char *text);
+	/* The data path's counters (docs/data-path.md); NULL: none to show. */
+	void (*data_party)(void *ctx, cm_vc_id vc, cm_party_id party,
+			   struct admin_data_counters *out);
+	void (*data_stats)(void *ctx, struct admin_data_stats *out);
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <ini.h>
 #include <limits.h>
+#include <pwd.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,9 +25,10 @@ enum key_kind {
 	K_PATH,     /* char[108], absolute */
 	K_PREFIX,   /* have_prefix + uint8_t[13] */
 	K_LEVEL,    /* int, a syslog level */
-	K_GROUP,    /* admin_group + admin_gid */
+	K_GROUP,    /* char[64] group name; its gid_t at offset min */
 	K_MODE,     /* unsigned, octal permission bits */
 	K_MACLIST,  /* link.allowed + link.n_allowed */
+	K_SAPRANGES, /* sap_ranges_text + sap_ranges + n_sap_ranges */
 };
 
 struct key_def {
@@ -51,22 +53,27 @@ static const struct key_def keys[] = {
 	{ "daemon", "socket", CF(socket_path), 0, 0, K_PATH, false },
 	{ "daemon", "prefix", CF(prefix), 0, 0, K_PREFIX, false },
 	{ "daemon", "log_level", CF(log_level), 0, 0, K_LEVEL, true },
-	{ "daemon", "admin_group", CF(admin_group), 0, 0, K_GROUP, false },
+	{ "daemon", "admin_group", CF(admin_group), CF(admin_gid), 0, K_GROUP, false },
+	{ "daemon", "operator_group", CF(operator_group), CF(operator_gid), 0, K_GROUP, false },
 	{ "daemon", "socket_mode", CF(socket_mode), 0, 0777, K_MODE, false },
 	/* the link checks it on every frame but keeps its own copy from start-up */
 	{ "daemon", "allowed_peers", CF(link.allowed), 0, LINK_MAX_ALLOWED, K_MACLIST, false },
+	{ "daemon", "sap_ranges", CF(sap_ranges_text), 0, CONFIG_SAP_RANGES_MAX, K_SAPRANGES,
+	  false },
 
 	{ "timers", "t303", CF(cc.t303_ms), 10, MS_MAX, K_MS, true },
 	{ "timers", "t308", CF(cc.t308_ms), 10, MS_MAX, K_MS, true },
 	{ "timers", "t309", CF(cc.t309_ms), 10, MS_MAX, K_MS, true },
 	{ "timers", "t310", CF(cc.t310_ms), 10, MS_MAX, K_MS, true },
 	{ "timers", "t313", CF(cc.t313_ms), 10, MS_MAX, K_MS, true },
+	{ "timers", "t316", CF(cc.t316_ms), 10, MS_MAX, K_MS, true },
 	{ "timers", "t322", CF(cc.t322_ms), 10, MS_MAX, K_MS, true },
 	{ "timers", "t397", CF(cc.t397_ms), 10, MS_MAX, K_MS, true },
 	{ "timers", "t398", CF(cc.t398_ms), 10, MS_MAX, K_MS, true },
 	{ "timers", "t399", CF(cc.t399_ms), 10, MS_MAX, K_MS, true },
 	{ "timers", "n303", CF(cc.n303), 1, 10, K_COUNT8, true },
 	{ "timers", "n308", CF(cc.n308), 1, 10, K_COUNT8, true },
+	{ "timers", "n316", CF(cc.n316), 1, 10, K_COUNT8, true },
 	{ "timers", "n322", CF(cc.n322), 1, 10, K_COUNT8, true },
 	/* SSCOP: the link module has no way to change them under a live association */
 	{ "timers", "timer_cc", CF(link.timer_cc_ms), 10, MS_MAX, K_MS, false },
@@ -80,9 +87,18 @@ static const struct key_def keys[] = {
 	{ "limits", "max_parties_per_vc", CF(cc.max_parties_per_vc), 1, 100000000, K_U32, true },
 	{ "limits", "max_pending_per_session", CF(cc.max_pending_per_session), 1,
 	  100000000, K_U32, true },
+	{ "limits", "max_incoming_per_session", CF(cc.max_incoming_per_session), 1, 100000000,
+	  K_U32, true },
+	{ "limits", "max_vcs_per_user", CF(cc.max_vcs_per_user), 1, 100000000, K_U32, true },
+	{ "limits", "max_pending_per_user", CF(cc.max_pending_per_user), 1, 100000000, K_U32,
+	  true },
+	{ "limits", "max_memory", CF(cc.max_memory_mib), 16, 1048576, K_U32, true },
+	{ "limits", "max_saps_per_user", CF(cc.max_saps_per_user), 1, 256, K_U32, true },
 	/* the IPC layer sizes its buffers once, at start-up */
 	{ "limits", "session_output_bytes", CF(session_output_bytes), 4096, 1u << 30, K_U32, false },
 	{ "limits", "monitor_queue", CF(monitor_queue), 4096, 1u << 30, K_U32, false },
+	{ "limits", "max_monitors", CF(max_monitors), 1, 100000, K_U32, false },
+	{ "limits", "max_sessions_per_user", CF(max_sessions_per_user), 1, 100000, K_U32, false },
 	{ "limits", "link_queue", CF(link.max_queue), 1, 10000000, K_U32, false },
 	{ "limits", "link_backlog_bytes", CF(link.max_backlog), 65536, 1u << 30, K_U32, false },
 };
@@ -116,6 +132,8 @@ void config_daemon_defaults(struct daemon_config *cfg)
 	cfg->socket_mode = 0666;
 	cfg->session_output_bytes = 4u << 20;
 	cfg->monitor_queue = 512u << 10;
+	cfg->max_monitors = 64;
+	cfg->max_sessions_per_user = 64;
 }
 
 int config_parse_prefix(const char *s, uint8_t out[13])
@@ -202,6 +220,95 @@ static int resolve_group(const char *name, gid_t *gid)
 	return 0;
 }
 
+static int resolve_user(const char *name, uid_t *uid)
+{
+	uint32_t num;
+	if (parse_u32(name, &num) == 0) {
+		*uid = (uid_t)num;
+		return 0;
+	}
+	struct passwd *pw = getpwnam(name);
+	if (!pw)
+		return -1;
+	*uid = pw->pw_uid;
+	return 0;
+}
+
+/* A selector 0..255 in decimal. */
+static int parse_sel(const char *s, size_t len, uint8_t *out)
+{
+	char buf[4];
+	uint32_t v;
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (parse_u32(buf, &v) < 0 || v > 255)
+		return -1;
+	*out = (uint8_t)v;
+	return 0;
+}
+
+/*
+ * "WHO:LO[-HI]" entries separated by commas and/or blanks; WHO is a user
+ * (name or uid) or @group (name or gid).  Into *cfg only when all parse.
+ */
+static int parse_sap_ranges(const char *value, struct daemon_config *cfg, uint32_t max,
+			    char *err, size_t errlen)
+{
+	static const char sep[] = ", \t";
+	struct sap_range r[CONFIG_SAP_RANGES_MAX];
+	size_t n = 0;
+	const char *s = value;
+	if (strlen(value) >= sizeof(cfg->sap_ranges_text)) {
+		snprintf(err, errlen, "longer than %zu characters", sizeof(cfg->sap_ranges_text) - 1);
+		return -1;
+	}
+	for (;;) {
+		s += strspn(s, sep);
+		if (!*s)
+			break;
+		size_t len = strcspn(s, sep);
+		const char *colon = memchr(s, ':', len);
+		char who[64];
+		size_t wlen = colon ? (size_t)(colon - s) : 0;
+		if (!colon || wlen == 0 || wlen >= sizeof(who)) {
+			snprintf(err, errlen, "\"%.*s\" is not WHO:SELECTOR[-SELECTOR]", (int)len, s);
+			return -1;
+		}
+		if (n == max) {
+			snprintf(err, errlen, "more than %u entries", max);
+			return -1;
+		}
+		memcpy(who, s, wlen);
+		who[wlen] = '\0';
+		struct sap_range *e = &r[n];
+		e->group = who[0] == '@';
+		int ok = e->group ? resolve_group(who + 1, (gid_t *)&e->id)
+				  : resolve_user(who, (uid_t *)&e->id);
+		if (ok < 0) {
+			snprintf(err, errlen, "\"%s\": no such %s", e->group ? who + 1 : who,
+				 e->group ? "group" : "user");
+			return -1;
+		}
+		const char *sel = colon + 1, *end = s + len;
+		const char *dash = memchr(sel, '-', (size_t)(end - sel));
+		if (parse_sel(sel, (size_t)((dash ? dash : end) - sel), &e->lo) < 0 ||
+		    parse_sel(dash ? dash + 1 : sel, (size_t)(end - (dash ? dash + 1 : sel)),
+			      &e->hi) < 0 ||
+		    e->hi < e->lo) {
+			snprintf(err, errlen, "\"%.*s\": selectors are 0..255, low-high", (int)len, s);
+			return -1;
+		}
+		n++;
+		s += len;
+	}
+	memcpy(cfg->sap_ranges, r, n * sizeof(r[0]));
+	cfg->n_sap_ranges = n;
+	snprintf(cfg->sap_ranges_text, sizeof(cfg->sap_ranges_text), "%s", value);
+	return 0;
+}
+
 static const char *kind_unit(uint8_t k)
 {
 	return k == K_MS ? " ms" : "";
@@ -274,18 +381,20 @@ static int set_key(struct daemon_config *cfg, const struct key_def *k, const cha
 		cfg->log_level = l;
 		return 0;
 	}
-	case K_GROUP:
+	case K_GROUP: {
+		char *name = p;
+		gid_t *gid = (gid_t *)((char *)cfg + k->min);
 		if (value[0] == '\0') {
-			cfg->admin_group[0] = '\0';
+			name[0] = '\0';
 			return 0;
 		}
-		if (strlen(value) >= sizeof(cfg->admin_group) ||
-		    resolve_group(value, &cfg->admin_gid) < 0) {
+		if (strlen(value) >= sizeof(cfg->admin_group) || resolve_group(value, gid) < 0) {
 			snprintf(err, errlen, "\"%s\": no such group", value);
 			return -1;
 		}
-		snprintf(cfg->admin_group, sizeof(cfg->admin_group), "%s", value);
+		snprintf(name, sizeof(cfg->admin_group), "%s", value);
 		return 0;
+	}
 	case K_MODE: {
 		char *end;
 		errno = 0;
@@ -306,6 +415,8 @@ static int set_key(struct daemon_config *cfg, const struct key_def *k, const cha
 		cfg->link = lc;
 		return 0;
 	}
+	case K_SAPRANGES:
+		return parse_sap_ranges(value, cfg, k->max, err, errlen);
 	}
 	return -1;
 }
@@ -326,6 +437,7 @@ static void format_key(const struct daemon_config *cfg, const struct key_def *k,
 	case K_IFNAME:
 	case K_PATH:
 	case K_GROUP:
+	case K_SAPRANGES:
 		snprintf(buf, len, "%s", p);
 		break;
 	case K_PREFIX:
@@ -384,12 +496,30 @@ __attribute__((format(printf, 2, 3))) static int fail(struct load_state *st, con
 static char *read_line(char *str, int num, void *stream)
 {
 	struct load_state *st = stream;
-	if (!fgets(str, num, st->f))
+	/* fgets would hide a NUL byte: the line would end there for inih and
+	 * the rest vanish, silently changing what the file says */
+	size_t n = 0;
+	bool nul = false;
+	int c = EOF;
+	while (n + 1 < (size_t)num && (c = fgetc(st->f)) != EOF) {
+		nul |= c == '\0';
+		str[n++] = (char)(c ? c : ' ');
+		if (c == '\n')
+			break;
+	}
+	if (n == 0)
 		return NULL;
+	str[n] = '\0';
 	st->line++;
-	size_t n = strlen(str);
+	if (nul) {
+		if (c != '\n' && n == (size_t)num - 1)
+			while ((c = fgetc(st->f)) != EOF && c != '\n')
+				;
+		fail(st, "NUL byte in the line");
+		snprintf(str, (size_t)num, "!\n");
+		return str;
+	}
 	if (n == (size_t)num - 1 && str[n - 1] != '\n' && !feof(st->f)) {
-		int c;
 		while ((c = fgetc(st->f)) != EOF && c != '\n')
 			;
 		fail(st, "line longer than %d characters", num - 3);

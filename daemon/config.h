@@ -20,6 +20,7 @@
 #include "cc/cc.h"
 #include "cm_proto_const.h"
 #include "link/link.h"
+#include "sap_range.h"
 
 #define CONFIG_ERR_MAX 512
 
@@ -38,9 +39,17 @@ struct daemon_config {
 	int log_level;             /* LOG_ERR .. LOG_DEBUG */
 	char admin_group[64];      /* "" = only root may change state */
 	gid_t admin_gid;           /* valid when admin_group is set */
+	/* "" = only root and the admin group read others' VCs and events */
+	char operator_group[64];
+	gid_t operator_gid;        /* valid when operator_group is set */
+	char sap_ranges_text[512]; /* as written; "" = any selector */
+	struct sap_range sap_ranges[CONFIG_SAP_RANGES_MAX];
+	size_t n_sap_ranges;
 	unsigned socket_mode;      /* permission bits of the socket we create */
 	uint32_t session_output_bytes; /* queued output per session before it is cut */
 	uint32_t monitor_queue;    /* bytes of events queued per monitor before EventsLost */
+	uint32_t max_monitors;     /* monitor subscribers at once */
+	uint32_t max_sessions_per_user; /* client sessions of one uid but root */
 	struct cc_config cc;
 	struct link_config link;
 };

@@ -15,6 +15,8 @@
 #include "admin.h"
 #include "callmgr.pb-c.h"
 #include "config.h"
+#include "data/dataio.h"
+#include "data/datalink.h"
 #include "ipc/ipc.h"
 #include "log.h"
 #include "names.h"
@@ -28,6 +30,8 @@ struct daemon {
 	cc *cc;
 	struct ipc *ipc;
 	struct link *link;
+	struct dataio *data;
+	struct datalink *dl; /* wire mode: the data frames' socket */
 	struct cc_mac own;
 	struct cc_actions acts;
 	bool draining;
@@ -55,6 +59,8 @@ void daemon_settings_defaults(struct daemon_settings *s)
 	memset(s, 0, sizeof(*s));
 	s->socket_path = CM_DEFAULT_SOCKET;
 	s->listen_fd = -1;
+	s->link_fd = -1;
+	s->data_fd = -1;
 	memcpy(s->prefix, prefix, sizeof(prefix));
 	s->shutdown_ms = 3000;
 	cc_config_defaults(&s->cc);
@@ -117,6 +123,29 @@ static void monitor(struct daemon *d, const char *kind, uint64_t session, uint64
 	ipc_monitor(d->ipc, &m);
 }
 
+/*
+ * The data path follows what the client was just told: a leaf whose party
+ * is gone reads end of file behind its last SDU, a closing root's
+ * descriptor refuses sends (docs/data-path.md).
+ */
+static void data_after_event(struct daemon *d, const struct cc_client_event *ce)
+{
+	switch (ce->type) {
+	case CC_CEV_INCOMING_DROP_PARTY:
+	case CC_CEV_INCOMING_CLOSE_CALL:
+	case CC_CEV_DROP_PARTY_COMPLETE:
+	case CC_CEV_CLOSE_CALL_COMPLETE:
+		/* a root's own party drop leaves its VC and descriptor alone */
+		dataio_vc_changed(d->data, ce->vc, ce->type != CC_CEV_DROP_PARTY_COMPLETE);
+		if (ce->party && (ce->type == CC_CEV_DROP_PARTY_COMPLETE ||
+				  ce->type == CC_CEV_INCOMING_DROP_PARTY))
+			dataio_party_gone(d->data, ce->vc, ce->party);
+		break;
+	default:
+		break;
+	}
+}
+
 static void client_event(struct daemon *d, const struct cc_client_event *ce)
 {
 	struct translate_msg t;
@@ -127,6 +156,7 @@ static void client_event(struct daemon *d, const struct cc_client_event *ce)
 	}
 	/* A session already gone is being torn down by call control. */
 	int sent = ipc_send(d->ipc, ce->session, &t.m);
+	data_after_event(d, ce);
 	if (ce->type == CC_CEV_REFUSED)
 		return; /* an Error to the asker, not an event for the monitor stream */
 	bool completion = cc_cev_ends_request(ce->type);
@@ -150,11 +180,23 @@ static void wire_send(struct daemon *d, const struct cc_action *a)
 	}
 	/* never refused for a full queue: the link keeps a backlog (link.h) */
 	int rc = link_send(d->link, a->peer.a, buf, (size_t)n);
+	if (rc == 0)
+		return;
 	if (rc == -ENOMEM)
 		log_oom("a message to the link");
-	if (rc < 0)
-		log_at(LOG_WARNING, 0, 0, a->peer.a, "link refused %s: %s",
+	/* a peer that cannot be reached makes one line per message: limited */
+	log_at_limited(LOG_WARNING, 0, 0, a->peer.a, "link refused %s: %s",
 		       q_msg_type_name(a->msg.type), strerror(-rc));
+	/*
+	 * Refusals that hold for every message to the peer end its calls in
+	 * set-up now rather than by T303.  -EMSGSIZE cannot happen with buf.
+	 * We are inside the actions of an event: queued, not fed.
+	 */
+	if (rc == -EPERM || rc == -ENOSPC || rc == -EIO) {
+		struct cc_event ev = { .type = CC_EV_UNREACHABLE, .peer = a->peer };
+		if (cc_enqueue(d->cc, &ev) != CM_OK)
+			log_oom("an unreachable peer's event for call control");
+	}
 }
 
 static void link_deliver(void *ctx, const uint8_t mac[6], const uint8_t *msg, size_t len)
@@ -168,12 +210,14 @@ static void link_deliver(void *ctx, const uint8_t mac[6], const uint8_t *msg, si
 		       st.reason ? st.reason : "?");
 		return;
 	}
-	struct cc_event ev = { .type = CC_EV_MESSAGE, .msg = &m };
+	/* always: even a clean decode carries the message's action indicator */
+	struct cc_event ev = { .type = CC_EV_MESSAGE, .msg = &m, .dec = &st };
 	memcpy(ev.peer.a, mac, 6);
-	if (r != Q_DEC_OK) {
-		ev.msg_error = st.cause;
-		ev.msg_error_ie = st.ie;
-	}
+	/* data frames that came before it are delivered before it acts */
+	datalink_drain(d->dl);
+	if (st.verdict != Q_VERDICT_OK)
+		log_at(LOG_INFO, 0, 0, mac, "%s: %s (cause %u, IE 0x%02x)", q_msg_type_name(m.type),
+		       st.reason ? st.reason : "?", st.cause, st.ie);
 	feed(d, &ev);
 }
 
@@ -182,9 +226,36 @@ static void link_state(void *ctx, const uint8_t mac[6], bool up)
 	struct daemon *d = ctx;
 	struct cc_event ev = { .type = up ? CC_EV_LINK_UP : CC_EV_LINK_DOWN };
 	memcpy(ev.peer.a, mac, 6);
-	log_at(LOG_NOTICE, 0, 0, mac, "link %s", up ? "up" : "down");
+	/* a stranger's BGNs can make and unmake associations at will */
+	log_at_limited(LOG_NOTICE, 0, 0, mac, "link %s", up ? "up" : "down");
 	monitor(d, up ? "link-up" : "link-down", 0, 0, 0, 0, 0, mac, NULL);
 	feed(d, &ev);
+}
+
+/*
+ * Call control's selector question, answered by sap_ranges: root may take
+ * any; anyone else a selector some entry gives its uid or one of its
+ * groups.  No entries: any selector (max_saps_per_user still bounds it).
+ */
+static bool sap_allowed(void *ctx, uint64_t session, uint8_t selector)
+{
+	struct daemon *d = ctx;
+	struct ipc_session_info si;
+	if (d->set.n_sap_ranges == 0)
+		return true;
+	if (ipc_session_get(d->ipc, session, &si) < 0)
+		return false;
+	if (si.uid == 0)
+		return true;
+	for (size_t i = 0; i < d->set.n_sap_ranges; i++) {
+		const struct sap_range *r = &d->set.sap_ranges[i];
+		if (selector < r->lo || selector > r->hi)
+			continue;
+		if (r->group ? ipc_session_in_group(d->ipc, session, (gid_t)r->id)
+			     : si.uid == (uid_t)r->id)
+			return true;
+	}
+	return false;
 }
 
 /* Call control's allowed-peers question, answered by the link's list. */
@@ -255,16 +326,24 @@ static uint32_t view_session_uid(void *ctx, uint64_t session)
 	return ipc_session_get(d->ipc, session, &si) == 0 ? (uint32_t)si.uid : UINT32_MAX;
 }
 
+static bool view_session_reads_all(void *ctx, uint64_t session)
+{
+	struct daemon *d = ctx;
+	struct ipc_session_info si;
+	return ipc_session_get(d->ipc, session, &si) == 0 && si.reads_all;
+}
+
 static void view_ipc_stats(void *ctx, struct ipc_stats *out)
 {
 	struct daemon *d = ctx;
 	ipc_get_stats(d->ipc, out);
 }
 
-static size_t view_link_peers(void *ctx, struct link_peer_info *out, size_t max)
+static size_t view_link_peers(void *ctx, const uint8_t *after, struct link_peer_info *out,
+			      size_t max)
 {
 	struct daemon *d = ctx;
-	return link_peers(d->link, out, max);
+	return link_peers_after(d->link, after, out, max);
 }
 
 static void view_link_counters(void *ctx, struct link_counters *out)
@@ -285,6 +364,63 @@ static void view_error(void *ctx, uint64_t session, uint64_t req_id, int status,
 	ipc_send_error(d->ipc, session, req_id, status, false, "%s", text);
 }
 
+static void view_data_party(void *ctx, cm_vc_id vc, cm_party_id party,
+			    struct admin_data_counters *out)
+{
+	struct daemon *d = ctx;
+	struct dataio_counters c;
+	dataio_party_counters(d->data, vc, party, &c);
+	out->sdus = c.sdus;
+	out->octets = c.octets;
+	out->lost = c.lost;
+}
+
+static void view_data_stats(void *ctx, struct admin_data_stats *out)
+{
+	struct daemon *d = ctx;
+	struct dataio_stats s;
+	dataio_get_stats(d->data, &s);
+	memset(out, 0, sizeof(*out));
+	out->sdus_in = s.sdus_in;
+	out->octets_in = s.octets_in;
+	out->sdus_out = s.sdus_out;
+	out->octets_out = s.octets_out;
+	out->sdus_lost = s.sdus_lost;
+	out->sdus_dropped = s.sdus_dropped;
+	out->fds = s.fds;
+	struct datalink_counters lc;
+	datalink_get_counters(d->dl, &lc);
+	out->sdus_lost += lc.rx_lost;
+	out->frames_dropped = lc.rx_bad + lc.rx_unknown_peer + lc.rx_unknown_label;
+}
+
+static void wire_writable(void *ctx)
+{
+	struct daemon *d = ctx;
+	dataio_wire_writable(d->data);
+}
+
+static void wire_data_wait(void *ctx)
+{
+	struct daemon *d = ctx;
+	if (d->dl)
+		datalink_wait_writable(d->dl, wire_writable, d);
+}
+
+static bool wire_data_room(void *ctx, int ms)
+{
+	struct daemon *d = ctx;
+	return d->dl && datalink_wait_room(d->dl, ms);
+}
+
+/* dataio's wire hook. */
+static int wire_data_send(void *ctx, cm_vc_id vc, const struct cc_receiver *r,
+			  const uint8_t *sdu, size_t len)
+{
+	struct daemon *d = ctx;
+	return d->dl ? datalink_send(d->dl, vc, r, sdu, len) : -ENOTCONN;
+}
+
 static void views_init(struct daemon *d)
 {
 	struct admin_src *v = &d->views;
@@ -296,11 +432,14 @@ static void views_init(struct daemon *d)
 	v->ctx = d;
 	v->uptime_ms = view_uptime;
 	v->session_uid = view_session_uid;
+	v->session_reads_all = view_session_reads_all;
 	v->ipc_stats = view_ipc_stats;
 	v->link_peers = view_link_peers;
 	v->link_counters = view_link_counters;
 	v->send = view_send;
 	v->error = view_error;
+	v->data_party = view_data_party;
+	v->data_stats = view_data_stats;
 }
 
 /* systemd's STATUS= line, refreshed by sd.c's timer. */
@@ -312,10 +451,52 @@ static void status_text(void *ctx, char *buf, size_t len)
 
 /* ---------------------------------------------------------------- requests */
 
+/* GetDataFd: the VC's descriptor rides on the DataFd reply. */
+static void data_fd_request(struct daemon *d, uint64_t session, const Callmgr__ClientMsg *m)
+{
+	const Callmgr__GetDataFd *g = m->get_data_fd;
+	int fd = -1;
+	int rc = g ? dataio_open(d->data, session, g->vc, &fd) : CM_E_INVAL;
+	if (rc != CM_OK) {
+		ipc_send_error(d->ipc, session, m->req_id, rc, false, "no data descriptor for VC %llu (%d)",
+			       g ? (unsigned long long)g->vc : 0ull, rc);
+		return;
+	}
+	Callmgr__DaemonMsg out = CALLMGR__DAEMON_MSG__INIT;
+	Callmgr__DataFd df = CALLMGR__DATA_FD__INIT;
+	df.vc = g->vc;
+	out.body_case = CALLMGR__DAEMON_MSG__BODY_DATA_FD;
+	out.data_fd = &df;
+	out.req_id = m->req_id;
+	if (ipc_send_fd(d->ipc, session, &out, fd) < 0)
+		log_at(LOG_INFO, g->vc, 0, NULL, "session %llu gone before its data descriptor",
+		       (unsigned long long)session);
+}
+
+/* What the root wrote before a request about its VC goes out before it. */
+static void data_before_request(struct daemon *d, const struct cc_request *r)
+{
+	switch (r->type) {
+	case CC_REQ_ADD_PARTY:
+	case CC_REQ_DROP_PARTY:
+	case CC_REQ_CLOSE_CALL:
+	case CC_REQ_ADMIN_DROP:
+	case CC_REQ_ADMIN_CLOSE:
+		dataio_drain(d->data, r->vc);
+		break;
+	default:
+		break;
+	}
+}
+
 static void on_request(void *ctx, const struct ipc_session_info *s, const Callmgr__ClientMsg *m)
 {
 	struct daemon *d = ctx;
 	struct cc_event ev = { .type = CC_EV_REQUEST, .session = s->id };
+	if (m->body_case == CALLMGR__CLIENT_MSG__BODY_GET_DATA_FD) {
+		data_fd_request(d, s->id, m);
+		return;
+	}
 	switch (translate_request(m, s->id, &ev.req)) {
 	case TR_CC:
 		break;
@@ -331,11 +512,15 @@ static void on_request(void *ctx, const struct ipc_session_info *s, const Callmg
 		ipc_send_error(d->ipc, s->id, m->req_id, CM_E_INVAL, false, "malformed request");
 		return;
 	}
+	ev.req.uid = (uint32_t)s->uid;
 	if (ev.req.type == CC_REQ_ADMIN_DROP || ev.req.type == CC_REQ_ADMIN_CLOSE)
 		log_notice("session %llu (uid %u): admin %s of VC %llu", (unsigned long long)s->id,
 			   (unsigned)s->uid, ev.req.type == CC_REQ_ADMIN_DROP ? "drop" : "close",
 			   (unsigned long long)ev.req.vc);
+	data_before_request(d, &ev.req);
 	feed(d, &ev);
+	if (ev.req.type == CC_REQ_CLOSE_CALL || ev.req.type == CC_REQ_ADMIN_CLOSE)
+		dataio_vc_changed(d->data, ev.req.vc, false); /* taken: no more sends */
 }
 
 static void on_session_closed(void *ctx, uint64_t session, const char *reason)
@@ -343,7 +528,9 @@ static void on_session_closed(void *ctx, uint64_t session, const char *reason)
 	struct daemon *d = ctx;
 	struct cc_event ev = { .type = CC_EV_SESSION_CLOSED, .session = session };
 	monitor(d, "session-closed", session, 0, 0, 0, 0, NULL, reason);
+	dataio_drain_session(d->data, session);
 	feed(d, &ev);
+	dataio_session_closed(d->data, session);
 }
 
 /* ---------------------------------------------------------------- shutdown */
@@ -477,12 +664,15 @@ int daemon_run(const struct daemon_settings *set)
 	memcpy(d->own.a, local_esi, 6);
 	if (set->interface) {
 		static const struct link_ops lops = { .deliver = link_deliver, .state = link_state };
-		d->link = link_open(d->base, set->interface, &set->link, &lops, d);
+		d->link = set->link_fd >= 0 ? link_open_fd(d->base, set->interface, set->link_fd,
+							   &set->link, &lops, d)
+					    : link_open(d->base, set->interface, &set->link, &lops, d);
 		if (!d->link) {
 			log_err("cannot open interface %s: %s", set->interface, strerror(errno));
 			goto out;
 		}
 		link_own_mac(d->link, d->own.a);
+		log_set_own_address(d->own.a);
 	}
 	memcpy(d->set.cc.prefix, set->prefix, 13);
 	d->set.cc.esi = d->own;
@@ -492,12 +682,34 @@ int daemon_run(const struct daemon_settings *set)
 		d->set.cc.peer_busy = peer_busy;
 		d->set.cc.peer_busy_ctx = d;
 	}
+	d->set.cc.sap_allowed = sap_allowed;
+	d->set.cc.sap_allowed_ctx = d;
 	d->cc = cc_new(&d->set.cc);
 	if (!d->cc) {
 		log_err("cannot create call control");
 		goto out;
 	}
 	views_init(d);
+	const struct dataio_hooks dh = { .wire_send = wire_data_send,
+					 .wire_wait = wire_data_wait,
+					 .wire_room = wire_data_room,
+					 .ctx = d };
+	d->data = dataio_new(d->base, d->cc, &dh);
+	if (!d->data) {
+		log_err("out of memory at start-up");
+		goto out;
+	}
+	if (d->link) {
+		int dfd = set->data_fd >= 0 ? set->data_fd : datalink_socket(set->interface);
+		d->dl = dfd < 0 ? NULL
+				: datalink_open_fd(d->base, set->interface, dfd, d->cc, d->data,
+						   peer_allowed, d);
+		if (!d->dl) {
+			log_err("cannot open the data socket on %s: %s", set->interface,
+				strerror(errno));
+			goto out;
+		}
+	}
 
 	struct ipc_config ic;
 	ipc_config_defaults(&ic);
@@ -509,8 +721,14 @@ int daemon_run(const struct daemon_settings *set)
 		ic.max_output = set->session_output_bytes;
 	if (set->monitor_output_bytes)
 		ic.monitor_output = set->monitor_output_bytes;
+	if (set->max_monitors)
+		ic.max_monitors = set->max_monitors;
+	if (set->max_sessions_per_user)
+		ic.max_sessions_per_user = set->max_sessions_per_user;
 	ic.have_admin_gid = set->have_admin_gid;
 	ic.admin_gid = set->admin_gid;
+	ic.have_operator_gid = set->have_operator_gid;
+	ic.operator_gid = set->operator_gid;
 	memcpy(ic.prefix, set->prefix, 13);
 	memcpy(ic.esi, d->own.a, 6);
 	ic.local_mode = d->link == NULL;
@@ -552,6 +770,8 @@ int daemon_run(const struct daemon_settings *set)
 	d->exit_status = 0;
 	log_notice("callmgrd stopped");
 out:
+	datalink_close(d->dl);
+	dataio_free(d->data);
 	if (d->ipc)
 		ipc_close(d->ipc);
 	if (d->link)

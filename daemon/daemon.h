@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "cc/cc.h"
+#include "sap_range.h"
 #include "cm_proto_const.h"
 #include "link/link.h"
 
@@ -21,14 +22,23 @@
 
 struct daemon_settings {
 	const char *interface;     /* NULL: local mode */
+	int link_fd;               /* interface's socket from link_socket(), or -1: open it here */
+	int data_fd;               /* its data socket from datalink_socket(), or -1: open it here */
 	const char *socket_path;
 	int listen_fd;             /* socket activation: already listening, or -1 */
 	unsigned socket_mode;      /* 0: 0666 */
 	uint8_t prefix[13];
 	bool have_admin_gid;
 	gid_t admin_gid;
+	bool have_operator_gid;
+	gid_t operator_gid;
+	/* who may register which selectors; none: anyone any */
+	struct sap_range sap_ranges[CONFIG_SAP_RANGES_MAX];
+	size_t n_sap_ranges;
 	uint32_t session_output_bytes; /* 0: the IPC default (4 MiB) */
 	uint32_t monitor_output_bytes; /* 0: the IPC default */
+	uint32_t max_monitors;         /* 0: the IPC default */
+	uint32_t max_sessions_per_user; /* 0: the IPC default */
 	uint32_t shutdown_ms;      /* bound on SIGTERM clean-up; 0: 3000 */
 	bool foreground;           /* else detach once the socket listens (not under systemd) */
 	/*

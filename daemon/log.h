@@ -29,6 +29,13 @@ void log_set_level(int level);
 int log_level_parse(const char *name);
 const char *log_level_name(int level);
 void log_set_sink(log_sink_fn fn); /* NULL restores stderr */
+/*
+ * This node's own MAC.  A leg to it (every leg in local mode) has no peer, so
+ * log_write drops a peer equal to it rather than tag the line with CM_PEER
+ * naming the node itself.  Until called, the local-mode ESI
+ * (DAEMON_LOCAL_ESI); the daemon calls it once it knows its interface's MAC.
+ */
+void log_set_own_address(const uint8_t mac[6]);
 
 void log_write(int level, uint64_t vc, uint64_t party, const uint8_t *peer, const char *file,
 	       int line, const char *func, const char *fmt, ...)
@@ -60,5 +67,31 @@ _Noreturn void log_oom_at(const char *file, int line, const char *func, const ch
 #define log_notice(...) log_at(LOG_NOTICE, 0, 0, NULL, __VA_ARGS__)
 #define log_info(...) log_at(LOG_INFO, 0, 0, NULL, __VA_ARGS__)
 #define log_debug(...) log_at(LOG_DEBUG, 0, 0, NULL, __VA_ARGS__)
+
+/*
+ * Rate limiting for messages an outsider can trigger (a peer's frames, a
+ * client's requests): at most LOG_RATELIMIT_BURST lines a second from one
+ * call site; the first line let through after a suppression says how many
+ * were dropped.  Reads the monotonic clock, which leaves pure modules'
+ * behaviour clock-free: only whether a line is written depends on it.
+ */
+#define LOG_RATELIMIT_BURST 10
+
+struct log_ratelimit {
+	int64_t window_ms; /* start of the current one-second window */
+	uint32_t used;     /* lines written in it */
+	uint64_t suppressed;
+};
+
+/* Whether one more line may be written now (after noting suppressions). */
+int log_ratelimit_pass(struct log_ratelimit *rl, int level);
+
+#define log_at_limited(level, vc, party, peer, ...)                                              \
+	do {                                                                                     \
+		static struct log_ratelimit log_rl_;                                             \
+		if ((level) <= log_max_level && log_ratelimit_pass(&log_rl_, (level)))           \
+			log_write((level), (vc), (party), (peer), __FILE__, __LINE__, __func__,  \
+				  __VA_ARGS__);                                                  \
+	} while (0)
 
 #endif

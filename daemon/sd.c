@@ -10,6 +10,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
+/*
+ * Without this, sd_journal_sendv is a macro adding journal_sink's own
+ * CODE_FILE/LINE/FUNC next to the caller's location that log.h passes in:
+ * every entry would carry two of each.
+ */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 

@@ -44,6 +44,13 @@ int translate_request(const Callmgr__ClientMsg *m, uint64_t session, struct cc_r
 			return CM_E_INVAL;
 		r->type = CC_REQ_ADD_PARTY;
 		r->vc = m->add_party->vc;
+		r->party = m->add_party->party_id;
+		return TR_CC;
+	case CALLMGR__CLIENT_MSG__BODY_DEREGISTER_SAP:
+		if (m->deregister_sap->selector > 255)
+			return CM_E_INVAL;
+		r->type = CC_REQ_DEREGISTER_SAP;
+		r->selector = (uint8_t)m->deregister_sap->selector;
 		return TR_CC;
 	case CALLMGR__CLIENT_MSG__BODY_DROP_PARTY:
 		r->type = CC_REQ_DROP_PARTY;
@@ -112,6 +119,10 @@ static const struct {
 	{ CC_CEV_ADMIN_DROP_COMPLETE, CALLMGR__REQUEST_KIND__ADMIN_DROP, "admin-drop-complete" },
 	{ CC_CEV_ADMIN_CLOSE_COMPLETE, CALLMGR__REQUEST_KIND__ADMIN_CLOSE,
 	  "admin-close-complete" },
+	{ CC_CEV_DEREGISTER_SAP_COMPLETE, CALLMGR__REQUEST_KIND__DEREGISTER_SAP,
+	  "deregister-sap-complete" },
+	{ CC_CEV_ACCEPT_CALL_COMPLETE, CALLMGR__REQUEST_KIND__ACCEPT_CALL, "accept-call-complete" },
+	{ CC_CEV_REJECT_CALL_COMPLETE, CALLMGR__REQUEST_KIND__REJECT_CALL, "reject-call-complete" },
 };
 
 static void refusal(const struct cc_client_event *ce, struct translate_msg *o)

@@ -10,6 +10,10 @@
  * parties but the first one by one -- each next DropParty issued from
  * inside the previous DropPartyComplete -- and finally closes the call
  * naming the first party, from inside the last DropPartyComplete.
+ *
+ * Data: once every party is there the demo sends an SDU on the call's data
+ * descriptor before each drop and before the close, so each leaf prints the
+ * SDUs sent while it was a party and then "end of data".
  */
 #include <callmgr/client.h>
 
@@ -19,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define MAX_PARTIES 32
 
@@ -39,8 +45,22 @@ struct demo {
 	int adds_pending;
 	int tearing_down;
 	cm_vc_id vc;
+	int data_fd;          /* the root's data descriptor, -1 until it comes */
+	int sdus;
 	int done;             /* 1 ok, -1 failed */
 };
+
+/* One SDU to every party of the call now. */
+static void say(struct demo *d, const char *what)
+{
+	if (d->data_fd < 0)
+		return;
+	char sdu[128];
+	int n = snprintf(sdu, sizeof(sdu), "SDU %d from the root: %s", ++d->sdus, what);
+	printf("demo: sending \"%s\"\n", sdu);
+	if (send(d->data_fd, sdu, (size_t)n, MSG_NOSIGNAL) != n)
+		printf("demo: send failed\n");
+}
 
 static struct party *by_id(struct demo *d, cm_party_id id)
 {
@@ -64,16 +84,22 @@ static void teardown_step(cm_client *c, struct demo *d)
 		if (p->state != P_UP)
 			continue;
 		static const char note[] = "goodbye from the root";
+		char what[64];
+		snprintf(what, sizeof(what), "selector %d is dropped next", p->selector);
+		say(d, what);
 		printf("demo: DropParty vc %llu party %llu (selector %d) with %zu octets\n",
 		       (unsigned long long)d->vc, (unsigned long long)p->id, p->selector,
 		       sizeof(note) - 1);
 		int rc = cm_drop_party(c, d->vc, p->id, note, sizeof(note) - 1, p);
-		if (rc != CM_OK)
-			return fail(d, "DropParty", rc);
+		if (rc != CM_OK) {
+			fail(d, "DropParty", rc);
+			return;
+		}
 		p->state = P_DROPPING;
 		return;
 	}
 	struct party *last = &d->p[0];
+	say(d, "the call closes next");
 	printf("demo: one party left: CloseCall vc %llu naming party %llu\n",
 	       (unsigned long long)d->vc, (unsigned long long)last->id);
 	int rc = cm_close_call(c, d->vc, last->id, "end", 3, 0, NULL);
@@ -91,6 +117,17 @@ static void maybe_teardown(cm_client *c, struct demo *d)
 	teardown_step(c, d);
 }
 
+static void data_fd_complete(cm_client *c, int status, cm_vc_id vc, int fd, void *ctx)
+{
+	struct demo *d = cm_client_userdata(c);
+	if (status != CM_OK) {
+		fail(d, "cm_data_fd", status);
+		return;
+	}
+	d->data_fd = fd;
+	printf("demo: the call's data descriptor is %d\n", fd);
+}
+
 static void make_call_complete(cm_client *c, int status, cm_vc_id vc, cm_party_id party,
 			       void *ctx)
 {
@@ -99,16 +136,25 @@ static void make_call_complete(cm_client *c, int status, cm_vc_id vc, cm_party_i
 	printf("demo: MakeCallComplete %s: vc %llu party %llu (selector %d)\n",
 	       cm_strerror(status), (unsigned long long)vc, (unsigned long long)party,
 	       p->selector);
-	if (status != CM_OK)
-		return fail(d, "MakeCall", status);
+	if (status != CM_OK) {
+		fail(d, "MakeCall", status);
+		return;
+	}
 	d->vc = vc;
 	p->id = party;
 	p->state = P_UP;
+	int rc0 = cm_data_fd(c, vc, NULL);
+	if (rc0 != CM_OK) {
+		fail(d, "cm_data_fd", rc0);
+		return;
+	}
 	for (int i = 1; i < d->n; i++) {
 		printf("demo: AddParty %s (selector %d)\n", d->p[i].addr, d->p[i].selector);
 		int rc = cm_add_party(c, vc, d->p[i].addr, &d->p[i]);
-		if (rc != CM_OK)
-			return fail(d, "AddParty", rc);
+		if (rc != CM_OK) {
+			fail(d, "AddParty", rc);
+			return;
+		}
 		d->p[i].state = P_ADDING;
 		d->adds_pending++;
 	}
@@ -123,8 +169,10 @@ static void add_party_complete(cm_client *c, int status, cm_vc_id vc, cm_party_i
 	printf("demo: AddPartyComplete %s: party %llu (selector %d)\n", cm_strerror(status),
 	       (unsigned long long)party, p->selector);
 	d->adds_pending--;
-	if (status != CM_OK)
-		return fail(d, "AddParty", status);
+	if (status != CM_OK) {
+		fail(d, "AddParty", status);
+		return;
+	}
 	/* The leaf may have left already: then the id is known from the drop. */
 	if (p->state == P_ADDING) {
 		p->id = party;
@@ -143,8 +191,10 @@ static void incoming_drop_party(cm_client *c, cm_vc_id vc, cm_party_id party, in
 	       len ? ", data \"" : "", (int)len, len ? (const char *)data : "", len ? "\"" : "");
 	printf("demo: answering with DropParty party %llu\n", (unsigned long long)party);
 	int rc = cm_drop_party(c, vc, party, NULL, 0, p);
-	if (rc != CM_OK)
-		return fail(d, "DropParty (answer)", rc);
+	if (rc != CM_OK) {
+		fail(d, "DropParty (answer)", rc);
+		return;
+	}
 	if (p)
 		p->state = P_DROPPING;
 }
@@ -156,8 +206,10 @@ static void drop_party_complete(cm_client *c, int status, cm_vc_id vc, cm_party_
 	struct party *p = ctx;
 	printf("demo: DropPartyComplete %s: party %llu (selector %d)\n", cm_strerror(status),
 	       (unsigned long long)party, p ? p->selector : -1);
-	if (status != CM_OK)
-		return fail(d, "DropParty", status);
+	if (status != CM_OK) {
+		fail(d, "DropParty", status);
+		return;
+	}
 	if (p)
 		p->state = P_GONE;
 	if (p && p->selector == d->leaving && !d->leaving_done) {
@@ -217,8 +269,10 @@ int main(int argc, char **argv)
 		.close_call_complete = close_call_complete,
 		.incoming_drop_party = incoming_drop_party,
 		.incoming_close_call = incoming_close_call,
+		.data_fd_complete = data_fd_complete,
 	};
 	int err;
+	d.data_fd = -1;
 	cm_client *c = cm_client_open(sock, &ops, &d, &err);
 	if (!c) {
 		fprintf(stderr, "demo: cannot connect: %s\n", cm_strerror(err));
@@ -253,6 +307,8 @@ int main(int argc, char **argv)
 		}
 	}
 	cm_client_close(c);
+	if (d.data_fd >= 0)
+		close(d.data_fd);
 	printf("demo: %s\n", d.done == 1 ? "done" : "FAILED");
 	return d.done == 1 ? 0 : 1;
 usage:

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cc/cc.h"
+#include "cm_proto_const.h"
 #include "log.h"
 
 #define N_SESSIONS 3
@@ -110,7 +111,7 @@ static bool session_closed(uint64_t s)
 static void timer_started(struct cc_timer_key k, uint32_t ms)
 {
 	CHECK(ms > 0);
-	CHECK(k.kind >= CC_T303 && k.kind <= CC_TACCEPT);
+	CHECK(k.kind >= CC_T303 && k.kind <= CC_T316);
 	for (uint32_t i = 0; i < F.ntimers; i++)
 		if (F.timers[i].kind == k.kind && F.timers[i].obj == k.obj)
 			return; /* a restart */
@@ -130,7 +131,7 @@ static bool timer_take(struct cc_timer_key k)
 
 static void client_event(const struct cc_client_event *e)
 {
-	CHECK(e->type >= CC_CEV_REGISTER_SAP_COMPLETE && e->type <= CC_CEV_REFUSED);
+	CHECK(e->type >= CC_CEV_REGISTER_SAP_COMPLETE && e->type <= CC_CEV_REJECT_CALL_COMPLETE);
 	CHECK(!session_closed(e->session));
 	CHECK(e->data_len <= Q_UU_MAX);
 	if (cc_cev_ends_request(e->type)) {
@@ -284,11 +285,16 @@ static void op_request(struct reader *r)
 	uint8_t t = byte(r), a = byte(r), b = byte(r), c = byte(r);
 	struct cc_event ev = { .type = CC_EV_REQUEST };
 	struct cc_request *q = &ev.req;
-	q->type = 1 + t % 9;
+	q->type = 1 + t % 10;
 	q->session = session_id((t >> 4) % N_SESSIONS);
 	ev.session = q->session;
 	q->vc = pick_vc(a);
 	q->party = pick_party(b, q->vc);
+	if (q->type == CC_REQ_ADD_PARTY) {
+		/* mostly a new id of the session's own space (next_req only grows),
+		 * sometimes a party that exists: refused */
+		q->party = (b & 0x80) ? q->party : cmc_party_id_base(q->session) + F.next_req;
+	}
 	q->selector = 1 + (c & 3);
 	pick_addr(c >> 2, q->addr);
 	q->params.qos_class = (a >> 4) & 7; /* 5..7 are invalid */
@@ -303,14 +309,14 @@ static void op_request(struct reader *r)
 	}
 	q->flags = (t & 0x80) ? CM_CLOSE_FORCE : 0;
 	q->cause = (c & 0x40) ? Q_CAUSE_USER_BUSY : 0;
-	if (q->type != CC_REQ_ACCEPT_CALL && q->type != CC_REQ_REJECT_CALL) {
-		q->req_id = F.next_req++;
-		if (F.nreqs < MAX_REQS) {
-			F.reqs[F.nreqs].id = q->req_id;
-			F.reqs[F.nreqs].session = q->session;
-			F.reqs[F.nreqs].completions = 0;
-			F.nreqs++;
-		}
+	/* Accept and reject have no completion of their own, but a refusal at
+	 * the door (shutdown) ends them too: every request is tracked. */
+	q->req_id = F.next_req++;
+	if (F.nreqs < MAX_REQS) {
+		F.reqs[F.nreqs].id = q->req_id;
+		F.reqs[F.nreqs].session = q->session;
+		F.reqs[F.nreqs].completions = 0;
+		F.nreqs++;
 	}
 	feed(&ev);
 }
@@ -441,10 +447,7 @@ static void op_message(struct reader *r)
 		r->n -= len;
 		if (res == Q_DEC_DROP)
 			return;
-		if (res != Q_DEC_OK) {
-			ev.msg_error = st.cause;
-			ev.msg_error_ie = st.ie;
-		}
+		ev.dec = &st;
 		feed(&ev);
 		return;
 	}
@@ -488,10 +491,7 @@ static void op_message(struct reader *r)
 	CHECK(n > 0);
 	int res = q_msg_decode(buf, (size_t)n, &m, &st);
 	CHECK(res != Q_DEC_DROP);
-	if (res != Q_DEC_OK) {
-		ev.msg_error = st.cause;
-		ev.msg_error_ie = st.ie;
-	}
+	ev.dec = &st;
 	feed(&ev);
 }
 

@@ -5,6 +5,7 @@
  *   fuzz_sscop_pdu     a start in each state, then PDUs a real peer sends
  *   fuzz_ipc_frame     streams of valid ClientMsg frames (hello, requests)
  *   fuzz_cc_sequence   scripted call sequences in the harness's record format
+ *   fuzz_data_frame    good SDUs' frames in order, with one lost, one damaged
  * Usage: gen_seeds DIR   (tools/fuzz.sh --seeds regenerates fuzz/corpus)
  */
 #include <errno.h>
@@ -68,7 +69,7 @@ static void seeds_q2931(void)
 		memcpy(buf + Q_HDR_LEN, ie, sizeof(ie));
 		memcpy(buf + Q_HDR_LEN + sizeof(ie), msg + Q_HDR_LEN, (size_t)n - Q_HDR_LEN);
 		n += (int)sizeof(ie);
-		buf[7] = (uint8_t)((n - Q_HDR_LEN) >> 8);
+		buf[7] = (uint8_t)(((unsigned)n - Q_HDR_LEN) >> 8);
 		buf[8] = (uint8_t)(n - Q_HDR_LEN);
 		char name[64];
 		snprintf(name, sizeof(name), "setup-ie-action-%02x", instrs[i]);
@@ -307,6 +308,24 @@ static void seeds_cc(void)
 	put("fuzz_cc_sequence", "raw-samples", b.b, b.n);
 }
 
+/* The fuzz_data_frame format: max_sdu, SDU count, then ops (see the target). */
+static void seeds_data(void)
+{
+	static const struct {
+		const char *name;
+		uint8_t ops[24];
+		size_t n;
+	} s[] = {
+		{ "in-order", { 0x23, 0xdc, 7, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, 17 },
+		{ "one-lost", { 0x23, 0xdc, 7, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1 }, 14 },
+		{ "one-damaged", { 0x23, 0xdc, 7, 1, 2, 20, 0x40, 1, 1, 1, 1, 1, 1, 1 }, 14 },
+		{ "small-max-sdu", { 0x01, 0x00, 5, 1, 1, 1, 1, 1, 1, 1, 1 }, 11 },
+		{ "timeout", { 0x23, 0xdc, 3, 1, 0xff, 0xff, 0xff, 1, 1, 1, 1 }, 11 },
+	};
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		put("fuzz_data_frame", s[i].name, s[i].ops, s[i].n);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -322,5 +341,6 @@ int main(int argc, char **argv)
 	seeds_sscop();
 	seeds_ipc();
 	seeds_cc();
+	seeds_data();
 	return 0;
 }

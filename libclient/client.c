@@ -46,6 +46,10 @@ enum req_kind {
 	REQ_ADD_PARTY,
 	REQ_DROP_PARTY,
 	REQ_CLOSE_CALL,
+	REQ_DEREGISTER_SAP,
+	REQ_ACCEPT_CALL,
+	REQ_REJECT_CALL,
+	REQ_DATA_FD,
 };
 
 struct pending {
@@ -71,6 +75,9 @@ struct cm_client {
 	uint64_t last_seq;
 	uint64_t seq_gaps;
 	uint64_t session;
+	uint32_t version;       /* the protocol version the daemon chose */
+	/* party ids of our own for cm_add_party_id(): next_party .. last_party; none when 0 */
+	uint64_t next_party, last_party;
 	uint8_t prefix[CMC_PREFIX_LEN];
 	uint8_t esi[CMC_ESI_LEN];
 	char daemon_version[65];
@@ -81,6 +88,15 @@ struct cm_client {
 	struct pending **buckets;
 	size_t nbuckets, npending;
 	struct pending *first, *last;
+	/*
+	 * Descriptors received (SCM_RIGHTS) and not yet matched with their
+	 * DataFd frame, in arrival order; -1 for one the kernel had to drop
+	 * (MSG_CTRUNC: over RLIMIT_NOFILE).  The daemon sends one per DataFd
+	 * frame, on its first octet, so the n-th DataFd gets the n-th entry.
+	 */
+	int *fdq;
+	size_t fdq_len, fdq_cap;
+	bool fdq_broken;        /* out of memory for the queue: DataFd fails from then on */
 };
 
 /* ---------------------------------------------------------------- pending requests */
@@ -175,8 +191,10 @@ static void complete(cm_client *c, struct pending *p, int status, cm_vc_id vc, c
 			c->ops.make_call_complete(c, status, vc, party, req.ctx);
 		break;
 	case REQ_ADD_PARTY:
+		/* the id we chose, whatever an Error or a disconnect says */
 		if (c->ops.add_party_complete)
-			c->ops.add_party_complete(c, status, vc ? vc : req.vc, party, req.ctx);
+			c->ops.add_party_complete(c, status, vc ? vc : req.vc,
+						  req.party ? req.party : party, req.ctx);
 		break;
 	case REQ_DROP_PARTY:
 		if (c->ops.drop_party_complete)
@@ -186,7 +204,62 @@ static void complete(cm_client *c, struct pending *p, int status, cm_vc_id vc, c
 		if (c->ops.close_call_complete)
 			c->ops.close_call_complete(c, status, req.vc, req.ctx);
 		break;
+	case REQ_DEREGISTER_SAP:
+		if (c->ops.deregister_sap_complete)
+			c->ops.deregister_sap_complete(c, status, req.selector, req.ctx);
+		break;
+	case REQ_ACCEPT_CALL:
+		if (c->ops.accept_call_complete)
+			c->ops.accept_call_complete(c, status, req.vc, req.party);
+		break;
+	case REQ_REJECT_CALL:
+		if (c->ops.reject_call_complete)
+			c->ops.reject_call_complete(c, status, req.vc, req.party);
+		break;
+	case REQ_DATA_FD:
+		if (c->ops.data_fd_complete)
+			c->ops.data_fd_complete(c, status, req.vc, -1, req.ctx);
+		break;
 	}
+}
+
+/* The completion of a GetDataFd that brought a descriptor (p already unlinked). */
+static void complete_fd(cm_client *c, struct pending *p, int fd)
+{
+	struct pending req = *p;
+	free(p);
+	if (c->ops.data_fd_complete)
+		c->ops.data_fd_complete(c, fd >= 0 ? CM_OK : CM_E_LIMIT, req.vc, fd, req.ctx);
+	else if (fd >= 0)
+		close(fd); /* nobody to hand it to */
+}
+
+static void fdq_push(cm_client *c, int fd)
+{
+	if (c->fdq_len == c->fdq_cap) {
+		size_t ncap = c->fdq_cap ? c->fdq_cap * 2 : 4;
+		int *nq = realloc(c->fdq, ncap * sizeof(*nq));
+		if (!nq) {
+			/* which DataFd gets which descriptor is lost: none gets one */
+			if (fd >= 0)
+				close(fd);
+			c->fdq_broken = true;
+			return;
+		}
+		c->fdq = nq;
+		c->fdq_cap = ncap;
+	}
+	c->fdq[c->fdq_len++] = fd;
+}
+
+static int fdq_pop(cm_client *c)
+{
+	if (c->fdq_len == 0)
+		return -1;
+	int fd = c->fdq[0];
+	memmove(c->fdq, c->fdq + 1, (c->fdq_len - 1) * sizeof(int));
+	c->fdq_len--;
+	return fd;
 }
 
 /* The daemon is gone: every outstanding request ends, in request order. */
@@ -302,6 +375,25 @@ static int send_msg(cm_client *c, const Callmgr__ClientMsg *m)
 	return rc;
 }
 
+/* Descriptors that came with a read (data descriptors, docs/ipc.md). */
+static void take_fds(cm_client *c, struct msghdr *mh)
+{
+	bool got = false;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			fdq_push(c, fd);
+			got = true;
+		}
+	}
+	if ((mh->msg_flags & MSG_CTRUNC) && !got)
+		fdq_push(c, -1);
+}
+
 /* Read what is available.  Returns false on EOF or error (disconnected). */
 static bool read_some(cm_client *c, size_t budget)
 {
@@ -321,8 +413,16 @@ static bool read_some(cm_client *c, size_t budget)
 			c->in = nb;
 			c->in_cap = ncap;
 		}
-		ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(4 * sizeof(int))];
+		} ctl;
+		struct iovec iov = { c->in + c->in_len, c->in_cap - c->in_len };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+				     .msg_controllen = sizeof(ctl.b) };
+		ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n > 0) {
+			take_fds(c, &mh);
 			c->in_len += (size_t)n;
 			c->in_read += (uint64_t)n;
 			got += (size_t)n;
@@ -433,6 +533,19 @@ static void handle_msg(cm_client *c, const Callmgr__DaemonMsg *m)
 			c->ops.incoming_call(c, d->vc, d->party, caller, &params);
 		}
 		break;
+	case CALLMGR__DAEMON_MSG__BODY_DATA_FD: {
+		int fd = fdq_pop(c);
+		if (c->fdq_broken && fd >= 0) {
+			close(fd);
+			fd = -1;
+		}
+		struct pending *p = pending_take(c, m->req_id);
+		if (p && p->kind == REQ_DATA_FD)
+			complete_fd(c, p, fd);
+		else if (fd >= 0)
+			close(fd);
+		break;
+	}
 	case CALLMGR__DAEMON_MSG__BODY_CALL_CONNECTED:
 		if (c->ops.call_connected)
 			c->ops.call_connected(c, m->call_connected->vc, m->call_connected->party);
@@ -492,6 +605,10 @@ static void client_free(cm_client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	pending_free_all(c);
+	for (size_t i = 0; i < c->fdq_len; i++)
+		if (c->fdq[i] >= 0)
+			close(c->fdq[i]);
+	free(c->fdq);
 	free(c->buckets);
 	free(c->in);
 	free(c);
@@ -521,6 +638,12 @@ static int hello(cm_client *c, int64_t deadline)
 					snprintf(c->daemon_version, sizeof(c->daemon_version), "%s",
 						 hr->daemon_version ? hr->daemon_version : "");
 					c->session = hr->session;
+					c->version = hr->version;
+					if (hr->party_id_base && hr->party_id_count &&
+					    hr->party_id_base <= UINT64_MAX - hr->party_id_count) {
+						c->next_party = hr->party_id_base + 1;
+						c->last_party = hr->party_id_base + hr->party_id_count;
+					}
 					c->last_seq = r->seq;
 					st = CM_OK;
 				}
@@ -694,21 +817,38 @@ static bool usable(const cm_client *c)
 	return c && !c->closed && !c->disconnected;
 }
 
-int cm_register_sap(cm_client *c, uint8_t selector, void *req_ctx)
+/* RegisterSap and DeregisterSap: the same one-field message, the same bookkeeping. */
+static int sap_request(cm_client *c, uint8_t kind, uint8_t selector, void *req_ctx)
 {
 	if (!c)
 		return CM_E_INVAL;
 	if (!usable(c))
 		return CM_E_DISCONNECTED;
 	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__RegisterSap r = CALLMGR__REGISTER_SAP__INIT;
-	r.selector = selector;
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP;
-	m.register_sap = &r;
-	struct pending *p = pending_add(c, REQ_REGISTER_SAP, req_ctx);
+	Callmgr__RegisterSap reg = CALLMGR__REGISTER_SAP__INIT;
+	Callmgr__DeregisterSap dereg = CALLMGR__DEREGISTER_SAP__INIT;
+	reg.selector = dereg.selector = selector;
+	if (kind == REQ_REGISTER_SAP) {
+		m.body_case = CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP;
+		m.register_sap = &reg;
+	} else {
+		m.body_case = CALLMGR__CLIENT_MSG__BODY_DEREGISTER_SAP;
+		m.deregister_sap = &dereg;
+	}
+	struct pending *p = pending_add(c, kind, req_ctx);
 	if (p)
 		p->selector = selector;
 	return request(c, &m, p);
+}
+
+int cm_register_sap(cm_client *c, uint8_t selector, void *req_ctx)
+{
+	return sap_request(c, REQ_REGISTER_SAP, selector, req_ctx);
+}
+
+int cm_deregister_sap(cm_client *c, uint8_t selector, void *req_ctx)
+{
+	return sap_request(c, REQ_DEREGISTER_SAP, selector, req_ctx);
 }
 
 int cm_make_call(cm_client *c, const struct cm_call_params *params, const char *first_party,
@@ -735,9 +875,12 @@ int cm_make_call(cm_client *c, const struct cm_call_params *params, const char *
 	return request(c, &m, pending_add(c, REQ_MAKE_CALL, req_ctx));
 }
 
-int cm_add_party(cm_client *c, cm_vc_id vc, const char *party, void *req_ctx)
+int cm_add_party_id(cm_client *c, cm_vc_id vc, const char *party, cm_party_id *party_id,
+		    void *req_ctx)
 {
 	uint8_t addr[CMC_AESA_LEN];
+	if (party_id)
+		*party_id = 0;
 	if (!c || vc == 0 || cmc_aesa_parse(party, addr) < 0)
 		return CM_E_INVAL;
 	if (!usable(c))
@@ -747,12 +890,33 @@ int cm_add_party(cm_client *c, cm_vc_id vc, const char *party, void *req_ctx)
 	r.vc = vc;
 	r.party.data = addr;
 	r.party.len = sizeof(addr);
+	/*
+	 * Once the space is used up every later add is refused rather than
+	 * numbered by the daemon: a session that named ids names all.
+	 */
+	if (c->next_party && c->next_party > c->last_party)
+		return CM_E_LIMIT;
+	r.party_id = c->next_party;
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_ADD_PARTY;
 	m.add_party = &r;
 	struct pending *p = pending_add(c, REQ_ADD_PARTY, req_ctx);
-	if (p)
+	if (p) {
 		p->vc = vc;
-	return request(c, &m, p);
+		p->party = r.party_id;
+	}
+	int rc = request(c, &m, p);
+	if (rc == CM_OK && r.party_id) {
+		/* taken even if the daemon refuses the add: ids only grow */
+		c->next_party++;
+		if (party_id)
+			*party_id = r.party_id;
+	}
+	return rc;
+}
+
+int cm_add_party(cm_client *c, cm_vc_id vc, const char *party, void *req_ctx)
+{
+	return cm_add_party_id(c, vc, party, NULL, req_ctx);
 }
 
 int cm_drop_party(cm_client *c, cm_vc_id vc, cm_party_id party, const void *data, size_t len,
@@ -807,6 +971,23 @@ int cm_close_call(cm_client *c, cm_vc_id vc, cm_party_id last_party, const void 
 	return request(c, &m, p);
 }
 
+/*
+ * An accept or a reject: a request with a completion from a daemon of
+ * protocol 2 on; an older one answers nothing, so nothing waits for it.
+ */
+static int answer(cm_client *c, Callmgr__ClientMsg *m, uint8_t kind, cm_vc_id vc,
+		  cm_party_id party)
+{
+	if (c->version < CMC_PROTO_ANSWER_COMPLETES)
+		return send_msg(c, m);
+	struct pending *p = pending_add(c, kind, NULL);
+	if (p) {
+		p->vc = vc;
+		p->party = party;
+	}
+	return request(c, m, p);
+}
+
 int cm_accept_call(cm_client *c, cm_vc_id vc, cm_party_id party)
 {
 	if (!c || vc == 0 || party == 0)
@@ -819,7 +1000,7 @@ int cm_accept_call(cm_client *c, cm_vc_id vc, cm_party_id party)
 	r.party = party;
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_ACCEPT_CALL;
 	m.accept_call = &r;
-	return send_msg(c, &m);
+	return answer(c, &m, REQ_ACCEPT_CALL, vc, party);
 }
 
 int cm_reject_call(cm_client *c, cm_vc_id vc, cm_party_id party, int cause)
@@ -835,5 +1016,22 @@ int cm_reject_call(cm_client *c, cm_vc_id vc, cm_party_id party, int cause)
 	r.cause = (uint32_t)cause;
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_REJECT_CALL;
 	m.reject_call = &r;
-	return send_msg(c, &m);
+	return answer(c, &m, REQ_REJECT_CALL, vc, party);
+}
+
+int cm_data_fd(cm_client *c, cm_vc_id vc, void *req_ctx)
+{
+	if (!c || vc == 0)
+		return CM_E_INVAL;
+	if (!usable(c))
+		return CM_E_DISCONNECTED;
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__GetDataFd r = CALLMGR__GET_DATA_FD__INIT;
+	r.vc = vc;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_GET_DATA_FD;
+	m.get_data_fd = &r;
+	struct pending *p = pending_add(c, REQ_DATA_FD, req_ctx);
+	if (p)
+		p->vc = vc;
+	return request(c, &m, p);
 }

@@ -593,7 +593,14 @@ static void cmd_vc_list(char **argv)
 			}
 			first = false;
 		}
-		bool more = vl->more && vl->n_vcs > 0;
+		/* a reader of its own VCs only may get pages with none: a cursor */
+		bool more = vl->more && (vl->n_vcs > 0 || vl->next_after > after);
+		if (vl->next_after) {
+			if (vl->next_after < after)
+				die(EXIT_DAEMON, "protocol error: next page after %" PRIu64
+					" behind %" PRIu64, vl->next_after, after);
+			after = vl->next_after;
+		}
 		release(r);
 		if (!more)
 			break;
@@ -616,19 +623,26 @@ static json_object *party_json(const Callmgr__PartyInfo *p)
 	jadd(po, "cref", JU64(p->cref));
 	jadd(po, "epref", JU64(p->epref));
 	jadd(po, "timer", p->timer ? JSTR(cm_timer_id(p->timer)) : NULL);
+	jadd(po, "data_sdus", JU64(p->data_sdus));
+	jadd(po, "data_octets", JU64(p->data_octets));
+	jadd(po, "data_lost", JU64(p->data_lost));
 	return po;
 }
 
 static void party_row(struct table *t, const Callmgr__PartyInfo *p)
 {
 	char addr[2 * 20 + 1], mac[18], party[24], cref[16], epref[16];
+	char sdus[24], octets[24], lost[24];
 	snprintf(party, sizeof(party), "%" PRIu64, p->party);
 	snprintf(cref, sizeof(cref), "%u", p->cref);
 	snprintf(epref, sizeof(epref), "%u", p->epref);
+	snprintf(sdus, sizeof(sdus), "%" PRIu64, p->data_sdus);
+	snprintf(octets, sizeof(octets), "%" PRIu64, p->data_octets);
+	snprintf(lost, sizeof(lost), "%" PRIu64, p->data_lost);
 	table_add(t, (const char *[]){ party, cm_party_state_name(p->state),
 				       cm_call_state_name(p->call_state), mac_str(p->peer, mac), cref,
-				       epref, p->timer ? cm_timer_name(p->timer) : "-",
-				       p->addr.len <= 20 ? bin_hex(p->addr, addr) : "?" });
+				       epref, p->timer ? cm_timer_name(p->timer) : "-", sdus, octets,
+				       lost, p->addr.len <= 20 ? bin_hex(p->addr, addr) : "?" });
 }
 
 static void cmd_vc_show(char **argv)
@@ -641,7 +655,7 @@ static void cmd_vc_show(char **argv)
 	snprintf(what, sizeof(what), "vc %" PRIu64, vc);
 
 	json_object *o = NULL, *parties = NULL;
-	struct table t = { .ncols = 8 };
+	struct table t = { .ncols = 11 };
 	uint64_t after = 0;
 	bool first_page = true;
 	/* the parties come in pages (at most 500 a reply) */
@@ -670,7 +684,8 @@ static void cmd_vc_show(char **argv)
 				       v->session,
 				       v->owner_uid, v->parties, v->legs);
 				table_add(&t, (const char *[]){ "PARTY", "STATE", "CALL", "PEER",
-								"CREF", "EPREF", "TIMER", "ADDRESS" });
+								"CREF", "EPREF", "TIMER", "SDUS",
+								"OCTETS", "LOST", "ADDRESS" });
 			}
 			first_page = false;
 		}
@@ -696,53 +711,80 @@ static void cmd_vc_show(char **argv)
 		table_print(&t);
 }
 
+static json_object *link_json(const Callmgr__LinkInfo *k)
+{
+	char mac[18];
+	json_object *o = json_object_new_object();
+	jadd(o, "peer", JSTR(mac_str(k->peer, mac)));
+	jadd(o, "state", JSTR(k->state));
+	jadd(o, "sd_tx", JU64(k->sd_tx));
+	jadd(o, "sd_rx", JU64(k->sd_rx));
+	jadd(o, "retransmits", JU64(k->retransmits));
+	jadd(o, "establishments", JU64(k->establishments));
+	jadd(o, "failures", JU64(k->failures));
+	jadd(o, "queued", JU64(k->queued));
+	return o;
+}
+
+static void link_row(struct table *t, const Callmgr__LinkInfo *k)
+{
+	char mac[18], n[6][24];
+	snprintf(n[0], 24, "%" PRIu64, k->sd_tx);
+	snprintf(n[1], 24, "%" PRIu64, k->sd_rx);
+	snprintf(n[2], 24, "%" PRIu64, k->retransmits);
+	snprintf(n[3], 24, "%" PRIu64, k->establishments);
+	snprintf(n[4], 24, "%" PRIu64, k->failures);
+	snprintf(n[5], 24, "%u", k->queued);
+	table_add(t, (const char *[]){ mac_str(k->peer, mac), k->state, n[0], n[1], n[2], n[3],
+				       n[4], n[5] });
+}
+
 static void cmd_link_list(char **argv)
 {
 	no_more_args(argv);
-	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__ListLinks l = CALLMGR__LIST_LINKS__INIT;
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_LIST_LINKS;
-	m.list_links = &l;
-	uint64_t id = send_request(&m);
-	Callmgr__DaemonMsg *r = await_reply(id, CALLMGR__DAEMON_MSG__BODY_LINK_LIST, "link list");
-	Callmgr__LinkList *ll = r->link_list;
-	char mac[18];
-	if (json) {
-		json_object *a = json_object_new_array();
-		held_json = a;
-		for (size_t i = 0; i < ll->n_links; i++) {
-			const Callmgr__LinkInfo *k = ll->links[i];
-			json_object *o = json_object_new_object();
-			jadd(o, "peer", JSTR(mac_str(k->peer, mac)));
-			jadd(o, "state", JSTR(k->state));
-			jadd(o, "sd_tx", JU64(k->sd_tx));
-			jadd(o, "sd_rx", JU64(k->sd_rx));
-			jadd(o, "retransmits", JU64(k->retransmits));
-			jadd(o, "establishments", JU64(k->establishments));
-			jadd(o, "failures", JU64(k->failures));
-			jadd(o, "queued", JU64(k->queued));
-			json_object_array_add(a, o);
-		}
-		json_print(a);
-	} else {
-		struct table t = { .ncols = 8 };
+	json_object *a = NULL;
+	struct table t = { .ncols = 8 };
+	if (json)
+		held_json = a = json_object_new_array();
+	else
 		table_add(&t, (const char *[]){ "PEER", "STATE", "SD-TX", "SD-RX", "RETRANS",
 						"ESTAB", "FAILED", "QUEUED" });
+	uint8_t after[6];
+	bool first = true;
+	/* in pages of at most 512 peers, by MAC */
+	for (;;) {
+		Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+		Callmgr__ListLinks l = CALLMGR__LIST_LINKS__INIT;
+		if (!first) {
+			l.after.data = after;
+			l.after.len = 6;
+		}
+		m.body_case = CALLMGR__CLIENT_MSG__BODY_LIST_LINKS;
+		m.list_links = &l;
+		uint64_t id = send_request(&m);
+		Callmgr__DaemonMsg *r =
+			await_reply(id, CALLMGR__DAEMON_MSG__BODY_LINK_LIST, "link list");
+		Callmgr__LinkList *ll = r->link_list;
 		for (size_t i = 0; i < ll->n_links; i++) {
 			const Callmgr__LinkInfo *k = ll->links[i];
-			char n[6][24];
-			snprintf(n[0], 24, "%" PRIu64, k->sd_tx);
-			snprintf(n[1], 24, "%" PRIu64, k->sd_rx);
-			snprintf(n[2], 24, "%" PRIu64, k->retransmits);
-			snprintf(n[3], 24, "%" PRIu64, k->establishments);
-			snprintf(n[4], 24, "%" PRIu64, k->failures);
-			snprintf(n[5], 24, "%u", k->queued);
-			table_add(&t, (const char *[]){ mac_str(k->peer, mac), k->state, n[0],
-							n[1], n[2], n[3], n[4], n[5] });
+			if (k->peer.len != 6 || (!first && memcmp(k->peer.data, after, 6) <= 0))
+				die(EXIT_DAEMON, "%s", "protocol error: link list out of MAC order");
+			memcpy(after, k->peer.data, 6);
+			first = false;
+			if (json)
+				json_object_array_add(a, link_json(k));
+			else
+				link_row(&t, k);
 		}
-		table_print(&t);
+		bool more = ll->more && ll->n_links > 0;
+		release(r);
+		if (!more)
+			break;
 	}
-	release(r);
+	if (json)
+		json_print(a);
+	else
+		table_print(&t);
 }
 
 static void cmd_stats(char **argv)
@@ -777,6 +819,28 @@ static void cmd_stats(char **argv)
 	STAT(frames_tx);
 	STAT(frames_bad);
 	STAT(frames_unknown_peer);
+	STAT(frames_group_src);
+	STAT(peers_evicted);
+	STAT(peers_refused);
+	STAT(peers_idle_freed);
+	STAT(peers);
+	STAT(rx_buffered);
+	STAT(accept_pauses);
+	STAT(incoming_refused);
+	STAT(budget_refused);
+	STAT(state_bytes);
+	STAT(users);
+	STAT(monitors);
+	STAT(monitors_refused);
+	STAT(sessions_refused_user);
+	STAT(data_sdus_in);
+	STAT(data_octets_in);
+	STAT(data_sdus_out);
+	STAT(data_octets_out);
+	STAT(data_sdus_lost);
+	STAT(data_sdus_dropped);
+	STAT(data_frames_dropped);
+	STAT(data_fds);
 #undef STAT
 	kv_done(&kv);
 	release(r);

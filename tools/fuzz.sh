@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 build=build-fuzz
 out=fuzz-out
-targets_all=(fuzz_q2931_decode fuzz_sscop_pdu fuzz_ipc_frame fuzz_cc_sequence)
+targets_all=(fuzz_q2931_decode fuzz_sscop_pdu fuzz_ipc_frame fuzz_cc_sequence fuzz_data_frame)
 
 setup() {
 	if [ -d "$build" ]; then

@@ -23,6 +23,12 @@ void cc_msg_init(struct q_msg *m, const struct cc_leg *leg, uint8_t type)
 	m->type = type;
 	m->cref = leg->cref;
 	m->cref_flag = !leg->orig;
+	/* the leaf side's first reply carries the identifier it allocated */
+	if (type == Q_MSG_CONNECT && !leg->orig && leg->vci) {
+		m->conn_id.present = true;
+		m->conn_id.vpci = leg->vpci;
+		m->conn_id.vci = leg->vci;
+	}
 }
 
 /* An answer on the call reference of a message received. */
@@ -34,21 +40,8 @@ static void reply_init(struct q_msg *m, const struct q_msg *in, uint8_t type)
 	m->cref_flag = !in->cref_flag;
 }
 
-static void send_restart(cc *c, struct cc_peer *peer, struct cc_actions *out);
-
 void cc_send_msg(cc *c, struct cc_mac to, const struct q_msg *m, struct cc_actions *out)
 {
-	/*
-	 * Q.2931 §5.5: our RESTART must reach a peer before anything else we
-	 * say to it, or it would clear the call our first SETUP just set up.
-	 * The link queues messages until the association is up, so the
-	 * RESTART goes into that queue first.  Local legs have no link.
-	 */
-	if (m->type != Q_MSG_RESTART && memcmp(to.a, c->cfg.esi.a, 6) != 0) {
-		struct cc_peer *peer = cc_peer_get(c, to);
-		if (!peer->seen_up && !peer->restart_sent)
-			send_restart(c, peer, out);
-	}
 	struct cc_action *a = cc_act_push(out);
 	a->type = CC_ACT_SEND;
 	a->peer = to;
@@ -56,24 +49,39 @@ void cc_send_msg(cc *c, struct cc_mac to, const struct q_msg *m, struct cc_actio
 	c->st.msgs_out++;
 }
 
-static void send_cause(cc *c, struct cc_mac to, const struct q_msg *in, uint8_t type, uint8_t cause,
-		       struct cc_actions *out)
+void cc_send_cause(cc *c, struct cc_mac to, const struct q_msg *in, uint8_t type, uint8_t cause,
+		   struct cc_actions *out)
 {
 	struct q_msg m;
 	reply_init(&m, in, type);
 	m.cause.present = true;
 	m.cause.value = cause;
+	cc_rx_diagnostic(c, &m.cause);
 	cc_send_msg(c, to, &m, out);
 }
 
-/* STATUS: our call state (and the party's endpoint state) with a cause. */
-static void send_status(cc *c, struct cc_mac to, const struct q_msg *in, const struct cc_leg *leg,
-			uint8_t cause, struct cc_actions *out)
+void cc_send_global_status(cc *c, struct cc_peer *peer, const struct q_msg *in, uint8_t cause,
+			   struct cc_actions *out)
+{
+	struct q_msg m;
+	reply_init(&m, in, Q_MSG_STATUS);
+	m.cref = 0;
+	m.cause.present = true;
+	m.cause.value = cause;
+	cc_rx_diagnostic(c, &m.cause);
+	m.call_state_present = true;
+	m.call_state = U0; /* Rest0: the global call reference's null state */
+	cc_send_msg(c, peer->mac, &m, out);
+}
+
+void cc_send_status(cc *c, struct cc_mac to, const struct q_msg *in, const struct cc_leg *leg,
+		    uint8_t cause, struct cc_actions *out)
 {
 	struct q_msg m;
 	reply_init(&m, in, Q_MSG_STATUS);
 	m.cause.present = true;
 	m.cause.value = cause;
+	cc_rx_diagnostic(c, &m.cause);
 	m.call_state_present = true;
 	m.call_state = leg ? leg->state : U0;
 	if (in->epref.present) {
@@ -114,9 +122,13 @@ void cc_leg_send_setup(cc *c, struct cc_leg *leg, struct cc_party *p, struct cc_
 	m->blli.user_l3 = p->addr[19];
 	free(leg->setup);
 	leg->setup = m;
-	cc_send_msg(c, leg->peer->mac, m, out);
+	if (cc_peer_ready(c, leg->peer))
+		cc_send_msg(c, leg->peer->mac, m, out);
+	else
+		cc_restart_hold(c, leg, out);
 	cc_leg_set_state(c, leg, U1);
 	leg->retries = 1;
+	/* held, T303 bounds the wait for the restart as it would the answer */
 	cc_timer_start(c, &leg->timers, CC_T303, leg->id, c->cfg.t303_ms, out);
 }
 
@@ -146,6 +158,11 @@ void cc_leg_release(cc *c, struct cc_leg *leg, uint8_t cause, const struct q_ie_
 		    struct cc_actions *out)
 {
 	cc_leg_unusable(c, leg);
+	if (leg->held) {
+		/* its SETUP never went out: nothing to clear on the wire */
+		cc_leg_cleared(c, leg, 0, cause, NULL, out);
+		return;
+	}
 	if (leg->state == U6 || leg->state == U0) {
 		struct q_msg m;
 		cc_msg_init(&m, leg, Q_MSG_RELEASE_COMPLETE);
@@ -185,8 +202,8 @@ void cc_leg_cleared(cc *c, struct cc_leg *leg, int status, int cause, const stru
 	cc_leg_free(c, leg, out);
 }
 
-/* RELEASE on the wire now, but the clients learn at once (timer expiries). */
-static void leg_abort(cc *c, struct cc_leg *leg, uint8_t cause, int status, struct cc_actions *out)
+/* RELEASE on the wire now, but the clients learn at once (timer expiries, clear call). */
+void cc_leg_abort(cc *c, struct cc_leg *leg, uint8_t cause, int status, struct cc_actions *out)
 {
 	uint64_t id = leg->id;
 	cc_leg_release(c, leg, cause, NULL, out);
@@ -219,7 +236,13 @@ static void call_unexpected(cc *c, struct cc_leg *leg, const struct q_msg *m,
 {
 	log_at(LOG_INFO, leg->vc ? leg->vc->id : 0, 0, leg->peer->mac.a,
 	       "message 0x%02x not compatible with U%u", m->type, leg->state);
-	send_status(c, leg->peer->mac, m, leg, Q_CAUSE_MSG_NOT_COMPATIBLE, out);
+	bool clear;
+	if (!cc_rx_incompatible_report(c, &clear))
+		return;
+	if (clear && leg->state != U11)
+		cc_leg_abort(c, leg, Q_CAUSE_MSG_NOT_COMPATIBLE, 0, out);
+	else
+		cc_send_status(c, leg->peer->mac, m, leg, Q_CAUSE_MSG_NOT_COMPATIBLE, out);
 }
 
 /* Q.2931 §5.1.5.1 CALL PROCEEDING in U1: stop T303, start T310. */
@@ -339,7 +362,7 @@ static void call_any_release_complete(cc *c, struct cc_leg *leg, const struct q_
 static void call_any_status_enquiry(cc *c, struct cc_leg *leg, const struct q_msg *m,
 				    struct cc_actions *out)
 {
-	send_status(c, leg->peer->mac, m, leg, Q_CAUSE_STATUS_ENQUIRY_RESPONSE, out);
+	cc_send_status(c, leg->peer->mac, m, leg, Q_CAUSE_STATUS_ENQUIRY_RESPONSE, out);
 }
 
 /*
@@ -369,7 +392,7 @@ static void call_any_status(cc *c, struct cc_leg *leg, const struct q_msg *m,
 static void call_u10_party_message(cc *c, struct cc_leg *leg, const struct q_msg *m,
 				   struct cc_actions *out);
 
-static void leg_dispatch(cc *c, struct cc_leg *leg, const struct q_msg *m, struct cc_actions *out)
+void cc_leg_dispatch(cc *c, struct cc_leg *leg, const struct q_msg *m, struct cc_actions *out)
 {
 	uint8_t t = m->type;
 	if (t == Q_MSG_NOTIFY || t == Q_MSG_SETUP)
@@ -392,6 +415,11 @@ static void leg_dispatch(cc *c, struct cc_leg *leg, const struct q_msg *m, struc
 				call_unexpected(c, leg, m, out);
 			return;
 		case Q_MSG_CONNECT:
+			if (m->conn_id.present && leg->orig) {
+				/* the label of the data we send on this leg */
+				leg->vpci = m->conn_id.vpci;
+				leg->vci = m->conn_id.vci;
+			}
 			call_connected_leg(c, leg, out);
 			return;
 		case Q_MSG_RELEASE:
@@ -512,20 +540,47 @@ static int leaf_owner(cc *c, const struct q_msg *m, uint64_t *session)
 	struct cc_session *s = cc_session_get(c, owner - 1);
 	if (c->cfg.max_vcs_per_session && s->n_vcs >= c->cfg.max_vcs_per_session)
 		return Q_CAUSE_RESOURCE_UNAVAILABLE;
+	/*
+	 * Flow control toward a slow SAP owner: past this many calls it has
+	 * not answered, the caller is told to try again later (41) instead
+	 * of the owner's output growing until it is cut off as too slow.
+	 */
+	if (c->cfg.max_incoming_per_session && s->n_offered >= c->cfg.max_incoming_per_session) {
+		c->st.incoming_refused++;
+		return Q_CAUSE_TEMPORARY_FAILURE;
+	}
+	if (cc_budget_full(c, s, true, false)) {
+		c->st.budget_refused++;
+		return Q_CAUSE_RESOURCE_UNAVAILABLE;
+	}
 	*session = owner - 1;
 	return 0;
 }
 
-static struct cc_vc *leaf_vc_new(cc *c, uint64_t session, const struct q_msg *m)
+/* The traffic parameters a SETUP asks for, kept on its leg for every party. */
+static void leg_params_from_setup(struct cc_leg *leg, const struct q_msg *m)
+{
+	if (m->traffic.present)
+		leg->params.peak_kbps = q_cells_to_kbps(m->traffic.fwd_peak_cr);
+	if (m->aal.present)
+		leg->params.max_sdu = m->aal.fwd_max_sdu;
+	if (m->qos.present)
+		leg->params.qos_class = m->qos.fwd_class;
+}
+
+/*
+ * A leaf VC for a party offered by SETUP or ADD PARTY.  Q.2971: the
+ * connection's traffic descriptor and QoS are the SETUP's, shared by every
+ * party; an ADD PARTY may name its own AAL parameters.
+ */
+static struct cc_vc *leaf_vc_new(cc *c, uint64_t session, const struct cc_leg *leg,
+				 const struct q_msg *m)
 {
 	struct cc_vc *vc = cc_vc_new(c, cc_session_get(c, session), false);
 	vc->selector = m->called.aesa[19];
-	if (m->traffic.present)
-		vc->params.peak_kbps = q_cells_to_kbps(m->traffic.fwd_peak_cr);
+	vc->params = leg->params;
 	if (m->aal.present)
 		vc->params.max_sdu = m->aal.fwd_max_sdu;
-	if (m->qos.present)
-		vc->params.qos_class = m->qos.fwd_class;
 	return vc;
 }
 
@@ -534,19 +589,31 @@ static void call_u0_setup(cc *c, struct cc_peer *peer, const struct q_msg *m,
 			  struct cc_actions *out)
 {
 	if (!m->bearer.present || !m->traffic.present || !m->called.present ||
-	    (m->bearer.p2mp && !m->epref.present))
-		return send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE,
+	    (m->bearer.p2mp && !m->epref.present)) {
+		cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE,
 				  Q_CAUSE_MANDATORY_IE_MISSING, out);
-	if (m->epref.present && m->epref.flag)
-		return send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE,
+		return;
+	}
+	if (m->epref.present && m->epref.flag) {
+		cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE,
 				  Q_CAUSE_INVALID_IE_CONTENTS, out);
+		return;
+	}
 	uint64_t session = 0;
 	int cause = leaf_owner(c, m, &session);
-	if (cause)
-		return send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, (uint8_t)cause, out);
+	if (cause) {
+		cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, (uint8_t)cause, out);
+		return;
+	}
 	struct cc_leg *leg = cc_leg_new(c, peer, m->cref, false, NULL);
+	if (!cc_leg_alloc_connid(c, leg)) {
+		cc_leg_free(c, leg, out);
+		cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, Q_CAUSE_NO_VCI, out);
+		return;
+	}
 	cc_leg_set_state(c, leg, U6);
-	struct cc_vc *vc = leaf_vc_new(c, session, m);
+	leg_params_from_setup(leg, m);
+	struct cc_vc *vc = leaf_vc_new(c, session, leg, m);
 	uint8_t caller[Q_AESA_LEN] = {0};
 	if (m->calling.present)
 		memcpy(caller, m->calling.aesa, Q_AESA_LEN);
@@ -560,8 +627,10 @@ static void call_u0_setup(cc *c, struct cc_peer *peer, const struct q_msg *m,
 static void call_u10_add_party(cc *c, struct cc_leg *leg, const struct q_msg *m,
 			       struct cc_actions *out)
 {
-	if (leg->orig)
-		return call_unexpected(c, leg, m, out);
+	if (leg->orig) {
+		call_unexpected(c, leg, m, out);
+		return;
+	}
 	uint64_t session = 0;
 	int cause = leaf_owner(c, m, &session);
 	if (cause) {
@@ -575,7 +644,7 @@ static void call_u10_add_party(cc *c, struct cc_leg *leg, const struct q_msg *m,
 		cc_leg_party_msg_or_release(c, leg, &r, (uint8_t)cause, out);
 		return;
 	}
-	struct cc_vc *vc = leaf_vc_new(c, session, m);
+	struct cc_vc *vc = leaf_vc_new(c, session, leg, m);
 	uint8_t caller[Q_AESA_LEN] = {0};
 	if (m->calling.present)
 		memcpy(caller, m->calling.aesa, Q_AESA_LEN);
@@ -589,7 +658,7 @@ static void call_u10_party_message(cc *c, struct cc_leg *leg, const struct q_msg
 				   struct cc_actions *out)
 {
 	if (!m->epref.present) {
-		send_status(c, leg->peer->mac, m, leg, Q_CAUSE_MANDATORY_IE_MISSING, out);
+		cc_send_status(c, leg->peer->mac, m, leg, Q_CAUSE_MANDATORY_IE_MISSING, out);
 		return;
 	}
 	struct cc_party *p = cc_party_by_epref(c, leg, m->epref.value);
@@ -617,8 +686,8 @@ static void call_u10_party_message(cc *c, struct cc_leg *leg, const struct q_msg
 }
 
 /* Q.2931 §5.6.1: a message for a call reference we do not know. */
-static void call_unknown_cref(cc *c, struct cc_peer *peer, const struct q_msg *m,
-			      struct cc_actions *out)
+void cc_call_unknown_cref(cc *c, struct cc_peer *peer, const struct q_msg *m,
+			  struct cc_actions *out)
 {
 	switch (m->type) {
 	case Q_MSG_SETUP:
@@ -628,7 +697,7 @@ static void call_unknown_cref(cc *c, struct cc_peer *peer, const struct q_msg *m
 	case Q_MSG_RELEASE_COMPLETE:
 		return;
 	case Q_MSG_STATUS_ENQUIRY:
-		send_status(c, peer->mac, m, NULL, Q_CAUSE_STATUS_ENQUIRY_RESPONSE, out);
+		cc_send_status(c, peer->mac, m, NULL, Q_CAUSE_STATUS_ENQUIRY_RESPONSE, out);
 		return;
 	case Q_MSG_STATUS:
 		if (m->call_state_present && m->call_state == U0)
@@ -640,87 +709,7 @@ static void call_unknown_cref(cc *c, struct cc_peer *peer, const struct q_msg *m
 	/* stale state after a restart, or a forged call reference: counted so
 	 * that cmctl stats shows someone is sending them */
 	c->st.msgs_bad++;
-	send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, Q_CAUSE_INVALID_CREF, out);
-}
-
-/* Q.2931 §5.5: a node that (re)started clears what the peer may hold. */
-static void send_restart(cc *c, struct cc_peer *peer, struct cc_actions *out)
-{
-	struct q_msg m;
-	memset(&m, 0, sizeof(m));
-	m.type = Q_MSG_RESTART;
-	m.restart.present = true;
-	m.restart.rclass = 2;
-	peer->restart_sent = true;
-	cc_send_msg(c, peer->mac, &m, out);
-}
-
-/*
- * Q.2931 §5.5 RESTART (all VCs): clear every call with that peer, then
- * RESTART ACK.  Calls in U1 are kept: a SETUP outstanding now was sent on
- * this association (a link loss clears calls not yet active at once), so
- * the peer sent its RESTART before it saw our SETUP, which it still holds.
- */
-static void call_restart(cc *c, struct cc_peer *peer, const struct q_msg *m,
-			 struct cc_actions *out)
-{
-	if (!m->restart.present || m->restart.rclass != 2) {
-		send_status(c, peer->mac, m, NULL, Q_CAUSE_INVALID_IE_CONTENTS, out);
-		return;
-	}
-	struct cc_leg *l = peer->l_head;
-	while (l) {
-		CC_STEP(c);
-		struct cc_leg *next = l->peer_next;
-		if (l->state != U1)
-			cc_leg_cleared(c, l, CM_E_REJECTED, Q_CAUSE_TEMPORARY_FAILURE, NULL, out);
-		l = next;
-	}
-	struct q_msg r;
-	reply_init(&r, m, Q_MSG_RESTART_ACK);
-	r.restart.present = true;
-	r.restart.rclass = 2;
-	cc_send_msg(c, peer->mac, &r, out);
-}
-
-void cc_call_message(cc *c, const struct cc_event *ev, struct cc_actions *out)
-{
-	const struct q_msg *m = ev->msg;
-	c->st.msgs_in++;
-	if (ev->msg_error)
-		c->st.msgs_bad++;
-	struct cc_peer *peer = cc_peer_get(c, ev->peer);
-	if (m->cref == 0 && (m->type == Q_MSG_RESTART || m->type == Q_MSG_RESTART_ACK)) {
-		if (m->type == Q_MSG_RESTART)
-			call_restart(c, peer, m, out);
-		return; /* no T316: our RESTART is best effort (docs) */
-	}
-	struct cc_leg *leg = cc_leg_find(c, ev->peer, m->cref, m->cref_flag);
-	uint8_t err = ev->msg_error;
-	if (err && err != Q_CAUSE_IE_NONEXISTENT) {
-		bool clearing = m->type == Q_MSG_RELEASE || m->type == Q_MSG_RELEASE_COMPLETE;
-		if (err == Q_CAUSE_MSG_TYPE_NONEXISTENT) {
-			send_status(c, peer->mac, m, leg, err, out);
-			return;
-		}
-		if (m->type == Q_MSG_SETUP && !leg) {
-			send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, err, out);
-			return;
-		}
-		if (leg && !clearing) {
-			send_status(c, peer->mac, m, leg, err, out);
-			return;
-		}
-		/* a faulty RELEASE still clears (Q.2931 §5.6.7.1); unknown crefs as below */
-	}
-	if (!leg)
-		call_unknown_cref(c, peer, m, out);
-	else
-		leg_dispatch(c, leg, m, out);
-	if (err == Q_CAUSE_IE_NONEXISTENT) {
-		leg = cc_leg_find(c, ev->peer, m->cref, m->cref_flag);
-		send_status(c, peer->mac, m, leg, err, out);
-	}
+	cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, Q_CAUSE_INVALID_CREF, out);
 }
 
 /* ------------------------------------------------------------ timers */
@@ -732,7 +721,8 @@ static void leg_timer(cc *c, struct cc_leg *leg, enum cc_timer_kind kind, struct
 		/* Q.2931 §5.1.1.1: SETUP again, then clear with cause 18 */
 		if (leg->retries < c->cfg.n303 && leg->setup) {
 			leg->retries++;
-			cc_send_msg(c, leg->peer->mac, leg->setup, out);
+			if (!leg->held)
+				cc_send_msg(c, leg->peer->mac, leg->setup, out);
 			cc_timer_start(c, &leg->timers, CC_T303, leg->id, c->cfg.t303_ms, out);
 			return;
 		} else {
@@ -740,17 +730,18 @@ static void leg_timer(cc *c, struct cc_leg *leg, enum cc_timer_kind kind, struct
 			cc_msg_init(&m, leg, Q_MSG_RELEASE_COMPLETE);
 			m.cause.present = true;
 			m.cause.value = Q_CAUSE_NO_USER_RESPONDING;
-			cc_send_msg(c, leg->peer->mac, &m, out);
+			if (!leg->held)
+				cc_send_msg(c, leg->peer->mac, &m, out);
 			cc_leg_cleared(c, leg, CM_E_TIMEOUT, Q_CAUSE_NO_USER_RESPONDING, NULL, out);
 		}
 		return;
 	case CC_T310:
 		/* Q.2931 §5.1.1.2: no CONNECT after CALL PROCEEDING: clear, cause 102 */
-		leg_abort(c, leg, Q_CAUSE_RECOVERY_ON_TIMER, CM_E_TIMEOUT, out);
+		cc_leg_abort(c, leg, Q_CAUSE_RECOVERY_ON_TIMER, CM_E_TIMEOUT, out);
 		return;
 	case CC_T313:
 		/* Q.2931 §5.2.8: no CONNECT ACK: clear, cause 102 */
-		leg_abort(c, leg, Q_CAUSE_RECOVERY_ON_TIMER, CM_E_TIMEOUT, out);
+		cc_leg_abort(c, leg, Q_CAUSE_RECOVERY_ON_TIMER, CM_E_TIMEOUT, out);
 		return;
 	case CC_T322:
 		/* Q.2931 §5.6.12: STATUS ENQUIRY again, then clear */
@@ -761,7 +752,7 @@ static void leg_timer(cc *c, struct cc_leg *leg, enum cc_timer_kind kind, struct
 			cc_send_msg(c, leg->peer->mac, &m, out);
 			cc_timer_start(c, &leg->timers, CC_T322, leg->id, c->cfg.t322_ms, out);
 		} else {
-			leg_abort(c, leg, Q_CAUSE_RECOVERY_ON_TIMER, CM_E_TIMEOUT, out);
+			cc_leg_abort(c, leg, Q_CAUSE_RECOVERY_ON_TIMER, CM_E_TIMEOUT, out);
 		}
 		return;
 	case CC_T308:
@@ -775,6 +766,7 @@ static void leg_timer(cc *c, struct cc_leg *leg, enum cc_timer_kind kind, struct
 		}
 		return;
 	case CC_T309: /* the peer's (cc_call_timer) */
+	case CC_T316:
 	case CC_T397: /* the party timers are party.c's */
 	case CC_T398:
 	case CC_T399:
@@ -815,15 +807,18 @@ void cc_call_timer(cc *c, const struct cc_timer_key *k, struct cc_actions *out)
 		cc_party_timer(c, p, (enum cc_timer_kind)k->kind, out);
 		return;
 	}
-	case CC_T309: {
-		struct cc_mac mac;
-		for (int i = 0; i < 6; i++)
-			mac.a[i] = (uint8_t)(k->obj >> (8 * (5 - i)));
-		struct cc_peer *peer = cc_peer_find(c, mac);
+	case CC_T309:
+	case CC_T316: {
+		struct cc_peer *peer = cc_peer_find(c, cc_mac_of_key(k->obj));
 		if (!peer || !(peer->timers & bit))
 			return;
 		peer->timers &= (uint16_t)~bit;
 		c->st.timer_expiries++;
+		cc_peer_maybe_idle(c, peer); /* the timer may have been all it held */
+		if (k->kind == CC_T316) {
+			cc_restart_t316(c, peer, out);
+			return;
+		}
 		/* Q.2931 §5.6.10: the link did not come back: clear every call, cause 27 */
 		while (peer->l_head) {
 			CC_STEP(c);
@@ -841,13 +836,8 @@ void cc_call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out)
 {
 	struct cc_peer *peer = cc_peer_get(c, mac);
 	peer->up = true;
-	if (!peer->seen_up && !cc_mac_eq(mac, c->cfg.esi)) {
-		peer->seen_up = true;
-		/* SETUPs sent before the link came up are queued behind the
-		 * RESTART cc_send_msg() put first; a lost one is T303's to resend. */
-		if (!peer->restart_sent)
-			send_restart(c, peer, out);
-	}
+	peer->seen_up = true;
+	cc_restart_link_up(c, peer, out);
 	if (peer->timers & (1u << CC_T309)) {
 		cc_timer_stop(c, &peer->timers, CC_T309, cc_mac_key(mac), out);
 		/* Q.2931 §5.6.10: resynchronise each surviving call */
@@ -864,12 +854,29 @@ void cc_call_link_up(cc *c, struct cc_mac mac, struct cc_actions *out)
 	}
 }
 
+void cc_call_unreachable(cc *c, struct cc_mac mac, struct cc_actions *out)
+{
+	struct cc_peer *peer = cc_peer_find(c, mac);
+	if (!peer)
+		return;
+	struct cc_leg *l = peer->l_head;
+	while (l) {
+		CC_STEP(c);
+		struct cc_leg *next = l->peer_next;
+		if (l->state != U10)
+			cc_leg_cleared(c, l, CM_E_UNREACHABLE, Q_CAUSE_DEST_OUT_OF_ORDER, NULL, out);
+		l = next;
+	}
+}
+
 void cc_call_link_down(cc *c, struct cc_mac mac, struct cc_actions *out)
 {
 	struct cc_peer *peer = cc_peer_find(c, mac);
 	if (!peer)
 		return;
 	peer->up = false;
+	cc_restart_link_down(c, peer, out);
+	cc_peer_maybe_idle(c, peer);
 	bool active = false;
 	struct cc_leg *l = peer->l_head;
 	while (l) {

@@ -98,13 +98,24 @@ static struct cc_leg *root_leg_new(cc *c, struct cc_vc *vc, struct cc_party *p)
 static void req_make_call(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	struct cm_call_params params = r->params;
-	if (!addr_ok(c, r->addr) || !params_fill(&params))
-		return complete_now(c, r, CM_E_INVAL, 0, 0, out);
+	if (!addr_ok(c, r->addr) || !params_fill(&params)) {
+		complete_now(c, r, CM_E_INVAL, 0, 0, out);
+		return;
+	}
 	struct cc_session *s = cc_session_get(c, r->session);
-	if (c->cfg.max_vcs_per_session && s->n_vcs >= c->cfg.max_vcs_per_session)
-		return complete_now(c, r, CM_E_LIMIT, 0, 0, out);
-	if (pending_full(c, r->session))
-		return complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+	if (c->cfg.max_vcs_per_session && s->n_vcs >= c->cfg.max_vcs_per_session) {
+		complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+		return;
+	}
+	if (pending_full(c, r->session)) {
+		complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+		return;
+	}
+	if (cc_budget_full(c, s, true, true)) {
+		c->st.budget_refused++;
+		complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+		return;
+	}
 	struct cc_vc *vc = cc_vc_new(c, s, true);
 	vc->params = params;
 	struct cc_party *p = cc_party_new(c, vc, r->addr);
@@ -113,32 +124,80 @@ static void req_make_call(cc *c, const struct cc_request *r, struct cc_actions *
 	cc_leg_send_setup(c, leg, p, out);
 }
 
+/*
+ * The party id an AddParty names, if any: the next unused one of its
+ * session's space.  Once a session has named one it names all, so that
+ * the parties of a VC stay in increasing id order (the views page by id).
+ */
+static bool own_party_id_ok(const cc *c, const struct cc_request *r)
+{
+	const struct cc_session *s = cc_session_find(c, r->session);
+	uint64_t last = s ? s->last_own_party : 0;
+	if (r->party == 0)
+		return last == 0;
+	uint64_t base = cmc_party_id_base(r->session);
+	return base && r->party > base && r->party - base <= CMC_PARTY_ID_COUNT &&
+	       r->party > last;
+}
+
 /* CoNDIS NdisClAddParty: ADD PARTY on the leg to the party's node, or a new leg. */
 static void req_add_party(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
+	/* every completion names the id asked for, so the client can match it */
+	if (!own_party_id_ok(c, r)) {
+		complete_now(c, r, CM_E_INVAL, r->vc, r->party, out);
+		return;
+	}
 	struct cc_vc *vc = cc_vc_find(c, r->vc);
-	if (!vc)
-		return complete_now(c, r, CM_E_NO_VC, r->vc, 0, out);
-	if (vc->session != r->session)
-		return complete_now(c, r, CM_E_PERM, r->vc, 0, out);
-	if (vc->state == CC_VC_CLOSING || vc->state == CC_VC_CLOSE_RECEIVED)
-		return complete_now(c, r, CM_E_CLOSING, r->vc, 0, out);
-	if (!vc->root || !vc->made_ok)
-		return complete_now(c, r, CM_E_STATE, r->vc, 0, out);
-	if (!addr_ok(c, r->addr))
-		return complete_now(c, r, CM_E_INVAL, r->vc, 0, out);
-	if (c->cfg.max_parties_per_vc && vc->n_parties >= c->cfg.max_parties_per_vc)
-		return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
-	if (pending_full(c, r->session))
-		return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
+	if (!vc) {
+		complete_now(c, r, CM_E_NO_VC, r->vc, r->party, out);
+		return;
+	}
+	if (vc->session != r->session) {
+		complete_now(c, r, CM_E_PERM, r->vc, r->party, out);
+		return;
+	}
+	if (vc->state == CC_VC_CLOSING || vc->state == CC_VC_CLOSE_RECEIVED) {
+		complete_now(c, r, CM_E_CLOSING, r->vc, r->party, out);
+		return;
+	}
+	if (!vc->root || !vc->made_ok) {
+		complete_now(c, r, CM_E_STATE, r->vc, r->party, out);
+		return;
+	}
+	if (!addr_ok(c, r->addr)) {
+		complete_now(c, r, CM_E_INVAL, r->vc, r->party, out);
+		return;
+	}
+	if (c->cfg.max_parties_per_vc && vc->n_parties >= c->cfg.max_parties_per_vc) {
+		complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+		return;
+	}
+	if (pending_full(c, r->session)) {
+		complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+		return;
+	}
+	if (cc_budget_full(c, cc_session_find(c, r->session), false, true)) {
+		c->st.budget_refused++;
+		complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+		return;
+	}
 	struct cc_leg *leg = cc_vc_leg_to(c, vc, cc_aesa_esi(r->addr));
 	uint16_t epref = 0;
 	if (leg) {
 		epref = cc_leg_alloc_epref(c, leg);
-		if (epref == 0)
-			return complete_now(c, r, CM_E_LIMIT, r->vc, 0, out);
+		if (epref == 0) {
+			complete_now(c, r, CM_E_LIMIT, r->vc, r->party, out);
+			return;
+		}
 	}
-	struct cc_party *p = cc_party_new(c, vc, r->addr);
+	struct cc_party *p;
+	if (r->party) {
+		p = cc_party_new_as(c, vc, r->addr, r->party);
+		cc_session_get(c, r->session)->last_own_party = r->party;
+	} else {
+		p = cc_party_new(c, vc, r->addr);
+	}
 	cc_ref_take(c, &p->add, r);
 	if (!leg) {
 		leg = root_leg_new(c, vc, p);
@@ -171,15 +230,23 @@ static void party_release_id(cc *c, struct cc_party *p, struct cc_actions *out)
 static void req_drop_party(cc *c, const struct cc_request *r, bool admin, struct cc_actions *out)
 {
 	struct cc_vc *vc = cc_vc_find(c, r->vc);
-	if (!vc)
-		return complete_now(c, r, CM_E_NO_VC, r->vc, r->party, out);
-	if (!admin && vc->session != r->session)
-		return complete_now(c, r, CM_E_PERM, r->vc, r->party, out);
-	if (r->data_len > CM_MAX_DATA)
-		return complete_now(c, r, CM_E_TOO_BIG, r->vc, r->party, out);
+	if (!vc) {
+		complete_now(c, r, CM_E_NO_VC, r->vc, r->party, out);
+		return;
+	}
+	if (!admin && vc->session != r->session) {
+		complete_now(c, r, CM_E_PERM, r->vc, r->party, out);
+		return;
+	}
+	if (r->data_len > CM_MAX_DATA) {
+		complete_now(c, r, CM_E_TOO_BIG, r->vc, r->party, out);
+		return;
+	}
 	struct cc_party *p = cc_party_find(c, r->party);
-	if (!p || p->vc != vc)
-		return complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
+	if (!p || p->vc != vc) {
+		complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
+		return;
+	}
 	/*
 	 * The owner's answer to an IncomingDropParty completes at once
 	 * (SPEC §4), also while the operator's drop that caused it is still
@@ -187,8 +254,10 @@ static void req_drop_party(cc *c, const struct cc_request *r, bool admin, struct
 	 * nothing any more.
 	 */
 	if (p->incoming_sent) {
-		if (admin)
-			return complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
+		if (admin) {
+			complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
+			return;
+		}
 		complete_now(c, r, CM_OK, r->vc, r->party, out);
 		if (p->drop.type) {
 			p->incoming_sent = false;
@@ -198,13 +267,19 @@ static void req_drop_party(cc *c, const struct cc_request *r, bool admin, struct
 		party_release_id(c, p, out);
 		return;
 	}
-	if (p->drop.type)
-		return complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
-	if (vc->state == CC_VC_CLOSING)
-		return complete_now(c, r, CM_E_CLOSING, r->vc, r->party, out);
+	if (p->drop.type) {
+		complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
+		return;
+	}
+	if (vc->state == CC_VC_CLOSING) {
+		complete_now(c, r, CM_E_CLOSING, r->vc, r->party, out);
+		return;
+	}
 	/* teardown is not held to max_pending: see pending_full() */
-	if (vc->n_live <= 1)
-		return complete_now(c, r, CM_E_LAST_PARTY, r->vc, r->party, out);
+	if (vc->n_live <= 1) {
+		complete_now(c, r, CM_E_LAST_PARTY, r->vc, r->party, out);
+		return;
+	}
 	struct q_ie_uu uu;
 	uu_from(&uu, r);
 	cc_ref_take(c, &p->drop, r);
@@ -261,24 +336,34 @@ static void leaf_close(cc *c, struct cc_vc *vc, const struct q_ie_uu *uu, struct
 static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct cc_actions *out)
 {
 	struct cc_vc *vc = cc_vc_find(c, r->vc);
-	if (!vc)
-		return complete_now(c, r, CM_E_NO_VC, r->vc, 0, out);
-	if (!admin && vc->session != r->session)
-		return complete_now(c, r, CM_E_PERM, r->vc, 0, out);
-	if (r->data_len > CM_MAX_DATA)
-		return complete_now(c, r, CM_E_TOO_BIG, r->vc, 0, out);
+	if (!vc) {
+		complete_now(c, r, CM_E_NO_VC, r->vc, 0, out);
+		return;
+	}
+	if (!admin && vc->session != r->session) {
+		complete_now(c, r, CM_E_PERM, r->vc, 0, out);
+		return;
+	}
+	if (r->data_len > CM_MAX_DATA) {
+		complete_now(c, r, CM_E_TOO_BIG, r->vc, 0, out);
+		return;
+	}
 	if (vc->state == CC_VC_CLOSING) {
 		if (!admin && vc->answer_due) {
 			/* the owner answers an operator's close still on the wire:
 			 * done for it; the wire's end frees the VC */
 			vc->answer_due = false;
-			return complete_now(c, r, CM_OK, r->vc, 0, out);
+			complete_now(c, r, CM_OK, r->vc, 0, out);
+			return;
 		}
-		return complete_now(c, r, vc->close.type ? CM_E_BUSY : CM_E_CLOSING, r->vc, 0, out);
+		complete_now(c, r, vc->close.type ? CM_E_BUSY : CM_E_CLOSING, r->vc, 0, out);
+		return;
 	}
 	if (vc->state == CC_VC_CLOSE_RECEIVED) {
-		if (admin)
-			return complete_now(c, r, CM_E_CLOSING, r->vc, 0, out);
+		if (admin) {
+			complete_now(c, r, CM_E_CLOSING, r->vc, 0, out);
+			return;
+		}
 		complete_now(c, r, CM_OK, r->vc, 0, out);
 		vc_settle(c, vc, CM_E_CLOSING, 0, out);
 		cc_vc_free(c, vc);
@@ -286,21 +371,27 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 	}
 	/* a MakeCall in progress, or a call offered and not yet answered, is not closed */
 	if (vc->state == CC_VC_CALLING && !admin &&
-	    (vc->root || !vc->p_head || vc->p_head->state == Q_EPS_ADD_PARTY_RECEIVED))
-		return complete_now(c, r, CM_E_STATE, r->vc, 0, out);
+	    (vc->root || !vc->p_head || vc->p_head->state == Q_EPS_ADD_PARTY_RECEIVED)) {
+		complete_now(c, r, CM_E_STATE, r->vc, 0, out);
+		return;
+	}
 	bool force = (r->flags & CM_CLOSE_FORCE) != 0;
 	struct cc_party *last = NULL;
 	if ((!force && !admin) || r->party) {
 		last = cc_party_find(c, r->party);
-		if (!last || last->vc != vc)
-			return complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
+		if (!last || last->vc != vc) {
+			complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
+			return;
+		}
 	}
 	if (!force) {
 		/* an operator names no party: whichever one live party is left is the last */
 		uint32_t others = last ? vc->n_live - (last->live_counted ? 1 : 0)
 				       : (vc->n_live ? vc->n_live - 1 : 0);
-		if (others)
-			return complete_now(c, r, CM_E_PARTIES_REMAIN, r->vc, r->party, out);
+		if (others) {
+			complete_now(c, r, CM_E_PARTIES_REMAIN, r->vc, r->party, out);
+			return;
+		}
 	}
 	struct q_ie_uu uu;
 	uu_from(&uu, r);
@@ -326,28 +417,97 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 	cc_vc_after_change(c, vc, 0, out);
 }
 
+/*
+ * Give a SAP back: calls to it are refused from now on as to a selector
+ * nobody registered; calls it brought in stay with the client.
+ */
+static void req_deregister_sap(cc *c, const struct cc_request *r, struct cc_actions *out)
+{
+	uint64_t owner = c->sap_owner[r->selector];
+	if (!owner) {
+		complete_now(c, r, CM_E_NO_SAP, 0, 0, out);
+		return;
+	}
+	if (owner != r->session + 1) {
+		complete_now(c, r, CM_E_PERM, 0, 0, out);
+		return;
+	}
+	c->sap_owner[r->selector] = 0;
+	struct cc_session *s = cc_session_find(c, r->session);
+	if (s && s->user)
+		s->user->n_saps--; /* max_saps_per_user counts what is held */
+	complete_now(c, r, CM_OK, 0, 0, out);
+}
+
 /* CoNDIS NdisClRegisterSap: completes at once. */
 static void req_register_sap(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	uint64_t owner = c->sap_owner[r->selector];
-	if (owner && owner != r->session + 1)
-		return complete_now(c, r, CM_E_SAP_IN_USE, 0, 0, out);
-	cc_session_get(c, r->session);
+	if (owner == r->session + 1) {
+		complete_now(c, r, CM_OK, 0, 0, out);
+		return;
+	}
+	if (c->cfg.sap_allowed &&
+	    !c->cfg.sap_allowed(c->cfg.sap_allowed_ctx, r->session, r->selector)) {
+		complete_now(c, r, CM_E_PERM, 0, 0, out);
+		return;
+	}
+	if (owner) {
+		complete_now(c, r, CM_E_SAP_IN_USE, 0, 0, out);
+		return;
+	}
+	struct cc_session *s = cc_session_get(c, r->session);
+	/* no squatting on every selector; root is trusted with them */
+	if (s->user && s->user->uid != 0 && c->cfg.max_saps_per_user &&
+	    s->user->n_saps >= c->cfg.max_saps_per_user) {
+		complete_now(c, r, CM_E_LIMIT, 0, 0, out);
+		return;
+	}
 	c->sap_owner[r->selector] = r->session + 1;
+	if (s->user)
+		s->user->n_saps++;
 	complete_now(c, r, CM_OK, 0, 0, out);
+}
+
+/*
+ * The party of a call offered to r's session that r (an accept or a
+ * reject) names; else NULL, and r is completed with the reason it is none.  An answer that comes too late (the caller gave up, the
+ * accept timer ran out) finds no VC.
+ */
+static struct cc_party *offered_party(cc *c, const struct cc_request *r, struct cc_actions *out)
+{
+	struct cc_vc *vc = cc_vc_find(c, r->vc);
+	struct cc_party *p = cc_party_find(c, r->party);
+	int status = CM_OK;
+	if (!vc)
+		status = CM_E_NO_VC;
+	else if (vc->session != r->session)
+		status = CM_E_PERM;
+	else if (!p || p->vc != vc)
+		status = CM_E_NO_PARTY;
+	else if (vc->state == CC_VC_CLOSING || vc->state == CC_VC_CLOSE_RECEIVED)
+		status = CM_E_CLOSING;
+	else if (vc->root || vc->state != CC_VC_CALLING || p->state != Q_EPS_ADD_PARTY_RECEIVED ||
+		 !p->leg)
+		status = CM_E_STATE; /* ours, but not waiting for an answer (e.g. accepted) */
+	if (status == CM_OK)
+		return p;
+	log_at(LOG_INFO, r->vc, r->party, NULL, "%s refused (%d): not a call offered to session %llu",
+	       r->type == CC_REQ_ACCEPT_CALL ? "accept" : "reject", status,
+	       (unsigned long long)r->session);
+	complete_now(c, r, status, r->vc, r->party, out);
+	return NULL;
 }
 
 /* Leaf side NdisClIncomingCallComplete(SUCCESS): CONNECT or ADD PARTY ACK. */
 static void req_accept(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
-	struct cc_vc *vc = cc_vc_find(c, r->vc);
-	struct cc_party *p = cc_party_find(c, r->party);
-	if (!vc || vc->session != r->session || vc->root || vc->state != CC_VC_CALLING || !p ||
-	    p->vc != vc || p->state != Q_EPS_ADD_PARTY_RECEIVED || !p->leg) {
-		log_at(LOG_INFO, r->vc, r->party, NULL, "accept ignored: not an offered call");
+	struct cc_party *p = offered_party(c, r, out);
+	if (!p)
 		return;
-	}
+	struct cc_vc *vc = p->vc;
 	struct cc_leg *leg = p->leg;
+	complete_now(c, r, CM_OK, vc->id, p->id, out);
 	cc_timer_stop(c, &p->timers, CC_TACCEPT, p->id, out);
 	struct q_msg m;
 	if (leg->state == U6) {
@@ -380,13 +540,11 @@ static void req_accept(cc *c, const struct cc_request *r, struct cc_actions *out
 /* Leaf side refusal: RELEASE COMPLETE for a SETUP, ADD PARTY REJECT for an ADD PARTY. */
 static void req_reject(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
-	struct cc_vc *vc = cc_vc_find(c, r->vc);
-	struct cc_party *p = cc_party_find(c, r->party);
-	if (!vc || vc->session != r->session || vc->root || vc->state != CC_VC_CALLING || !p ||
-	    p->vc != vc || p->state != Q_EPS_ADD_PARTY_RECEIVED || !p->leg) {
-		log_at(LOG_INFO, r->vc, r->party, NULL, "reject ignored: not an offered call");
+	struct cc_party *p = offered_party(c, r, out);
+	if (!p)
 		return;
-	}
+	struct cc_vc *vc = p->vc;
+	complete_now(c, r, CM_OK, vc->id, p->id, out);
 	uint8_t cause =
 		(r->cause > 0 && r->cause < 128) ? (uint8_t)r->cause : Q_CAUSE_CALL_REJECTED;
 	struct cc_leg *leg = p->leg;
@@ -442,6 +600,9 @@ static void cc_request(cc *c, const struct cc_request *r, struct cc_actions *out
 		return;
 	case CC_REQ_REJECT_CALL:
 		req_reject(c, r, out);
+		return;
+	case CC_REQ_DEREGISTER_SAP:
+		req_deregister_sap(c, r, out);
 		return;
 	}
 	log_at(LOG_WARNING, r->vc, r->party, NULL, "unknown request type %u", r->type);
@@ -500,8 +661,11 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 		return;
 	s->closed = true;
 	for (int i = 0; i < 256; i++)
-		if (c->sap_owner[i] == id + 1)
+		if (c->sap_owner[i] == id + 1) {
 			c->sap_owner[i] = 0;
+			if (s->user)
+				s->user->n_saps--;
+		}
 	/* the session is freed with its last VC once nothing is owed to it */
 	while ((s = cc_session_find(c, id)) && s->v_head) {
 		CC_STEP(c);
@@ -567,6 +731,8 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 	/* every type listed (-Wswitch); one out of range does nothing */
 	switch ((enum cc_event_type)ev->type) {
 	case CC_EV_REQUEST:
+		/* the budgets are per user: know whose session this is */
+		cc_session_set_user(c, cc_session_get(c, ev->req.session), ev->req.uid);
 		if (!cc_refuse(c, &ev->req, out))
 			cc_request(c, &ev->req, out);
 		break;
@@ -586,6 +752,9 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out)
 	case CC_EV_LINK_DOWN:
 		cc_call_link_down(c, ev->peer, out);
 		break;
+	case CC_EV_UNREACHABLE:
+		cc_call_unreachable(c, ev->peer, out);
+		break;
 	case CC_EV_SHUTDOWN:
 		c->shutting_down = true;
 		shutdown_all(c, out);
@@ -604,16 +773,23 @@ void cc_config_defaults(struct cc_config *cfg)
 	cfg->t309_ms = 10000;
 	cfg->t310_ms = 10000;
 	cfg->t313_ms = 4000;
+	cfg->t316_ms = 120000;
 	cfg->t322_ms = 4000;
 	cfg->t397_ms = 180000;
 	cfg->t398_ms = 4000;
 	cfg->t399_ms = 14000;
 	cfg->n303 = 2;
 	cfg->n308 = 2;
+	cfg->n316 = 2;
 	cfg->n322 = 2;
 	cfg->max_vcs_per_session = 100000;
 	cfg->max_parties_per_vc = 1000000;
 	cfg->max_pending_per_session = 100000;
+	cfg->max_incoming_per_session = 256;
+	cfg->max_vcs_per_user = 200000;
+	cfg->max_pending_per_user = 200000;
+	cfg->max_memory_mib = 512;
+	cfg->max_saps_per_user = 16;
 	static const uint8_t prefix[13] = CMC_DEFAULT_PREFIX; /* the one default */
 	memcpy(cfg->prefix, prefix, 13);
 }
@@ -652,34 +828,60 @@ void cc_reconfigure(cc *c, const struct cc_config *cfg)
 	c->cfg.peer_allowed_ctx = keep.peer_allowed_ctx;
 	c->cfg.peer_busy = keep.peer_busy;
 	c->cfg.peer_busy_ctx = keep.peer_busy_ctx;
+	c->cfg.sap_allowed = keep.sap_allowed;
+	c->cfg.sap_allowed_ctx = keep.sap_allowed_ctx;
 }
 
 /* -------------------------------------------------------------- views */
 
-static void vc_info(const struct cc_vc *vc, struct cc_vc_info *o)
+static uint32_t vc_uid(const cc *c, const struct cc_vc *vc)
+{
+	const struct cc_session *s = cc_session_find(c, vc->session);
+	return s && s->user ? s->user->uid : UINT32_MAX;
+}
+
+static void vc_info(const cc *c, const struct cc_vc *vc, struct cc_vc_info *o)
 {
 	o->vc = vc->id;
 	o->session = vc->session;
+	o->uid = vc_uid(c, vc);
 	o->root = vc->root;
 	o->state = vc->state;
 	o->n_parties = vc->n_parties;
 	/* a leaf VC rides on a leg it does not own: its one party's */
 	o->n_legs = vc->root ? vc->n_legs : (vc->p_head && vc->p_head->leg ? 1 : 0);
+	o->max_sdu = vc->params.max_sdu;
 }
 
 size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t max)
 {
-	const struct cc_vc *vc = cc_vc_find(c, after);
-	vc = vc ? vc->all_next : c->all_head;
-	while (vc && vc->id <= after) {
-		CC_STEP(c);
-		vc = vc->all_next;
-	}
+	const struct cc_vc *vc = cc_vc_after(c, after);
 	size_t n = 0;
 	for (; vc && n < max; vc = vc->all_next) {
 		CC_STEP(c);
-		vc_info(vc, &out[n++]);
+		vc_info(c, vc, &out[n++]);
 	}
+	return n;
+}
+
+size_t cc_vc_list_owned(const cc *c, cm_vc_id after, uint32_t uid, struct cc_vc_info *out,
+			size_t max, size_t scan, cm_vc_id *next)
+{
+	const struct cc_vc *vc = cc_vc_after(c, after);
+	size_t n = 0;
+	*next = 0;
+	for (size_t seen = 0; vc && n < max; vc = vc->all_next) {
+		CC_STEP(c);
+		if (seen++ == scan) {
+			*next = vc->all_prev ? vc->all_prev->id : 0;
+			break;
+		}
+		if (vc_uid(c, vc) == uid)
+			vc_info(c, vc, &out[n++]);
+		*next = vc->id;
+	}
+	if (!vc)
+		*next = 0;
 	return n;
 }
 
@@ -688,7 +890,7 @@ int cc_vc_get(const cc *c, cm_vc_id id, struct cc_vc_info *out)
 	const struct cc_vc *vc = cc_vc_find(c, id);
 	if (!vc)
 		return CM_E_NO_VC;
-	vc_info(vc, out);
+	vc_info(c, vc, out);
 	return CM_OK;
 }
 
@@ -739,7 +941,81 @@ void cc_get_stats(const cc *c, struct cc_stats *out)
 	out->vcs = c->vcs.n;
 	out->parties = c->parties.n;
 	out->legs = c->legs_by_id.n;
+	out->state_bytes = cc_state_bytes(c);
+	out->users = c->users.n;
 	out->saps = 0;
 	for (int i = 0; i < 256; i++)
 		out->saps += c->sap_owner[i] != 0;
+}
+
+/*
+ * A party that carries data: active itself, on an active leg.  A leaf's leg
+ * counts from its CONNECT (U8): the root's first SDU may overtake the
+ * CONNECT ACKNOWLEDGE.
+ */
+static bool party_receives(const struct cc_party *p)
+{
+	if (!p->leg || p->state != Q_EPS_ACTIVE)
+		return false;
+	return p->leg->state == U10 || (!p->leg->orig && p->leg->state == U8);
+}
+
+size_t cc_vc_receivers(const cc *c, cm_vc_id vcid, struct cc_receiver *out, size_t max)
+{
+	const struct cc_vc *vc = cc_vc_find(c, vcid);
+	if (!vc || !vc->root || vc->state != CC_VC_ACTIVE)
+		return 0;
+	size_t n = 0;
+	for (const struct cc_party *p = vc->p_head; p && n < max; p = p->vc_next) {
+		CC_STEP(c);
+		if (!party_receives(p))
+			continue;
+		struct cc_receiver *o = &out[n++];
+		memset(o, 0, sizeof(*o));
+		o->party = p->id;
+		o->peer = p->leg->peer->mac;
+		o->leg = p->leg->id;
+		o->vpci = p->leg->vpci;
+		o->vci = p->leg->vci;
+		o->local = cc_mac_eq(o->peer, c->cfg.esi);
+		if (!o->local)
+			continue;
+		/* the leaf's side of a local leg: same call reference, not ours */
+		const struct cc_leg *leaf = cc_leg_find(c, o->peer, p->leg->cref, false);
+		const struct cc_party *lp = leaf ? cc_party_by_epref(c, leaf, p->epref) : NULL;
+		if (lp && lp->vc && party_receives(lp))
+			o->leaf_vc = lp->vc->id;
+	}
+	return n;
+}
+
+bool cc_vc_leaf_active(const cc *c, cm_vc_id vcid)
+{
+	const struct cc_vc *vc = cc_vc_find(c, vcid);
+	return vc && !vc->root && vc->p_head && party_receives(vc->p_head);
+}
+
+size_t cc_connid_receivers(const cc *c, struct cc_mac peer, uint16_t vci, uint64_t *legid,
+			   uint32_t *max_sdu, cm_vc_id *out, size_t max)
+{
+	const struct cc_leg *leg = cc_leg_by_connid(c, peer, vci);
+	*legid = 0;
+	*max_sdu = 0;
+	if (!leg || leg->orig)
+		return 0;
+	*legid = leg->id;
+	size_t n = 0;
+	for (const struct cc_party *p = leg->p_head; p; p = p->leg_next) {
+		CC_STEP(c);
+		if (p->vc && !*max_sdu)
+			*max_sdu = p->vc->params.max_sdu;
+		if (p->vc && party_receives(p) && n < max)
+			out[n++] = p->vc->id;
+	}
+	return n;
+}
+
+bool cc_leg_alive(const cc *c, uint64_t leg)
+{
+	return cc_leg_by_id(c, leg) != NULL;
 }

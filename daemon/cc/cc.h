@@ -49,21 +49,36 @@ enum cc_timer_kind {
 	CC_T398,     /* DROP PARTY sent (party) */
 	CC_T399,     /* ADD PARTY sent (party) */
 	CC_TACCEPT,  /* leaf: call offered to the client, awaiting accept/reject (party); t310_ms */
+	CC_T316,     /* our RESTART sent, awaiting RESTART ACKNOWLEDGE (peer; obj = cc_mac_key(peer)) */
 };
 
 struct cc_timer_key {
 	uint8_t kind;  /* enum cc_timer_kind */
-	uint64_t obj;  /* leg id, party id, or cc_mac_key() for T309 */
+	uint64_t obj;  /* leg id, party id, or cc_mac_key() for T309 and T316 */
 };
 
 /* Timer durations (ms), retry counts and per-session limits. */
 struct cc_config {
-	uint32_t t303_ms, t308_ms, t309_ms, t310_ms, t313_ms, t322_ms;
+	uint32_t t303_ms, t308_ms, t309_ms, t310_ms, t313_ms, t316_ms, t322_ms;
 	uint32_t t397_ms, t398_ms, t399_ms;
-	uint8_t n303, n308, n322;     /* sends before giving up (standard: 2) */
+	uint8_t n303, n308, n316, n322; /* sends before giving up (standard: 2) */
 	uint32_t max_vcs_per_session;
 	uint32_t max_parties_per_vc;
 	uint32_t max_pending_per_session;
+	/* incoming calls offered to one session and not yet answered; past
+	 * it a SETUP or ADD PARTY for its SAPs is refused with cause 41 */
+	uint32_t max_incoming_per_session;
+	/* one local user (uid) across its sessions: VCs it owns, requests
+	 * waiting; over them MakeCall/AddParty get CM_E_LIMIT and incoming
+	 * calls for its SAPs cause 47 */
+	uint32_t max_vcs_per_user;
+	uint32_t max_pending_per_user;
+	/* call control's state for everyone (cc_state_bytes), MiB; over it
+	 * the same refusals.  0: none */
+	uint32_t max_memory_mib;
+	/* selectors one user (other than root) may hold at once; over it
+	 * RegisterSap completes CM_E_LIMIT.  0: no bound */
+	uint32_t max_saps_per_user;
 	uint8_t prefix[13];           /* this node's AESA prefix */
 	struct cc_mac esi;            /* this node's MAC: parties with it are local */
 	/*
@@ -85,6 +100,13 @@ struct cc_config {
 	 */
 	bool (*peer_busy)(void *ctx, const uint8_t mac[6]);
 	void *peer_busy_ctx;
+	/*
+	 * Whether the session may register this selector (the daemon's
+	 * sap_ranges, by uid and groups); NULL: any.  A refused RegisterSap
+	 * completes CM_E_PERM.  Kept across cc_reconfigure().
+	 */
+	bool (*sap_allowed)(void *ctx, uint64_t session, uint8_t selector);
+	void *sap_allowed_ctx;
 };
 
 /* Fills in the standard defaults (SPEC §3, reference §3.5). */
@@ -96,10 +118,11 @@ enum cc_req_type {
 	CC_REQ_ADD_PARTY,
 	CC_REQ_DROP_PARTY,
 	CC_REQ_CLOSE_CALL,
-	CC_REQ_ACCEPT_CALL,  /* no completion: call_connected or incoming_close follows */
-	CC_REQ_REJECT_CALL,  /* no completion */
+	CC_REQ_ACCEPT_CALL,  /* completes at once; call_connected or incoming_close follows */
+	CC_REQ_REJECT_CALL,  /* completes at once */
 	CC_REQ_ADMIN_DROP,   /* operator: drop a party of anyone's VC */
 	CC_REQ_ADMIN_CLOSE,  /* operator: close anyone's VC */
+	CC_REQ_DEREGISTER_SAP, /* give a selector back; completes at once */
 };
 
 /* A client request.  Data is only borrowed for the duration of cc_handle(). */
@@ -108,14 +131,20 @@ struct cc_request {
 	uint64_t session;          /* who asks; completions go back to it */
 	uint64_t req_id;           /* echoed in the completion */
 	cm_vc_id vc;
+	/*
+	 * The party named; with ADD_PARTY the id the client chose for the new
+	 * party from its session's space (cmc_party_id_base()), 0 to let call
+	 * control number it.
+	 */
 	cm_party_id party;
-	uint8_t selector;          /* REGISTER_SAP */
+	uint8_t selector;          /* REGISTER_SAP, DEREGISTER_SAP */
 	uint8_t addr[Q_AESA_LEN];  /* MAKE_CALL, ADD_PARTY */
 	struct cm_call_params params;
 	const uint8_t *data;       /* DROP_PARTY, CLOSE_CALL; len may exceed 128 */
 	size_t data_len;
 	unsigned flags;            /* CLOSE_CALL: CM_CLOSE_FORCE */
 	int cause;                 /* REJECT_CALL */
+	uint32_t uid;              /* the asker's (SO_PEERCRED): its user's budgets */
 };
 
 enum cc_event_type {
@@ -126,8 +155,19 @@ enum cc_event_type {
 	CC_EV_LINK_UP,        /* .peer's SSCOP association is established */
 	CC_EV_LINK_DOWN,      /* .peer's association failed or was released */
 	CC_EV_SHUTDOWN,       /* release every call (SIGTERM); from then on only
-			       * CloseCall, DropParty and RejectCall are taken,
+			       * CloseCall, DropParty, RejectCall and DeregisterSap are taken,
 			       * anything else is CC_CEV_REFUSED with CM_E_STATE */
+	/*
+	 * The link refused a message to .peer for a reason that holds for
+	 * every message to it (not allowed, no room in its peer table, no
+	 * association to send on): every call in set-up or clearing toward
+	 * .peer is cleared at once, CM_E_UNREACHABLE with cause 27, instead
+	 * of waiting for T303 (8 s) with SETUPs nobody carries.  Active calls
+	 * are the link's failure detection and T309's.  Queued with
+	 * cc_enqueue() by the glue, since the refusal comes from inside the
+	 * actions of an event.
+	 */
+	CC_EV_UNREACHABLE,
 };
 
 struct cc_event {
@@ -137,14 +177,14 @@ struct cc_event {
 	struct cc_mac peer;
 	const struct q_msg *msg;
 	/*
-	 * With CC_EV_MESSAGE: 0 when the message decoded cleanly, else the
-	 * Q.2931 cause the decoder found (96 mandatory IE missing, 97 message
-	 * type non-existent, 99 IE non-existent, 100 invalid IE contents) and
-	 * the IE concerned; msg then holds the header and whatever decoded.
-	 * Call control answers by Q.2931 §5.6 (STATUS, RELEASE COMPLETE).
+	 * With CC_EV_MESSAGE: what the decoder found (its Q.2931 §5.6/§5.7
+	 * verdict and each offending IE with its action indicator), or NULL
+	 * for a message that decoded cleanly.  msg holds the header and every
+	 * IE that decoded; offending IEs are left out of it.  Call control
+	 * answers by Q.2931 §5.6/§5.7 and Q.2971 §9 (docs/state-machines.md,
+	 * "Decoder errors").  Borrowed for the duration of cc_handle(), like msg.
 	 */
-	uint8_t msg_error;
-	uint8_t msg_error_ie;
+	const struct q_decode_status *dec;
 	struct cc_timer_key timer;
 };
 
@@ -163,11 +203,13 @@ enum cc_client_event_type {
 	/*
 	 * A request refused before it reached a state machine: .status is
 	 * CM_E_STATE (shutting down) or CM_E_UNREACHABLE (.caller holds the
-	 * address asked for).  Ends the request like a completion, but it is
-	 * the one answer an AcceptCall can get; the daemon sends it as an
-	 * Error, not a Completion.
+	 * address asked for).  Ends the request like a completion; the daemon
+	 * sends it as an Error, not a Completion.
 	 */
 	CC_CEV_REFUSED,
+	CC_CEV_DEREGISTER_SAP_COMPLETE,
+	CC_CEV_ACCEPT_CALL_COMPLETE,
+	CC_CEV_REJECT_CALL_COMPLETE,
 };
 
 /* Whether a client event of this type ends a request (a completion or a refusal). */
@@ -175,7 +217,8 @@ static inline bool cc_cev_ends_request(uint8_t type)
 {
 	return (type >= CC_CEV_REGISTER_SAP_COMPLETE && type <= CC_CEV_CLOSE_CALL_COMPLETE) ||
 	       type == CC_CEV_ADMIN_DROP_COMPLETE || type == CC_CEV_ADMIN_CLOSE_COMPLETE ||
-	       type == CC_CEV_REFUSED;
+	       type == CC_CEV_REFUSED || type == CC_CEV_DEREGISTER_SAP_COMPLETE ||
+	       type == CC_CEV_ACCEPT_CALL_COMPLETE || type == CC_CEV_REJECT_CALL_COMPLETE;
 }
 
 struct cc_client_event {
@@ -304,10 +347,12 @@ enum cc_vc_state {
 struct cc_vc_info {
 	cm_vc_id vc;
 	uint64_t session;
+	uint32_t uid;         /* the owner's, from its session's first request; UINT32_MAX unknown */
 	bool root;            /* made by its owner (true) or offered to a SAP (false) */
 	uint8_t state;        /* enum cc_vc_state */
 	uint32_t n_parties;
 	uint32_t n_legs;
+	uint32_t max_sdu;     /* the call's AAL5 maximum SDU, octets */
 };
 
 struct cc_party_info {
@@ -323,17 +368,63 @@ struct cc_party_info {
 
 struct cc_stats {
 	uint64_t vcs, parties, legs, saps;
+	uint64_t peers; /* peer objects: MACs with a leg, a T309 or a link up */
 	uint64_t calls_made, calls_failed, parties_added, parties_dropped;
 	uint64_t msgs_in, msgs_out, msgs_bad, timer_expiries;
+	uint64_t incoming_refused; /* max_incoming_per_session reached: cause 41 */
+	uint64_t budget_refused;   /* per-user or max_memory budget: CM_E_LIMIT or cause 47 */
+	uint64_t state_bytes;      /* cc_state_bytes() now */
+	uint64_t users;            /* uids with a session */
 };
 
 /* Up to max VCs with id > after, in increasing id order; returns the count. */
 size_t cc_vc_list(const cc *c, cm_vc_id after, struct cc_vc_info *out, size_t max);
+/*
+ * The read policy's list: VCs with id > after owned by uid, in increasing
+ * id order, up to max, looking at no more than scan VCs (O(scan) whatever
+ * the others hold).  *next is where the next page starts (after = *next):
+ * the last VC looked at, 0 when the list was read to its end.
+ */
+size_t cc_vc_list_owned(const cc *c, cm_vc_id after, uint32_t uid, struct cc_vc_info *out,
+			size_t max, size_t scan, cm_vc_id *next);
 /* CM_OK or CM_E_NO_VC. */
 int cc_vc_get(const cc *c, cm_vc_id vc, struct cc_vc_info *out);
 /* Up to max parties of vc with id > after, in increasing id order. */
 size_t cc_party_list(const cc *c, cm_vc_id vc, cm_party_id after,
 		     struct cc_party_info *out, size_t max);
 void cc_get_stats(const cc *c, struct cc_stats *out);
+/* Call control's state in octets, estimated from its object counts. */
+uint64_t cc_state_bytes(const cc *c);
+
+/*
+ * The data path's membership (docs/data-path.md): who receives an SDU the
+ * root of vc sends now.  One entry per party of the root VC vc that is
+ * active (Q.2971 state 10 on an active leg).  For a party on a local leg
+ * (peer is the own MAC) leaf_vc is the leaf's VC on this node when the
+ * leaf's side of the party is active too, else 0.  Returns how many were
+ * written (at most max); 0 when vc is unknown or not a root VC.
+ */
+struct cc_receiver {
+	cm_party_id party;    /* the root's party */
+	struct cc_mac peer;   /* the leg's peer (own MAC: a local leg) */
+	uint64_t leg;         /* the root's leg id */
+	uint16_t vpci, vci;   /* the leg's connection identifier; vci 0: not known */
+	bool local;           /* a local leg: no wire */
+	cm_vc_id leaf_vc;     /* local legs only, see above */
+};
+size_t cc_vc_receivers(const cc *c, cm_vc_id vc, struct cc_receiver *out, size_t max);
+/* Whether vc is a leaf VC whose party is active: its descriptor may receive. */
+bool cc_vc_leaf_active(const cc *c, cm_vc_id vc);
+
+/*
+ * The receiving side of a data frame from peer labelled vci (the leaf leg
+ * this node allocated vci to): the leaf VCs on it whose party is active,
+ * up to max into out.  *leg is the leg's id, 0 when no leaf leg has that
+ * label (a stale or forged one); *max_sdu the call's (0 when unknown).
+ */
+/* Whether the leg with this id still exists. */
+bool cc_leg_alive(const cc *c, uint64_t leg);
+size_t cc_connid_receivers(const cc *c, struct cc_mac peer, uint16_t vci, uint64_t *leg,
+			   uint32_t *max_sdu, cm_vc_id *out, size_t max);
 
 #endif

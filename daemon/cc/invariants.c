@@ -136,11 +136,24 @@ const char *cc_check_invariants(const cc *c)
 	}
 	if (on_legs != listed_on_legs)
 		return "a party is on no leg list or on two";
-	uint64_t n_vcs = 0;
+	uint64_t n_vcs = 0, in_chunks = 0;
+	for (size_t i = 0; i < c->n_chunks; i++) {
+		const struct cc_vchunk *ch = c->chunks[i];
+		in_chunks += ch->n;
+		if (i && c->chunks[i - 1]->key >= ch->key)
+			return "VC chunks out of order";
+		if (!ch->n && i + 1 != c->n_chunks)
+			return "empty VC chunk kept";
+		if (ch->head && (ch->head->chunk != ch ||
+				 (ch->head->all_prev && ch->head->all_prev->chunk == ch)))
+			return "VC chunk head is not its first VC";
+	}
 	for (const struct cc_vc *vc = c->all_head; vc; vc = vc->all_next) {
 		n_vcs++;
 		if (vc->all_next && vc->all_next->id <= vc->id)
 			return "VC list out of id order";
+		if (!vc->chunk || vc->id < vc->chunk->key)
+			return "VC in no chunk or the wrong one";
 		uint32_t n = 0, live = 0;
 		for (const struct cc_party *p = vc->p_head; p; p = p->vc_next) {
 			if (p->vc != vc)
@@ -165,12 +178,14 @@ const char *cc_check_invariants(const cc *c)
 		if (!s || s->closed)
 			return "VC of a closed session";
 	}
+	if (in_chunks != n_vcs)
+		return "VC chunks count a different number of VCs";
 	if (n_vcs != c->vcs.n)
 		return "VC hash and list disagree";
 	/* every owed completion is counted once, against a live or draining session */
 	FOR_HT(&c->sessions, struct cc_session, node, s)
 	{
-		uint64_t owed = 0, vcs = 0;
+		uint64_t owed = 0, vcs = 0, offered = 0;
 		FOR_HT(&c->parties, const struct cc_party, id_node, p)
 		{
 			owed += p->add.type && p->add.session == s->id;
@@ -180,7 +195,10 @@ const char *cc_check_invariants(const cc *c)
 		{
 			owed += vc->close.type && vc->close.session == s->id;
 			vcs += vc->session == s->id;
+			offered += vc->session == s->id && !vc->root && vc->state == CC_VC_CALLING;
 		}
+		if (offered != s->n_offered)
+			return "offered calls miscounted";
 		if (owed != s->n_pending)
 			return "pending requests miscounted";
 		if (vcs != s->n_vcs)
@@ -209,6 +227,16 @@ const char *cc_check_invariants(const cc *c)
 			return "peer active leg count wrong";
 		if (has(pe->timers, CC_T309) && !active)
 			return "T309 runs with no active call";
+		if (has(pe->timers, CC_T316) != (pe->restart == CC_RST_WAIT))
+			return "T316 runs without a RESTART awaiting its acknowledgement, or not with one";
+		if (pe->n_deferred && pe->restart == CC_RST_DONE)
+			return "a SETUP from a peer held back after its restart was acknowledged";
+		for (const struct cc_leg *l = pe->l_head; l; l = l->peer_next)
+			if (l->held && (l->state != U1 || pe->restart == CC_RST_DONE || !l->setup))
+				return "a SETUP held back outside U1, or after the restart was acknowledged";
+		if (!pe->n_legs && !pe->timers && !pe->up && !pe->n_deferred &&
+		    !pe->idle_listed)
+			return "peer kept with nothing on it";
 	}
 	return NULL;
 }

@@ -320,7 +320,13 @@ static void party_unexpected(cc *c, struct cc_party *p, const struct q_msg *m,
 {
 	log_at(LOG_INFO, p->vc ? p->vc->id : 0, p->id, p->leg->peer->mac.a,
 	       "message 0x%02x not compatible with %s", m->type, cm_party_state_short(p->state));
-	cc_party_status_reply(c, p->leg, p, Q_CAUSE_MSG_NOT_COMPATIBLE, out);
+	bool clear; /* Q.2931 §5.7.1: the message's action indicator */
+	if (!cc_rx_incompatible_report(c, &clear))
+		return;
+	if (clear && p->leg->state != U11)
+		cc_leg_abort(c, p->leg, Q_CAUSE_MSG_NOT_COMPATIBLE, 0, out);
+	else
+		cc_party_status_reply(c, p->leg, p, Q_CAUSE_MSG_NOT_COMPATIBLE, out);
 }
 
 static bool status_ep_null(const struct q_msg *m)
@@ -336,32 +342,40 @@ void cc_party_message(cc *c, struct cc_party *p, const struct q_msg *m, struct c
 	case Q_EPS_ALERTING_RECEIVED:
 		switch (m->type) {
 		case Q_MSG_ADD_PARTY_ACK:
-			return party_pu1pu4_add_party_ack(c, p, out);
+			party_pu1pu4_add_party_ack(c, p, out);
+			return;
 		case Q_MSG_PARTY_ALERTING:
-			if (p->state == Q_EPS_ADD_PARTY_INITIATED)
-				return party_pu1_party_alerting(c, p, out);
-			return party_unexpected(c, p, m, out);
+			if (p->state == Q_EPS_ADD_PARTY_INITIATED) {
+				party_pu1_party_alerting(c, p, out);
+				return;
+			}
+			party_unexpected(c, p, m, out);
+			return;
 		case Q_MSG_ADD_PARTY_REJECT:
 		case Q_MSG_DROP_PARTY_ACK:
-			return party_pu1pu4_rejected(c, p, m, out);
+			party_pu1pu4_rejected(c, p, m, out);
+			return;
 		case Q_MSG_DROP_PARTY:
-			return party_pu1pu4_drop_party(c, p, m, out);
+			party_pu1pu4_drop_party(c, p, m, out);
+			return;
 		case Q_MSG_STATUS:
 			if (status_ep_null(m))
-				return party_pu1pu4_rejected(c, p, m, out);
+				party_pu1pu4_rejected(c, p, m, out);
 			return;
 		default:
-			return party_unexpected(c, p, m, out);
+			party_unexpected(c, p, m, out);
+			return;
 		}
 	case Q_EPS_DROP_PARTY_INITIATED:
 		switch (m->type) {
 		case Q_MSG_DROP_PARTY_ACK:
 		case Q_MSG_ADD_PARTY_REJECT:
 		case Q_MSG_DROP_PARTY:
-			return party_pu5_drop_done(c, p, m, out);
+			party_pu5_drop_done(c, p, m, out);
+			return;
 		case Q_MSG_STATUS:
 			if (status_ep_null(m))
-				return party_pu5_drop_done(c, p, m, out);
+				party_pu5_drop_done(c, p, m, out);
 			return;
 		default:
 			/* ADD PARTY ACK, PARTY ALERTING crossing our DROP PARTY */
@@ -371,20 +385,24 @@ void cc_party_message(cc *c, struct cc_party *p, const struct q_msg *m, struct c
 	case Q_EPS_ADD_PARTY_RECEIVED:
 		switch (m->type) {
 		case Q_MSG_DROP_PARTY:
-			return party_pu7pu2_drop_party(c, p, m, out);
+			party_pu7pu2_drop_party(c, p, m, out);
+			return;
 		case Q_MSG_DROP_PARTY_ACK:
-			return party_pu7pu2_gone_remotely(c, p, m, out);
+			party_pu7pu2_gone_remotely(c, p, m, out);
+			return;
 		case Q_MSG_STATUS:
 			if (status_ep_null(m))
-				return party_pu7pu2_gone_remotely(c, p, m, out);
+				party_pu7pu2_gone_remotely(c, p, m, out);
 			return;
 		default:
-			return party_unexpected(c, p, m, out);
+			party_unexpected(c, p, m, out);
+			return;
 		}
 	case Q_EPS_NULL:
 	case Q_EPS_ALERTING_DELIVERED:	/* the network side's state, never ours */
 	case Q_EPS_DROP_PARTY_RECEIVED: /* off the wire: no message reaches it */
-		return party_unexpected(c, p, m, out);
+		party_unexpected(c, p, m, out);
+		return;
 	}
 }
 
@@ -552,6 +570,7 @@ void cc_party_timer(cc *c, struct cc_party *p, enum cc_timer_kind kind, struct c
 	case CC_T303: /* leg and peer timers are call.c's */
 	case CC_T308:
 	case CC_T309:
+	case CC_T316:
 	case CC_T310:
 	case CC_T313:
 	case CC_T322:

@@ -16,6 +16,7 @@
 struct qev {
 	struct cc_event ev;
 	struct q_msg msg;
+	struct q_decode_status dec; /* copy of *ev.dec */
 	uint8_t *data; /* copy of ev.req.data */
 };
 
@@ -57,6 +58,8 @@ static int q_push(cc *c, const struct cc_event *ev)
 	/* the pointers are set when it is handled: the slot may move on growth */
 	if (ev->msg)
 		e->msg = *ev->msg;
+	if (ev->dec)
+		e->dec = *ev->dec;
 	q->n++;
 	return CM_OK;
 }
@@ -83,6 +86,8 @@ int cc_feed(cc *c, const struct cc_event *ev, struct cc_actions *out)
 		q->n--;
 		if (cur.ev.msg)
 			cur.ev.msg = &cur.msg;
+		if (cur.ev.dec)
+			cur.ev.dec = &cur.dec;
 		if (cur.data)
 			cur.ev.req.data = cur.data;
 		ev = &cur.ev;
@@ -132,7 +137,7 @@ static void refuse(cc *c, const struct cc_request *r, int status, struct cc_acti
 bool cc_refuse(cc *c, const struct cc_request *r, struct cc_actions *out)
 {
 	if (c->shutting_down && r->type != CC_REQ_CLOSE_CALL && r->type != CC_REQ_DROP_PARTY &&
-	    r->type != CC_REQ_REJECT_CALL) {
+	    r->type != CC_REQ_REJECT_CALL && r->type != CC_REQ_DEREGISTER_SAP) {
 		/* clients may still answer the shutdown's releases; nothing new */
 		refuse(c, r, CM_E_STATE, out);
 		return true;
@@ -143,6 +148,15 @@ bool cc_refuse(cc *c, const struct cc_request *r, struct cc_actions *out)
 		const uint8_t *esi = r->addr + 13;
 		if (memcmp(esi, c->cfg.esi.a, 6) != 0 &&
 		    !c->cfg.peer_allowed(c->cfg.peer_allowed_ctx, esi)) {
+			refuse(c, r, CM_E_UNREACHABLE, out);
+			return true;
+		}
+	}
+	if (r->type == CC_REQ_MAKE_CALL || r->type == CC_REQ_ADD_PARTY) {
+		/* Q.2931 §5.5.1: a peer that never acknowledged our RESTART is out
+		 * of service until its link is set up again */
+		const struct cc_peer *pe = cc_peer_find(c, cc_aesa_esi(r->addr));
+		if (pe && pe->restart == CC_RST_FAILED) {
 			refuse(c, r, CM_E_UNREACHABLE, out);
 			return true;
 		}

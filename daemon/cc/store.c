@@ -124,9 +124,71 @@ struct cc_session *cc_session_get(cc *c, uint64_t id)
 void cc_session_maybe_free(cc *c, struct cc_session *s)
 {
 	if (s->closed && s->n_pending == 0 && s->n_vcs == 0) {
+		struct cc_user *u = s->user;
+		if (u && --u->n_sessions == 0) {
+			cc_ht_del(&c->users, &u->node);
+			free(u);
+		}
 		cc_ht_del(&c->sessions, &s->node);
 		free(s);
 	}
+}
+
+void cc_session_set_user(cc *c, struct cc_session *s, uint32_t uid)
+{
+	if (s->user)
+		return;
+	struct hnode *n = cc_ht_find(&c->users, uid, 0);
+	struct cc_user *u = n ? container_of(n, struct cc_user, node) : NULL;
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			log_oom("call control state");
+		u->uid = uid;
+		cc_ht_add(&c->users, &u->node, uid, 0);
+	}
+	u->n_sessions++;
+	s->user = u;
+}
+
+/*
+ * Call control's state in octets, estimated from the object counts: each
+ * object with its allocator overhead and hash links, a leg with the SETUP
+ * it may keep for T303, the hash bucket arrays.  Within a few percent of
+ * what malloc holds for it; what max_memory is measured against.
+ */
+#define OBJ_OVERHEAD 16
+uint64_t cc_state_bytes(const cc *c)
+{
+	const struct htab *all[] = { &c->vcs,	     &c->parties, &c->eprefs, &c->legs,
+				     &c->legs_by_id, &c->vcpeer,  &c->peers,  &c->sessions,
+				     &c->users };
+	uint64_t b = 0;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		b += all[i]->nb * sizeof(struct hnode *);
+	b += c->vcs.n * (sizeof(struct cc_vc) + OBJ_OVERHEAD);
+	b += c->parties.n * (sizeof(struct cc_party) + OBJ_OVERHEAD);
+	b += c->legs_by_id.n * (sizeof(struct cc_leg) + sizeof(struct q_msg) + 2 * OBJ_OVERHEAD);
+	b += c->peers.n * (sizeof(struct cc_peer) + OBJ_OVERHEAD);
+	b += c->sessions.n * (sizeof(struct cc_session) + OBJ_OVERHEAD);
+	b += c->users.n * (sizeof(struct cc_user) + OBJ_OVERHEAD);
+	b += c->n_chunks * (sizeof(struct cc_vchunk) + OBJ_OVERHEAD + sizeof(void *));
+	return b;
+}
+
+bool cc_budget_full(const cc *c, const struct cc_session *s, bool vc, bool pending)
+{
+	const struct cc_user *u = s ? s->user : NULL;
+	if (u && vc && c->cfg.max_vcs_per_user && u->n_vcs >= c->cfg.max_vcs_per_user)
+		return true;
+	if (u && pending && c->cfg.max_pending_per_user &&
+	    u->n_pending >= c->cfg.max_pending_per_user)
+		return true;
+	/* a VC brings a party and a leg; a party may bring a leg */
+	uint64_t more = sizeof(struct cc_party) + sizeof(struct cc_leg) + sizeof(struct q_msg) +
+			(vc ? sizeof(struct cc_vc) : 0) + 4 * OBJ_OVERHEAD;
+	return c->cfg.max_memory_mib &&
+	       cc_state_bytes(c) + more > (uint64_t)c->cfg.max_memory_mib << 20;
 }
 
 struct cc_vc *cc_vc_find(const cc *c, uint64_t id)
@@ -176,7 +238,34 @@ struct cc_peer *cc_peer_get(cc *c, struct cc_mac mac)
 	p->mac = mac;
 	p->next_cref = 1;
 	cc_ht_add(&c->peers, &p->node, cc_mac_key(mac), 0);
+	c->st.peers++;
+	/* one made for a message that leaves nothing behind goes again */
+	cc_peer_maybe_idle(c, p);
 	return p;
+}
+
+void cc_peer_maybe_idle(cc *c, struct cc_peer *p)
+{
+	if (p->idle_listed)
+		return;
+	p->idle_listed = true;
+	p->idle_next = c->idle_peers;
+	c->idle_peers = p;
+}
+
+/* A peer object costs ~100 octets; one per MAC ever called would grow without bound. */
+static void peers_reap(cc *c)
+{
+	while (c->idle_peers) {
+		struct cc_peer *p = c->idle_peers;
+		c->idle_peers = p->idle_next;
+		p->idle_listed = false;
+		if (p->n_legs || p->timers || p->up || p->n_deferred)
+			continue;
+		cc_ht_del(&c->peers, &p->node);
+		c->st.peers--;
+		free(p);
+	}
 }
 
 struct cc_leg *cc_vc_leg_to(const cc *c, const struct cc_vc *vc, struct cc_mac mac)
@@ -264,9 +353,13 @@ uint8_t cc_completion_type(enum cc_req_type req_type)
 	case CC_REQ_ADMIN_DROP:
 		return CC_CEV_ADMIN_DROP_COMPLETE;
 	case CC_REQ_ADMIN_CLOSE:
-	case CC_REQ_ACCEPT_CALL: /* never completed: no completion is owed */
-	case CC_REQ_REJECT_CALL:
 		return CC_CEV_ADMIN_CLOSE_COMPLETE;
+	case CC_REQ_ACCEPT_CALL:
+		return CC_CEV_ACCEPT_CALL_COMPLETE;
+	case CC_REQ_REJECT_CALL:
+		return CC_CEV_REJECT_CALL_COMPLETE;
+	case CC_REQ_DEREGISTER_SAP:
+		return CC_CEV_DEREGISTER_SAP_COMPLETE;
 	}
 	return CC_CEV_ADMIN_CLOSE_COMPLETE; /* not a request type: as for the operator's */
 }
@@ -289,7 +382,10 @@ void cc_ref_take(cc *c, struct cc_ref *r, const struct cc_request *req)
 	r->type = req->type;
 	r->session = req->session;
 	r->req_id = req->req_id;
-	cc_session_get(c, req->session)->n_pending++;
+	struct cc_session *s = cc_session_get(c, req->session);
+	s->n_pending++;
+	if (s->user)
+		s->user->n_pending++;
 }
 
 void cc_ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc, uint64_t party,
@@ -313,6 +409,8 @@ void cc_ref_complete(cc *c, struct cc_ref *r, int status, int cause, uint64_t vc
 	r->type = 0;
 	if (s) {
 		s->n_pending--;
+		if (s->user)
+			s->user->n_pending--;
 		cc_session_maybe_free(c, s);
 	}
 }
@@ -349,7 +447,97 @@ void cc_vc_set_state(cc *c, struct cc_vc *vc, enum cc_vc_state state)
 {
 	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc %s -> %s", cm_vc_state_name(vc->state),
 	       cm_vc_state_name(state));
+	if (!vc->root && (vc->state == CC_VC_CALLING) != (state == CC_VC_CALLING)) {
+		struct cc_session *s = cc_session_find(c, vc->session);
+		if (s)
+			s->n_offered += state == CC_VC_CALLING ? 1 : -1;
+	}
 	vc->state = state;
+}
+
+/* The VC goes last in the all list: into the last chunk, or a new one. */
+static void chunk_append(cc *c, struct cc_vc *vc)
+{
+	struct cc_vchunk *ch = c->n_chunks ? c->chunks[c->n_chunks - 1] : NULL;
+	if (ch && !ch->n) {
+		/* the empty last chunk starts again from this id */
+		ch->key = vc->id;
+		ch->given = 0;
+	}
+	if (!ch || ch->given >= CC_VCHUNK) {
+		if (c->n_chunks == c->cap_chunks) {
+			size_t ncap = c->cap_chunks ? c->cap_chunks * 2 : 64;
+			struct cc_vchunk **nv = realloc(c->chunks, ncap * sizeof(*nv));
+			if (!nv)
+				log_oom("call control state");
+			c->chunks = nv;
+			c->cap_chunks = ncap;
+		}
+		ch = calloc(1, sizeof(*ch));
+		if (!ch)
+			log_oom("call control state");
+		ch->key = vc->id;
+		c->chunks[c->n_chunks++] = ch;
+	}
+	if (!ch->head)
+		ch->head = vc;
+	ch->n++;
+	ch->given++;
+	vc->chunk = ch;
+}
+
+/* Index of the last chunk whose key is <= id; SIZE_MAX if none. */
+static size_t chunk_at(const cc *c, uint64_t id)
+{
+	size_t lo = 0, hi = c->n_chunks;
+	while (lo < hi) {
+		CC_STEP(c);
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->chunks[mid]->key <= id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : SIZE_MAX;
+}
+
+/* Before the VC leaves the all list (its all_next still set). */
+static void chunk_remove(cc *c, struct cc_vc *vc)
+{
+	struct cc_vchunk *ch = vc->chunk;
+	vc->chunk = NULL;
+	if (ch->head == vc)
+		ch->head = vc->all_next && vc->all_next->chunk == ch ? vc->all_next : NULL;
+	if (--ch->n)
+		return;
+	/* the last chunk may still be given more VCs: kept, empty */
+	size_t i = chunk_at(c, ch->key);
+	if (i == c->n_chunks - 1)
+		return;
+	memmove(c->chunks + i, c->chunks + i + 1, (c->n_chunks - i - 1) * sizeof(*c->chunks));
+	c->n_chunks--;
+	free(ch);
+}
+
+struct cc_vc *cc_vc_after(const cc *c, uint64_t after)
+{
+	const struct cc_vc *vc = cc_vc_find(c, after);
+	if (vc)
+		return vc->all_next;
+	size_t i = chunk_at(c, after);
+	if (i == SIZE_MAX)
+		return c->all_head;
+	/* chunk i holds ids in [key, next key): its live ones first, then on */
+	struct cc_vc *v = c->chunks[i]->head;
+	if (!v) {
+		/* empty (the last one): nothing at or past its key is live */
+		return NULL;
+	}
+	while (v && v->id <= after) {
+		CC_STEP(c);
+		v = v->all_next;
+	}
+	return v;
 }
 
 struct cc_vc *cc_vc_new(cc *c, struct cc_session *s, bool root)
@@ -363,8 +551,11 @@ struct cc_vc *cc_vc_new(cc *c, struct cc_session *s, bool root)
 	vc->state = CC_VC_NULL;
 	cc_ht_add(&c->vcs, &vc->id_node, vc->id, 0);
 	DL_APPEND(c->all_head, c->all_tail, vc, all_prev, all_next);
+	chunk_append(c, vc);
 	DL_APPEND(s->v_head, s->v_tail, vc, s_prev, s_next);
 	s->n_vcs++;
+	if (s->user)
+		s->user->n_vcs++;
 	cc_vc_set_state(c, vc, CC_VC_CALLING);
 	return vc;
 }
@@ -385,10 +576,15 @@ void cc_party_relive(struct cc_party *p)
 
 struct cc_party *cc_party_new(cc *c, struct cc_vc *vc, const uint8_t *addr)
 {
+	return cc_party_new_as(c, vc, addr, c->next_party++);
+}
+
+struct cc_party *cc_party_new_as(cc *c, struct cc_vc *vc, const uint8_t *addr, uint64_t id)
+{
 	struct cc_party *p = calloc(1, sizeof(*p));
 	if (!p)
 		log_oom("call control state");
-	p->id = c->next_party++;
+	p->id = id;
 	p->vc = vc;
 	p->state = Q_EPS_NULL;
 	memcpy(p->addr, addr, Q_AESA_LEN);
@@ -521,7 +717,12 @@ void cc_vc_free(cc *c, struct cc_vc *vc)
 	if (s) {
 		DL_UNLINK(s->v_head, s->v_tail, vc, s_prev, s_next);
 		s->n_vcs--;
+		if (s->user)
+			s->user->n_vcs--;
+		if (!vc->root && vc->state == CC_VC_CALLING)
+			s->n_offered--;
 	}
+	chunk_remove(c, vc);
 	DL_UNLINK(c->all_head, c->all_tail, vc, all_prev, all_next);
 	cc_ht_del(&c->vcs, &vc->id_node);
 	log_at(LOG_DEBUG, vc->id, 0, NULL, "vc deleted");
@@ -586,8 +787,10 @@ void cc_leg_set_state(cc *c, struct cc_leg *leg, enum cc_call_state state)
 /* T309 guards active calls only: the last one gone, it stops. */
 void cc_peer_check_t309(cc *c, struct cc_peer *peer, struct cc_actions *out)
 {
-	if (peer->n_active == 0)
+	if (peer->n_active == 0 && (peer->timers & (1u << CC_T309))) {
 		cc_timer_stop(c, &peer->timers, CC_T309, cc_mac_key(peer->mac), out);
+		cc_peer_maybe_idle(c, peer);
+	}
 }
 
 struct cc_leg *cc_leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig, struct cc_vc *vc)
@@ -663,8 +866,14 @@ void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 	DL_UNLINK(peer->l_head, peer->l_tail, leg, peer_prev, peer_next);
 	peer->n_legs--;
 	cc_peer_check_t309(c, peer, out);
+	if (peer->n_legs == 0)
+		cc_peer_maybe_idle(c, peer);
 	cc_ht_del(&c->legs, &leg->key_node);
 	cc_ht_del(&c->legs_by_id, &leg->id_node);
+	if (leg->in_connids) {
+		cc_ht_del(&c->connids, &leg->conn_node);
+		leg->in_connids = false;
+	}
 	free(leg->setup);
 	leg->setup = NULL;
 	free(leg->deferred_uu);
@@ -675,6 +884,7 @@ void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out)
 
 void cc_store_reap(cc *c)
 {
+	peers_reap(c);
 	while (c->dead_parties) {
 		struct cc_party *p = c->dead_parties;
 		c->dead_parties = p->dead_next;
@@ -718,11 +928,25 @@ void cc_store_init(cc *c)
 	cc_ht_init(&c->vcpeer);
 	cc_ht_init(&c->peers);
 	cc_ht_init(&c->sessions);
+	cc_ht_init(&c->users);
+	cc_ht_init(&c->connids);
 	/* every probe counts, so the perf-guard tests see a degenerate hash */
-	struct htab *all[] = {&c->vcs,	      &c->parties, &c->eprefs, &c->legs,
-			      &c->legs_by_id, &c->vcpeer,  &c->peers,  &c->sessions};
+	struct htab *all[] = {&c->vcs,	      &c->parties, &c->eprefs,   &c->legs, &c->legs_by_id,
+			      &c->vcpeer,     &c->peers,   &c->sessions, &c->users};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		all[i]->steps = c->steps;
+}
+
+void cc_peer_drop_deferred(cc *c, struct cc_peer *peer)
+{
+	while (peer->deferred) {
+		struct cc_deferred *e = peer->deferred;
+		peer->deferred = e->next;
+		free(e);
+	}
+	peer->n_deferred = 0;
+	/* the held SETUPs may have been all that kept it */
+	cc_peer_maybe_idle(c, peer);
 }
 
 void cc_store_free(cc *c)
@@ -732,12 +956,52 @@ void cc_store_free(cc *c)
 		for (struct hnode *n = c->legs_by_id.b[i]; n; n = n->next)
 			free(container_of(n, struct cc_leg, id_node)->setup),
 				free(container_of(n, struct cc_leg, id_node)->deferred_uu);
+	for (size_t i = 0; i < c->peers.nb; i++)
+		for (struct hnode *n = c->peers.b[i]; n; n = n->next)
+			cc_peer_drop_deferred(c, container_of(n, struct cc_peer, node));
 	ht_free_all(&c->parties, offsetof(struct cc_party, id_node));
 	ht_free_all(&c->vcs, offsetof(struct cc_vc, id_node));
 	ht_free_all(&c->legs_by_id, offsetof(struct cc_leg, id_node));
 	ht_free_all(&c->peers, offsetof(struct cc_peer, node));
 	ht_free_all(&c->sessions, offsetof(struct cc_session, node));
+	ht_free_all(&c->users, offsetof(struct cc_user, node));
 	cc_ht_free(&c->eprefs);
 	cc_ht_free(&c->legs);
+	cc_ht_free(&c->connids);
 	cc_ht_free(&c->vcpeer);
+	for (size_t i = 0; i < c->n_chunks; i++)
+		free(c->chunks[i]);
+	free(c->chunks);
+}
+
+/*
+ * VCIs 0-31 are reserved (1 meta-signalling, 5 signalling, 16 ILMI...);
+ * allocation starts at 32 as Linux's does, per peer, and skips those in
+ * use.  The search is bounded by the identifiers in use on that peer.
+ */
+#define CONNID_FIRST 32u
+
+bool cc_leg_alloc_connid(cc *c, struct cc_leg *leg)
+{
+	struct cc_peer *peer = leg->peer;
+	uint64_t key = cc_mac_key(peer->mac);
+	for (uint32_t i = 0; i <= 0xffffu - CONNID_FIRST; i++) {
+		CC_STEP(c);
+		uint16_t v = peer->next_vci < CONNID_FIRST ? CONNID_FIRST : peer->next_vci;
+		peer->next_vci = v == 0xffffu ? CONNID_FIRST : (uint16_t)(v + 1);
+		if (cc_ht_find(&c->connids, key, v))
+			continue;
+		leg->vpci = 0;
+		leg->vci = v;
+		cc_ht_add(&c->connids, &leg->conn_node, key, v);
+		leg->in_connids = true;
+		return true;
+	}
+	return false;
+}
+
+struct cc_leg *cc_leg_by_connid(const cc *c, struct cc_mac mac, uint16_t vci)
+{
+	struct hnode *n = cc_ht_find(&c->connids, cc_mac_key(mac), vci);
+	return n ? container_of(n, struct cc_leg, conn_node) : NULL;
 }

@@ -22,11 +22,16 @@
  *    it up again afterwards.  Ids count up from 1 for the life of the cc
  *    and are never reused, so finding the id means the same object.  A
  *    pointer held across the call is not compared with the lookup's
- *    result: the id says it all.
+ *    result: the id says it all.  (A party's id may also come from its
+ *    session's own space, cmc_party_id_base(); call control takes each of
+ *    those once, in increasing order, so they are never reused either.)
  *
- * Sessions and peers are not deferred: a session is freed only by
- * cc_session_maybe_free() once nothing refers to it, a peer only by
- * cc_free().
+ * Sessions are not deferred: a session is freed only by
+ * cc_session_maybe_free() once nothing refers to it.  A peer is freed by
+ * cc_store_reap() at the end of an event once it holds nothing (no leg,
+ * no T309, its link not up), so pointers to it also stay valid for the
+ * whole event; a later event makes a fresh one (which sends RESTART again
+ * on the next association, harmless with no call to clear).
  */
 #ifndef CALLMGR_CC_STORE_H
 #define CALLMGR_CC_STORE_H
@@ -126,16 +131,44 @@ struct cc_party {
 	bool dead;
 };
 
+/* A SETUP from a peer whose restart is not acknowledged, with what the decoder found. */
+struct cc_deferred {
+	struct cc_deferred *next;
+	struct q_msg msg;
+	bool has_dec;
+	struct q_decode_status dec;
+};
+#define CC_MAX_DEFERRED 16 /* per peer; more are refused with cause 41 */
+
+enum cc_restart_state {
+	CC_RST_NONE = 0, /* not sent yet: it goes first, at the first message or link up */
+	CC_RST_WAIT,     /* sent, T316 running */
+	CC_RST_DONE,     /* acknowledged: calls may use the link */
+	CC_RST_FAILED,   /* n316 sends unanswered: out of service until the link is set up anew */
+};
+
 struct cc_peer {
 	struct hnode node;
 	struct cc_mac mac;
 	uint32_t next_cref;
+	uint16_t next_vci; /* leaf side: where the next identifier search starts */
 	bool seen_up, up;
-	bool restart_sent; /* our RESTART is queued ahead of everything else */
-	uint16_t timers; /* T309 */
+	/*
+	 * Our RESTART (Q.2931 §5.5.1): until the peer acknowledges it, no call
+	 * goes out to the peer or is taken from it; SETUPs wait on their legs
+	 * (held).  T316 guards the wait.
+	 */
+	enum cc_restart_state restart;
+	uint8_t restart_sends; /* RESTARTs sent in this attempt (n316 bounds them) */
+	/* SETUPs from the peer taken in while it does (restart.c), oldest first */
+	struct cc_deferred *deferred;
+	uint8_t n_deferred;
+	uint16_t timers; /* T309, T316 */
 	uint32_t n_active; /* legs in U10 */
 	struct cc_leg *l_head, *l_tail;
 	uint32_t n_legs;
+	struct cc_peer *idle_next; /* on cc's idle list: may be unused now */
+	bool idle_listed;
 };
 
 struct cc_leg {
@@ -143,6 +176,15 @@ struct cc_leg {
 	struct hnode id_node;
 	struct hnode vcpeer_node; /* (vc id, mac): the VC's usable leg to that peer */
 	bool in_vcpeer;
+	/*
+	 * The connection identifier (Q.2931 IE 0x5A) that labels the leg's
+	 * data frames: allocated by the leaf side (the side that receives the
+	 * SETUP) and sent in its CONNECT; learnt from it by the root.  0: none.
+	 * Leaf legs are found by (peer MAC, vci) in cc->connids.
+	 */
+	struct hnode conn_node;
+	bool in_connids;
+	uint16_t vpci, vci;
 	uint64_t id;
 	struct cc_peer *peer;
 	uint32_t cref;
@@ -160,6 +202,10 @@ struct cc_leg {
 	uint8_t rel_cause;   /* cause of the RELEASE we sent (T308 resend) */
 	int clear_status;    /* status for pending adds when the leg clears, 0 = by cause */
 	struct q_msg *setup; /* the SETUP, kept for T303 resends while U1 */
+	bool held;	     /* setup not sent yet: our RESTART is not acknowledged */
+	/* leaf: the traffic parameters of the SETUP that made the leg, which
+	 * every party it carries shares (ADD PARTY carries none but AAL) */
+	struct cm_call_params params;
 	struct q_ie_uu *deferred_uu;
 	struct cc_leg *dead_next; /* on cc's dead list once freed */
 	bool dead;
@@ -180,6 +226,7 @@ struct cc_vc {
 	struct cc_leg *l_head, *l_tail;
 	uint32_t n_legs;
 	struct cc_vc *all_prev, *all_next;
+	struct cc_vchunk *chunk; /* its chunk of the all list */
 	struct cc_vc *s_prev, *s_next;
 	struct cc_ref close; /* CLOSE_CALL or ADMIN_CLOSE */
 	/*
@@ -193,19 +240,50 @@ struct cc_vc {
 	bool dead;
 };
 
+/*
+ * The node's VC list (all_head, in id order) cut into chunks of at most
+ * CC_VCHUNK consecutive VCs, found by binary search on the id of each
+ * chunk's first VC: a read that starts after any id, live or not, costs
+ * O(log n + CC_VCHUNK + page), not a walk of the list (issue 13: ListVcs
+ * with after = 2^64-1 used to visit every VC).  Chunks only ever fill at
+ * the tail; one whose VCs are all gone is dropped.
+ */
+#define CC_VCHUNK 64
+struct cc_vchunk {
+	uint64_t key;       /* id of the first VC it was given; fixed */
+	struct cc_vc *head; /* first live one, NULL if none */
+	uint32_t n, given;  /* live now; appended ever (<= CC_VCHUNK) */
+};
+
+/* What one local user (uid) holds across all its sessions: budgets per user. */
+struct cc_user {
+	struct hnode node;
+	uint32_t uid;
+	uint32_t n_sessions; /* freed with the last */
+	uint64_t n_vcs, n_pending;
+	uint32_t n_saps; /* selectors its sessions hold */
+};
+
 struct cc_session {
 	struct hnode node;
+	struct cc_user *user; /* from its first request; NULL: none made yet */
 	uint64_t id;
 	bool closed; /* gone; kept while admin completions are owed to it */
 	uint32_t n_vcs, n_pending;
+	/* the last party id the session chose (AddParty); ids only grow, 0 none yet */
+	uint64_t last_own_party;
+	uint32_t n_offered; /* leaf VCs offered to it and not yet settled (CALLING) */
 	struct cc_vc *v_head, *v_tail;
 };
 
 struct cc {
 	struct cc_config cfg;
 	uint64_t next_vc, next_party, next_leg;
-	struct htab vcs, parties, eprefs, legs, legs_by_id, vcpeer, peers, sessions;
+	struct htab vcs, parties, eprefs, legs, legs_by_id, vcpeer, peers, sessions, users;
+	struct htab connids; /* (peer MAC, vci) -> leaf leg */
 	struct cc_vc *all_head, *all_tail;
+	struct cc_vchunk **chunks; /* in key order */
+	size_t n_chunks, cap_chunks;
 	uint64_t sap_owner[256]; /* session + 1, 0 = free */
 	struct cc_stats st;
 	uint64_t work;	 /* list steps taken; tests bound it */
@@ -215,8 +293,14 @@ struct cc {
 	struct cc_party *dead_parties;
 	struct cc_leg *dead_legs;
 	struct cc_vc *dead_vcs;
+	/* peers that may have become unused during this event: freed by
+	 * cc_store_reap() if they hold nothing (no leg, no timer, link down) */
+	struct cc_peer *idle_peers;
 	struct cc_queue *queue; /* queue.c: local legs and re-entrant events */
 	bool shutting_down;     /* CC_EV_SHUTDOWN seen: refuse new requests */
+	/* the decoder's findings on the message being handled, NULL when clean
+	 * or when no message is being handled (rx.c) */
+	const struct q_decode_status *rx_dec;
 };
 
 #define LEG_TIMERS                                                                                 \
@@ -232,6 +316,18 @@ struct cc {
  */
 #define CC_STEP(c) ((void)(*(c)->steps += 1))
 
+/* Free the SETUPs a peer's restart held back, unanswered. */
+void cc_peer_drop_deferred(cc *c, struct cc_peer *peer);
+
+/* The MAC a T309 or T316 key names (the inverse of cc_mac_key()). */
+static inline struct cc_mac cc_mac_of_key(uint64_t k)
+{
+	struct cc_mac m;
+	for (int i = 0; i < 6; i++)
+		m.a[i] = (uint8_t)(k >> (8 * (5 - i)));
+	return m;
+}
+
 /* store.c: construction */
 void cc_store_init(cc *c);
 void cc_store_free(cc *c);
@@ -242,7 +338,17 @@ void cc_store_reap(cc *c);
 struct cc_session *cc_session_get(cc *c, uint64_t id);
 struct cc_session *cc_session_find(const cc *c, uint64_t id);
 void cc_session_maybe_free(cc *c, struct cc_session *s);
+/* The session's user, set from the first request's uid. */
+void cc_session_set_user(cc *c, struct cc_session *s, uint32_t uid);
+/*
+ * Whether one more VC (vc true) or party fits the budgets: the session's
+ * user's VCs and pending requests, and call control's estimated memory
+ * (cc_state_bytes) against max_memory.  s may be NULL (no user budget).
+ */
+bool cc_budget_full(const cc *c, const struct cc_session *s, bool vc, bool pending);
 struct cc_vc *cc_vc_find(const cc *c, uint64_t id);
+/* The first VC with an id above after, NULL if none: O(log n + CC_VCHUNK). */
+struct cc_vc *cc_vc_after(const cc *c, uint64_t after);
 struct cc_party *cc_party_find(const cc *c, uint64_t id);
 struct cc_party *cc_party_by_epref(const cc *c, const struct cc_leg *leg, uint16_t epref);
 struct cc_leg *cc_leg_find(const cc *c, struct cc_mac mac, uint32_t cref, bool orig);
@@ -250,6 +356,8 @@ struct cc_leg *cc_leg_by_id(const cc *c, uint64_t id);
 struct cc_leg *cc_vc_leg_to(const cc *c, const struct cc_vc *vc, struct cc_mac mac);
 struct cc_peer *cc_peer_get(cc *c, struct cc_mac mac);
 struct cc_peer *cc_peer_find(const cc *c, struct cc_mac mac);
+/* The peer may hold nothing any more: cc_store_reap() looks at it. */
+void cc_peer_maybe_idle(cc *c, struct cc_peer *p);
 
 /* actions, owed completions, timers */
 struct cc_action *cc_act_push(struct cc_actions *out);
@@ -277,6 +385,8 @@ bool cc_eps_in_use(enum q_ep_state state);
 void cc_party_set_state(cc *c, struct cc_party *p, enum q_ep_state state);
 void cc_party_relive(struct cc_party *p);
 struct cc_party *cc_party_new(cc *c, struct cc_vc *vc, const uint8_t *addr);
+/* A party with an id its session chose (cc_request.party): never one in use or used before. */
+struct cc_party *cc_party_new_as(cc *c, struct cc_vc *vc, const uint8_t *addr, uint64_t id);
 void cc_party_attach(cc *c, struct cc_party *p, struct cc_leg *leg, uint16_t epref);
 void cc_party_detach_leg(cc *c, struct cc_party *p, struct cc_actions *out);
 void cc_party_unlink_vc(cc *c, struct cc_party *p);
@@ -289,6 +399,9 @@ void cc_leg_stop_timers(cc *c, struct cc_leg *leg, struct cc_actions *out);
 void cc_leg_free(cc *c, struct cc_leg *leg, struct cc_actions *out);
 void cc_leg_unusable(cc *c, struct cc_leg *leg);
 uint16_t cc_leg_alloc_epref(cc *c, struct cc_leg *leg);
+/* Leaf side: give leg a connection identifier (VPCI 0, VCI >= 32); false if none is free. */
+bool cc_leg_alloc_connid(cc *c, struct cc_leg *leg);
+struct cc_leg *cc_leg_by_connid(const cc *c, struct cc_mac mac, uint16_t vci);
 void cc_peer_check_t309(cc *c, struct cc_peer *peer, struct cc_actions *out);
 
 /* addresses */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,23 @@
 #define IPC_FLUSH_TIMEOUT_MS 2000
 /* Below this an ended session's queued output is still worth delivering. */
 #define IPC_FLUSH_MAX (256u * 1024u)
+/* Out of descriptors: accepting pauses until a session closes, or this. */
+#define IPC_ACCEPT_RETRY_MS 1000
+
+/*
+ * A frame held back behind one that carries a descriptor (ipc_send_fd):
+ * the descriptor must ride on the first octet of its own frame, so that
+ * frame is written with sendmsg() once everything before it is out, and
+ * every later frame waits behind it here, in order.
+ */
+struct held {
+	struct held *next;
+	int fd;                 /* passed with the first octet; -1: a plain frame */
+	size_t len;
+	uint8_t bytes[];        /* the whole frame, length header included */
+};
+
+static void held_write_cb(evutil_socket_t fd, short what, void *arg);
 
 struct session {
 	struct ipc *ipc;
@@ -37,16 +55,32 @@ struct session {
 	uint64_t lost;          /* monitor events lost since the last EventsLost */
 	unsigned bad_in_row;
 	bool hello_done;
-	bool subscribed;
+	bool subscribed;        /* on ipc->subs, or ipc->stalled when stalled */
+	bool stalled;           /* its queue was full: off the fan-out until it drains */
+	bool user_counted;      /* counted in its uid's sessions (from its hello) */
+	uint64_t stall_mark;    /* ipc->mon_events when it stalled */
+	struct session *sub_prev, *sub_next;
+	struct event *hello_ev; /* absolute hello deadline; NULL once done */
 	bool ending;            /* no more input or output; reported or about to be */
 	bool flush;             /* deliver what is queued before closing */
 	bool dirty;             /* output queued since the last flush_cb */
-	bool held;              /* output over max_output: its requests wait unread */
+	bool throttled;         /* output over max_output: its requests wait unread */
+	struct held *held, *held_tail;
+	size_t held_bytes;
+	struct event *held_ev;  /* EV_WRITE while a descriptor's frame waits for room */
 	char reason[128];       /* why it ended, for the log */
 	char name[65];
 	struct session *hnext;  /* bucket chain */
 	struct session *next;   /* live list, or the reap list once ending */
 	struct session *prev;
+};
+
+/* Sessions past their hello per uid (max_sessions_per_user). */
+#define IPC_UID_BUCKETS 256
+struct uid_count {
+	struct uid_count *next;
+	uid_t uid;
+	uint32_t n;
 };
 
 struct ipc {
@@ -55,10 +89,24 @@ struct ipc {
 	struct ipc_ops ops;
 	void *ctx;
 	struct evconnlistener *listener;
-	char *bound_path;       /* unlinked on close when we created it */
+	char *bound_path;       /* unlinked on close when it is still ours */
+	dev_t bound_dev;        /* what we bound, so we never unlink another's */
+	ino_t bound_ino;
+	/* accepting paused at EMFILE/ENFILE; stopped for good at shutdown */
+	struct event *accept_retry_ev;
+	bool accept_paused, accept_stopped;
 	struct session **buckets;
 	size_t nbuckets, nsessions;
-	struct session *live;   /* doubly linked, for monitor fan-out */
+	struct session *live;   /* doubly linked: every session */
+	/*
+	 * Monitor subscribers: those keeping up get each event (encoded once);
+	 * a stalled one (its queue full) sits on another list and costs
+	 * nothing per event: what it lost is counted from mon_events when it
+	 * drains.
+	 */
+	struct session *subs, *stalled;
+	size_t nsubs;
+	uint64_t mon_events;
 	struct session *reap;   /* ended, waiting for ops.closed */
 	struct session *flushing; /* reported, draining their last output */
 	struct event *reap_ev;
@@ -74,6 +122,7 @@ struct ipc {
 	uint64_t next_id;
 	bool closing;
 	struct ipc_stats stats;
+	struct uid_count *uids[IPC_UID_BUCKETS];
 };
 
 void ipc_config_defaults(struct ipc_config *cfg)
@@ -84,6 +133,8 @@ void ipc_config_defaults(struct ipc_config *cfg)
 	cfg->socket_mode = 0666;
 	cfg->max_output = 4u * 1024u * 1024u;
 	cfg->monitor_output = 512u * 1024u;
+	cfg->max_monitors = 64;
+	cfg->max_sessions_per_user = 64;
 	cfg->hello_timeout_ms = 10000;
 }
 
@@ -142,8 +193,85 @@ static int table_add(struct ipc *ipc, struct session *s)
 	return 0;
 }
 
+static void subs_link(struct session **head, struct session *s)
+{
+	s->sub_prev = NULL;
+	s->sub_next = *head;
+	if (*head)
+		(*head)->sub_prev = s;
+	*head = s;
+}
+
+/* Off whichever subscriber list it is on. */
+static void subs_remove(struct ipc *ipc, struct session *s)
+{
+	if (s->sub_prev)
+		s->sub_prev->sub_next = s->sub_next;
+	else if (s->stalled)
+		ipc->stalled = s->sub_next;
+	else
+		ipc->subs = s->sub_next;
+	if (s->sub_next)
+		s->sub_next->sub_prev = s->sub_prev;
+	s->sub_prev = s->sub_next = NULL;
+}
+
+static void subs_unlink(struct ipc *ipc, struct session *s)
+{
+	if (!s->subscribed)
+		return;
+	subs_remove(ipc, s);
+	s->subscribed = s->stalled = false;
+	ipc->nsubs--;
+}
+
+static struct uid_count **uid_slot(struct ipc *ipc, uid_t uid)
+{
+	struct uid_count **pp = &ipc->uids[uid % IPC_UID_BUCKETS];
+	while (*pp && (*pp)->uid != uid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void uid_uncount(struct ipc *ipc, struct session *s)
+{
+	if (!s->user_counted)
+		return;
+	s->user_counted = false;
+	struct uid_count **pp = uid_slot(ipc, s->info.uid);
+	struct uid_count *u = *pp;
+	if (u && --u->n == 0) {
+		*pp = u->next;
+		free(u);
+	}
+}
+
+/*
+ * Count the session against its uid; false when the uid has
+ * max_sessions_per_user already (root is not bounded) or memory is short.
+ */
+static bool uid_count(struct ipc *ipc, struct session *s)
+{
+	if (s->info.uid == 0)
+		return true;
+	struct uid_count **pp = uid_slot(ipc, s->info.uid);
+	if (*pp && ipc->cfg.max_sessions_per_user && (*pp)->n >= ipc->cfg.max_sessions_per_user)
+		return false;
+	if (!*pp) {
+		*pp = calloc(1, sizeof(**pp));
+		if (!*pp)
+			return false;
+		(*pp)->uid = s->info.uid;
+	}
+	(*pp)->n++;
+	s->user_counted = true;
+	return true;
+}
+
 static void table_remove(struct ipc *ipc, struct session *s)
 {
+	subs_unlink(ipc, s);
+	uid_uncount(ipc, s);
 	struct session **pp = &ipc->buckets[bucket_of(ipc, s->info.id)];
 	while (*pp && *pp != s)
 		pp = &(*pp)->hnext;
@@ -161,11 +289,35 @@ static void table_remove(struct ipc *ipc, struct session *s)
 
 /* ---------------------------------------------------------------- ending sessions */
 
+static void held_free_all(struct session *s)
+{
+	while (s->held) {
+		struct held *h = s->held;
+		s->held = h->next;
+		if (h->fd >= 0)
+			close(h->fd);
+		free(h);
+	}
+	s->held_tail = NULL;
+	s->held_bytes = 0;
+}
+
+static void accept_resume(struct ipc *ipc);
+
 static void session_free(struct session *s)
 {
+	struct ipc *ipc = s->ipc;
+	held_free_all(s);
+	if (s->held_ev)
+		event_free(s->held_ev);
+	if (s->hello_ev)
+		event_free(s->hello_ev);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	free(s);
+	/* a descriptor is free now: a paused listener may take it */
+	if (ipc && ipc->accept_paused && !ipc->closing)
+		accept_resume(ipc);
 }
 
 static void unlink_flushing(struct ipc *ipc, struct session *s)
@@ -246,6 +398,63 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 /* ---------------------------------------------------------------- output */
 
 static void session_send_lost(struct session *s);
+static void monitor_resume(struct session *s);
+
+/*
+ * The first held frame carries a descriptor and nothing is in the output
+ * buffer: send its first octets with the descriptor, move the rest and the
+ * plain frames behind it to the output buffer.  false: the socket is full
+ * (held_ev is armed) or the session ended.
+ */
+static bool session_release_held(struct session *s)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct held *h = s->held;
+	size_t off = 0;
+	if (h->fd >= 0) {
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(int))];
+		} ctl;
+		memset(&ctl, 0, sizeof(ctl));
+		struct iovec iov = { h->bytes, h->len };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+				     .msg_controllen = sizeof(ctl.b) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &h->fd, sizeof(int));
+		ssize_t n = sendmsg(bufferevent_getfd(s->bev), &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+				if (!s->held_ev)
+					s->held_ev = event_new(s->ipc->base, bufferevent_getfd(s->bev),
+							       EV_WRITE, held_write_cb, s);
+				if (s->held_ev && event_add(s->held_ev, NULL) == 0)
+					return false;
+			}
+			session_end(s, "cannot pass a descriptor", false);
+			return false;
+		}
+		close(h->fd);
+		h->fd = -1;
+		off = (size_t)n;
+	}
+	/* from here on ordinary output, up to the next descriptor */
+	do {
+		h = s->held;
+		if (evbuffer_add(out, h->bytes + off, h->len - off) < 0)
+			log_oom("an event for a client");
+		off = 0;
+		s->held = h->next;
+		if (!s->held)
+			s->held_tail = NULL;
+		s->held_bytes -= h->len;
+		free(h);
+	} while (s->held && s->held->fd < 0);
+	return true;
+}
 
 /*
  * Flow control toward a client: a session whose output passed max_output
@@ -254,11 +463,12 @@ static void session_send_lost(struct session *s);
  */
 static void session_maybe_resume(struct session *s)
 {
-	if (!s->held || s->ending)
+	if (!s->throttled || s->ending)
 		return;
-	if (evbuffer_get_length(bufferevent_get_output(s->bev)) >= s->ipc->cfg.max_output / 2)
+	size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev)) + s->held_bytes;
+	if (queued >= s->ipc->cfg.max_output / 2)
 		return;
-	s->held = false;
+	s->throttled = false;
 	log_info("session %llu (%s): reading again", (unsigned long long)s->info.id, s->name);
 	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
 	bufferevent_enable(s->bev, EV_READ);
@@ -271,17 +481,32 @@ static void session_write_now(struct session *s)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 	evutil_socket_t fd = bufferevent_getfd(s->bev);
-	/* a socket bufferevent freezes its output's front against others draining it */
-	evbuffer_unfreeze(out, 1);
-	while (evbuffer_get_length(out) > 0)
-		if (evbuffer_write(out, fd) <= 0)
+	for (;;) {
+		/* a socket bufferevent freezes its output's front against others draining it */
+		evbuffer_unfreeze(out, 1);
+		while (evbuffer_get_length(out) > 0)
+			if (evbuffer_write(out, fd) <= 0)
+				break;
+		evbuffer_freeze(out, 1);
+		if (evbuffer_get_length(out) > 0) {
+			bufferevent_enable(s->bev, EV_WRITE); /* EAGAIN, or an error it reports */
 			break;
-	evbuffer_freeze(out, 1);
-	if (evbuffer_get_length(out) > 0)
-		bufferevent_enable(s->bev, EV_WRITE); /* EAGAIN, or an error it reports */
-	else if (s->lost > 0 && !s->ending)
-		session_send_lost(s);
+		}
+		if (!s->held || s->ending) {
+			monitor_resume(s);
+			break;
+		}
+		if (!session_release_held(s))
+			break;
+	}
 	session_maybe_resume(s);
+}
+
+static void held_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	if (!s->ending)
+		session_write_now(s);
 }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
@@ -303,6 +528,11 @@ static void session_mark_dirty(struct session *s)
 	struct ipc *ipc = s->ipc;
 	if (s->dirty)
 		return;
+	/* the socket was full: libevent writes when it is writable, and a
+	 * write now would only fail again (one syscall per event per slow
+	 * reader, which 1,000 stalled monitors made the daemon's main cost) */
+	if (bufferevent_get_enabled(s->bev) & EV_WRITE)
+		return;
 	if (ipc->ndirty == ipc->capdirty) {
 		size_t ncap = ipc->capdirty ? ipc->capdirty * 2 : 64;
 		uint64_t *nd = realloc(ipc->dirty, ncap * sizeof(*nd));
@@ -319,7 +549,51 @@ static void session_mark_dirty(struct session *s)
 		event_active(ipc->flush_ev, EV_TIMEOUT, 0);
 }
 
+static int session_queue_fd(struct session *s, Callmgr__DaemonMsg *m, bool lossy, int pass_fd);
+
+/*
+ * A len-octet frame at the tail of the held queue (see struct held), its
+ * octets for the caller to fill; takes fd.  NULL: out of memory.
+ */
+static struct held *held_append(struct session *s, size_t len, int fd)
+{
+	struct held *h = malloc(sizeof(*h) + len);
+	if (!h) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	h->next = NULL;
+	h->fd = fd;
+	h->len = len;
+	if (s->held_tail)
+		s->held_tail->next = h;
+	else
+		s->held = h;
+	s->held_tail = h;
+	s->held_bytes += len;
+	return h;
+}
+
+/* Hold a packed frame behind a descriptor's (see struct held); takes fd. */
+static int session_hold(struct session *s, Callmgr__DaemonMsg *m, size_t n, int fd)
+{
+	struct held *h = held_append(s, CMC_FRAME_HDR + n, fd);
+	if (!h)
+		log_oom("an event for a client");
+	cmc_frame_put_len(h->bytes, n);
+	callmgr__daemon_msg__pack(m, h->bytes + CMC_FRAME_HDR);
+	s->seq++;
+	session_mark_dirty(s);
+	return 0;
+}
+
 static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
+{
+	return session_queue_fd(s, m, lossy, -1);
+}
+
+static int session_queue_fd(struct session *s, Callmgr__DaemonMsg *m, bool lossy, int pass_fd)
 {
 	struct ipc *ipc = s->ipc;
 	struct evbuffer *out = bufferevent_get_output(s->bev);
@@ -328,12 +602,14 @@ static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
 	if (n > CMC_MAX_FRAME) {
 		log_err("session %llu: a %zu-octet reply is over the frame limit; not sent",
 			(unsigned long long)s->info.id, n);
+		if (pass_fd >= 0)
+			close(pass_fd);
 		return -1;
 	}
-	size_t queued = evbuffer_get_length(out);
+	size_t queued = evbuffer_get_length(out) + s->held_bytes;
 	if (lossy && queued + CMC_FRAME_HDR + n > ipc->cfg.monitor_output)
-		return -1;
-	if (!s->held && queued + CMC_FRAME_HDR + n > ipc->cfg.max_output) {
+		return -1; /* never with a descriptor: monitor events carry none */
+	if (!s->throttled && queued + CMC_FRAME_HDR + n > ipc->cfg.max_output) {
 		/*
 		 * Events to an owner are never dropped (exactly-once) and the
 		 * owner is not cut off either: what it has not read is owed
@@ -345,11 +621,13 @@ static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
 			   " its requests wait until it does",
 			   (unsigned long long)s->info.id, s->name, (int)s->info.pid, queued,
 			   ipc->cfg.max_output);
-		s->held = true;
+		s->throttled = true;
 		bufferevent_disable(s->bev, EV_READ);
 		/* session_write_cb as soon as libevent has written it down to half */
 		bufferevent_setwatermark(s->bev, EV_WRITE, ipc->cfg.max_output / 2, 0);
 	}
+	if (s->held || pass_fd >= 0)
+		return session_hold(s, m, n, pass_fd);
 	struct evbuffer_iovec v;
 	if (evbuffer_reserve_space(out, (ev_ssize_t)(CMC_FRAME_HDR + n), &v, 1) < 1)
 		log_oom("an event for a client"); /* the one policy: never lose an owner's event */
@@ -369,6 +647,16 @@ int ipc_send(struct ipc *ipc, uint64_t session, Callmgr__DaemonMsg *m)
 	if (!s || s->ending)
 		return -1;
 	return session_queue(s, m, false);
+}
+
+int ipc_send_fd(struct ipc *ipc, uint64_t session, Callmgr__DaemonMsg *m, int fd)
+{
+	struct session *s = session_find(ipc, session);
+	if (!s || s->ending) {
+		close(fd);
+		return -1;
+	}
+	return session_queue_fd(s, m, false, fd);
 }
 
 static int session_error(struct session *s, uint64_t req_id, int status, bool fatal,
@@ -416,41 +704,124 @@ static void session_send_lost(struct session *s)
 		s->lost = 0;
 }
 
+/*
+ * Queue one monitor event encoded once for every subscriber: body is the
+ * DaemonMsg packed with seq 0 (absent), and each frame is the seq field
+ * (tag 1, a varint) followed by body, which decodes as the same message
+ * with that session's seq.  Lossy: a full queue loses the event.
+ */
+static int session_queue_monitor(struct session *s, const uint8_t *body, size_t n)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	uint8_t seq[11];
+	size_t sn = 0;
+	seq[sn++] = 0x08; /* field 1, varint */
+	for (uint64_t v = s->seq + 1; ; v >>= 7) {
+		seq[sn++] = (uint8_t)(v & 0x7f) | (v >= 0x80 ? 0x80 : 0);
+		if (v < 0x80)
+			break;
+	}
+	size_t len = sn + n;
+	if (evbuffer_get_length(out) + s->held_bytes + CMC_FRAME_HDR + len >
+	    s->ipc->cfg.monitor_output)
+		return -1;
+	/* behind a descriptor's frame, it waits its turn with the others */
+	struct held *h = NULL;
+	struct evbuffer_iovec v;
+	if (s->held) {
+		if (!(h = held_append(s, CMC_FRAME_HDR + len, -1)))
+			log_oom("a monitor event");
+		v.iov_base = h->bytes;
+	} else if (evbuffer_reserve_space(out, (ev_ssize_t)(CMC_FRAME_HDR + len), &v, 1) < 1) {
+		log_oom("a monitor event");
+	}
+	uint8_t *p = v.iov_base;
+	cmc_frame_put_len(p, len);
+	memcpy(p + CMC_FRAME_HDR, seq, sn);
+	memcpy(p + CMC_FRAME_HDR + sn, body, n);
+	if (!h) {
+		v.iov_len = CMC_FRAME_HDR + len;
+		evbuffer_commit_space(out, &v, 1);
+	}
+	s->seq++;
+	session_mark_dirty(s);
+	return 0;
+}
+
+/*
+ * After its output was written: a stalled subscriber whose queue is below
+ * half gets back on the fan-out, learning what it lost; a subscriber
+ * whose EventsLost did not fit before gets it now.
+ */
+static void monitor_resume(struct session *s)
+{
+	struct ipc *ipc = s->ipc;
+	if (s->ending || !s->subscribed)
+		return;
+	if (s->stalled) {
+		size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev)) + s->held_bytes;
+		if (queued >= ipc->cfg.monitor_output / 2)
+			return;
+		s->lost += ipc->mon_events - s->stall_mark;
+		subs_remove(ipc, s);
+		s->stalled = false;
+		subs_link(&ipc->subs, s);
+	}
+	if (s->lost > 0)
+		session_send_lost(s);
+}
+
 void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev)
 {
+	if (!ipc->subs) {
+		ipc->mon_events++; /* every subscriber is stalled: each loses it */
+		return;
+	}
 	Callmgr__DaemonMsg m = CALLMGR__DAEMON_MSG__INIT;
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT;
 	m.monitor_event = (Callmgr__MonitorEvent *)ev;
-	for (struct session *s = ipc->live, *next; s; s = next) {
-		next = s->next; /* s may end inside session_queue */
-		if (!s->subscribed || s->ending)
+	uint8_t small[512], *body = small;
+	size_t n = callmgr__daemon_msg__get_packed_size(&m);
+	if (n > CMC_MAX_FRAME - 11)
+		return;
+	if (n > sizeof(small) && !(body = malloc(n)))
+		log_oom("a monitor event"); /* the one policy: losses are only a full queue's */
+	callmgr__daemon_msg__pack(&m, body);
+	ipc->mon_events++;
+	/* the read policy: an event of a session is its user's; others (links)
+	 * only operators' */
+	const struct session *of = ev->session ? session_find(ipc, ev->session) : NULL;
+	uid_t owner = of ? of->info.uid : (uid_t)-1;
+	for (struct session *s = ipc->subs, *next; s; s = next) {
+		next = s->sub_next;
+		if (s->ending || (!s->info.reads_all && (!of || s->info.uid != owner)))
 			continue;
-		if (s->lost > 0) {
-			size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev));
-			if (queued < ipc->cfg.monitor_output / 2)
-				session_send_lost(s);
-			if (s->ending)
-				continue;
-			if (s->lost > 0) {
-				s->lost++;
-				continue;
-			}
-		}
-		if (session_queue(s, &m, true) < 0 && !s->ending)
-			s->lost++;
+		if (session_queue_monitor(s, body, n) == 0)
+			continue;
+		/* full: this event and every one until it drains are lost */
+		subs_remove(ipc, s);
+		s->stalled = true;
+		s->stall_mark = ipc->mon_events - 1;
+		subs_link(&ipc->stalled, s);
 	}
+	if (body != small)
+		free(body);
 }
 
 static void session_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 	/* libevent finished what session_write_now could not: back to direct
-	 * writes; a held session is called here at half, with output left */
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	 * writes; a throttled session is called here at half, with output left */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		bufferevent_disable(bev, EV_WRITE);
-	/* The queue drained: tell a subscriber what it missed, then go on. */
-	if (s->lost > 0 && !s->ending)
-		session_send_lost(s);
+		if (s->held && !s->ending) {
+			session_write_now(s); /* a descriptor waited for the buffer to empty */
+			return;
+		}
+		/* The queue drained: tell a subscriber what it missed, then go on. */
+		monitor_resume(s);
+	}
 	session_maybe_resume(s);
 }
 
@@ -481,6 +852,17 @@ static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
 		session_error(s, m->req_id, CM_E_PROTO, true, text);
 		return;
 	}
+	if (!uid_count(ipc, s)) {
+		/* each session may hold session_output_bytes: bounded per user */
+		ipc->stats.sessions_refused_user++;
+		char text[96];
+		snprintf(text, sizeof(text), "uid %u has %zu sessions already (max_sessions_per_user)",
+			 (unsigned)s->info.uid, ipc->cfg.max_sessions_per_user);
+		log_at_limited(LOG_WARNING, 0, 0, NULL, "session %llu: %s",
+			       (unsigned long long)s->info.id, text);
+		session_error(s, m->req_id, CM_E_LIMIT, true, text);
+		return;
+	}
 	Callmgr__DaemonMsg r = CALLMGR__DAEMON_MSG__INIT;
 	Callmgr__HelloReply hr = CALLMGR__HELLO_REPLY__INIT;
 	hr.version = version;
@@ -491,13 +873,18 @@ static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
 	hr.esi.len = sizeof(ipc->cfg.esi);
 	hr.local_mode = ipc->cfg.local_mode;
 	hr.daemon_version = (char *)CALLMGR_VERSION;
+	hr.party_id_base = cmc_party_id_base(s->info.id);
+	hr.party_id_count = hr.party_id_base ? CMC_PARTY_ID_COUNT : 0;
 	r.body_case = CALLMGR__DAEMON_MSG__BODY_HELLO_REPLY;
 	r.hello_reply = &hr;
 	r.req_id = m->req_id;
 	if (session_queue(s, &r, false) < 0)
 		return;
 	s->hello_done = true;
-	bufferevent_set_timeouts(s->bev, NULL, NULL);
+	if (s->hello_ev) {
+		event_free(s->hello_ev);
+		s->hello_ev = NULL;
+	}
 	log_info("session %llu: %s, uid %u gid %u pid %d, protocol %u%s",
 		 (unsigned long long)s->info.id, s->name, (unsigned)s->info.uid,
 		 (unsigned)s->info.gid, (int)s->info.pid, hr.version,
@@ -506,7 +893,19 @@ static void session_hello(struct session *s, const Callmgr__ClientMsg *m)
 
 static void session_subscribe(struct session *s, const Callmgr__ClientMsg *m)
 {
-	s->subscribed = m->subscribe->enable;
+	struct ipc *ipc = s->ipc;
+	if (m->subscribe->enable && !s->subscribed) {
+		if (ipc->cfg.max_monitors && ipc->nsubs >= ipc->cfg.max_monitors) {
+			ipc->stats.monitors_refused++;
+			session_error(s, m->req_id, CM_E_LIMIT, false, "too many monitor subscribers");
+			return;
+		}
+		s->subscribed = true;
+		subs_link(&ipc->subs, s);
+		ipc->nsubs++;
+	} else if (!m->subscribe->enable) {
+		subs_unlink(ipc, s);
+	}
 	s->lost = 0;
 	Callmgr__DaemonMsg r = CALLMGR__DAEMON_MSG__INIT;
 	Callmgr__Completion c = CALLMGR__COMPLETION__INIT;
@@ -572,8 +971,8 @@ static void session_read_cb(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	/* Every complete frame of this read, in order, until the session is
-	 * held (its output over the limit); the rest waits. */
-	while (!s->ending && !s->held) {
+	 * throttled (its output over the limit); the rest waits. */
+	while (!s->ending && !s->throttled) {
 		uint8_t hdr[CMC_FRAME_HDR];
 		ev_ssize_t got = evbuffer_copyout(in, hdr, sizeof(hdr));
 		size_t len;
@@ -602,12 +1001,57 @@ static void session_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct session *s = arg;
 	if (what & BEV_EVENT_EOF)
 		session_end(s, "end of file", false);
-	else if (what & BEV_EVENT_TIMEOUT)
-		session_end(s, "no hello in time", false);
 	else if (errno == ECONNRESET || errno == EPIPE)
 		session_end(s, "connection reset by the client", false);
 	else
 		session_end(s, "socket error", false);
+}
+
+/*
+ * The hello deadline counts from the connect, not from the last byte: a
+ * client trickling one byte every few seconds is cut at hello_timeout_ms
+ * like a silent one (a read timeout would restart with every byte).
+ */
+static void hello_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	if (!s->hello_done)
+		session_end(s, "no hello in time", false);
+}
+
+/*
+ * Whether the client is in the admin group: its primary group or any of its
+ * supplementary groups as the kernel recorded them at connect
+ * (SO_PEERGROUPS, Linux 4.13), so membership comes from the process, not
+ * from a lookup of /etc/group that might disagree with it.
+ */
+static bool peer_in_group(int fd, gid_t primary, gid_t want)
+{
+	if (primary == want)
+		return true;
+#ifdef SO_PEERGROUPS
+	gid_t small[64];
+	gid_t *groups = small;
+	socklen_t len = sizeof(small);
+	bool found = false;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		if (errno != ERANGE || len == 0 || len > 65536 * sizeof(gid_t))
+			return false;
+		groups = malloc(len);
+		if (!groups || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+			free(groups);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == want)
+			found = true;
+	if (groups != small)
+		free(groups);
+	return found;
+#else
+	return false;
+#endif
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -631,7 +1075,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	s->info.uid = cred.uid;
 	s->info.gid = cred.gid;
 	s->info.pid = cred.pid;
-	s->info.admin = cred.uid == 0 || (ipc->cfg.have_admin_gid && cred.gid == ipc->cfg.admin_gid);
+	s->info.admin = cred.uid == 0 ||
+			(ipc->cfg.have_admin_gid && peer_in_group(fd, cred.gid, ipc->cfg.admin_gid));
+	s->info.reads_all = s->info.admin || (ipc->cfg.have_operator_gid &&
+					      peer_in_group(fd, cred.gid, ipc->cfg.operator_gid));
 	snprintf(s->name, sizeof(s->name), "client");
 	s->bev = bufferevent_socket_new(ipc->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!s->bev || table_add(ipc, s) < 0) {
@@ -647,7 +1094,11 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	if (ipc->cfg.hello_timeout_ms) {
 		struct timeval tv = { ipc->cfg.hello_timeout_ms / 1000,
 				      (ipc->cfg.hello_timeout_ms % 1000) * 1000 };
-		bufferevent_set_timeouts(s->bev, &tv, NULL);
+		s->hello_ev = evtimer_new(ipc->base, hello_deadline_cb, s);
+		if (!s->hello_ev || evtimer_add(s->hello_ev, &tv) < 0) {
+			session_end(s, "out of memory", false);
+			return;
+		}
 	}
 	/* socket bufferevents start with EV_WRITE enabled; flush_cb writes instead */
 	bufferevent_disable(s->bev, EV_WRITE);
@@ -657,9 +1108,43 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		  (int)cred.pid, (unsigned)cred.uid);
 }
 
+static void accept_resume(struct ipc *ipc)
+{
+	ipc->accept_paused = false;
+	evtimer_del(ipc->accept_retry_ev);
+	if (!ipc->accept_stopped && ipc->listener) {
+		evconnlistener_enable(ipc->listener);
+		log_at_limited(LOG_INFO, 0, 0, NULL, "accepting connections again");
+	}
+}
+
+static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	accept_resume(arg);
+}
+
+/*
+ * Out of descriptors the listening socket stays readable, and accepting
+ * again at once fails again: a busy loop that logged each failure.  Stop
+ * accepting instead (waiting clients stay in the backlog, or are refused by
+ * the kernel once it is full) until a session closes or, as descriptors may
+ * free elsewhere, IPC_ACCEPT_RETRY_MS passes; one line per pause.
+ */
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
-	log_warn("accept: %s", strerror(errno));
+	struct ipc *ipc = arg;
+	int e = errno;
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		ipc->stats.accept_pauses++;
+		evconnlistener_disable(l);
+		ipc->accept_paused = true;
+		struct timeval tv = { IPC_ACCEPT_RETRY_MS / 1000, (IPC_ACCEPT_RETRY_MS % 1000) * 1000 };
+		evtimer_add(ipc->accept_retry_ev, &tv);
+		log_at_limited(LOG_WARNING, 0, 0, NULL,
+			       "accept: %s; not accepting until a descriptor frees", strerror(e));
+		return;
+	}
+	log_at_limited(LOG_WARNING, 0, 0, NULL, "accept: %s", strerror(e));
 }
 
 /* ---------------------------------------------------------------- listener */
@@ -681,12 +1166,34 @@ static int make_parent_dir(const char *path)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
+	if (mkdir(dir, 0755) < 0) {
+		if (errno != EEXIST)
+			return -1;
+		return 0; /* someone else's: its mode is theirs to choose */
+	}
+	/* the unit's UMask=0077 would leave it 0700, shutting out every
+	 * client but root: the mode docs/ipc.md promises, explicitly */
+	return chmod(dir, 0755);
 }
 
-static int bind_socket(const char *path, unsigned mode)
+/*
+ * Whether a daemon is listening at path: a socket file there may be the
+ * live socket of another callmgrd (same --socket) or one left by a daemon
+ * that died.  Only the second may be replaced.
+ */
+static bool socket_is_live(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN;
+	close(fd);
+	return live;
+}
+
+static int bind_socket(const char *path, unsigned mode, struct stat *bound)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -699,12 +1206,19 @@ static int bind_socket(const char *path, unsigned mode)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	/* A socket left behind by a daemon that died: replace it. */
+	/* A socket left behind by a daemon that died: replace it.  A live one
+	 * belongs to another daemon: refuse to start rather than steal it. */
 	struct stat st;
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (socket_is_live(path)) {
+			close(fd);
+			errno = EADDRINUSE;
+			return -1;
+		}
 		unlink(path);
+	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, mode) < 0 ||
-	    listen(fd, 128) < 0) {
+	    lstat(path, bound) < 0 || listen(fd, 128) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -727,14 +1241,18 @@ struct ipc *ipc_open(struct event_base *base, const struct ipc_config *cfg,
 	ipc->buckets = calloc(ipc->nbuckets, sizeof(struct session *));
 	ipc->reap_ev = event_new(base, -1, 0, reap_cb, ipc);
 	ipc->flush_ev = event_new(base, -1, 0, flush_cb, ipc);
-	if (!ipc->buckets || !ipc->reap_ev || !ipc->flush_ev)
+	ipc->accept_retry_ev = evtimer_new(base, accept_retry_cb, ipc);
+	if (!ipc->buckets || !ipc->reap_ev || !ipc->flush_ev || !ipc->accept_retry_ev)
 		goto fail;
 	int fd = cfg->listen_fd;
 	if (fd < 0) {
-		fd = bind_socket(cfg->path, cfg->socket_mode ? cfg->socket_mode : 0666);
+		struct stat bound;
+		fd = bind_socket(cfg->path, cfg->socket_mode ? cfg->socket_mode : 0666, &bound);
 		if (fd < 0)
 			goto fail;
 		ipc->bound_path = strdup(cfg->path);
+		ipc->bound_dev = bound.st_dev;
+		ipc->bound_ino = bound.st_ino;
 	} else {
 		evutil_make_socket_nonblocking(fd);
 		evutil_make_socket_closeonexec(fd);
@@ -756,6 +1274,7 @@ fail:;
 
 void ipc_stop_accepting(struct ipc *ipc)
 {
+	ipc->accept_stopped = true;
 	if (ipc->listener)
 		evconnlistener_disable(ipc->listener);
 }
@@ -769,11 +1288,17 @@ int ipc_session_get(const struct ipc *ipc, uint64_t session, struct ipc_session_
 	return 0;
 }
 
+bool ipc_session_in_group(const struct ipc *ipc, uint64_t session, gid_t gid)
+{
+	const struct session *s = session_find(ipc, session);
+	return s && !s->ending && peer_in_group(bufferevent_getfd(s->bev), s->info.gid, gid);
+}
+
 size_t ipc_pending_output(const struct ipc *ipc)
 {
 	size_t n = 0;
 	for (struct session *s = ipc->live; s; s = s->next)
-		n += evbuffer_get_length(bufferevent_get_output(s->bev));
+		n += evbuffer_get_length(bufferevent_get_output(s->bev)) + s->held_bytes;
 	for (struct session *s = ipc->flushing; s; s = s->next)
 		n += evbuffer_get_length(bufferevent_get_output(s->bev));
 	return n;
@@ -803,9 +1328,15 @@ void ipc_close(struct ipc *ipc)
 	if (ipc->listener)
 		evconnlistener_free(ipc->listener);
 	if (ipc->bound_path) {
-		unlink(ipc->bound_path);
+		/* only our own socket: another daemon may have replaced it */
+		struct stat st;
+		if (lstat(ipc->bound_path, &st) == 0 && st.st_dev == ipc->bound_dev &&
+		    st.st_ino == ipc->bound_ino)
+			unlink(ipc->bound_path);
 		free(ipc->bound_path);
 	}
+	if (ipc->accept_retry_ev)
+		event_free(ipc->accept_retry_ev);
 	if (ipc->reap_ev)
 		event_free(ipc->reap_ev);
 	if (ipc->flush_ev)
@@ -819,4 +1350,5 @@ void ipc_get_stats(const struct ipc *ipc, struct ipc_stats *out)
 {
 	*out = ipc->stats;
 	out->sessions = ipc->nsessions;
+	out->monitors = ipc->nsubs;
 }

@@ -32,8 +32,13 @@ struct ipc_config {
 	unsigned socket_mode;   /* chmod of a socket we bind; 0 = 0666 */
 	size_t max_output;      /* per session, bytes queued before disconnect */
 	size_t monitor_output;  /* per subscriber, bytes queued before events are lost */
+	size_t max_monitors;    /* subscribers at once; more: CM_E_LIMIT (0: no bound) */
+	size_t max_sessions_per_user; /* past their hello, per uid but root (0: no bound) */
 	bool have_admin_gid;
 	gid_t admin_gid;
+	/* who reads every VC and event (docs/security.md "Read policy") */
+	bool have_operator_gid;
+	gid_t operator_gid;
 	uint32_t hello_timeout_ms;
 	/* what HelloReply says about this node */
 	uint8_t prefix[13];
@@ -48,6 +53,7 @@ struct ipc_session_info {
 	gid_t gid;
 	pid_t pid;
 	bool admin;             /* uid 0 or the admin group */
+	bool reads_all;         /* admin, or the operator group: others' VCs and events */
 };
 
 struct ipc_ops {
@@ -57,7 +63,8 @@ struct ipc_ops {
 	void (*closed)(void *ctx, uint64_t session, const char *reason);
 };
 
-/* NULL and errno set on failure. */
+/* NULL and errno set on failure; EADDRINUSE when another daemon listens on
+ * cfg->path already. */
 struct ipc *ipc_open(struct event_base *base, const struct ipc_config *cfg,
 		     const struct ipc_ops *ops, void *ctx);
 /* Closes every session (without calling ops.closed) and the listener. */
@@ -69,10 +76,20 @@ void ipc_close(struct ipc *ipc);
  * max_output is ended as too slow (reported later through ops.closed).
  */
 int ipc_send(struct ipc *ipc, uint64_t session, Callmgr__DaemonMsg *m);
+/*
+ * Like ipc_send(), with the descriptor fd passed (SCM_RIGHTS) on the first
+ * octet of m's frame; frames queued later wait behind it, in order.  Takes
+ * fd: it is closed once passed, or on failure (-1).
+ */
+int ipc_send_fd(struct ipc *ipc, uint64_t session, Callmgr__DaemonMsg *m, int fd);
 /* An Error for req_id; fatal ends the session once it is flushed. */
 int ipc_send_error(struct ipc *ipc, uint64_t session, uint64_t req_id, int status,
 		   bool fatal, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* To every subscriber, lossy: a full queue counts the event as lost. */
+/*
+ * To every subscriber allowed to see it (one that reads all, or one of the
+ * uid of ev->session's live session), lossy: a full queue counts the event
+ * as lost.
+ */
 void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev);
 
 struct ipc_stats {
@@ -80,6 +97,10 @@ struct ipc_stats {
 	uint64_t sessions_total;
 	uint64_t frames_bad;
 	uint64_t sessions_dropped_slow;
+	uint64_t accept_pauses;         /* out of descriptors: accepting paused */
+	uint64_t monitors;              /* subscribers now */
+	uint64_t monitors_refused;      /* Subscribe over max_monitors */
+	uint64_t sessions_refused_user; /* Hello over max_sessions_per_user */
 };
 void ipc_get_stats(const struct ipc *ipc, struct ipc_stats *out);
 
@@ -87,6 +108,9 @@ void ipc_get_stats(const struct ipc *ipc, struct ipc_stats *out);
 void ipc_stop_accepting(struct ipc *ipc);
 /* A live session's credentials; 0, or -1 if it is not (or no longer) open. */
 int ipc_session_get(const struct ipc *ipc, uint64_t session, struct ipc_session_info *out);
+/* Whether a live session's client is in group gid: its primary group or a
+ * supplementary one the kernel recorded at connect (SO_PEERGROUPS). */
+bool ipc_session_in_group(const struct ipc *ipc, uint64_t session, gid_t gid);
 /* Bytes still queued to clients. */
 size_t ipc_pending_output(const struct ipc *ipc);
 

@@ -21,6 +21,20 @@ struct event_base;
 #define LINK_ETHERTYPE 0x88B5
 #define LINK_MAX_ALLOWED 64
 
+/*
+ * Bounds of the peer table (docs/security.md "Link").  Peers a stranger's
+ * BGN creates may fill LINK_MAX_STRANGERS entries; the rest is kept for
+ * peers we call ourselves (link_send, link_establish) and allowed_peers.
+ * A full table makes room by freeing an idle association, then the oldest
+ * unproven one (see sscop_peer_proven); a proven or configured peer is
+ * never displaced.  Idle associations are freed after LINK_IDLE_FREE_S.
+ */
+#define LINK_MAX_PEERS 4096
+#define LINK_MAX_STRANGERS 3072
+#define LINK_IDLE_FREE_S 30
+/* Out-of-order SD octets buffered for all peers together. */
+#define LINK_RX_BUDGET (16u << 20)
+
 struct link_config {
 	uint32_t timer_cc_ms;          /* BGN/END retransmission (default 1000) */
 	uint32_t max_cc;               /* BGN/END sends before giving up (default 4) */
@@ -50,7 +64,29 @@ struct link_ops {
 
 struct link;
 
-/* Open ifname; NULL and errno set on failure (needs CAP_NET_RAW). */
+/*
+ * An AF_PACKET socket of type (SOCK_RAW, SOCK_DGRAM) bound to ifname and
+ * ethertype, non-blocking, close-on-exec (needs CAP_NET_RAW); or -1 and
+ * errno.  link_socket() and datalink_socket() are made with it.
+ */
+int link_packet_socket(const char *ifname, int type, uint16_t ethertype);
+/* Whether fd is what link_packet_socket() makes for that interface index, type and ethertype. */
+bool link_packet_socket_is(int fd, int ifindex, int type, uint16_t ethertype);
+
+/*
+ * The one privileged step: an AF_PACKET socket bound to ifname and the
+ * EtherType (needs CAP_NET_RAW).  The descriptor, or -1 and errno set.
+ * Nothing the link does with it later needs a capability.
+ */
+int link_socket(const char *ifname);
+/*
+ * The link on fd, a socket link_socket(ifname) made (perhaps in an earlier
+ * image of the process: it is checked).  Takes fd; NULL and errno set on
+ * failure, fd closed.
+ */
+struct link *link_open_fd(struct event_base *base, const char *ifname, int fd,
+			  const struct link_config *cfg, const struct link_ops *ops, void *ctx);
+/* link_socket() and link_open_fd() in one. */
 struct link *link_open(struct event_base *base, const char *ifname,
 		       const struct link_config *cfg, const struct link_ops *ops, void *ctx);
 void link_close(struct link *l);
@@ -74,7 +110,8 @@ bool link_peer_allowed(const struct link *l, const uint8_t mac[6]);
  * association goes down.  A backlog that reaches four times max_backlog
  * means a peer that talks but does not take what it is sent: its
  * association is ended as failed (call control recovers as from any link
- * failure).  Returns 0, or -EPERM (mac not allowed), -EMSGSIZE, -EIO (no
+ * failure).  Returns 0, or -EPERM (mac not allowed), -ENOSPC (no room in
+ * the peer table), -EMSGSIZE, -EIO (no
  * association can be had, or it was just ended), -ENOMEM (out of memory:
  * the message is lost and the caller must treat it as fatal).
  */
@@ -97,10 +134,21 @@ struct link_peer_info {
 };
 /* Up to max peers, returns the count (in MAC order). */
 size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max);
+/* The same from the first MAC above *after (NULL: from the first): a page
+ * costs O(log n + max), for cmctl link list's paging. */
+size_t link_peers_after(const struct link *l, const uint8_t *after, struct link_peer_info *out,
+			size_t max);
 
 struct link_counters {
 	/* frames_unknown_peer: from a MAC with no association, or not allowed */
 	uint64_t frames_rx, frames_tx, frames_bad, frames_unknown_peer;
+	/* frames_group_src: a group (I/G bit) source MAC, never a peer */
+	uint64_t frames_group_src;
+	/* peers_evicted: freed to make room; peers_refused: no room for a BGN
+	 * or a call of ours; peers_idle_freed: by the idle sweep */
+	uint64_t peers_evicted, peers_refused, peers_idle_freed;
+	size_t peers;              /* entries now */
+	size_t rx_buffered;        /* out-of-order SD octets held now */
 };
 void link_get_counters(const struct link *l, struct link_counters *out);
 

@@ -10,7 +10,15 @@
  *   (Timer_NO-RESPONSE still ends a link that only ever sends garbage);
  * - the receiver tolerates reordering (a POLL whose N(S) is below VR(H)
  *   does not count as an error), because Ethernet bridges may reorder
- *   where ATM never did.
+ *   where ATM never did;
+ * - in Ready, ENDAK and BGREJ are counted and ignored instead of releasing
+ *   (Q.2110 MAA-ERROR F and D): we sent no END or BGN in this association,
+ *   so they can only answer one from an earlier round that crossed ours
+ *   after a stall.  Were the peer really out of step, its Idle state
+ *   answers our next POLL with END, and Timer_NO-RESPONSE ends the rest.
+ *
+ * Stale BGNs are recognised by N(SQ) as Q.2110 §7.x "detect retransmission"
+ * does (VR(SQ) holds the N(SQ) of the last BGN we took), in every state.
  */
 #include "link/sscop.h"
 
@@ -72,6 +80,11 @@ struct sscop {
 	uint8_t vr_sq;
 	/* peer's credit and N(SQ) while an incoming BGN awaits the user */
 	uint32_t pending_nmr;
+	/* a valid STAT/USTAT came in this association (sscop_peer_proven) */
+	bool proven;
+	/* VR(SQ) holds the N(SQ) of a BGN we took (not just the initial value,
+	 * which a fresh peer's random first N(SQ) may equal by chance) */
+	bool vr_sq_valid;
 
 	struct tx_slot tx[SSCOP_TX_WINDOW];
 	struct rx_slot rx[SSCOP_RX_WINDOW];
@@ -300,8 +313,9 @@ static const char *event_name(unsigned ev)
 	}
 }
 
+/* Every line here can be caused by a peer's frames: rate-limited. */
 #define sscop_log(s, level, ...)                                                                   \
-	log_at(level, 0, 0, (s)->has_peer_mac ? (s)->peer_mac : NULL, __VA_ARGS__)
+	log_at_limited(level, 0, 0, (s)->has_peer_mac ? (s)->peer_mac : NULL, __VA_ARGS__)
 
 static void set_state(struct sscop *s, enum sscop_state next, unsigned ev, const char *why)
 {
@@ -469,6 +483,16 @@ static void queue_clear(struct sscop *s)
 	s->q_len = 0;
 }
 
+static void rx_slot_free(struct sscop *s, struct rx_slot *slot)
+{
+	if (!slot->data)
+		return;
+	if (s->p.rx_budget)
+		s->p.rx_budget->used -= slot->len;
+	free(slot->data);
+	slot->data = NULL;
+}
+
 /* Drops in-flight and out-of-order data; the user queue is separate. */
 static void buffers_clear(struct sscop *s)
 {
@@ -476,10 +500,8 @@ static void buffers_clear(struct sscop *s)
 		free(s->tx[i].msg);
 		s->tx[i].msg = NULL;
 	}
-	for (size_t i = 0; i < SSCOP_RX_WINDOW; i++) {
-		free(s->rx[i].data);
-		s->rx[i].data = NULL;
-	}
+	for (size_t i = 0; i < SSCOP_RX_WINDOW; i++)
+		rx_slot_free(s, &s->rx[i]);
 	s->vt_a = s->vt_s; /* nothing is outstanding any more */
 	s->epoch++;
 }
@@ -492,6 +514,7 @@ static void data_vars_init(struct sscop *s, uint32_t peer_nmr)
 	s->vt_ms = peer_nmr & SEQ_MASK;
 	s->vr_r = s->vr_h = 0;
 	s->vr_mr = SSCOP_RX_WINDOW;
+	s->proven = false;
 }
 
 /* Leaving the association for good: buffers and queue are lost. */
@@ -650,17 +673,51 @@ static void idle_user_establish(struct sscop *s, unsigned ev)
 	start_establish(s, ev);
 }
 
-/* Q.2110 Idle, BGN: AA-ESTABLISH.indication; with auto-accept answer BGAK. */
-static void idle_bgn(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
+/*
+ * Q.2110 "detect retransmission": a BGN carrying the N(SQ) of the last BGN
+ * we took repeats one we have answered already.  Otherwise VR(SQ) learns it.
+ */
+static bool bgn_is_retransmission(struct sscop *s, const struct sscop_pdu *pdu)
 {
+	if (s->vr_sq_valid && pdu->nsq == s->vr_sq) {
+		s->st.pdus_ignored++;
+		return true;
+	}
 	s->vr_sq = pdu->nsq;
+	s->vr_sq_valid = true;
+	return false;
+}
+
+/* Takes a new BGN: its N(MR) waits for the answer in Incoming Connection
+ * Pending, where a user's AA-ESTABLISH.request is the acceptance. */
+static void take_bgn(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev, const char *why)
+{
 	s->pending_nmr = pdu->nmr;
 	queue_clear(s);
-	set_state(s, SSCOP_IN_CONN_PENDING, ev, NULL);
+	set_state(s, SSCOP_IN_CONN_PENDING, ev, why);
+}
+
+static void answer_incoming(struct sscop *s)
+{
 	if (s->p.auto_accept)
 		dispatch(s, EV_USER_ESTABLISH, NULL);
 	else
 		s->ops.incoming(s->ctx);
+}
+
+/*
+ * Q.2110 Idle, BGN: AA-ESTABLISH.indication; with auto-accept answer BGAK.
+ * A retransmission of the BGN we took last is refused with BGREJ (Q.2110):
+ * that association is over, and the peer must not believe otherwise.
+ */
+static void idle_bgn(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
+{
+	if (bgn_is_retransmission(s, pdu)) {
+		send_bgrej(s);
+		return;
+	}
+	take_bgn(s, pdu, ev, NULL);
+	answer_incoming(s);
 }
 
 /* Q.2110 Idle, END: acknowledge so the peer can finish its release. */
@@ -729,11 +786,17 @@ static void ocp_bgak(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
 	enter_ready(s, pdu->nmr, ev);
 }
 
-/* Q.2110 OCP, BGN (both sides began at once): accept the peer's BGN. */
+/*
+ * Q.2110 OCP, BGN (both sides began at once): accept the peer's BGN.  One
+ * we took before is a retransmission from an earlier round (it waited in
+ * a queue while the peer was stopped): crossing it would put the peer in a
+ * state it has left, so it is ignored and our own BGN stands.
+ */
 static void ocp_bgn(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
 {
+	if (bgn_is_retransmission(s, pdu))
+		return;
 	timer_stop(s, SSCOP_TIMER_CC);
-	s->vr_sq = pdu->nsq;
 	send_bgak(s);
 	enter_ready(s, pdu->nmr, ev);
 }
@@ -873,10 +936,12 @@ static void icp_user_reject(struct sscop *s, unsigned ev)
 	set_state(s, SSCOP_IDLE, ev, NULL);
 }
 
-/* Q.2110 ICP, BGN: a retransmission while our user decides; keep the newest. */
+/* Q.2110 ICP, BGN: a retransmission while our user decides is ignored; a
+ * new N(SQ) replaces the pending one (its N(MR) is the one to use). */
 static void icp_bgn(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
 {
-	s->vr_sq = pdu->nsq;
+	if (bgn_is_retransmission(s, pdu))
+		return;
 	s->pending_nmr = pdu->nmr;
 }
 
@@ -956,12 +1021,21 @@ static void odp_timer_cc(struct sscop *s, unsigned ev)
 	timer_start(s, SSCOP_TIMER_CC);
 }
 
-/* Q.2110 ODP, BGN: the release is done as far as we care; take the BGN. */
+/*
+ * Q.2110 ODP, BGN: a new one supersedes our release; take it.  A
+ * retransmission of the BGN that began the association we are releasing
+ * lost its BGAK: BGAK it and repeat our END, as Q.2110 does.
+ */
 static void odp_bgn(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
 {
+	if (bgn_is_retransmission(s, pdu)) {
+		send_bgak(s);
+		send_end(s, false);
+		return;
+	}
 	timer_stop(s, SSCOP_TIMER_CC);
-	set_state(s, SSCOP_IDLE, ev, "release superseded");
-	idle_bgn(s, pdu, ev);
+	take_bgn(s, pdu, ev, "release superseded");
+	answer_incoming(s);
 }
 
 /* Q.2110 ODP, AA-ESTABLISH.request: abandon the release, send BGN. */
@@ -1040,6 +1114,8 @@ static void ready_sd(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
 			uint8_t *data = slot->data;
 			size_t len = slot->len;
 			slot->data = NULL;
+			if (s->p.rx_budget)
+				s->p.rx_budget->used -= len;
 			old_r = s->vr_r;
 			s->vr_r = seq_add(s->vr_r, 1);
 			s->vr_mr = seq_add(s->vr_r, SSCOP_RX_WINDOW);
@@ -1055,11 +1131,18 @@ static void ready_sd(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
 		s->st.pdus_ignored++;
 		return;
 	}
+	struct sscop_rx_budget *b = s->p.rx_budget;
+	if (b && b->used + pdu->data_len > b->limit) {
+		s->st.rx_budget_drops++;
+		return; /* as if lost: it will be retransmitted */
+	}
 	slot->data = malloc(pdu->data_len);
 	if (!slot->data)
 		log_oom("an out-of-order SD kept for delivery");
 	memcpy(slot->data, pdu->data, pdu->data_len);
 	slot->len = (uint16_t)pdu->data_len;
+	if (b)
+		b->used += pdu->data_len;
 	uint32_t h_off = seq_off(s->vr_h, s->vr_r);
 	if (off > h_off)
 		send_ustat(s, s->vr_h, pdu->ns);
@@ -1091,6 +1174,9 @@ static void ready_stat(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev
 		return;
 	}
 	ack_upto(s, pdu->nr);
+	/* N(PS) 0 echoes no POLL of ours: anyone could send that */
+	if (pdu->nps != 0)
+		s->proven = true;
 	s->vt_pa = pdu->nps;
 	s->vt_ms = pdu->nmr;
 	for (size_t i = 0; i + 1 < pdu->list_count; i += 2) {
@@ -1174,19 +1260,24 @@ static void ready_timer_noresp(struct sscop *s, unsigned ev)
 /*
  * Q.2110 Ready, BGN: with the N(SQ) we accepted last it is a retransmission
  * (our BGAK was lost): BGAK again.  With a new N(SQ) the peer has started a
- * new association (it restarted): report ours down, then accept the new one.
+ * new association (it restarted): report ours down from Incoming Connection
+ * Pending, then accept the new one.  The order matters: a user that answers
+ * the down with AA-ESTABLISH.request (daemon.c does while T309 runs) then
+ * accepts this BGN instead of sending a BGN of its own, which the peer
+ * would take for a restart in turn, round after round.
  */
 static void ready_bgn(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
 {
-	if (pdu->nsq == s->vr_sq) {
+	if (bgn_is_retransmission(s, pdu)) {
 		send_bgak(s);
 		return;
 	}
 	teardown(s);
-	set_state(s, SSCOP_IDLE, ev, "peer began a new association");
+	take_bgn(s, pdu, ev, "peer began a new association");
+	uint32_t epoch = s->epoch;
 	report_down(s, SSCOP_REASON_PEER_RESTART);
-	/* the down callback may have acted; process the BGN where we now are */
-	dispatch(s, ev, pdu);
+	if (s->epoch == epoch && s->state == SSCOP_IN_CONN_PENDING)
+		answer_incoming(s);
 }
 
 /* Q.2110 Ready, END: send ENDAK, AA-RELEASE.indication. */
@@ -1198,13 +1289,14 @@ static void ready_end(struct sscop *s, unsigned ev)
 	report_down(s, SSCOP_REASON_PEER_END);
 }
 
-/* Q.2110 Ready, ENDAK or BGREJ: MAA-ERROR; the peer is out of step: END it. */
-static void ready_protocol_error(struct sscop *s, unsigned ev)
+/*
+ * Q.2110 Ready, ENDAK or BGREJ (MAA-ERROR F, D): answers to an END or BGN
+ * of an earlier round; ignored (see the deviations at the top).
+ */
+static void ready_stale_answer(struct sscop *s, unsigned ev)
 {
-	teardown(s);
-	send_end(s, true);
-	set_state(s, SSCOP_IDLE, ev, "protocol error");
-	report_down(s, SSCOP_REASON_PROTOCOL);
+	s->st.pdus_ignored++;
+	sscop_log(s, LOG_DEBUG, "sscop ready: stale %s ignored", event_name(ev));
 }
 
 /* Q.2110 Ready, AA-RELEASE.request. */
@@ -1248,7 +1340,7 @@ static void ready_event(struct sscop *s, unsigned ev, const struct sscop_pdu *pd
 		break;
 	case SSCOP_PDU_ENDAK:
 	case SSCOP_PDU_BGREJ:
-		ready_protocol_error(s, ev);
+		ready_stale_answer(s, ev);
 		break;
 	case EV_USER_RELEASE:
 		ready_user_release(s, ev);
@@ -1327,7 +1419,7 @@ struct sscop *sscop_create(const struct sscop_params *p, const struct sscop_ops 
 	s->ctx = ctx;
 	s->state = SSCOP_IDLE;
 	s->vt_sq = p->initial_sq;
-	s->vr_sq = (uint8_t)(p->initial_sq + 128); /* matches no first BGN */
+	s->vr_sq = (uint8_t)(p->initial_sq + 128);
 	s->vr_mr = SSCOP_RX_WINDOW;
 	return s;
 }
@@ -1339,7 +1431,7 @@ void sscop_destroy(struct sscop *s)
 	for (size_t i = 0; i < SSCOP_TX_WINDOW; i++)
 		free(s->tx[i].msg);
 	for (size_t i = 0; i < SSCOP_RX_WINDOW; i++)
-		free(s->rx[i].data);
+		rx_slot_free(s, &s->rx[i]);
 	queue_clear(s);
 	free(s);
 }
@@ -1425,6 +1517,11 @@ bool sscop_timer_running(const struct sscop *s, enum sscop_timer t)
 void sscop_get_stats(const struct sscop *s, struct sscop_stats *out)
 {
 	*out = s->st;
+}
+
+bool sscop_peer_proven(const struct sscop *s)
+{
+	return s->state == SSCOP_READY && s->proven;
 }
 
 uint32_t sscop_queued(const struct sscop *s)

@@ -101,6 +101,16 @@ enum sscop_reason {
 };
 const char *sscop_reason_name(enum sscop_reason r);
 
+/*
+ * Octets of out-of-order SDs buffered, shared by every association that
+ * points at it: each holds at most SSCOP_RX_WINDOW SDs, and together no
+ * more than limit octets (an SD that would pass it is dropped as if lost;
+ * the sender retransmits it once the gap before it fills).
+ */
+struct sscop_rx_budget {
+	size_t used, limit;
+};
+
 struct sscop_params {
 	uint32_t timer_cc_ms, timer_poll_ms, timer_keepalive_ms;
 	uint32_t timer_noresp_ms, timer_idle_ms;
@@ -110,6 +120,7 @@ struct sscop_params {
 	bool auto_accept;    /* answer BGN with BGAK at once (else ops.incoming) */
 	uint8_t initial_sq;  /* first N(SQ); pick at random so a restart differs */
 	const uint8_t *log_peer; /* 6-octet MAC for log lines, or NULL */
+	struct sscop_rx_budget *rx_budget; /* NULL: the window is the only bound */
 };
 void sscop_params_defaults(struct sscop_params *p);
 
@@ -127,6 +138,7 @@ struct sscop_ops {
 struct sscop_stats {
 	uint64_t sd_tx, sd_rx, retransmits, polls, stats, ustats;
 	uint64_t establishments, failures, pdus_ignored;
+	uint64_t rx_budget_drops; /* out-of-order SDs dropped for the budget */
 };
 
 struct sscop;
@@ -155,6 +167,12 @@ bool sscop_timer_running(const struct sscop *s, enum sscop_timer t);
 void sscop_get_stats(const struct sscop *s, struct sscop_stats *out);
 /* Messages not yet acknowledged: waiting in the queue plus in flight. */
 uint32_t sscop_queued(const struct sscop *s);
+/*
+ * Ready, and the peer has answered a POLL of ours with a valid STAT (one
+ * echoing a nonzero N(PS)) in this association: it sees what we send, so it is a live node
+ * rather than a source of BGNs.  The link layer protects such peers.
+ */
+bool sscop_peer_proven(const struct sscop *s);
 
 /* Stateless answers for a peer we hold no association with. */
 size_t sscop_build_end(uint8_t *buf, size_t size, bool source_sscop);

@@ -115,8 +115,18 @@ struct cm_call_params {
  * request, including cm_client_close().  Initialise with CM_CLIENT_OPS_INIT:
  *   static const struct cm_client_ops ops = { CM_CLIENT_OPS_INIT,
  *                                             .call_connected = on_connected };
- * Pointers handed to a callback (caller, params, data) are valid only until
- * it returns.
+ *
+ * Lifetimes of what a callback is handed:
+ *  - cm_client *: the handle, valid until cm_client_close(); closing it
+ *    inside a callback is allowed, and then the handle must not be used
+ *    once that callback returns.
+ *  - caller (incoming_call), params (incoming_call) and data
+ *    (incoming_drop_party, incoming_close_call): library memory, valid
+ *    only until the callback returns; copy what you keep.  data is NULL
+ *    when len is 0.
+ *  - req_ctx: the caller's own pointer, given back once in the request's
+ *    one completion; the library never dereferences it.
+ *  - ids (cm_vc_id, cm_party_id) and selectors are values.
  */
 struct cm_client_ops {
 	size_t size;             /* sizeof(struct cm_client_ops) as compiled */
@@ -132,6 +142,17 @@ struct cm_client_ops {
 	void (*incoming_call)(cm_client *, cm_vc_id, cm_party_id, const char *caller,
 			      const struct cm_call_params *);
 	void (*call_connected)(cm_client *, cm_vc_id, cm_party_id);
+	/* Since 0.2: the completions of cm_deregister_sap(), cm_accept_call() and
+	 * cm_reject_call(). */
+	void (*deregister_sap_complete)(cm_client *, int status, uint8_t selector, void *req_ctx);
+	void (*accept_call_complete)(cm_client *, int status, cm_vc_id, cm_party_id);
+	void (*reject_call_complete)(cm_client *, int status, cm_vc_id, cm_party_id);
+	/*
+	 * Since 0.2: the completion of cm_data_fd(): status CM_OK and fd, the VC's data
+	 * descriptor, now the callback's to keep and close; or a CM_E_* status
+	 * and fd -1.
+	 */
+	void (*data_fd_complete)(cm_client *, int status, cm_vc_id, int fd, void *req_ctx);
 };
 #define CM_CLIENT_OPS_INIT .size = sizeof(struct cm_client_ops)
 
@@ -188,6 +209,15 @@ int cm_client_address(const cm_client *c, uint8_t selector, char *buf, size_t le
 int cm_register_sap(cm_client *c, uint8_t selector, void *req_ctx);
 
 /*
+ * Give a service access point back (since 0.2).  Calls to it are refused
+ * from then on as to a selector nobody registered; calls it already brought
+ * stay this client's.  Completes through deregister_sap_complete: CM_OK,
+ * CM_E_NO_SAP (nobody registered it) or CM_E_PERM (another client did).
+ * Closing the handle gives every SAP back too.
+ */
+int cm_deregister_sap(cm_client *c, uint8_t selector, void *req_ctx);
+
+/*
  * Make a multipoint call whose first party is the AESA first_party (hex).
  * params may be NULL (all defaults); otherwise params->size must cover at
  * least the 0.1 members (CM_CALL_PARAMS_INIT), else CM_E_INVAL.
@@ -195,8 +225,26 @@ int cm_register_sap(cm_client *c, uint8_t selector, void *req_ctx);
 int cm_make_call(cm_client *c, const struct cm_call_params *params,
 		 const char *first_party, void *req_ctx);
 
-/* Add a party to a VC whose MakeCall completed with CM_OK. */
+/*
+ * Add a party to a VC whose MakeCall completed with CM_OK.  The same as
+ * cm_add_party_id() with party_id NULL.
+ */
 int cm_add_party(cm_client *c, cm_vc_id vc, const char *party, void *req_ctx);
+
+/*
+ * Add a party and learn its id at once (since 0.2): on 0 (pending),
+ * *party_id holds the id the new party will have, so the add can be
+ * cancelled with cm_drop_party() before it completes (the add then
+ * completes with CM_E_CLOSING, the drop with CM_OK).  The library takes the
+ * id from its session's space, which the daemon honours; the completion
+ * (add_party_complete) names the same id.  *party_id is 0 when the daemon
+ * offered no space (one older than 0.2): the id then arrives with the
+ * completion only.  party_id may be NULL.  Returns CM_E_LIMIT, and sends
+ * nothing, once the session has used all of its 2^32 - 1 ids (open a new
+ * handle for a new space).
+ */
+int cm_add_party_id(cm_client *c, cm_vc_id vc, const char *party, cm_party_id *party_id,
+		    void *req_ctx);
 
 /*
  * Drop one party that is not the last; data (up to CM_MAX_DATA octets)
@@ -213,11 +261,38 @@ int cm_drop_party(cm_client *c, cm_vc_id vc, cm_party_id party, const void *data
 int cm_close_call(cm_client *c, cm_vc_id vc, cm_party_id last_party, const void *data,
 		  size_t len, unsigned flags, void *req_ctx);
 
-/* Leaf side: accept an incoming call; call_connected follows. */
+/*
+ * Leaf side: accept an incoming call.  Completes through
+ * accept_call_complete (since 0.2, with a daemon of 0.2 or later): CM_OK,
+ * then call_connected follows (or incoming_close_call if the caller gives
+ * up first); or why vc/party is no call offered to this client and waiting
+ * for an answer: CM_E_NO_VC (unknown, or already gone), CM_E_NO_PARTY,
+ * CM_E_PERM (another client's), CM_E_CLOSING (the caller gave up: answer
+ * its incoming_close_call), CM_E_STATE (answered already, or not an
+ * offered call).
+ */
 int cm_accept_call(cm_client *c, cm_vc_id vc, cm_party_id party);
 
-/* Leaf side: refuse an incoming call with a Q.2931 cause (e.g. 21). */
+/*
+ * Leaf side: refuse an incoming call with a Q.2931 cause (e.g. 21).
+ * Completes through reject_call_complete, as cm_accept_call() does.
+ */
 int cm_reject_call(cm_client *c, cm_vc_id vc, cm_party_id party, int cause);
+
+/*
+ * Since 0.2.  Ask for the data descriptor of vc (docs/data-path.md); it
+ * arrives in data_fd_complete.  A SOCK_SEQPACKET socket: at the root of a
+ * VC one send() is one SDU of 1 to max_sdu octets for every active party,
+ * and after cm_close_call() was taken send() fails with EPIPE; at a leaf one
+ * recv() is one SDU (use a max_sdu-octet buffer), send() fails with EPIPE,
+ * and recv() returns 0 once the party was dropped or the VC closed and the
+ * SDUs before that were read.  Returns 0 (pending) or CM_E_INVAL (c NULL,
+ * vc 0) or CM_E_DISCONNECTED; the completion's status is CM_OK, CM_E_NO_VC
+ * (not this client's VC), CM_E_STATE (the call is not active), CM_E_BUSY
+ * (its descriptor was given out already), CM_E_LIMIT (the daemon or this
+ * process is out of descriptors), CM_E_NOMEM or CM_E_DISCONNECTED.
+ */
+int cm_data_fd(cm_client *c, cm_vc_id vc, void *req_ctx);
 
 /* A one-line English text for a status code; never NULL. */
 const char *cm_strerror(int status);

@@ -133,7 +133,7 @@ cm_party_id last_party(cm_vc_id vc)
 	return n ? pi[n - 1].party : 0;
 }
 
-static struct q_msg setup_msg(uint32_t cref, uint8_t sel)
+struct q_msg setup_msg(uint32_t cref, uint8_t sel)
 {
 	struct q_msg m = pmsg(Q_MSG_SETUP, cref, false, 0, 0);
 	m.bearer.present = true;

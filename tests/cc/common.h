@@ -88,6 +88,8 @@ struct lcall {
 	cm_vc_id vc;
 	cm_party_id party;
 };
+/* A point-to-multipoint SETUP from P for our SAP sel: 23,584 cells/s, 1500 octets, QoS 0. */
+struct q_msg setup_msg(uint32_t cref, uint8_t sel);
 /* P sets up a call to our SAP 1 (owned by LEAF1); offered, not accepted. */
 void leaf_offered(struct lcall *k, uint32_t cref);
 void leaf_active(struct lcall *k, uint32_t cref);

@@ -42,7 +42,44 @@ void drv_init(struct drv *d, const struct cc_config *cfg)
 	d->c = cc_new(&d->cfg);
 	ck_assert_ptr_nonnull(d->c);
 	d->loop = true;
+	d->auto_peer = true;
 	d->next_req = 1000;
+}
+
+static bool was_up(const struct drv *d, struct cc_mac m)
+{
+	for (size_t i = 0; i < d->nup; i++)
+		if (memcmp(d->up[i].a, m.a, 6) == 0)
+			return true;
+	return false;
+}
+
+static void mark_up(struct drv *d, struct cc_mac m)
+{
+	if (was_up(d, m))
+		return;
+	d->up = grow(d->up, &d->capup, d->nup, sizeof(*d->up));
+	d->up[d->nup++] = m;
+}
+
+/* The remote peer's part (auto_peer): its link comes up, it acknowledges our RESTART. */
+static void play_peer(struct drv *d, const struct cc_action *a)
+{
+	if (!d->auto_peer || memcmp(a->peer.a, d->me.a, 6) == 0)
+		return;
+	if (a->type == CC_ACT_LINK_ESTABLISH && !was_up(d, a->peer)) {
+		mark_up(d, a->peer);
+		struct cc_event up = { .type = CC_EV_LINK_UP, .peer = a->peer };
+		ck_assert_int_eq(cc_enqueue(d->c, &up), CM_OK);
+	} else if (a->type == CC_ACT_SEND && a->msg.type == Q_MSG_RESTART) {
+		struct q_msg ack;
+		memset(&ack, 0, sizeof(ack));
+		ack.type = Q_MSG_RESTART_ACK;
+		ack.cref_flag = true;
+		ack.restart = a->msg.restart;
+		struct cc_event ev = { .type = CC_EV_MESSAGE, .peer = a->peer, .msg = &ack };
+		ck_assert_int_eq(cc_enqueue(d->c, &ev), CM_OK);
+	}
 }
 
 void drv_free(struct drv *d)
@@ -52,6 +89,7 @@ void drv_free(struct drv *d)
 	free(d->tm);
 	free(d->req);
 	free(d->rq);
+	free(d->up);
 }
 
 void drv_clear(struct drv *d)
@@ -159,7 +197,8 @@ static void trace_event(const struct drv *d, const struct cc_event *cur)
 		cur->msg ? cur->msg->type : 0, cur->msg ? cur->msg->cref : 0,
 		cur->msg ? (unsigned)cur->msg->cref_flag : 0u,
 		cur->msg && cur->msg->epref.present ? cur->msg->epref.value : -1,
-		cur->msg ? (unsigned)cur->msg->epref.flag : 0u, cur->msg_error, cur->timer.kind,
+		cur->msg ? (unsigned)cur->msg->epref.flag : 0u,
+		cur->dec ? (unsigned)cur->dec->verdict_cause : 0u, cur->timer.kind,
 		(unsigned long long)cur->timer.obj);
 }
 
@@ -202,6 +241,7 @@ void drv_feed(struct drv *d, const struct cc_event *ev)
 			trace_actions(&out);
 		for (size_t i = 0; i < out.n; i++) {
 			record(d, &out.v[i]);
+			play_peer(d, &out.v[i]);
 			for (size_t j = 0; j < d->nrq; j++) {
 				struct cc_event re = { .type = CC_EV_REQUEST,
 						       .session = d->rq[j].session,
@@ -229,7 +269,6 @@ void drv_feed(struct drv *d, const struct cc_event *ev)
 static void track(struct drv *d, struct cc_request *r)
 {
 	r->req_id = d->next_req++;
-	/* accept and reject too: they complete only when refused (CC_CEV_REFUSED) */
 	d->req = grow(d->req, &d->capreq, d->nreq, sizeof(*d->req));
 	d->req[d->nreq++] =
 		(struct drv_req){.req_id = r->req_id, .type = r->type, .session = r->session};
@@ -299,36 +338,57 @@ uint64_t drv_close(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, 
 	return drv_request(d, &r);
 }
 
-void drv_accept(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p)
+uint64_t drv_accept(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p)
 {
 	struct cc_request r = {
 		.type = CC_REQ_ACCEPT_CALL, .session = session, .vc = vc, .party = p};
-	drv_request(d, &r);
+	return drv_request(d, &r);
 }
 
-void drv_reject(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, int cause)
+uint64_t drv_reject(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, int cause)
 {
 	struct cc_request r = {.type = CC_REQ_REJECT_CALL,
 			       .session = session,
 			       .vc = vc,
 			       .party = p,
 			       .cause = cause};
-	drv_request(d, &r);
+	return drv_request(d, &r);
 }
 
-void drv_msg_err(struct drv *d, struct cc_mac from, const struct q_msg *m, uint8_t err)
+void drv_msg_status(struct drv *d, struct cc_mac from, const struct q_msg *m,
+		    const struct q_decode_status *st)
 {
+	/* a peer speaks only on a link that is up, and restarted it first */
+	if (d->auto_peer && memcmp(from.a, d->me.a, 6) != 0 && !was_up(d, from)) {
+		size_t n = d->nlog;
+		drv_link(d, from, true);
+		d->nlog = n; /* the test did not ask for those */
+	}
 	struct cc_event ev = {0};
 	ev.type = CC_EV_MESSAGE;
 	ev.peer = from;
 	ev.msg = m;
-	ev.msg_error = err;
+	ev.dec = st;
 	drv_feed(d, &ev);
+}
+
+void drv_msg_dec(struct drv *d, struct cc_mac from, const struct q_msg *m, uint8_t verdict,
+		 uint8_t cause, uint8_t ie, uint8_t ie_action)
+{
+	struct q_decode_status st;
+	memset(&st, 0, sizeof(st));
+	st.verdict = verdict;
+	st.verdict_cause = verdict == Q_VERDICT_DISCARD ? 0 : cause;
+	if (ie) {
+		st.n_ie_errors = 1;
+		st.ie_errors[0] = (struct q_ie_error){ie, cause, ie_action};
+	}
+	drv_msg_status(d, from, m, &st);
 }
 
 void drv_msg(struct drv *d, struct cc_mac from, const struct q_msg *m)
 {
-	drv_msg_err(d, from, m, 0);
+	drv_msg_status(d, from, m, NULL);
 }
 
 void drv_link(struct drv *d, struct cc_mac peer, bool up)
@@ -336,6 +396,8 @@ void drv_link(struct drv *d, struct cc_mac peer, bool up)
 	struct cc_event ev = {0};
 	ev.type = up ? CC_EV_LINK_UP : CC_EV_LINK_DOWN;
 	ev.peer = peer;
+	if (up)
+		mark_up(d, peer);
 	drv_feed(d, &ev);
 }
 

@@ -48,6 +48,15 @@ struct drv {
 	struct cc_request *rq; /* requests queued by on_cev, fed after the current event */
 	size_t nrq, caprq;
 	size_t check_every; /* run the invariant checker every n events (0/1: always) */
+	/*
+	 * true (the default): the driver plays each remote peer's link and
+	 * restart, so that calls go out as on a live link: a link asked for
+	 * (CC_ACT_LINK_ESTABLISH) of a peer whose link never was up comes up,
+	 * and our RESTART is acknowledged.  Off for the tests of those.
+	 */
+	bool auto_peer;
+	struct cc_mac *up; /* peers whose link came up once */
+	size_t nup, capup;
 };
 
 void drv_init(struct drv *d, const struct cc_config *cfg);
@@ -64,11 +73,19 @@ uint64_t drv_close(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, 
 uint64_t drv_request(struct drv *d, struct cc_request *r);
 /* A request issued from inside a client callback: fed once the current event is done. */
 uint64_t drv_queue(struct drv *d, struct cc_request *r);
-void drv_accept(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p);
-void drv_reject(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, int cause);
+uint64_t drv_accept(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p);
+uint64_t drv_reject(struct drv *d, uint64_t session, cm_vc_id vc, cm_party_id p, int cause);
 
 void drv_msg(struct drv *d, struct cc_mac from, const struct q_msg *m);
-void drv_msg_err(struct drv *d, struct cc_mac from, const struct q_msg *m, uint8_t err);
+/*
+ * A message the decoder found fault with: the verdict with its cause, and
+ * one offending IE (id 0: none) with its action indicator.
+ */
+void drv_msg_dec(struct drv *d, struct cc_mac from, const struct q_msg *m, uint8_t verdict,
+		 uint8_t cause, uint8_t ie, uint8_t ie_action);
+/* ... with the decode status as given */
+void drv_msg_status(struct drv *d, struct cc_mac from, const struct q_msg *m,
+		    const struct q_decode_status *st);
 void drv_link(struct drv *d, struct cc_mac peer, bool up);
 void drv_session_closed(struct drv *d, uint64_t session);
 void drv_fire(struct drv *d, uint8_t kind, uint64_t obj);

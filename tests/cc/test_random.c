@@ -139,8 +139,16 @@ static void random_message(void)
 	m.uu.len = (uint8_t)rnd(Q_UU_MAX + 1);
 	m.restart.present = rnd(2);
 	m.restart.rclass = (uint8_t)rnd(3);
-	static const uint8_t errs[] = {0, 0, 0, 0, 0, 0, 96, 97, 99, 100};
-	drv_msg_err(&d, P, &m, errs[rnd(sizeof(errs))]);
+	/* mostly clean; else any verdict, cause and action indicator the decoder gives */
+	static const uint8_t causes[] = {96, 97, 99, 100};
+	static const uint8_t acts[] = {Q_IE_ACT_CLEAR,		 Q_IE_ACT_DISCARD_IE,
+				       Q_IE_ACT_DISCARD_IE_REPORT, Q_IE_ACT_DISCARD_MSG,
+				       Q_IE_ACT_DISCARD_MSG_REPORT, Q_IE_ACT_REGULAR};
+	if (rnd(10) < 6)
+		drv_msg(&d, P, &m);
+	else
+		drv_msg_dec(&d, P, &m, (uint8_t)rnd(Q_VERDICT_CLEAR + 1), causes[rnd(sizeof(causes))],
+			    Q_IE_UU, acts[rnd(sizeof(acts))]);
 }
 
 static void random_timer(void)

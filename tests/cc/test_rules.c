@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The CoNDIS rules' error codes, in the order the brief fixes, and request bookkeeping. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "cm_proto_const.h"
 #include "common.h"
 
 static int status_of(uint64_t req)
@@ -38,12 +40,19 @@ START_TEST(make_call_errors)
 }
 END_TEST
 
-START_TEST(limits)
+/* The standard configuration for a test that changes some of it and starts afresh. */
+static struct cc_config fresh_config(void)
 {
 	drv_free(&d);
 	struct cc_config cfg;
 	cc_config_defaults(&cfg);
 	cfg.esi = drv_mac(1);
+	return cfg;
+}
+
+START_TEST(limits)
+{
+	struct cc_config cfg = fresh_config();
 	cfg.max_vcs_per_session = 100; /* the VC limit has a test of its own */
 	cfg.max_parties_per_vc = 2;
 	cfg.max_pending_per_session = 3;
@@ -706,7 +715,401 @@ START_TEST(shutdown_refuses_new)
 	uint64_t c = drv_close(&d, LEAF1, l.vc, l.party, 0);
 	ck_assert_uint_ne(drv_done(&d, c)->type, CC_CEV_REFUSED);
 	drv_reject(&d, LEAF1, l.vc, l.party, 21);
+	struct cc_request dr = { .type = CC_REQ_DEREGISTER_SAP, .session = LEAF1, .selector = 1 };
+	ck_assert_int_eq(status_of(drv_request(&d, &dr)), CM_OK);
 	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_REFUSED), 4);
+}
+END_TEST
+
+/* An AddParty with an id from the session's own space: the root can drop it while pending. */
+static uint64_t add_as(struct rcall *k, uint8_t sel, cm_party_id id)
+{
+	struct cc_request r = {.type = CC_REQ_ADD_PARTY, .session = ROOT, .vc = k->vc, .party = id};
+	drv_addr(r.addr, P, sel);
+	return drv_request(&d, &r);
+}
+
+START_TEST(add_party_own_id)
+{
+	struct rcall k;
+	root_active(&k);
+	uint64_t base = cmc_party_id_base(ROOT);
+	ck_assert_uint_ne(base, 0);
+	drv_clear(&d);
+	uint64_t rb = add_as(&k, 6, base + 1);
+	const struct cc_action *ap = SENT(Q_MSG_ADD_PARTY, 0);
+	uint16_t ep = ap->msg.epref.value;
+	ck_assert_int_eq(party_state(k.vc, base + 1), Q_EPS_ADD_PARTY_INITIATED);
+	ck_assert(drv_running(&d, CC_T399, base + 1));
+	/* cancelled while pending, by the id the root chose */
+	uint64_t dr = drv_drop(&d, ROOT, k.vc, base + 1, 0);
+	ck_assert_int_eq(status_of(rb), CM_E_CLOSING);
+	ck_assert_uint_eq(DONE(rb)->party, base + 1);
+	ck_assert_ptr_null(drv_done(&d, dr));
+	ck_assert_uint_eq(SENT(Q_MSG_DROP_PARTY, 0)->msg.epref.value, ep);
+	peer_send(Q_MSG_DROP_PARTY_ACK, k.cref, true, ep, 16);
+	ck_assert_int_eq(status_of(dr), CM_OK);
+	ck_assert_uint_eq(DONE(dr)->party, base + 1);
+	ck_assert_int_eq(party_state(k.vc, base + 1), -1);
+
+	/* an id is taken once, in increasing order, from the session's own space */
+	drv_clear(&d);
+	ck_assert_int_eq(status_of(add_as(&k, 7, base + 1)), CM_E_INVAL); /* used */
+	ck_assert_int_eq(status_of(add_as(&k, 7, base)), CM_E_INVAL);     /* not in it */
+	ck_assert_int_eq(status_of(add_as(&k, 7, base + CMC_PARTY_ID_COUNT + 1)), CM_E_INVAL);
+	ck_assert_int_eq(status_of(add_as(&k, 7, cmc_party_id_base(LEAF1) + 1)), CM_E_INVAL);
+	ck_assert_int_eq(status_of(add_as(&k, 7, k.a)), CM_E_INVAL);      /* call control's */
+	/* once it named one, a session names all: the VC's parties stay in id order */
+	uint8_t a7[20];
+	drv_addr(a7, P, 7);
+	ck_assert_int_eq(status_of(drv_add_party(&d, ROOT, k.vc, a7)), CM_E_INVAL);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_ADD_PARTY), 0);
+	uint64_t r5 = add_as(&k, 7, base + 5); /* gaps are fine */
+	ck_assert_ptr_null(drv_done(&d, r5));
+	ck_assert_int_eq(status_of(add_as(&k, 8, base + 3)), CM_E_INVAL);
+	ck_assert_int_eq(party_state(k.vc, base + 5), Q_EPS_ADD_PARTY_INITIATED);
+	peer_send(Q_MSG_ADD_PARTY_ACK, k.cref, true, SENT(Q_MSG_ADD_PARTY, 0)->msg.epref.value, 0);
+	ck_assert_int_eq(status_of(r5), CM_OK);
+	ck_assert_uint_eq(DONE(r5)->party, base + 5);
+	ck_assert_uint_eq(last_party(k.vc), base + 5);
+	/* a session's space is its own: another root numbers its parties from its own */
+	ck_assert_uint_ne(cmc_party_id_base(ROOT), cmc_party_id_base(ROOT + 1));
+	ck_assert_uint_eq(cmc_party_id_base(0), 0);
+	ck_assert_uint_eq(cmc_party_id_base(1ull << 31), 0);
+}
+END_TEST
+
+START_TEST(deregister_sap)
+{
+	struct cc_request r = {.type = CC_REQ_DEREGISTER_SAP, .session = LEAF1, .selector = 1};
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_NO_SAP);
+	ck_assert_int_eq(status_of(drv_register(&d, LEAF1, 1)), CM_OK);
+	r.session = LEAF2;
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_PERM);
+	r.session = LEAF1;
+	uint64_t ok = drv_request(&d, &r);
+	ck_assert_int_eq(status_of(ok), CM_OK);
+	ck_assert_uint_eq(DONE(ok)->type, CC_CEV_DEREGISTER_SAP_COMPLETE);
+	ck_assert_uint_eq(DONE(ok)->selector, 1);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.saps, 0);
+	/* a call to it now is refused as to no SAP: RELEASE COMPLETE 88 */
+	struct q_msg m = setup_msg(92, 1);
+	drv_clear(&d);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(SENT(Q_MSG_RELEASE_COMPLETE, 0)->msg.cause.value, 88);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_E_NO_SAP);
+	/* free for anyone again; calls it brought stay with their client */
+	ck_assert_int_eq(status_of(drv_register(&d, LEAF2, 1)), CM_OK);
+	r.session = LEAF2;
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_OK);
+	struct lcall l;
+	leaf_offered(&l, 93); /* LEAF1 takes SAP 1 back here */
+	r.session = LEAF1;
+	ck_assert_int_eq(status_of(drv_request(&d, &r)), CM_OK);
+	drv_clear(&d);
+	ck_assert_int_eq(status_of(drv_accept(&d, LEAF1, l.vc, l.party)), CM_OK);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_CONNECT), 1);
+}
+END_TEST
+
+START_TEST(answer_errors)
+{
+	struct lcall k;
+	leaf_offered(&k, 91);
+	drv_clear(&d);
+	uint64_t r = drv_accept(&d, LEAF1, k.vc + 1000, k.party);
+	ck_assert_int_eq(status_of(r), CM_E_NO_VC);
+	ck_assert_uint_eq(DONE(r)->type, CC_CEV_ACCEPT_CALL_COMPLETE);
+	ck_assert_int_eq(status_of(drv_accept(&d, LEAF2, k.vc, k.party)), CM_E_PERM);
+	ck_assert_int_eq(status_of(drv_accept(&d, LEAF1, k.vc, k.party + 1000)), CM_E_NO_PARTY);
+	r = drv_reject(&d, LEAF2, k.vc, k.party, 21);
+	ck_assert_int_eq(status_of(r), CM_E_PERM);
+	ck_assert_uint_eq(DONE(r)->type, CC_CEV_REJECT_CALL_COMPLETE);
+	ck_assert_uint_eq(d.nlog, 4); /* the four completions and nothing else */
+	/* the real answer completes at once; the call goes on */
+	r = drv_accept(&d, LEAF1, k.vc, k.party);
+	ck_assert_int_eq(status_of(r), CM_OK);
+	ck_assert_uint_eq(DONE(r)->vc, k.vc);
+	ck_assert_uint_eq(DONE(r)->party, k.party);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_CONNECT), 1);
+	/* answered already */
+	drv_clear(&d);
+	ck_assert_int_eq(status_of(drv_accept(&d, LEAF1, k.vc, k.party)), CM_E_STATE);
+	ck_assert_int_eq(status_of(drv_reject(&d, LEAF1, k.vc, k.party, 21)), CM_E_STATE);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE) + drv_nsent(&d, Q_MSG_CONNECT), 0);
+	/* a root's own call is no offered call */
+	struct rcall rc;
+	root_calling(&rc);
+	ck_assert_int_eq(status_of(drv_accept(&d, ROOT, rc.vc, rc.a)), CM_E_STATE);
+	/* the caller gave up first: the late answer finds the VC closing */
+	struct lcall g;
+	leaf_offered(&g, 95);
+	peer_send(Q_MSG_RELEASE, 95, false, -1, 16);
+	ck_assert_uint_eq(CEV(CC_CEV_INCOMING_CLOSE_CALL, 0)->vc, g.vc);
+	drv_clear(&d);
+	ck_assert_int_eq(status_of(drv_reject(&d, LEAF1, g.vc, g.party, 21)), CM_E_CLOSING);
+	ck_assert_int_eq(status_of(drv_accept(&d, LEAF1, g.vc, g.party)), CM_E_CLOSING);
+	ck_assert_uint_eq(drv_nsent(&d, Q_MSG_RELEASE_COMPLETE) + drv_nsent(&d, Q_MSG_CONNECT), 0);
+}
+END_TEST
+
+static uint64_t npeers(void)
+{
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	return st.peers;
+}
+
+/*
+ * Call control's peer objects go once they hold nothing: 5,000 calls to
+ * distinct stations that never answer leave none behind (they used to
+ * stay, ~100 octets each, for the life of the daemon), while a peer with
+ * a link up or an active call under T309 is kept.
+ */
+START_TEST(peers_freed_when_unused)
+{
+	for (unsigned i = 0; i < 5000; i++) {
+		struct cc_mac m = { { 0x02, 0x10, 0, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i } };
+		uint8_t a[20];
+		drv_addr(a, m, 5);
+		uint64_t r = drv_make_call(&d, ROOT, a);
+		ck_assert_ptr_null(drv_done(&d, r));
+		ck_assert_uint_eq(npeers(), 1);
+		/* the link fails to come up: the call in set-up is cleared */
+		drv_link(&d, m, false);
+		ck_assert_int_eq(status_of(r), CM_E_LINK_DOWN);
+		ck_assert_uint_eq(npeers(), 0);
+		drv_clear(&d);
+	}
+	/* up with no call: kept while up */
+	drv_link(&d, P, true);
+	ck_assert_uint_eq(npeers(), 1);
+	drv_link(&d, P, false);
+	ck_assert_uint_eq(npeers(), 0);
+	/* an active call survives the link under T309, and so does its peer
+	 * (the fresh peer object restarts first: the driver, which played the
+	 * link before, is told it is up again) */
+	drv_link(&d, P, true);
+	struct rcall k;
+	root_active(&k);
+	drv_link(&d, P, false);
+	ck_assert(drv_running(&d, CC_T309, cc_mac_key(P)));
+	ck_assert_uint_eq(npeers(), 1);
+	drv_fire(&d, CC_T309, cc_mac_key(P));
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.legs, 0);
+	ck_assert_uint_eq(npeers(), 0);
+	/* a fresh one starts its next association with a RESTART again */
+	drv_clear(&d);
+	drv_link(&d, P, true);
+	ck_assert_uint_eq(drv_nsent_to(&d, Q_MSG_RESTART, P), 1);
+}
+END_TEST
+
+/*
+ * The link refused a message to P for good (not allowed, no room, no
+ * association): calls in set-up toward P end at once with
+ * CM_E_UNREACHABLE, cause 27, not by T303 8 s later; an active call and
+ * calls to other peers are left alone.
+ */
+START_TEST(unreachable_event_clears_setup)
+{
+	struct rcall on, setting_up;
+	root_active(&on);
+	root_calling(&setting_up);
+	uint8_t other[20];
+	drv_addr(other, drv_mac(9), 5);
+	uint64_t elsewhere = drv_make_call(&d, ROOT, other);
+	ck_assert_ptr_null(drv_done(&d, setting_up.make_req));
+	struct cc_event ev = { .type = CC_EV_UNREACHABLE, .peer = P };
+	drv_feed(&d, &ev);
+	const struct cc_client_event *done = drv_done(&d, setting_up.make_req);
+	ck_assert_ptr_nonnull(done);
+	ck_assert_int_eq(done->status, CM_E_UNREACHABLE);
+	ck_assert_int_eq(done->cause, Q_CAUSE_DEST_OUT_OF_ORDER);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.legs, 2); /* the active one and the one to another peer */
+	ck_assert_uint_eq(party_state(on.vc, on.a), Q_EPS_ACTIVE);
+	ck_assert_ptr_null(drv_done(&d, elsewhere));
+	/* a peer call control holds nothing for: nothing happens */
+	ev.peer = drv_mac(10);
+	drv_clear(&d);
+	drv_feed(&d, &ev);
+	ck_assert_uint_eq(d.nlog, 0);
+}
+END_TEST
+
+/*
+ * A SAP owner that does not answer its incoming calls (a slow one, or a
+ * SETUP flood) is not buried: past max_incoming_per_session unanswered
+ * offers, a SETUP is refused with RELEASE COMPLETE cause 41 and an ADD
+ * PARTY with ADD PARTY REJECT 41; each answer makes room again.
+ */
+START_TEST(incoming_flow_control)
+{
+	struct cc_config cfg = fresh_config();
+	cfg.max_incoming_per_session = 2;
+	drv_init(&d, &cfg);
+	struct lcall on, b, c2;
+	leaf_active(&on, 70); /* answered: holds no slot */
+	leaf_offered(&b, 71);
+	leaf_offered(&c2, 72);
+	drv_clear(&d);
+	struct q_msg m = setup_msg(73, 1);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	const struct cc_action *rc = drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0);
+	ck_assert_ptr_nonnull(rc);
+	ck_assert_uint_eq(rc->msg.cref, 73);
+	ck_assert_uint_eq(rc->msg.cause.value, Q_CAUSE_TEMPORARY_FAILURE);
+	/* a party added on the active leg meets the same bound */
+	drv_clear(&d);
+	struct q_msg ap = pmsg(Q_MSG_ADD_PARTY, on.cref, false, 5, 0);
+	ap.called.present = true;
+	drv_addr(ap.called.aesa, d.me, 1);
+	drv_msg(&d, P, &ap);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	const struct cc_action *rj = drv_sent(&d, Q_MSG_ADD_PARTY_REJECT, 0);
+	ck_assert_ptr_nonnull(rj);
+	ck_assert_uint_eq(rj->msg.cause.value, Q_CAUSE_TEMPORARY_FAILURE);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.incoming_refused, 2);
+	/* the owner answers one: the next call is offered */
+	drv_reject(&d, LEAF1, b.vc, b.party, 21);
+	drv_clear(&d);
+	m = setup_msg(74, 1);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 1);
+}
+END_TEST
+
+static uint64_t call_as(uint64_t session, uint32_t uid, struct cc_mac to)
+{
+	struct cc_request r = { .type = CC_REQ_MAKE_CALL, .session = session, .uid = uid };
+	drv_addr(r.addr, to, 5);
+	return drv_request(&d, &r);
+}
+
+/*
+ * Budgets per user, not per session: eight sessions of one user used to
+ * hold eight times max_vcs_per_session.  Over max_vcs_per_user a MakeCall
+ * gets CM_E_LIMIT and a call offered to the user's SAP cause 47; another
+ * user is not affected; a session's end gives the room back.
+ */
+START_TEST(user_budgets)
+{
+	struct cc_config cfg = fresh_config();
+	cfg.max_vcs_per_user = 3;
+	drv_init(&d, &cfg);
+	struct cc_request reg = { .type = CC_REQ_REGISTER_SAP, .session = 21, .selector = 1,
+				  .uid = 1000 };
+	ck_assert_int_eq(status_of(drv_request(&d, &reg)), CM_OK);
+	ck_assert_ptr_null(drv_done(&d, call_as(21, 1000, P)));
+	ck_assert_ptr_null(drv_done(&d, call_as(21, 1000, P)));
+	ck_assert_ptr_null(drv_done(&d, call_as(22, 1000, P)));
+	ck_assert_int_eq(status_of(call_as(22, 1000, P)), CM_E_LIMIT);
+	ck_assert_int_eq(status_of(call_as(21, 1000, P)), CM_E_LIMIT);
+	ck_assert_ptr_null(drv_done(&d, call_as(23, 1001, P))); /* someone else */
+	/* an incoming call for the user's SAP would be a fourth VC: cause 47 */
+	drv_clear(&d);
+	struct q_msg m = setup_msg(90, 1);
+	drv_msg(&d, P, &m);
+	ck_assert_uint_eq(drv_ncev(&d, CC_CEV_INCOMING_CALL), 0);
+	const struct cc_action *rc = drv_sent(&d, Q_MSG_RELEASE_COMPLETE, 0);
+	ck_assert_ptr_nonnull(rc);
+	ck_assert_uint_eq(rc->msg.cause.value, Q_CAUSE_RESOURCE_UNAVAILABLE);
+	struct cc_stats st;
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.budget_refused, 3);
+	ck_assert_uint_eq(st.users, 2);
+	/* session 22 goes: its VC is torn down and the user may call again */
+	drv_session_closed(&d, 22);
+	ck_assert_ptr_null(drv_done(&d, call_as(21, 1000, P)));
+	drv_session_closed(&d, 21);
+	drv_session_closed(&d, 23);
+	cc_get_stats(d.c, &st);
+	ck_assert_uint_eq(st.users, 0);
+}
+END_TEST
+
+/*
+ * max_memory bounds call control's state for everyone together: calls
+ * are refused CM_E_LIMIT once the estimate reaches it, and the estimate
+ * stays near it (a hash table that doubles its buckets may pass it by
+ * those).
+ */
+START_TEST(memory_budget)
+{
+	struct cc_config cfg = fresh_config();
+	cfg.max_memory_mib = 16;
+	drv_init(&d, &cfg);
+	/* the whole-state check after each of ~15,000 calls would be quadratic */
+	d.check_every = 1000;
+	size_t made = 0;
+	for (;;) {
+		uint64_t r = call_as(100 + made % 4, (uint32_t)(made % 4), P);
+		const struct cc_client_event *e = drv_done(&d, r);
+		if (e) {
+			ck_assert_int_eq(e->status, CM_E_LIMIT);
+			break;
+		}
+		if (++made == 100000)
+			ck_abort_msg("no limit after 100,000 calls");
+		drv_clear(&d);
+	}
+	ck_assert_ptr_null(cc_check_invariants(d.c));
+	uint64_t bytes = cc_state_bytes(d.c);
+	/* a hash table may have doubled its buckets with the last call */
+	ck_assert_uint_le(bytes, (16u << 20) + (2u << 20));
+	ck_assert_uint_ge(bytes, 15u << 20);
+	printf("max_memory 16 MiB: %zu calls in set-up, %llu octets estimated\n", made,
+	       (unsigned long long)bytes);
+}
+END_TEST
+
+static uint64_t reg_as(uint64_t session, uint32_t uid, uint8_t sel)
+{
+	struct cc_request r = { .type = CC_REQ_REGISTER_SAP, .session = session, .uid = uid,
+				.selector = sel };
+	return drv_request(&d, &r);
+}
+
+/* the daemon's sap_ranges, played: nobody but session 33 may have selector 9 */
+static bool not_nine(void *ctx, uint64_t session, uint8_t sel)
+{
+	return sel != 9 || session == 33;
+}
+
+/*
+ * SAP squatting: one user holds at most max_saps_per_user selectors across
+ * its sessions (root any), and sap_allowed (the daemon's sap_ranges)
+ * refuses selectors outside the user's ranges with CM_E_PERM.
+ */
+START_TEST(sap_policy)
+{
+	struct cc_config cfg = fresh_config();
+	cfg.max_saps_per_user = 2;
+	cfg.sap_allowed = not_nine;
+	drv_init(&d, &cfg);
+	ck_assert_int_eq(status_of(reg_as(31, 1000, 1)), CM_OK);
+	ck_assert_int_eq(status_of(reg_as(31, 1000, 1)), CM_OK); /* its own again */
+	ck_assert_int_eq(status_of(reg_as(31, 1000, 2)), CM_OK);
+	ck_assert_int_eq(status_of(reg_as(32, 1000, 3)), CM_E_LIMIT);
+	ck_assert_int_eq(status_of(reg_as(32, 1000, 9)), CM_E_PERM);
+	ck_assert_int_eq(status_of(reg_as(34, 1001, 1)), CM_E_SAP_IN_USE);
+	for (uint8_t sel = 100; sel < 120; sel++)
+		ck_assert_int_eq(status_of(reg_as(33, 0, sel)), CM_OK); /* root */
+	ck_assert_int_eq(status_of(reg_as(33, 0, 9)), CM_OK);
+	drv_session_closed(&d, 31);
+	ck_assert_int_eq(status_of(reg_as(32, 1000, 3)), CM_OK);
+	ck_assert_int_eq(status_of(reg_as(32, 1000, 1)), CM_OK);
+	ck_assert_int_eq(status_of(reg_as(32, 1000, 2)), CM_E_LIMIT);
 }
 END_TEST
 
@@ -734,6 +1137,15 @@ Suite *cc_test_suite(void)
 	tcase_add_test(tc, own_esi_always_valid);
 	tcase_add_test(tc, unreachable_peer);
 	tcase_add_test(tc, shutdown_refuses_new);
+	tcase_add_test(tc, add_party_own_id);
+	tcase_add_test(tc, deregister_sap);
+	tcase_add_test(tc, answer_errors);
+	tcase_add_test(tc, peers_freed_when_unused);
+	tcase_add_test(tc, unreachable_event_clears_setup);
+	tcase_add_test(tc, incoming_flow_control);
+	tcase_add_test(tc, user_budgets);
+	tcase_add_test(tc, memory_budget);
+	tcase_add_test(tc, sap_policy);
 	suite_add_tcase(s, tc);
 	return s;
 }

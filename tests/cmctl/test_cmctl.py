@@ -30,10 +30,10 @@ def check(cond, msg):
         fail(msg)
 
 
-def start_daemon():
+def start_daemon(conf_text=""):
     conf = os.path.join(tmp, "callmgrd.conf")
     with open(conf, "w") as f:
-        f.write("")
+        f.write(conf_text)
     log = open(os.path.join(tmp, "daemon.log"), "w")
     p = subprocess.Popen([CALLMGRD, "--foreground", "--config", conf, "--socket", SOCK,
                           "--log-target", "stderr"], stderr=log)
@@ -88,10 +88,11 @@ def start_calls(vcs, parties, timeout=60, first_sel=1):
     fail("the calls helper was not ready in time")
 
 
-def cmctl(*args, env=None, user=None):
+def cmctl(*args, env=None, user=None, groups=None):
     cmd = [CMCTL, "-s", SOCK] + list(args)
     if user is not None:
-        cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
+        g = "--groups=%s" % ",".join(map(str, groups)) if groups else "--clear-groups"
+        cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, g] + cmd
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=30)
     return r.returncode, r.stdout, r.stderr
 
@@ -111,8 +112,8 @@ def cmctl_json(*args):
         fail("cmctl -j %s: not JSON (%s): %r" % (" ".join(args), e, out[:200]))
 
 
-def expect_error(args, code, text, user=None):
-    rc, out, err = cmctl(*args, user=user)
+def expect_error(args, code, text, user=None, groups=None):
+    rc, out, err = cmctl(*args, user=user, groups=groups)
     check(rc == code, "cmctl %s: exit %d, wanted %d (%s)" % (" ".join(args), rc, code, err))
     check(err.startswith("cmctl: ") and err.count("\n") == 1,
           "cmctl %s: not a one-line error: %r" % (" ".join(args), err))
@@ -206,6 +207,9 @@ def tables_and_json():
 
     stats = cmctl_json("stats")
     check(stats["calls_made"] >= 2 and stats["parties_added"] >= 4, stats)
+    for key in ("frames_group_src", "peers_evicted", "peers_refused", "peers_idle_freed",
+                "peers", "rx_buffered", "accept_pauses"):
+        check(stats.get(key) == 0, "stats %s in local mode: %r" % (key, stats.get(key)))
     check(cmctl_json("link", "list") == [], "links in local mode")
     check("links up" in cmctl_ok("status"), "status table")
     stop_all()
@@ -223,8 +227,16 @@ def drop_close_monitor():
 
     out = cmctl_ok("-j", "drop", str(vc), str(parties[1]), "--data", "6279")
     check(json.loads(out)["status"] == 0, out)
-    show = cmctl_json("vc", "show", str(vc))
-    left = [p["party"] for p in show["party_list"]]
+    # The operator's drop completes when the wire procedure ends; the party
+    # then waits in PU6 for its owner's answer to IncomingDropParty, which
+    # the helper sends from its own event loop: wait for it, do not race it.
+    deadline = time.time() + 5
+    while True:
+        show = cmctl_json("vc", "show", str(vc))
+        left = [p["party"] for p in show["party_list"]]
+        if (parties[1] not in left and show["parties"] == 2) or time.time() > deadline:
+            break
+        time.sleep(0.05)
     check(parties[1] not in left and show["parties"] == 2, show)
     # the owner heard about it, and the party got the data before it went
     seen = helper_events(helper, 4)
@@ -312,13 +324,23 @@ def permissions():
     if os.getuid() != 0 or not shutil.which("setpriv"):
         print("needs root and setpriv")
         sys.exit(77)
-    start_daemon()
+    operators = 4242
+    start_daemon("[daemon]\noperator_group = %d\n" % operators)
     helper, calls = start_calls(1, 2)
     (vc, parties), = calls.items()
     nobody = 65534
-    # reads are open to anyone who can connect; changes are not
+    # another user's VCs are not listed or shown (docs/security.md "Read policy")
     rc, out, err = cmctl("-j", "vc", "list", user=nobody)
+    check(rc == 0 and json.loads(out) == [], (rc, out, err))
+    expect_error(["vc", "show", str(vc)], 1, "VC %d is another user's" % vc, user=nobody)
+    # ... except to the operators' group (a supplementary group is enough)
+    rc, out, err = cmctl("-j", "vc", "list", user=nobody, groups=[operators])
     check(rc == 0 and vc in vc_rows(json.loads(out)), (rc, err))
+    rc, out, err = cmctl("-j", "vc", "show", str(vc), user=nobody, groups=[operators])
+    check(rc == 0 and json.loads(out)["vc"] == vc, (rc, out, err))
+    # changes need more than reading
+    expect_error(["drop", str(vc), str(parties[1])], 1, "drop vc %d party %d:" % (vc, parties[1]),
+                 user=nobody, groups=[operators])
     expect_error(["drop", str(vc), str(parties[1])], 1, "drop vc %d party %d:" % (vc, parties[1]),
                  user=nobody)
     expect_error(["close", str(vc), "--force"], 1, "close vc %d:" % vc, user=nobody)

@@ -97,17 +97,22 @@ START_TEST(every_key_is_read)
 		      "prefix = 47.0005.80ffe1000000f21a2f3c\n"
 		      "log_level = debug\n"
 		      "admin_group = 0\n"
+		      "operator_group = root\n"
+		      "sap_ranges = root:5, @0:10-19\t1000:200-255\n"
 		      "socket_mode = 0600\n"
 		      "allowed_peers = 02:00:00:00:00:01, 02:AA:bb:00:00:02\t02:00:00:00:00:03,\n"
 		      "[timers]\n"
 		      "t303=1001\nt308   =   1002\nt309 = 1003\nt310 = 1004\nt313 = 1005\n"
-		      "t322 = 1006\nt397 = 1007\nt398 = 1008\nt399 = 1009\n"
-		      "n303 = 3\nn308 = 4\nn322 = 5\n"
+		      "t316 = 1010\nt322 = 1006\nt397 = 1007\nt398 = 1008\nt399 = 1009\n"
+		      "n303 = 3\nn308 = 4\nn316 = 6\nn322 = 5\n"
 		      "timer_cc = 2001\nmax_cc = 7\ntimer_poll = 2002\ntimer_keepalive = 2003\n"
 		      "timer_noresponse = 2004\ntimer_idle = 2005\n"
 		      "[limits]\n"
 		      "max_vcs_per_session = 11 ; inline comment\n"
 		      "max_parties_per_vc = 12\nmax_pending_per_session = 13\n"
+		      "max_incoming_per_session = 14\n"
+		      "max_vcs_per_user = 15\nmax_pending_per_user = 16\nmax_memory = 17\n"
+		      "max_saps_per_user = 18\n"
 		      "session_output_bytes = 65536\nmonitor_queue = 8192\nlink_queue = 16\n",
 		      &cfg, msg, sizeof(msg));
 	ck_assert_msg(rc == 0, "%s", msg);
@@ -120,6 +125,17 @@ START_TEST(every_key_is_read)
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
 	ck_assert_str_eq(cfg.admin_group, "0");
 	ck_assert_int_eq(cfg.admin_gid, 0);
+	ck_assert_str_eq(cfg.operator_group, "root");
+	ck_assert_int_eq(cfg.operator_gid, 0);
+	ck_assert_uint_eq(cfg.n_sap_ranges, 3);
+	ck_assert(!cfg.sap_ranges[0].group && cfg.sap_ranges[0].id == 0);
+	ck_assert_uint_eq(cfg.sap_ranges[0].lo, 5);
+	ck_assert_uint_eq(cfg.sap_ranges[0].hi, 5);
+	ck_assert(cfg.sap_ranges[1].group && cfg.sap_ranges[1].id == 0);
+	ck_assert_uint_eq(cfg.sap_ranges[1].lo, 10);
+	ck_assert_uint_eq(cfg.sap_ranges[1].hi, 19);
+	ck_assert(!cfg.sap_ranges[2].group && cfg.sap_ranges[2].id == 1000);
+	ck_assert_uint_eq(cfg.sap_ranges[2].hi, 255);
 	ck_assert_uint_eq(cfg.socket_mode, 0600);
 	static const uint8_t want_peers[3][6] = { { 2, 0, 0, 0, 0, 1 },
 						  { 2, 0xaa, 0xbb, 0, 0, 2 },
@@ -131,12 +147,14 @@ START_TEST(every_key_is_read)
 	ck_assert_uint_eq(cfg.cc.t309_ms, 1003);
 	ck_assert_uint_eq(cfg.cc.t310_ms, 1004);
 	ck_assert_uint_eq(cfg.cc.t313_ms, 1005);
+	ck_assert_uint_eq(cfg.cc.t316_ms, 1010);
 	ck_assert_uint_eq(cfg.cc.t322_ms, 1006);
 	ck_assert_uint_eq(cfg.cc.t397_ms, 1007);
 	ck_assert_uint_eq(cfg.cc.t398_ms, 1008);
 	ck_assert_uint_eq(cfg.cc.t399_ms, 1009);
 	ck_assert_uint_eq(cfg.cc.n303, 3);
 	ck_assert_uint_eq(cfg.cc.n308, 4);
+	ck_assert_uint_eq(cfg.cc.n316, 6);
 	ck_assert_uint_eq(cfg.cc.n322, 5);
 	ck_assert_uint_eq(cfg.link.timer_cc_ms, 2001);
 	ck_assert_uint_eq(cfg.link.max_cc, 7);
@@ -147,6 +165,11 @@ START_TEST(every_key_is_read)
 	ck_assert_uint_eq(cfg.cc.max_vcs_per_session, 11);
 	ck_assert_uint_eq(cfg.cc.max_parties_per_vc, 12);
 	ck_assert_uint_eq(cfg.cc.max_pending_per_session, 13);
+	ck_assert_uint_eq(cfg.cc.max_incoming_per_session, 14);
+	ck_assert_uint_eq(cfg.cc.max_vcs_per_user, 15);
+	ck_assert_uint_eq(cfg.cc.max_pending_per_user, 16);
+	ck_assert_uint_eq(cfg.cc.max_memory_mib, 17);
+	ck_assert_uint_eq(cfg.cc.max_saps_per_user, 18);
 	ck_assert_uint_eq(cfg.session_output_bytes, 65536);
 	ck_assert_uint_eq(cfg.monitor_queue, 8192);
 	ck_assert_uint_eq(cfg.link.max_queue, 16);
@@ -258,6 +281,18 @@ static const struct {
 	  ":2: [daemon] interface: \"eth0/1\" is not an interface name" },
 	{ "[daemon]\nadmin_group = no-such-group-callmgr\n",
 	  ":2: [daemon] admin_group: \"no-such-group-callmgr\": no such group" },
+	{ "[daemon]\noperator_group = no-such-group-callmgr\n",
+	  ":2: [daemon] operator_group: \"no-such-group-callmgr\": no such group" },
+	{ "[daemon]\nsap_ranges = 1000:1-2 root\n",
+	  ":2: [daemon] sap_ranges: \"root\" is not WHO:SELECTOR[-SELECTOR]" },
+	{ "[daemon]\nsap_ranges = no-such-user-callmgr:1\n",
+	  ":2: [daemon] sap_ranges: \"no-such-user-callmgr\": no such user" },
+	{ "[daemon]\nsap_ranges = @no-such-group-callmgr:1\n",
+	  ":2: [daemon] sap_ranges: \"no-such-group-callmgr\": no such group" },
+	{ "[daemon]\nsap_ranges = 1000:20-10\n",
+	  ":2: [daemon] sap_ranges: \"1000:20-10\": selectors are 0..255, low-high" },
+	{ "[daemon]\nsap_ranges = 1000:256\n",
+	  ":2: [daemon] sap_ranges: \"1000:256\": selectors are 0..255, low-high" },
 	{ "[timers]\n# a comment\nt303 = 1234567890123456789012345678901234567890123456789012345678901234567890"
 	  "1234567890123456789012345678901234567890123456789012345678901234567890"
 	  "1234567890123456789012345678901234567890123456789012345678901234567890\nt308 = 1\n",
@@ -310,6 +345,29 @@ START_TEST(binary_garbage_does_not_crash)
 		/* either outcome is fine; it must not crash or overrun */
 		(void)load(text, &cfg, msg, sizeof(msg));
 	}
+}
+END_TEST
+
+/* A NUL byte used to end the line for the parser: "t303 = 5000\0junk"
+ * read as t303 = 5000 and the file was called fine.  Now it is refused
+ * with its line, as --check-config, the start and SIGHUP all load this way. */
+START_TEST(nul_byte_is_refused_with_its_line)
+{
+	static const char text[] = "[timers]\nt308 = 2000\nt303 = 5000\0 = junk\nt310 = 1000\n";
+	struct daemon_config cfg, before;
+	char err[CONFIG_ERR_MAX] = "";
+	base(&cfg);
+	before = cfg;
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	snprintf(path, sizeof(path), "%s/callmgrd-test-XXXXXX", dir);
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	ck_assert_int_eq(config_load_file(&cfg, path, true, err, sizeof(err)), -1);
+	unlink(path);
+	ck_assert_str_eq(err + strlen(path), ":3: NUL byte in the line");
+	ck_assert_msg(same_config(&cfg, &before), "config changed on error");
 }
 END_TEST
 
@@ -467,9 +525,9 @@ START_TEST(key_table_lists_every_section)
 		limits += strcmp(section, "limits") == 0;
 		n++;
 	}
-	ck_assert_uint_eq(daemon, 7);
-	ck_assert_uint_eq(timers, 18);
-	ck_assert_uint_eq(limits, 7);
+	ck_assert_uint_eq(daemon, 9);
+	ck_assert_uint_eq(timers, 20);
+	ck_assert_uint_eq(limits, 14);
 	ck_assert_uint_eq(n, daemon + timers + limits);
 }
 END_TEST
@@ -492,6 +550,7 @@ int main(void)
 	tcase_add_test(t, prefix_parsing);
 	tcase_add_test(t, diff_names_what_changed);
 	tcase_add_test(t, key_table_lists_every_section);
+	tcase_add_test(t, nul_byte_is_refused_with_its_line);
 	suite_add_tcase(s, t);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -46,14 +46,37 @@ START_TEST(bounds_and_kinds)
 {
 	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
 	struct cc_request r;
+	/* RegisterSap and DeregisterSap name a selector, 0..255 */
 	Callmgr__RegisterSap rs = CALLMGR__REGISTER_SAP__INIT;
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP;
-	m.register_sap = &rs;
-	rs.selector = 255;
+	Callmgr__DeregisterSap ds = CALLMGR__DEREGISTER_SAP__INIT;
+	for (int dereg = 0; dereg < 2; dereg++) {
+		uint32_t *sel = dereg ? &ds.selector : &rs.selector;
+		m.body_case = dereg ? CALLMGR__CLIENT_MSG__BODY_DEREGISTER_SAP
+				    : CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP;
+		if (dereg)
+			m.deregister_sap = &ds;
+		else
+			m.register_sap = &rs;
+		*sel = 255;
+		ck_assert_int_eq(translate_request(&m, 1, &r), TR_CC);
+		ck_assert_uint_eq(r.type, dereg ? CC_REQ_DEREGISTER_SAP : CC_REQ_REGISTER_SAP);
+		ck_assert_uint_eq(r.selector, 255);
+		*sel = 256;
+		ck_assert_int_eq(translate_request(&m, 1, &r), CM_E_INVAL);
+	}
+
+	/* AddParty carries the id the client chose (0: call control picks) */
+	Callmgr__AddParty ap = CALLMGR__ADD_PARTY__INIT;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_ADD_PARTY;
+	m.add_party = &ap;
+	ap.vc = 4;
+	ap.party.data = aesa;
+	ap.party.len = sizeof(aesa);
+	ap.party_id = (1ull << 63) | (1ull << 32) | 1;
 	ck_assert_int_eq(translate_request(&m, 1, &r), TR_CC);
-	ck_assert_uint_eq(r.selector, 255);
-	rs.selector = 256;
-	ck_assert_int_eq(translate_request(&m, 1, &r), CM_E_INVAL);
+	ck_assert_uint_eq(r.type, CC_REQ_ADD_PARTY);
+	ck_assert_uint_eq(r.vc, 4);
+	ck_assert_uint_eq(r.party, ap.party_id);
 
 	Callmgr__RejectCall rj = CALLMGR__REJECT_CALL__INIT;
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_REJECT_CALL;
@@ -117,6 +140,9 @@ START_TEST(completions)
 		{ CC_CEV_CLOSE_CALL_COMPLETE, CALLMGR__REQUEST_KIND__CLOSE_CALL },
 		{ CC_CEV_ADMIN_DROP_COMPLETE, CALLMGR__REQUEST_KIND__ADMIN_DROP },
 		{ CC_CEV_ADMIN_CLOSE_COMPLETE, CALLMGR__REQUEST_KIND__ADMIN_CLOSE },
+		{ CC_CEV_DEREGISTER_SAP_COMPLETE, CALLMGR__REQUEST_KIND__DEREGISTER_SAP },
+		{ CC_CEV_ACCEPT_CALL_COMPLETE, CALLMGR__REQUEST_KIND__ACCEPT_CALL },
+		{ CC_CEV_REJECT_CALL_COMPLETE, CALLMGR__REQUEST_KIND__REJECT_CALL },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct cc_client_event ce = { .type = rows[i].cev, .session = 3, .req_id = 77,

@@ -27,7 +27,7 @@ static long long now_ms(void)
 
 void dmn_start(struct dmn *d)
 {
-	dmn_start_conf(d, NULL);
+	dmn_start_conf(d, d->conf);
 }
 
 void dmn_start_conf(struct dmn *d, const char *conf)
@@ -172,13 +172,44 @@ static void after(cm_client *c, struct ev *e)
 		t->hook(t, e);
 }
 
-static void cb_register_sap(cm_client *c, int status, uint8_t sel, void *ctx)
+/* A SAP completion: the selector goes into .party. */
+static void record_sap(cm_client *c, enum ev_type type, int status, uint8_t sel, void *ctx)
 {
-	struct ev *e = record(c, EV_REGISTER_SAP);
+	struct ev *e = record(c, type);
 	e->status = status;
 	e->party = sel;
 	e->ctx = ctx;
 	after(c, e);
+}
+
+static void cb_register_sap(cm_client *c, int status, uint8_t sel, void *ctx)
+{
+	record_sap(c, EV_REGISTER_SAP, status, sel, ctx);
+}
+
+static void cb_deregister_sap(cm_client *c, int status, uint8_t sel, void *ctx)
+{
+	record_sap(c, EV_DEREGISTER_SAP, status, sel, ctx);
+}
+
+static void record_answer(cm_client *c, enum ev_type type, int status, cm_vc_id vc,
+			  cm_party_id party)
+{
+	struct ev *e = record(c, type);
+	e->status = status;
+	e->vc = vc;
+	e->party = party;
+	after(c, e);
+}
+
+static void cb_accept(cm_client *c, int status, cm_vc_id vc, cm_party_id party)
+{
+	record_answer(c, EV_ACCEPT, status, vc, party);
+}
+
+static void cb_reject(cm_client *c, int status, cm_vc_id vc, cm_party_id party)
+{
+	record_answer(c, EV_REJECT, status, vc, party);
 }
 
 static void cb_make_call(cm_client *c, int status, cm_vc_id vc, cm_party_id party, void *ctx)
@@ -282,6 +313,16 @@ static void cb_connected(cm_client *c, cm_vc_id vc, cm_party_id party)
 	after(c, e);
 }
 
+static void cb_data_fd(cm_client *c, int status, cm_vc_id vc, int fd, void *ctx)
+{
+	struct ev *e = record(c, EV_DATA_FD);
+	e->status = status;
+	e->vc = vc;
+	e->fd = fd;
+	e->ctx = ctx;
+	after(c, e);
+}
+
 static const struct cm_client_ops recording_ops = {
 	CM_CLIENT_OPS_INIT,
 	.register_sap_complete = cb_register_sap,
@@ -293,6 +334,10 @@ static const struct cm_client_ops recording_ops = {
 	.incoming_close_call = cb_incoming_close,
 	.incoming_call = cb_incoming_call,
 	.call_connected = cb_connected,
+	.deregister_sap_complete = cb_deregister_sap,
+	.accept_call_complete = cb_accept,
+	.reject_call_complete = cb_reject,
+	.data_fd_complete = cb_data_fd,
 };
 
 void tc_open(struct tclient *t, const struct dmn *d, const char *name)

@@ -18,11 +18,12 @@ struct dmn {
 	pid_t pid;
 	char dir[64];
 	char sock[128];
+	const char *conf; /* set before dmn_start: callmgrd.conf's text */
 };
 
 /* Start callmgrd; extra arguments may be NULL-terminated list. */
 void dmn_start(struct dmn *d);
-/* The same with conf as the text of its configuration file. */
+/* The same with conf (not d->conf) as the text of its configuration file. */
 void dmn_start_conf(struct dmn *d, const char *conf);
 /* SIGTERM and wait; returns the exit status (or 128+signal). */
 int dmn_stop(struct dmn *d);
@@ -41,6 +42,10 @@ enum ev_type {
 	EV_INCOMING_CLOSE,
 	EV_INCOMING_CALL,
 	EV_CONNECTED,
+	EV_DEREGISTER_SAP, /* the selector in .party, as for EV_REGISTER_SAP */
+	EV_ACCEPT,
+	EV_REJECT,
+	EV_DATA_FD,      /* cm_data_fd's completion: status, vc, fd */
 };
 
 struct ev {
@@ -50,6 +55,7 @@ struct ev {
 	cm_vc_id vc;
 	cm_party_id party;
 	void *ctx;
+	int fd;          /* EV_DATA_FD: the descriptor, now the test's; -1 on failure */
 	size_t len;
 	uint8_t data[CM_MAX_DATA];
 	char caller[CM_ADDR_HEX_LEN + 1];

@@ -4,7 +4,10 @@
  *   link_peer IFACE echo               echo every message back until "BYE";
  *                                      expect exactly JUNK_FRAMES bad frames
  *   link_peer IFACE send PEER_MAC N    first send JUNK_FRAMES malformed
- *                                      frames on a socket of its own, then N
+ *                                      frames and GROUP_FRAMES well-formed
+ *                                      BGNs from group source MACs (which
+ *                                      must be dropped: no association, no
+ *                                      answer) on a socket of its own, then N
  *                                      messages, expect each echoed in
  *                                      order, then "BYE"; exit 0 if so
  */
@@ -24,6 +27,8 @@
 
 /* Frames the link must count as bad and otherwise ignore. */
 #define JUNK_FRAMES 5
+/* BGNs from group source MACs: counted in frames_group_src, never a peer. */
+#define GROUP_FRAMES 3
 
 static int send_junk(const char *ifname, const uint8_t dst[6])
 {
@@ -62,6 +67,21 @@ static int send_junk(const char *ifname, const uint8_t dst[6])
 		if (i == 0)
 			flen = 14 + 2 + 3; /* shorter than length + a trailer */
 		if (sendto(fd, f, flen, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+			rc = -1;
+	}
+	static const uint8_t groups[GROUP_FRAMES][6] = {
+		{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, /* broadcast */
+		{ 0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e }, /* IEEE 802.1 link-local */
+		{ 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 }, /* IPv6 multicast */
+	};
+	for (int i = 0; i < GROUP_FRAMES; i++) {
+		memset(f + 14, 0, sizeof(f) - 14);
+		memcpy(f + 6, groups[i], 6);
+		f[15] = 8;                 /* BGN: N(SQ) 7, N(MR) 64 */
+		f[16 + 3] = 7;
+		f[16 + 4] = 0x01;
+		f[16 + 7] = 64;
+		if (sendto(fd, f, 60, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 			rc = -1;
 	}
 	close(fd);
@@ -231,9 +251,10 @@ int main(int argc, char **argv)
 	struct link_peer_info info[4];
 	size_t n = link_peers(ps.l, info, 4);
 	fprintf(stderr,
-		"%s: rx %llu tx %llu bad %llu unknown %llu; peers %zu", argv[2],
+		"%s: rx %llu tx %llu bad %llu unknown %llu group %llu; peers %zu", argv[2],
 		(unsigned long long)c.frames_rx, (unsigned long long)c.frames_tx,
-		(unsigned long long)c.frames_bad, (unsigned long long)c.frames_unknown_peer, n);
+		(unsigned long long)c.frames_bad, (unsigned long long)c.frames_unknown_peer,
+		(unsigned long long)c.frames_group_src, n);
 	if (n > 0)
 		fprintf(stderr, " [%s sd_tx %llu sd_rx %llu retx %llu polls %llu est %llu]",
 			info[0].state, (unsigned long long)info[0].sd_tx,
@@ -242,7 +263,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "\n");
 
 	bool ok = !ps.failed && ps.bye_seen && c.frames_bad == (ps.echo ? JUNK_FRAMES : 0) &&
-		  n == 1 &&
+		  c.frames_group_src == (ps.echo ? GROUP_FRAMES : 0) && n == 1 &&
 		  info[0].establishments == 1 && info[0].sd_tx == info[0].sd_rx && ps.ups == 1;
 	if (ps.echo) {
 		/* released by the sender: down once, idle, not a failure */

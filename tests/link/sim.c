@@ -100,6 +100,7 @@ static void node_up(void *ctx)
 	ck_assert_int_eq(sscop_get_state(n->s), SSCOP_READY);
 	n->ups++;
 	n->last_up_at = n->sim->now;
+	n->t309_until = 0;
 	note_event(n, 'U');
 }
 
@@ -110,6 +111,13 @@ static void node_down(void *ctx, enum sscop_reason why)
 	n->last_reason = why;
 	n->last_down_at = n->sim->now;
 	note_event(n, 'D');
+	if (n->t309_ms && !n->t309_until)
+		n->t309_until = n->sim->now + n->t309_ms;
+	if (n->reestablish && (!n->t309_ms || n->sim->now < n->t309_until)) {
+		enum sscop_state st = sscop_get_state(n->s);
+		if (st == SSCOP_IDLE || st == SSCOP_OUT_DISC_PENDING)
+			sscop_establish(n->s);
+	}
 }
 
 static void node_incoming(void *ctx)
@@ -196,6 +204,15 @@ int sim_inject(struct sim *sim, int id, const uint8_t *pdu, size_t len)
 	return sscop_receive(sim->n[id].s, pdu, len);
 }
 
+void sim_resume(struct sim *sim, int id)
+{
+	struct node *n = &sim->n[id];
+	sim->stalled[id] = false;
+	for (int t = 0; t < SSCOP_TIMER_COUNT; t++)
+		if (n->timer_on[t] && n->timer_at[t] < sim->now)
+			n->timer_at[t] = sim->now;
+}
+
 void sim_run(struct sim *sim, uint64_t t_end, bool (*done)(struct sim *sim))
 {
 	for (;;) {
@@ -206,6 +223,8 @@ void sim_run(struct sim *sim, uint64_t t_end, bool (*done)(struct sim *sim))
 		int kind = -1, who = -1, which = -1;
 		size_t fi = 0;
 		for (size_t i = 0; i < sim->nq; i++) {
+			if (sim->stalled[sim->q[i].to])
+				continue;
 			if (sim->q[i].at < best ||
 			    (sim->q[i].at == best && kind == 0 && sim->q[i].order < sim->q[fi].order)) {
 				best = sim->q[i].at;
@@ -214,7 +233,7 @@ void sim_run(struct sim *sim, uint64_t t_end, bool (*done)(struct sim *sim))
 			}
 		}
 		for (int id = 0; id < 2; id++) {
-			if (!sim->n[id].s)
+			if (!sim->n[id].s || sim->stalled[id])
 				continue;
 			for (int t = 0; t < SSCOP_TIMER_COUNT; t++) {
 				if (sim->n[id].timer_on[t] && sim->n[id].timer_at[t] < best) {

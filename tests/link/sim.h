@@ -37,6 +37,11 @@ struct node {
 	/* reaction to ops.incoming (auto_accept off) */
 	bool reject_incoming;
 	int incomings;
+	/* like daemon.c while T309 runs: establish again on every down; with
+	 * t309_ms only for that long after the first down (0: for ever) */
+	bool reestablish;
+	uint32_t t309_ms;
+	uint64_t t309_until;
 };
 
 struct frame {
@@ -57,6 +62,8 @@ struct sim {
 	unsigned loss_pct, dup_pct;
 	uint32_t delay_ms, jitter_ms;
 	bool cut_to[2];
+	/* a stopped process: frames to it wait, its timers do not fire */
+	bool stalled[2];
 	/* return true to drop this frame (after cut, before loss) */
 	bool (*filter)(struct sim *sim, int from, const uint8_t *pdu, size_t len);
 	int filter_state;
@@ -73,6 +80,9 @@ uint32_t sim_rand(struct sim *sim, uint32_t below);
 void sim_run(struct sim *sim, uint64_t t_end, bool (*done)(struct sim *sim));
 /* Message i: big-endian i, then filler so lengths vary (padding cases). */
 size_t sim_msg(uint32_t i, uint8_t *buf);
+/* Continues a stalled node: first what waited in its socket, in order,
+ * then its overdue timers (libevent runs I/O before timeouts). */
+void sim_resume(struct sim *sim, int id);
 /* Feeds raw bytes to node id as if received. */
 int sim_inject(struct sim *sim, int id, const uint8_t *pdu, size_t len);
 

@@ -827,6 +827,140 @@ START_TEST(invalid_stat_is_dropped)
 }
 END_TEST
 
+/*
+ * Issue 13 finding 1: a peer stopped (SIGSTOP) for a while with calls
+ * active.  B, still running, fails the link on Timer_NO-RESPONSE and, as
+ * daemon.c does while T309 runs, establishes again on every down: END,
+ * BGNs, END(S) after MaxCC, new BGNs... all waiting in A's socket.  When A
+ * continues it reads that backlog before its own timers.  Both must end in
+ * one association, quickly, and then stay quiet: no storm of BGN/END.
+ */
+static const uint32_t stall_ms[] = { 1000, 5000, 8500, 9000, 15000, 30000, 60000 };
+#define N_STALLS (int)(sizeof(stall_ms) / sizeof(stall_ms[0]))
+
+/* _i < N_STALLS: with T309 at its default of 10 s; above: re-establishing
+ * for ever, the worst backlog a stall can leave. */
+START_TEST(stall_settles_in_one_association)
+{
+	struct sim sim;
+	uint32_t stall = stall_ms[_i % N_STALLS];
+	bool forever = _i >= N_STALLS;
+	start_pair(&sim, 40 + (uint64_t)_i);
+	sim.n[A].reestablish = sim.n[B].reestablish = true;
+	if (!forever)
+		sim.n[A].t309_ms = sim.n[B].t309_ms = 10000;
+	establish(&sim);
+	sim_run(&sim, sim.now + 20000, NULL); /* into the idle phase */
+	/* keep data flowing so the stall catches SDs in flight too */
+	transfer(&sim, 10, 10, sim.now + 2000);
+	sim.stalled[A] = true;
+	sim_run(&sim, sim.now + stall, NULL);
+	sim_resume(&sim, A);
+	int ups0[2] = { sim.n[A].ups, sim.n[B].ups };
+	sim_run(&sim, sim.now + 5000, NULL);
+	ck_assert_msg(both_ready(&sim), "stall %u: A %s, B %s", stall,
+		      sscop_state_name(sscop_get_state(sim.n[A].s)),
+		      sscop_state_name(sscop_get_state(sim.n[B].s)));
+	/* A reads the backlog one PDU at a time: each BGN round B made while
+	 * A was stopped (MaxCC BGNs, then END) may bring it up and down once,
+	 * all at the instant it continues; nothing more. */
+	const struct sscop_params *pb = &sim.n[B].params;
+	int rounds = forever ? (int)(stall / (pb->max_cc * pb->timer_cc_ms)) : 3;
+	for (int id = 0; id < 2; id++)
+		ck_assert_msg(sim.n[id].ups - ups0[id] <= 2 + rounds, "stall %u: node %d up %d times",
+			      stall, id, sim.n[id].ups - ups0[id]);
+	/* settled: nothing changes any more and only keep-alives flow */
+	int ups1[2] = { sim.n[A].ups, sim.n[B].ups };
+	int downs1[2] = { sim.n[A].downs, sim.n[B].downs };
+	uint64_t frames = sim.frames;
+	sim_run(&sim, sim.now + 30000, NULL);
+	for (int id = 0; id < 2; id++) {
+		ck_assert_int_eq(sim.n[id].ups, ups1[id]);
+		ck_assert_int_eq(sim.n[id].downs, downs1[id]);
+	}
+	ck_assert_uint_lt(sim.frames - frames, 100);
+	/* and the new association carries data, numbered afresh */
+	for (int id = 0; id < 2; id++) {
+		sim.n[id].next_expected = sim.n[id].delivered = 0;
+		sim.n[id].out_of_order = false;
+	}
+	transfer(&sim, 20, 20, sim.now + 10000);
+	ck_assert(all_delivered(&sim) && !sim.n[A].out_of_order && !sim.n[B].out_of_order);
+	sim_fini(&sim);
+}
+END_TEST
+
+/* Replies from an earlier round never end the association we have now. */
+START_TEST(stale_pdus_leave_ready_alone)
+{
+	struct sim sim;
+	start_pair(&sim, 50);
+	establish(&sim);
+	const uint8_t endak[8] = { 0, 0, 0, 0, 0x04, 0, 0, 0 };
+	const uint8_t bgrej[8] = { 0, 0, 0, 0, 0x07, 0, 0, 0 };
+	const uint8_t bgak[8] = { 0, 0, 0, 0, 0x02, 0, 0, 64 };
+	struct sscop_stats before, after;
+	sscop_get_stats(sim.n[B].s, &before);
+	ck_assert_int_eq(sim_inject(&sim, B, endak, 8), 0);
+	ck_assert_int_eq(sim_inject(&sim, B, bgrej, 8), 0);
+	ck_assert_int_eq(sim_inject(&sim, B, bgak, 8), 0);
+	sscop_get_stats(sim.n[B].s, &after);
+	ck_assert_uint_eq(after.pdus_ignored, before.pdus_ignored + 3);
+	ck_assert_uint_eq(sim.n[B].sent[SSCOP_PDU_END], 0);
+	ck_assert_int_eq(sim.n[B].downs, 0);
+	sim_run(&sim, sim.now + 20000, NULL);
+	ck_assert(both_ready(&sim));
+	ck_assert_int_eq(sim.n[A].downs + sim.n[B].downs, 0);
+	sim_fini(&sim);
+}
+END_TEST
+
+/*
+ * Crossing BGNs: A and B begin at once; before B's current BGN, a
+ * retransmission of the BGN A already accepted in an earlier round reaches
+ * A again.  It is recognised by its N(SQ) and ignored (Q.2110 OCP, BGN).
+ */
+START_TEST(crossing_bgns_ignore_old_nsq)
+{
+	struct sim sim;
+	start_pair(&sim, 51);
+	establish(&sim);
+	/* A holds B's N(SQ) of this round: capture B's BGN by restarting */
+	sscop_release(sim.n[A].s);
+	sim_run(&sim, sim.now + 100, NULL);
+	ck_assert(both_idle(&sim));
+	capture_type = SSCOP_PDU_BGN;
+	captured_len = 0;
+	sim.filter = capture_filter;
+	sscop_establish(sim.n[B].s);
+	sim_run(&sim, sim.now + 100, NULL);
+	sim.filter = NULL;
+	ck_assert(both_ready(&sim));
+	ck_assert_uint_eq(captured_len, 8);
+	uint8_t old_bgn[8];
+	memcpy(old_bgn, captured, 8);
+	sscop_release(sim.n[A].s);
+	sim_run(&sim, sim.now + 100, NULL);
+	ck_assert(both_idle(&sim));
+	/* A begins; the stale BGN arrives first: no crossing, A stays in OCP */
+	sim.cut_to[B] = true;
+	sscop_establish(sim.n[A].s);
+	uint64_t bgaks = sim.n[A].sent[SSCOP_PDU_BGAK];
+	ck_assert_int_eq(sim_inject(&sim, A, old_bgn, 8), 0);
+	ck_assert_int_eq(sscop_get_state(sim.n[A].s), SSCOP_OUT_CONN_PENDING);
+	ck_assert_uint_eq(sim.n[A].sent[SSCOP_PDU_BGAK], bgaks);
+	/* B's real BGN crosses A's: both ready, once */
+	sim.cut_to[B] = false;
+	int ups_a = sim.n[A].ups, ups_b = sim.n[B].ups;
+	sscop_establish(sim.n[B].s);
+	sim_run(&sim, sim.now + 5000, NULL);
+	ck_assert(both_ready(&sim));
+	ck_assert_int_eq(sim.n[A].ups, ups_a + 1);
+	ck_assert_int_eq(sim.n[B].ups, ups_b + 1);
+	sim_fini(&sim);
+}
+END_TEST
+
 int main(void)
 {
 	log_set_level(LOG_WARNING);
@@ -853,6 +987,9 @@ int main(void)
 	tcase_add_test(tc, random_pdus_never_crash);
 	tcase_add_test(tc, invalid_stat_is_dropped);
 	tcase_add_test(tc, lost_bgak_recovered_by_peer_poll);
+	tcase_add_loop_test(tc, stall_settles_in_one_association, 0, 2 * N_STALLS);
+	tcase_add_test(tc, stale_pdus_leave_ready_alone);
+	tcase_add_test(tc, crossing_bgns_ignore_old_nsq);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -12,7 +12,8 @@
  *   addr SEL                     print "addr SEL HEX40"
  *   call AESA TAG [QOS]          make a multipoint call, 1,000 kbit/s, QoS class
  *                                QOS (default 0)
- *   add VC AESA TAG              add a party
+ *   add VC AESA TAG              add a party; "add_pending tag=TAG party=N"
+ *                                gives its id at once (0: the daemon's choice)
  *   drop VC PARTY DATA TAG       drop a party
  *   close VC PARTY DATA TAG      close a VC naming its last party
  *   fclose VC DATA TAG           close with CM_CLOSE_FORCE
@@ -368,8 +369,11 @@ static bool run_command(cm_client *c, char *line)
 		req_submitted(s, r, cmd, rc);
 	} else if (!strcmp(cmd, "add") && argc == 4 && parse_u64(argv[1], &vc)) {
 		r = req_new(s, argv[3]);
-		rc = cm_add_party(c, vc, argv[2], r);
+		cm_party_id id = 0;
+		rc = cm_add_party_id(c, vc, argv[2], &id, r);
 		req_submitted(s, r, cmd, rc);
+		if (rc == CM_OK)
+			emit("add_pending tag=%s party=%" PRIu64, argv[3], id);
 	} else if (!strcmp(cmd, "drop") && argc == 5 && parse_u64(argv[1], &vc) &&
 		   parse_u64(argv[2], &party) && !parse_hex(argv[3], data, sizeof(data), &len)) {
 		do_drop(c, vc, party, data, len, argv[4]);

@@ -258,6 +258,18 @@ expect_none() {
 	fi
 }
 
+# clients_settled CLIENT... : every request of each client has completed,
+# none twice, none refused as a bad command, no client lost its daemon
+clients_settled() {
+	local c
+	for c in "$@"; do
+		say "$c" pending
+		expect "$c" '^pending '
+		[ "$LINE" = "pending 0" ] || fail "$c: requests without completion: $LINE"
+		expect_none "$c" '^(duplicate|bad_command|disconnected)'
+	done
+}
+
 # field KEY [LINE] : the value of key=value in LINE (default $LINE)
 field() {
 	local line=${2:-$LINE}
@@ -299,12 +311,12 @@ impair_stop() {
 }
 
 # capture_start [NODE IFACE] : dumpcap on the bridge (default) or on a
-# node's interface, callmgr's EtherType only
+# node's interface, callmgr's EtherType only (or $CAPTURE_FILTER)
 capture_start() {
 	local ns="${NETNS_TAG}sw" ifc=br0
 	[ $# -eq 2 ] && ns=${NODE_NS[$1]} && ifc=$2
 	CAPTURE_FILE="$NETNS_TMP/wire.pcap"
-	ip netns exec "$ns" dumpcap -q -i "$ifc" -P -f 'ether proto 0x88b5' \
+	ip netns exec "$ns" dumpcap -q -i "$ifc" -P -f "${CAPTURE_FILTER:-ether proto 0x88b5}" \
 		-w "$CAPTURE_FILE" >"$NETNS_TMP/dumpcap.log" 2>&1 &
 	CAPTURE_PID=$!
 	local i
@@ -326,10 +338,12 @@ capture_stop() {
 }
 
 # wire_check TYPE... : Wireshark judges every captured frame, then FreeBSD
-# ngatm's codec judges every message in it (ngatm_judge)
+# ngatm's codec judges every message in it (ngatm_judge).  WIRE_CHECK_OPTS
+# passes options to wire_check.py (--restart-first on lossless captures).
 wire_check() {
 	capture_stop
-	python3 "$SRC/tests/netns/wire_check.py" "$CAPTURE_FILE" "$SRC/tools/callmgr.lua" "$@" ||
+	python3 "$SRC/tests/netns/wire_check.py" ${WIRE_CHECK_OPTS:-} "$CAPTURE_FILE" \
+		"$SRC/tools/callmgr.lua" "$@" ||
 		fail "Wireshark did not accept the capture ($CAPTURE_FILE)"
 	ngatm_judge
 }

@@ -40,8 +40,9 @@ for pair in "$addr_b1 B" "$addr_c1 C" "$addr_a A"; do
 	[ "${1:26:12}" = "$mac" ] || fail "address $1 of node $2 does not hold its MAC $mac"
 done
 
-# the leaf must see the rate and class the root asked for: 1,000 kbit/s
-# (not 999 after cell-rate rounding) and QoS class 3 (ATM Forum coding)
+# every leaf must see the rate and class the root asked for: 1,000 kbit/s
+# (not 999 after cell-rate rounding) and QoS class 3 (ATM Forum coding),
+# whether SETUP or ADD PARTY reached it
 leaf_params_ok() {
 	[ "$(field peak)" = 1000 ] && [ "$(field qos)" = 3 ] ||
 		fail "leaf $1 was offered other call parameters: $LINE (want peak=1000 qos=3)"
@@ -72,7 +73,12 @@ p_b2=$(field party)
 expect c1 '^incoming_call '
 leaf_params_ok c1
 expect c1 '^call_connected '
+expect la '^incoming_call '
+leaf_params_ok la
 expect la '^call_connected '
+# reached by ADD PARTY on B's leg: the parameters come from that leg's SETUP
+expect b2 '^incoming_call '
+leaf_params_ok b2
 expect b2 '^call_connected '
 [ "$(echo "$p_b1 $p_c1 $p_a $p_b2" | tr ' ' '\n' | sort -u | wc -l)" = 4 ] ||
 	fail "party ids not distinct: $p_b1 $p_c1 $p_a $p_b2"
@@ -130,6 +136,6 @@ for c in root la b1 b2 c1; do
 	expect_none "$c" '^(duplicate|bad_command|disconnected)'
 done
 no_vcs_left 15 A B C
-wire_check SETUP CONNECT "ADD PARTY" "ADD PARTY ACKNOWLEDGE" "DROP PARTY" \
+WIRE_CHECK_OPTS=--restart-first wire_check SETUP CONNECT "ADD PARTY" "ADD PARTY ACKNOWLEDGE" "DROP PARTY" \
 	"DROP PARTY ACKNOWLEDGE" RELEASE "RELEASE COMPLETE"
 log "PASS"

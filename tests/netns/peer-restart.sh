@@ -6,7 +6,10 @@
 # root's client gets IncomingDropParty for B's party on VC1 and
 # IncomingCloseCall for VC2, no sooner than T309 and with nothing hanging.
 # B's daemon restarted sends RESTART (clearing whatever A still held for it)
-# and a new call to B works.  Short timers come from the config file.
+# and a new call to B works, even when A's SETUP crosses B's RESTART (B
+# takes it once A acknowledged).  On the wire no node sends a SETUP while
+# its RESTART to that peer awaits RESTART ACKNOWLEDGE (Q.2931 5.5.1, T316).
+# Short timers come from the config file.
 #   peer-restart.sh BUILD_DIR SOURCE_DIR
 BUILD=$1
 SRC=$2
@@ -108,5 +111,6 @@ for c in root c1 b2; do
 	expect_none "$c" '^(duplicate|bad_command|disconnected)'
 done
 no_vcs_left 15 A B C
-wire_check SETUP CONNECT RESTART "RESTART ACKNOWLEDGE" RELEASE "RELEASE COMPLETE"
+WIRE_CHECK_OPTS=--restart-first wire_check SETUP CONNECT RESTART "RESTART ACKNOWLEDGE" RELEASE \
+	"RELEASE COMPLETE"
 log "PASS"

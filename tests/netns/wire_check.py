@@ -5,8 +5,11 @@ every frame must decode with no malformed mark and no expert error (and no
 expert warning but the two known Wireshark 4.0 ones, on the IEs that cause
 them), and each Q.2931 message type named on the command line must appear.
 
-usage: wire_check.py PCAP CALLMGR_LUA [TYPE...]
+usage: wire_check.py [--restart-first] PCAP CALLMGR_LUA [TYPE...]
 TYPE is a message name as docs/wire.md spells it, e.g. SETUP "ADD PARTY".
+--restart-first: no node sends a SETUP to a peer while its RESTART to that
+peer awaits RESTART ACKNOWLEDGE (Q.2931 5.5.1); for captures without loss,
+where a RESTART seen twice is a new one, not a retransmission.
 Prints one line per message type seen with its count.  Exit 77 without tshark."""
 import collections
 import shutil
@@ -42,7 +45,10 @@ def main():
     if tshark is None:
         print("tshark not installed: skipped")
         return 77
-    pcap, lua, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
+    args = sys.argv[1:]
+    restart_first = "--restart-first" in args
+    args = [a for a in args if a != "--restart-first"]
+    pcap, lua, wanted = args[0], args[1], args[2:]
     for name in wanted:
         if name not in MESSAGE_TYPES:
             print(f"unknown message type {name!r}")
@@ -53,7 +59,8 @@ def main():
                 "-E", "aggregator=,", "-e", "frame.number", "-e", "eth.type",
                 "-e", "sscop.type", "-e", "q2931.message_type",
                 "-e", "q2931.information_element", "-e", "_ws.malformed",
-                "-e", "_ws.expert.severity", "-e", "_ws.expert.message"],
+                "-e", "_ws.expert.severity", "-e", "_ws.expert.message",
+                "-e", "eth.src", "-e", "eth.dst"],
         capture_output=True, text=True)
     verbose = subprocess.run(base + ["-V"], capture_output=True, text=True)
     errors = []
@@ -69,8 +76,9 @@ def main():
     seen = collections.Counter()
     rows = run.stdout.splitlines()
     sd = 0
+    restarting = set()  # (from, to): a RESTART not yet acknowledged
     for row in rows:
-        num, etype, sscop_type, mtypes, ies, malformed, sev, msgs = row.split("|")
+        num, etype, sscop_type, mtypes, ies, malformed, sev, msgs, src, dst = row.split("|")
         where = f"frame {num}"
         if etype != "0x88b5":
             errors.append(f"{where}: EtherType {etype!r} is not callmgr's")
@@ -83,6 +91,14 @@ def main():
                 errors.append(f"{where}: SD PDU without a Q.2931 message")
         for t in mtypes.split(",") if mtypes else []:
             seen[int(t, 16)] += 1
+            if not restart_first:
+                continue
+            if int(t, 16) == MESSAGE_TYPES["RESTART"]:
+                restarting.add((src, dst))
+            elif int(t, 16) == MESSAGE_TYPES["RESTART ACKNOWLEDGE"]:
+                restarting.discard((dst, src))
+            elif int(t, 16) == MESSAGE_TYPES["SETUP"] and (src, dst) in restarting:
+                errors.append(f"{where}: SETUP {src} -> {dst} before its RESTART was acknowledged")
         ie_set = {int(x, 16) for x in ies.split(",") if x}
         if malformed:
             errors.append(f"{where}: malformed")

@@ -1,24 +1,16 @@
-#!/bin/sh
-# Build the Debian packages from a copy of the tree and check what each
-# contains.  usage: check-debs.sh SOURCE_ROOT
+#!/bin/bash
+# Build the Debian packages from a copy of the tree (build-debs.sh, into
+# OUT) and check what each contains, lintian's and mandoc's verdicts and
+# libcallmgr0's symbols file.  usage: check-debs.sh SOURCE_ROOT OUT
 set -eu
-command -v dpkg-buildpackage >/dev/null || { echo "no dpkg-buildpackage"; exit 77; }
 src=$(cd "$1" && pwd)
+out=$2
+here=$(dirname "$0")
+"$here/build-debs.sh" "$src" "$out" || exit $?
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-
-# the tree as it is (committed or not), without build directories or git
-mkdir "$work/callmgr"
-tar -C "$src" --exclude='./build*' --exclude='./.git' --exclude='./obj-*' \
-	--exclude='./debian' -cf - . | tar -C "$work/callmgr" -xf -
-cp -a "$src/packaging/debian" "$work/callmgr/debian"
-
-cd "$work/callmgr"
-if ! dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1; then
-	tail -n 60 "$work/build.log"
-	echo "dpkg-buildpackage failed"
-	exit 1
-fi
+cp "$out"/*.deb "$out"/*.changes "$out"/*.buildinfo "$out/build.log" "$work/"
+cd "$out/src/callmgr"
 
 fail=0
 # every installed file belongs to some package
@@ -101,6 +93,71 @@ for ex in root leaf demo; do
 		2>"$work/$ex.err" ||
 		{ echo "examples/$ex.c does not build from the packages:"; cat "$work/$ex.err"; fail=1; }
 done
+
+# only the socket is enabled at installation; the service starts on demand
+for script in postinst prerm postrm; do
+	if grep -q "callmgrd\.service" "$work/ctl-callmgrd/$script" 2>/dev/null; then
+		echo "callmgrd.$script acts on callmgrd.service:"
+		grep -n "callmgrd\.service" "$work/ctl-callmgrd/$script"
+		fail=1
+	fi
+	# each generated block once (a unit named twice repeats them)
+	dups=$(grep -v '^#\|^$\|^fi$\|^\s*fi$\|^set -e$' "$work/ctl-callmgrd/$script" 2>/dev/null |
+		sort | uniq -d | grep -c deb-systemd || true)
+	[ "$dups" -eq 0 ] || { echo "callmgrd.$script repeats a deb-systemd block"; fail=1; }
+done
+grep -q "deb-systemd-helper enable 'callmgrd.socket'" "$work/ctl-callmgrd/postinst" ||
+	{ echo "callmgrd.postinst does not enable callmgrd.socket"; fail=1; }
+
+# libcallmgr0's symbols file is what the packaged library exports (the build
+# enforces it too, with DPKG_GENSYMBOLS_CHECK_LEVEL=4 in debian/rules)
+upstream=${ver%%-*}
+"$src/packaging/gen-symbols.sh" "$lib"/libcallmgr.so.0.* "$upstream" \
+	"$src/packaging/debian/libcallmgr0.symbols" >"$work/symbols.want"
+if ! diff -u "$src/packaging/debian/libcallmgr0.symbols" "$work/symbols.want"; then
+	echo "packaging/debian/libcallmgr0.symbols differs from the library's exports (diff above);"
+	echo "regenerate it with packaging/gen-symbols.sh"
+	fail=1
+fi
+dpkg-deb -e "$work/libcallmgr0_${ver}_${arch}.deb" "$work/ctl-libcallmgr0"
+[ -f "$work/ctl-libcallmgr0/symbols" ] || { echo "libcallmgr0 has no symbols file"; fail=1; }
+
+# lintian, pedantic: every tag is fixed or overridden with a comment why
+# (packaging/debian/*.lintian-overrides)
+if command -v lintian >/dev/null; then
+	lintian --pedantic -I --tag-display-limit 0 "$work/callmgr_${ver}_${arch}.changes" \
+		>"$work/lintian.out" 2>&1 || true
+	if grep -E '^[EWIPX]: ' "$work/lintian.out"; then
+		echo "lintian has the tags above"
+		fail=1
+	fi
+else
+	echo "no lintian: not checked"
+	fail=1
+fi
+# mandoc: the installed man pages parse without a warning
+if command -v mandoc >/dev/null; then
+	for deb in "$work"/*.deb; do
+		dpkg-deb -x "$deb" "$work/man-root"
+	done
+	mkdir "$work/man"
+	for page in "$work"/man-root/usr/share/man/man*/*; do
+		name=${page##*/}
+		name=${name%.gz}
+		zcat -f "$page" >"$work/man/$name"
+		(cd "$work/man" && mandoc -T lint -W warning "$name") >"$work/mandoc.out" 2>&1 || true
+		if [ -s "$work/mandoc.out" ]; then
+			cat "$work/mandoc.out"
+			fail=1
+		fi
+		# the version in the header is the project's
+		grep -q "^\.TH .* \"callmgr $upstream\"" "$work/man/$name" ||
+			{ echo "$name: .TH does not name callmgr $upstream"; fail=1; }
+	done
+else
+	echo "no mandoc: not checked"
+	fail=1
+fi
 
 [ "$fail" -eq 0 ] && echo "all packages as expected"
 exit "$fail"

@@ -133,7 +133,7 @@ static int check_line(char *line, unsigned lineno)
 	}
 	const char *name = fields[0], *cls = fields[1], *want_verdict = fields[3];
 	bool limit = !strcmp(cls, "limit");
-	if (!limit && strcmp(cls, "interop")) {
+	if (!limit && strcmp(cls, "interop") != 0) {
 		fprintf(stderr, "line %u: class '%s'\n", lineno, cls);
 		return 1;
 	}
@@ -173,7 +173,7 @@ static int check_line(char *line, unsigned lineno)
 		if (!fmt_key(&m, kv, got, sizeof(got))) {
 			printf("FAIL %-40s %s absent, want %s\n", name, kv, eq + 1);
 			bad = 1;
-		} else if (strcmp(got, eq + 1)) {
+		} else if (strcmp(got, eq + 1) != 0) {
 			printf("FAIL %-40s %s=%s, want %s\n", name, kv, got, eq + 1);
 			bad = 1;
 		}

@@ -201,6 +201,33 @@ START_TEST(journal_fields)
 }
 END_TEST
 
+static struct log_ctx sunk;
+static void capture_sink(int level, const struct log_ctx *ctx, const char *msg)
+{
+	sunk = *ctx;
+}
+
+/* A leg to this node itself (all of local mode) is logged without a peer. */
+START_TEST(own_address_is_no_peer)
+{
+	static const uint8_t local[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+	static const uint8_t other[6] = { 0x02, 0x00, 0x5e, 0xab, 0xcd, 0xef };
+	log_set_sink(capture_sink);
+	log_write(LOG_ERR, 1, 2, local, "f.c", 1, "f", "local leg");
+	ck_assert_ptr_null(sunk.peer);
+	ck_assert_int_eq(sunk.vc, 1);
+	ck_assert_int_eq(sunk.party, 2);
+	log_write(LOG_ERR, 1, 2, other, "f.c", 1, "f", "remote leg");
+	ck_assert_ptr_eq(sunk.peer, other);
+	log_set_own_address(other);
+	log_write(LOG_ERR, 1, 2, other, "f.c", 1, "f", "own interface");
+	ck_assert_ptr_null(sunk.peer);
+	log_write(LOG_ERR, 1, 2, local, "f.c", 1, "f", "someone else now");
+	ck_assert_ptr_eq(sunk.peer, local);
+	log_set_sink(NULL);
+}
+END_TEST
+
 START_TEST(journal_stream_detection)
 {
 	struct stat st;
@@ -231,6 +258,7 @@ int main(void)
 	tcase_add_test(t, socket_activation);
 	tcase_add_test(t, journal_fields);
 	tcase_add_test(t, journal_stream_detection);
+	tcase_add_test(t, own_address_is_no_peer);
 	suite_add_tcase(s, t);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);

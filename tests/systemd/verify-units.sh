@@ -27,9 +27,10 @@ if [ -n "$out" ]; then
 	echo "$out"
 	exit 1
 fi
-# the hardening must not silently regress (docs/operations.md records 1.2)
+# the hardening must not regress at all (docs/operations.md records 1.2;
+# allowing capset, for one, would make it 1.3)
 score=$(systemd-analyze security --offline=true "$units/callmgrd.service" 2>&1 |
 	sed -n 's/.*Overall exposure level for callmgrd.service: \([0-9.]*\).*/\1/p')
 echo "exposure $score"
-awk -v s="$score" 'BEGIN { exit !(s != "" && s + 0 <= 1.5) }' ||
-	{ echo "exposure $score is worse than 1.5"; exit 1; }
+awk -v s="$score" 'BEGIN { exit !(s != "" && s + 0 <= 1.2) }' ||
+	{ echo "exposure $score is worse than 1.2"; exit 1; }

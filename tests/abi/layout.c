@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The 0.1 members of the size-tagged structs, pinned: each keeps its type
- * and offset whatever later releases append.  abidiff (abi_check.sh) lets
+ * The released members of the size-tagged structs (0.1, and the 0.2
+ * completions of cm_client_ops), pinned: each keeps its type and offset
+ * whatever later releases append.  abidiff (abi_check.sh) lets
  * appended members through; this is what holds the members before them,
  * since a suppression that admits appending cannot tell "nothing appended,
  * an old member changed" from growth.
@@ -22,7 +23,7 @@ static int failed;
 static void check(int ok, const char *type, const char *member, const char *what)
 {
 	if (!ok) {
-		printf("%s.%s: the 0.1 %s changed\n", type, member, what);
+		printf("%s.%s: the released %s changed\n", type, member, what);
 		failed = 1;
 	}
 }
@@ -75,6 +76,26 @@ int main(void)
 	AT(ops_t, incoming_close_call, 56);
 	AT(ops_t, incoming_call, 64);
 	AT(ops_t, call_connected, 72);
+	/* 0.2 */
+	SAME_TYPE(ops_t, deregister_sap_complete, void (*)(cm_client *, int, uint8_t, void *));
+	SAME_TYPE(ops_t, accept_call_complete, void (*)(cm_client *, int, cm_vc_id, cm_party_id));
+	SAME_TYPE(ops_t, reject_call_complete, void (*)(cm_client *, int, cm_vc_id, cm_party_id));
+	AT(ops_t, deregister_sap_complete, 80);
+	AT(ops_t, accept_call_complete, 88);
+	AT(ops_t, reject_call_complete, 96);
+	SAME_TYPE(ops_t, data_fd_complete, void (*)(cm_client *, int, cm_vc_id, int, void *));
+	AT(ops_t, data_fd_complete, 104);
+	/* the functions 0.2 added, with their types */
+	check(__builtin_types_compatible_p(__typeof__(&cm_add_party_id),
+					   int (*)(cm_client *, cm_vc_id, const char *,
+						   cm_party_id *, void *)),
+	      "cm_add_party_id", "()", "type");
+	check(__builtin_types_compatible_p(__typeof__(&cm_deregister_sap),
+					   int (*)(cm_client *, uint8_t, void *)),
+	      "cm_deregister_sap", "()", "type");
+	check(__builtin_types_compatible_p(__typeof__(&cm_data_fd),
+					   int (*)(cm_client *, cm_vc_id, void *)),
+	      "cm_data_fd", "()", "type");
 	/* what a callback receiving an older library's struct relies on */
 	params_t old = { .size = offsetof(params_t, qos_class) + sizeof(uint8_t) };
 	check(CM_HAS_MEMBER(&old, params_t, qos_class), "CM_HAS_MEMBER", "qos_class", "answer");
@@ -82,6 +103,6 @@ int main(void)
 	check(!CM_HAS_MEMBER(&old, params_t, qos_class), "CM_HAS_MEMBER", "qos_class", "answer");
 	check(CM_HAS_MEMBER(&old, params_t, max_sdu), "CM_HAS_MEMBER", "max_sdu", "answer");
 	if (!failed)
-		printf("the 0.1 members of cm_client_ops and cm_call_params are unchanged\n");
+		printf("the released members of cm_client_ops and cm_call_params are unchanged\n");
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Issue #14: the VC carries data across nodes (docs/data-path.md).  Root on
+# A; two leaves on B, one on C, each reading its data descriptor through
+# tests/netns/dataclient, which checks a digest inside every SDU.
+#   1. SDUs of 1, 1,500 and 9,180 octets arrive byte-exact, in order, at
+#      every party; CloseCall gives end of file everywhere.
+#   2. A party dropped mid-stream reaches end of file; the others get all.
+#   3. A party added later gets only SDUs sent after its AddParty.
+#   4. Forged data frames (unknown label, stranger's MAC) are counted and
+#      dropped.
+#   5. A root faster than its interface (tbf at 20 Mbit/s on A's veth) is
+#      throttled by its descriptor: nothing is lost.
+#   6. Through the impairing switch (10% loss, 25% reordering): SDUs are
+#      lost, never delivered damaged, spliced or out of order.
+#   data.sh BUILD_DIR SOURCE_DIR
+BUILD=$1
+SRC=$2
+. "$SRC/tests/netns/lib.sh"
+netns_require
+
+PREFIX=3900000f000000000000000000
+aesa() { # NODE SEL
+	printf '%s%s%02x' "$PREFIX" "$(echo "${NODE_MAC[$1]}" | tr -d :)" "$2"
+}
+
+# leaf NAME NODE SEL : a dataclient leaf in the background, output in
+# NAME.out; returns once its SAP is registered, so a call made next finds it
+declare -A LEAF_PID
+leaf() {
+	local i
+	(spawn_clean ip netns exec "${NODE_NS[$2]}" "$BUILD/tests/netns/dataclient" \
+		-s "${NODE_SOCK[$2]}" leaf "$3") >"$NETNS_TMP/$1.out" 2>&1 &
+	LEAF_PID[$1]=$!
+	for i in $(seq 300); do
+		grep -q '^registered$' "$NETNS_TMP/$1.out" && return 0
+		kill -0 "${LEAF_PID[$1]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "leaf $1 did not register selector $3: $(head -n 3 "$NETNS_TMP/$1.out")"
+}
+
+# root "LEAVES" NODE ARGS... : the root; once it holds its descriptor and
+# every leaf named in LEAVES holds its own, it is told to send.
+root() {
+	local leaves=$1 n=$2 i fifo="$NETNS_TMP/root.in" pid go
+	shift 2
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	(spawn_clean ip netns exec "${NODE_NS[$n]}" timeout 120 "$BUILD/tests/netns/dataclient" \
+		-s "${NODE_SOCK[$n]}" root "$@") <"$fifo" >"$NETNS_TMP/root.out" 2>&1 &
+	pid=$!
+	exec {go}>"$fifo"
+	for i in $(seq 300); do
+		grep -q '^ready$' "$NETNS_TMP/root.out" && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	# shellcheck disable=SC2086 # a word list
+	wait_connected $leaves
+	echo go >&$go
+	exec {go}>&-
+	wait $pid || fail "root: $(tail -n 3 "$NETNS_TMP/root.out")"
+}
+
+# leaf_done NAME : wait for the leaf to exit; fail if it saw a bad SDU or no EOF
+leaf_done() {
+	local i
+	for i in $(seq 300); do
+		kill -0 "${LEAF_PID[$1]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "${LEAF_PID[$1]}" || fail "leaf $1: $(grep -m3 -v '^sdu\|^registered' "$NETNS_TMP/$1.out")"
+	grep -q '^eof$' "$NETNS_TMP/$1.out" || fail "leaf $1 saw no end of file"
+}
+
+# seqs NAME : the sequence numbers the leaf received, one per line
+seqs() { awk '$1 == "sdu" { print $2 }' "$NETNS_TMP/$1.out"; }
+
+# in_order NAME : strictly increasing (nothing repeated, nothing reordered)
+in_order() {
+	seqs "$1" | awk 'NR > 1 && $1 <= prev { bad = 1 } { prev = $1 } END { exit bad }' ||
+		fail "leaf $1: SDUs out of order"
+}
+
+wait_connected() {
+	local c i
+	for c in "$@"; do
+		for i in $(seq 100); do
+			grep -q '^connected$' "$NETNS_TMP/$c.out" 2>/dev/null && continue 2
+			sleep 0.1
+		done
+		fail "leaf $c never connected: $(cat "$NETNS_TMP/$c.out")"
+	done
+}
+
+stat_of() { # NODE KEY
+	in_node "$1" "$BUILD/tools/cmctl" -s "${NODE_SOCK[$1]}" stats |
+		awk -v k="$2" '$1 == k { print $2 }'
+}
+
+netns_init data A B C
+# B takes frames from A and C only
+printf '[daemon]\nallowed_peers = %s %s\n' "${NODE_MAC[A]}" "${NODE_MAC[C]}" >"$(node_config B)"
+for n in A B C; do node_start $n; done
+
+log "1. sizes 1, 1500, 9180 to three parties on two nodes"
+leaf b1 B 1; leaf b2 B 2; leaf c1 C 1
+root "b1 b2 c1" A 300 1,1500,9180 "$(aesa B 1)" "$(aesa B 2)" "$(aesa C 1)"
+for l in b1 b2 c1; do
+	leaf_done $l
+	[ "$(seqs $l | wc -l)" = 300 ] || fail "leaf $l: $(seqs $l | wc -l) of 300 SDUs"
+	in_order $l
+done
+lens=$(awk '$1 == "sdu" { print $3 }' "$NETNS_TMP/b1.out" | sort -un | tr '\n' ' ')
+[ "$lens" = "1 1500 9180 " ] || fail "lengths seen: $lens"
+
+log "2. a party dropped mid-stream"
+leaf b1 B 1; leaf b2 B 2; leaf c1 C 1
+root "b1 b2 c1" A 400 1500 "$(aesa B 1)" "$(aesa B 2)" "$(aesa C 1)" -- drop 200 1 gap 1
+for l in b1 b2 c1; do leaf_done $l; in_order $l; done
+[ "$(seqs b1 | wc -l)" = 400 ] || fail "b1: $(seqs b1 | wc -l) of 400"
+[ "$(seqs c1 | wc -l)" = 400 ] || fail "c1: $(seqs c1 | wc -l) of 400"
+# everything sent before the DropParty, nothing after
+[ "$(seqs b2 | wc -l)" = 200 ] && [ "$(seqs b2 | tail -n1)" = 199 ] ||
+	fail "b2 (dropped after 200): $(seqs b2 | wc -l) SDUs, last $(seqs b2 | tail -n1)"
+
+log "3. a party added later"
+leaf b1 B 1; leaf c1 C 1
+root b1 A 300 700 "$(aesa B 1)" -- add 100 "$(aesa C 1)" gap 1
+for l in b1 c1; do leaf_done $l; in_order $l; done
+[ "$(seqs b1 | wc -l)" = 300 ] || fail "b1: $(seqs b1 | wc -l) of 300"
+# nothing from before its AddParty; from its first on, everything (its
+# descriptor may come a moment after the AddParty completes)
+first=$(seqs c1 | head -n1)
+[ -n "$first" ] && [ "$first" -ge 100 ] && [ "$(seqs c1 | wc -l)" = $((300 - first)) ] ||
+	fail "c1 (added at 100): first $first, $(seqs c1 | wc -l) SDUs"
+
+log "4. forged data frames"
+before=$(stat_of B data_frames_dropped)
+in_node A python3 - "${NODE_MAC[B]}" "${NODE_MAC[A]}" <<'PY' || fail "forging"
+import socket, struct, sys
+dst = bytes.fromhex(sys.argv[1].replace(':', ''))
+own = bytes.fromhex(sys.argv[2].replace(':', ''))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('cm0', 0))
+payload = bytes(48)
+for src, vci in ((own, 4000), (own, 33), (bytes.fromhex('02aabbccddee'), 32)):
+    hdr = struct.pack('>BBHHHBBH', 1, 1, 0, vci, 0, 0, 0, len(payload))
+    s.send(dst + src + struct.pack('>H', 0x88B6) + hdr + payload)
+PY
+sleep 0.5
+after=$(stat_of B data_frames_dropped)
+[ "$((after - before))" = 3 ] || fail "forged frames dropped: $before -> $after"
+
+log "5. a root faster than its interface is throttled, not cut"
+if in_node A tc qdisc add dev cm0 root tbf rate 20mbit burst 32kbit latency 400ms 2>/dev/null; then
+	leaf b1 B 1
+	start=$(date +%s.%N)
+	root b1 A 200 9180 "$(aesa B 1)"
+	took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+	leaf_done b1
+	in_order b1
+	[ "$(seqs b1 | wc -l)" = 200 ] || fail "b1 behind a 20 Mbit/s interface: $(seqs b1 | wc -l) of 200"
+	log "200 SDUs of 9180 octets through 20 Mbit/s in ${took}s, none lost"
+	in_node A tc qdisc del dev cm0 root
+else
+	log "no tbf qdisc here: case 5 skipped"
+fi
+
+log "6. through a switch that loses and reorders"
+for n in A B C; do node_kill $n; done
+switch_impair 10 25
+for n in A B C; do node_start $n; done
+leaf b1 B 1; leaf c1 C 1
+root "b1 c1" A 400 1,1500,9180 "$(aesa B 1)" "$(aesa C 1)" -- gap 2
+impair_stop
+for l in b1 c1; do
+	leaf_done $l
+	in_order $l
+	got=$(seqs $l | wc -l)
+	log "leaf $l: $got of 400 SDUs, none damaged"
+	[ "$got" -gt 0 ] || fail "leaf $l received nothing"
+done
+log "PASS"
