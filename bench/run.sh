@@ -119,6 +119,10 @@ timer_noresponse = 2000
 max_vcs_per_session = 1000000
 max_parties_per_vc = 10000000
 max_pending_per_session = 10000000
+max_vcs_per_user = 1000000
+max_pending_per_user = 10000000
+max_incoming_per_session = 1000000
+max_memory = 8192
 session_output_bytes = 67108864
 link_backlog_bytes = 1073741824
 CONF
