@@ -100,6 +100,7 @@ static const struct key_def keys[] = {
 	{ "limits", "max_monitors", CF(max_monitors), 1, 100000, K_U32, false },
 	{ "limits", "max_sessions_per_user", CF(max_sessions_per_user), 1, 100000, K_U32, false },
 	{ "limits", "link_queue", CF(link.max_queue), 1, 10000000, K_U32, false },
+	{ "limits", "link_backlog_bytes", CF(link.max_backlog), 65536, 1u << 30, K_U32, false },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

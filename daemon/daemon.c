@@ -39,7 +39,9 @@ struct daemon {
 	struct admin_src views;
 	struct event *sig_term, *sig_int, *sig_hup, *shutdown_tick;
 	bool shutting_down;
+	bool links_released;
 	uint64_t shutdown_deadline_ms;
+	uint64_t release_deadline_ms; /* the associations end by then at the latest */
 	uint64_t start_ms;
 	int exit_status;
 };
@@ -88,17 +90,15 @@ static void feed(struct daemon *d, const struct cc_event *ev)
 				ev->type);
 			return;
 		}
-		/* Losing it is what a lossy wire would do; the protocol timers
-		 * recover from it. */
 		if (cc_enqueue(d->cc, ev) != CM_OK)
-			log_err("out of memory: event %u from the link is lost", ev->type);
+			log_oom("an event from the link for call control's queue");
 		return;
 	}
 	d->draining = true;
 	do {
 		cc_actions_clear(&d->acts);
 		if (cc_feed(d->cc, ev, &d->acts) != CM_OK)
-			log_err("out of memory: a message to a local leg is lost");
+			log_oom("a message to a local leg");
 		ev = NULL;
 		run_actions(d);
 	} while (cc_queued(d->cc) > 0);
@@ -178,22 +178,24 @@ static void wire_send(struct daemon *d, const struct cc_action *a)
 		       q_msg_type_name(a->msg.type), n);
 		return;
 	}
+	/* never refused for a full queue: the link keeps a backlog (link.h) */
 	int rc = link_send(d->link, a->peer.a, buf, (size_t)n);
 	if (rc == 0)
 		return;
+	if (rc == -ENOMEM)
+		log_oom("a message to the link");
 	/* a peer that cannot be reached makes one line per message: limited */
 	log_at_limited(LOG_WARNING, 0, 0, a->peer.a, "link refused %s: %s",
 		       q_msg_type_name(a->msg.type), strerror(-rc));
 	/*
 	 * Refusals that hold for every message to the peer end its calls in
-	 * set-up now rather than by T303.  -ENOBUFS (a full queue) and
-	 * -ENOMEM lose this message only; -EMSGSIZE cannot happen with buf.
+	 * set-up now rather than by T303.  -EMSGSIZE cannot happen with buf.
 	 * We are inside the actions of an event: queued, not fed.
 	 */
 	if (rc == -EPERM || rc == -ENOSPC || rc == -EIO) {
 		struct cc_event ev = { .type = CC_EV_UNREACHABLE, .peer = a->peer };
 		if (cc_enqueue(d->cc, &ev) != CM_OK)
-			log_err("out of memory: calls to an unreachable peer left to T303");
+			log_oom("an unreachable peer's event for call control");
 	}
 }
 
@@ -263,6 +265,13 @@ static bool peer_allowed(void *ctx, const uint8_t mac[6])
 	return link_peer_allowed(d->link, mac);
 }
 
+/* Call control's back-pressure question: the link's backlog at its bound. */
+static bool peer_busy(void *ctx, const uint8_t mac[6])
+{
+	struct daemon *d = ctx;
+	return link_busy(d->link, mac);
+}
+
 static void run_actions(struct daemon *d)
 {
 	/* feed() reuses d->acts only after this returns. */
@@ -283,10 +292,10 @@ static void run_actions(struct daemon *d)
 			client_event(d, &a->cev);
 			break;
 		case CC_ACT_TIMER_START:
+			/* call control already counts it as running: a timer
+			 * not started would be a wait without end */
 			if (timers_start(d->timers, a->timer, a->ms) != CM_OK)
-				log_err("out of memory: timer %s for %llu not started",
-					cm_timer_name(a->timer.kind),
-					(unsigned long long)a->timer.obj);
+				log_oom("a protocol timer");
 			break;
 		case CC_ACT_TIMER_STOP:
 			timers_stop(d->timers, a->timer);
@@ -526,13 +535,29 @@ static void on_session_closed(void *ctx, uint64_t session, const char *reason)
 
 /* ---------------------------------------------------------------- shutdown */
 
+/*
+ * While the shutdown lasts: once every leg is gone (each RELEASE answered
+ * by its RELEASE COMPLETE, or given up on by T308) the SSCOP associations
+ * are released; ending them earlier would leave the peer's RELEASE
+ * COMPLETE to a released link.  Then, with no VC left (owners answered
+ * their IncomingCloseCall) and every queue flushed, the loop ends.  Both
+ * waits are bounded by the shutdown time.
+ */
 static void shutdown_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	struct cc_stats cs;
 	cc_get_stats(d->cc, &cs);
 	bool calls_gone = cs.vcs == 0 && cs.legs == 0;
-	bool late = now_ms(CLOCK_MONOTONIC) >= d->shutdown_deadline_ms;
+	uint64_t now = now_ms(CLOCK_MONOTONIC);
+	bool late = now >= d->shutdown_deadline_ms;
+	if (d->link && !d->links_released && (cs.legs == 0 || late || now >= d->release_deadline_ms)) {
+		if (cs.legs)
+			log_warn("shutdown: %llu legs still clearing; releasing the links anyway",
+				 (unsigned long long)cs.legs);
+		link_release_all(d->link);
+		d->links_released = true;
+	}
 	if ((calls_gone && ipc_pending_output(d->ipc) == 0) || late) {
 		if (!calls_gone)
 			log_warn("shutdown: %llu VCs still present after %u ms; exiting anyway",
@@ -552,15 +577,17 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	log_notice("%s: releasing every call", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	sdg_stopping();
 	d->shutting_down = true;
-	d->shutdown_deadline_ms = now_ms(CLOCK_MONOTONIC) + d->set.shutdown_ms;
+	uint64_t now = now_ms(CLOCK_MONOTONIC);
+	d->shutdown_deadline_ms = now + d->set.shutdown_ms;
+	/* T308 guards each RELEASE; past it the leg is given up anyway */
+	d->release_deadline_ms = now + d->set.cc.t308_ms;
 	/* No new clients; existing ones may still answer the releases. */
 	ipc_stop_accepting(d->ipc);
 	struct cc_event ev = { .type = CC_EV_SHUTDOWN };
 	feed(d, &ev);
-	if (d->link)
-		link_release_all(d->link);
 	struct timeval tv = { 0, 20000 };
 	event_add(d->shutdown_tick, &tv);
+	shutdown_tick(-1, 0, d);
 }
 
 /* SIGHUP: new timers and limits for call control; main reads the file. */
@@ -652,6 +679,8 @@ int daemon_run(const struct daemon_settings *set)
 	if (d->link) {
 		d->set.cc.peer_allowed = peer_allowed;
 		d->set.cc.peer_allowed_ctx = d;
+		d->set.cc.peer_busy = peer_busy;
+		d->set.cc.peer_busy_ctx = d;
 	}
 	d->set.cc.sap_allowed = sap_allowed;
 	d->set.cc.sap_allowed_ctx = d;

@@ -78,6 +78,14 @@ void log_write(int level, uint64_t vc, uint64_t party, const uint8_t *peer, cons
 	(log_sink ? log_sink : log_to_stderr)(level, &ctx, msg);
 }
 
+void log_oom_at(const char *file, int line, const char *func, const char *what)
+{
+	log_write(LOG_CRIT, 0, 0, NULL, file, line, func,
+		  "out of memory: %s; exiting (status %d) to be restarted clean", what,
+		  CM_EXIT_NOMEM);
+	exit(CM_EXIT_NOMEM);
+}
+
 /* ------------------------------------------------------------------ */
 /* Rate limiting (log.h)                                               */
 

@@ -48,6 +48,20 @@ void log_write(int level, uint64_t vc, uint64_t party, const uint8_t *peer, cons
 				  __VA_ARGS__);                                                  \
 	} while (0)
 
+/*
+ * The one out-of-memory policy (docs/architecture.md): an allocation that
+ * fails after start-up, where going on would lose a message, a timer or a
+ * state change, ends the daemon.  log_oom() logs "out of memory: WHAT" at
+ * LOG_CRIT and exits with CM_EXIT_NOMEM; systemd restarts the service
+ * (Restart=on-failure) and the peers recover the calls as after a crash
+ * (SSCOP failure, T309, RESTART).  Requests that merely cannot be answered
+ * (a view too big to build) are refused with CM_E_NOMEM instead, before
+ * anything changed.
+ */
+#define CM_EXIT_NOMEM 71 /* EX_OSERR */
+_Noreturn void log_oom_at(const char *file, int line, const char *func, const char *what);
+#define log_oom(what) log_oom_at(__FILE__, __LINE__, __func__, (what))
+
 #define log_err(...) log_at(LOG_ERR, 0, 0, NULL, __VA_ARGS__)
 #define log_warn(...) log_at(LOG_WARNING, 0, 0, NULL, __VA_ARGS__)
 #define log_notice(...) log_at(LOG_NOTICE, 0, 0, NULL, __VA_ARGS__)

@@ -27,7 +27,8 @@ void timers_free(struct timers *t);
 
 /*
  * Start k to expire in ms, or restart it if it runs.  CM_OK, or
- * CM_E_NOMEM: the timer is not running, and the caller must say so.
+ * CM_E_NOMEM: the timer is not running, and the caller ends the daemon
+ * (log_oom(), the out-of-memory policy of docs/architecture.md).
  */
 int timers_start(struct timers *t, struct cc_timer_key k, uint32_t ms);
 /* Stop k; nothing when it is not running. */

@@ -2,12 +2,15 @@
 /*
  * libcallmgr: the client side of docs/ipc.md.
  *
- * Output: a request is written whole before the call returns.  The daemon
- * never stops reading, so a full socket buffer only means waiting for it;
- * we poll for POLLOUT up to CM_REQUEST_TIMEOUT_MS and then give up on the
- * connection.  That keeps the contract simple for callers driving us from
- * any event loop: they poll for POLLIN only and nothing waits in a queue
- * for a POLLOUT they never asked for.
+ * Output: a request is written whole before the call returns.  A full
+ * socket buffer means waiting for it.  The daemon stops reading a client
+ * whose events it cannot get rid of (docs/ipc.md, flow control), so while
+ * we wait we read what it sends into the input buffer (dispatched later, by
+ * cm_client_dispatch()): a client issuing requests from its callbacks
+ * cannot deadlock with the daemon.  Only CM_REQUEST_TIMEOUT_MS without any
+ * progress either way gives up on the connection.  That keeps the contract
+ * simple for callers driving us from any event loop: they poll for POLLIN
+ * only and nothing waits in a queue for a POLLOUT they never asked for.
  *
  * Input: cm_client_dispatch() reads what is there, then runs one callback
  * per complete frame.  A frame leaves the buffer before its callback runs,
@@ -66,6 +69,8 @@ struct cm_client {
 	void *userdata;
 	uint8_t *in;
 	size_t in_len, in_cap;
+	size_t in_off; /* frames before it are consumed (next_frame); compacted on read */
+	uint64_t in_read; /* octets ever read: progress, whatever the compaction did */
 	uint64_t next_req_id;
 	uint64_t last_seq;
 	uint64_t seq_gaps;
@@ -308,15 +313,22 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Write all of buf, waiting for POLLOUT up to timeout_ms in total. */
-static int write_all(int fd, const uint8_t *buf, size_t len, int timeout_ms)
+static bool read_some(cm_client *c, size_t budget);
+
+/*
+ * Write all of buf.  While the socket is full, read what the daemon sends
+ * (it may be waiting for us to read before it reads again); give up after
+ * timeout_ms without progress either way.
+ */
+static int write_all(cm_client *c, const uint8_t *buf, size_t len, int timeout_ms)
 {
 	int64_t deadline = mono_ms() + timeout_ms;
 	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			buf += n;
 			len -= (size_t)n;
+			deadline = mono_ms() + timeout_ms;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -325,9 +337,16 @@ static int write_all(int fd, const uint8_t *buf, size_t len, int timeout_ms)
 			int64_t left = deadline - mono_ms();
 			if (left <= 0)
 				return CM_E_DISCONNECTED;
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			struct pollfd pfd = { .fd = c->fd, .events = POLLOUT | POLLIN };
 			if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
 				return CM_E_DISCONNECTED;
+			if (pfd.revents & POLLIN) {
+				uint64_t before = c->in_read;
+				if (!read_some(c, CMC_MAX_FRAME + CMC_FRAME_HDR))
+					return CM_E_DISCONNECTED;
+				if (c->in_read > before)
+					deadline = mono_ms() + timeout_ms;
+			}
 			continue;
 		}
 		return CM_E_DISCONNECTED;
@@ -348,7 +367,7 @@ static int send_msg(cm_client *c, const Callmgr__ClientMsg *m)
 		return CM_E_NOMEM;
 	cmc_frame_put_len(buf, n);
 	callmgr__client_msg__pack(m, buf + CMC_FRAME_HDR);
-	int rc = write_all(c->fd, buf, n + CMC_FRAME_HDR, CM_REQUEST_TIMEOUT_MS);
+	int rc = write_all(c, buf, n + CMC_FRAME_HDR, CM_REQUEST_TIMEOUT_MS);
 	if (buf != stackbuf)
 		free(buf);
 	if (rc != CM_OK)
@@ -380,6 +399,12 @@ static bool read_some(cm_client *c, size_t budget)
 {
 	size_t got = 0;
 	while (got < budget) {
+		if (c->in_off) {
+			/* one move per read, not per frame: a long read-ahead stays linear */
+			memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+			c->in_len -= c->in_off;
+			c->in_off = 0;
+		}
 		if (c->in_cap - c->in_len < 16384) {
 			size_t ncap = c->in_cap ? c->in_cap * 2 : 65536;
 			uint8_t *nb = realloc(c->in, ncap);
@@ -399,6 +424,7 @@ static bool read_some(cm_client *c, size_t budget)
 		if (n > 0) {
 			take_fds(c, &mh);
 			c->in_len += (size_t)n;
+			c->in_read += (uint64_t)n;
 			got += (size_t)n;
 			continue;
 		}
@@ -419,7 +445,9 @@ static Callmgr__DaemonMsg *next_frame(cm_client *c, bool *bad)
 {
 	size_t len;
 	*bad = false;
-	switch (cmc_frame_next(c->in, c->in_len, c->in_len, &len)) {
+	const uint8_t *in = c->in + c->in_off;
+	size_t avail = c->in_len - c->in_off;
+	switch (cmc_frame_next(in, avail, avail, &len)) {
 	case CMC_FRAME_PARTIAL:
 		return NULL;
 	case CMC_FRAME_TOO_BIG:
@@ -429,9 +457,10 @@ static Callmgr__DaemonMsg *next_frame(cm_client *c, bool *bad)
 		break;
 	}
 	size_t whole = CMC_FRAME_HDR + len;
-	Callmgr__DaemonMsg *m = callmgr__daemon_msg__unpack(NULL, len, c->in + CMC_FRAME_HDR);
-	memmove(c->in, c->in + whole, c->in_len - whole);
-	c->in_len -= whole;
+	Callmgr__DaemonMsg *m = callmgr__daemon_msg__unpack(NULL, len, in + CMC_FRAME_HDR);
+	c->in_off += whole;
+	if (c->in_off == c->in_len)
+		c->in_off = c->in_len = 0;
 	if (!m)
 		*bad = true;
 	return m;
@@ -634,9 +663,9 @@ static int hello(cm_client *c, int64_t deadline)
 		if (n < 0 && errno != EINTR)
 			return CM_E_DISCONNECTED;
 		if (n > 0) {
-			size_t before = c->in_len;
+			uint64_t before = c->in_read;
 			if (!read_some(c, CMC_MAX_FRAME + CMC_FRAME_HDR) ||
-			    (c->in_len == before && (pfd.revents & (POLLHUP | POLLERR))))
+			    (c->in_read == before && (pfd.revents & (POLLHUP | POLLERR))))
 				return CM_E_DISCONNECTED;
 		}
 	}
@@ -728,7 +757,7 @@ int cm_client_dispatch(cm_client *c)
 		Callmgr__DaemonMsg *m = next_frame(c, &bad);
 		if (bad) {
 			set_eof(c);
-			c->in_len = 0;
+			c->in_len = c->in_off = 0;
 			break;
 		}
 		if (!m)

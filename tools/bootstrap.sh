@@ -12,7 +12,7 @@ PACKAGES=(meson ninja-build gcc clang pkg-config libevent-dev libprotobuf-c-dev
 	protobuf-c-compiler libsystemd-dev check libjson-c-dev libinih-dev
 	iproute2 tshark systemd valgrind clang-tidy cppcheck libclang-rt-14-dev
 	dpkg-dev debhelper bash-completion binutils python3 abigail-tools lintian mandoc
-	debootstrap systemd-container)
+	debootstrap systemd-container stress-ng)
 
 install_missing() {
 	local missing=()

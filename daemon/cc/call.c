@@ -101,7 +101,7 @@ void cc_leg_send_setup(cc *c, struct cc_leg *leg, struct cc_party *p, struct cc_
 	const struct cm_call_params *cp = &p->vc->params;
 	struct q_msg *m = calloc(1, sizeof(*m));
 	if (!m)
-		abort();
+		log_oom("call control: a SETUP kept for resending");
 	cc_msg_init(m, leg, Q_MSG_SETUP);
 	m->bearer.present = true;
 	m->bearer.bearer_class = 0x10;

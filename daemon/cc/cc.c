@@ -247,22 +247,32 @@ static void req_drop_party(cc *c, const struct cc_request *r, bool admin, struct
 		complete_now(c, r, CM_E_NO_PARTY, r->vc, r->party, out);
 		return;
 	}
-	if (p->drop.type) {
-		complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
-		return;
-	}
-	if (vc->state == CC_VC_CLOSING) {
-		complete_now(c, r, CM_E_CLOSING, r->vc, r->party, out);
-		return;
-	}
+	/*
+	 * The owner's answer to an IncomingDropParty completes at once
+	 * (SPEC §4), also while the operator's drop that caused it is still
+	 * on the wire: that drop's end then frees the party, the owner owing
+	 * nothing any more.
+	 */
 	if (p->incoming_sent) {
 		if (admin) {
 			complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
 			return;
 		}
 		complete_now(c, r, CM_OK, r->vc, r->party, out);
+		if (p->drop.type) {
+			p->incoming_sent = false;
+			return;
+		}
 		c->st.parties_dropped++;
 		party_release_id(c, p, out);
+		return;
+	}
+	if (p->drop.type) {
+		complete_now(c, r, CM_E_BUSY, r->vc, r->party, out);
+		return;
+	}
+	if (vc->state == CC_VC_CLOSING) {
+		complete_now(c, r, CM_E_CLOSING, r->vc, r->party, out);
 		return;
 	}
 	/* teardown is not held to max_pending: see pending_full() */
@@ -339,6 +349,13 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 		return;
 	}
 	if (vc->state == CC_VC_CLOSING) {
+		if (!admin && vc->answer_due) {
+			/* the owner answers an operator's close still on the wire:
+			 * done for it; the wire's end frees the VC */
+			vc->answer_due = false;
+			complete_now(c, r, CM_OK, r->vc, 0, out);
+			return;
+		}
 		complete_now(c, r, vc->close.type ? CM_E_BUSY : CM_E_CLOSING, r->vc, 0, out);
 		return;
 	}
@@ -380,8 +397,10 @@ static void req_close_call(cc *c, const struct cc_request *r, bool admin, struct
 	uu_from(&uu, r);
 	cc_ref_take(c, &vc->close, r);
 	vc->close_cause = 0;
-	if (admin)
+	if (admin) {
 		cc_emit_incoming_close(c, vc, Q_CAUSE_NORMAL_CLEARING, NULL, out);
+		vc->answer_due = true;
+	}
 	/* adds still pending are overtaken by the close */
 	for (struct cc_party *p = vc->p_head; p; p = p->vc_next) {
 		CC_STEP(c);
@@ -591,10 +610,12 @@ static void cc_request(cc *c, const struct cc_request *r, struct cc_actions *out
 
 /*
  * Tear a VC down on the network (session gone, or shutdown): every leg is
- * released (root) or our party dropped (leaf), then the VC is freed and its
- * wire procedures finish as orphans.
+ * released (root) or our party dropped (leaf), and the wire procedures
+ * finish as orphans.  The VC is freed, unless keep and its owner still
+ * owes the answer to an IncomingCloseCall: then it stays, off the wire, in
+ * CLOSE_RECEIVED until that CloseCall comes.
  */
-static void vc_teardown(cc *c, struct cc_vc *vc, uint8_t cause, int add_status,
+static void vc_teardown(cc *c, struct cc_vc *vc, uint8_t cause, int add_status, bool keep,
 			struct cc_actions *out)
 {
 	uint64_t id = vc->id; /* the wire procedures below may already free the VC */
@@ -621,8 +642,15 @@ static void vc_teardown(cc *c, struct cc_vc *vc, uint8_t cause, int add_status,
 			}
 		}
 	}
-	if ((vc = cc_vc_find(c, id)) != NULL)
-		cc_vc_free(c, vc);
+	if ((vc = cc_vc_find(c, id)) == NULL)
+		return;
+	if (keep && vc->answer_due) {
+		cc_vc_orphan_wire(c, vc);
+		if (vc->state != CC_VC_CLOSE_RECEIVED)
+			cc_vc_set_state(c, vc, CC_VC_CLOSE_RECEIVED);
+		return;
+	}
+	cc_vc_free(c, vc);
 }
 
 /* The client went away: its VCs are torn down with cause 31, silently. */
@@ -641,7 +669,7 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 	/* the session is freed with its last VC once nothing is owed to it */
 	while ((s = cc_session_find(c, id)) && s->v_head) {
 		CC_STEP(c);
-		vc_teardown(c, s->v_head, Q_CAUSE_NORMAL_UNSPECIFIED, CM_E_CLOSING, out);
+		vc_teardown(c, s->v_head, Q_CAUSE_NORMAL_UNSPECIFIED, CM_E_CLOSING, false, out);
 	}
 	if (s)
 		cc_session_maybe_free(c, s);
@@ -650,16 +678,33 @@ static void session_closed(cc *c, uint64_t id, struct cc_actions *out)
 /*
  * SIGTERM: pending requests complete (adds CM_E_CLOSING, drops and closes
  * CM_OK), owners of VCs not being closed get IncomingCloseCall(31), and
- * every call is released with cause 31.
+ * every call is released with cause 31.  A VC whose owner still owes the
+ * answer to an IncomingCloseCall stays, off the wire, until it comes: the
+ * answers are accepted while the shutdown lasts (docs/ipc.md).
  */
 static void shutdown_all(cc *c, struct cc_actions *out)
 {
-	while (c->all_head) {
+	struct cc_vc *vc = c->all_head;
+	while (vc) {
 		CC_STEP(c);
-		struct cc_vc *vc = c->all_head;
-		if (vc->state != CC_VC_CLOSING && vc->state != CC_VC_CLOSE_RECEIVED)
+		if (vc->shut_down) {
+			vc = vc->all_next;
+			continue;
+		}
+		vc->shut_down = true;
+		if (vc->state == CC_VC_CLOSE_RECEIVED) {
+			vc->answer_due = true;
+		} else if (vc->state != CC_VC_CLOSING) {
 			cc_emit_incoming_close(c, vc, Q_CAUSE_NORMAL_UNSPECIFIED, NULL, out);
-		vc_teardown(c, vc, Q_CAUSE_NORMAL_UNSPECIFIED, CM_E_CLOSING, out);
+			vc->answer_due = true;
+		}
+		uint64_t next = vc->all_next ? vc->all_next->id : 0;
+		vc_teardown(c, vc, Q_CAUSE_NORMAL_UNSPECIFIED, CM_E_CLOSING, true, out);
+		/* should the teardown have freed the next VC too, start over:
+		 * those done are skipped */
+		vc = next ? cc_vc_find(c, next) : NULL;
+		if (next && !vc)
+			vc = c->all_head;
 	}
 	/* leaf legs with nobody's parties left, and legs to restarted peers */
 	struct cc_leg *todo = NULL;
@@ -781,6 +826,8 @@ void cc_reconfigure(cc *c, const struct cc_config *cfg)
 	c->cfg.esi = keep.esi;
 	c->cfg.peer_allowed = keep.peer_allowed;
 	c->cfg.peer_allowed_ctx = keep.peer_allowed_ctx;
+	c->cfg.peer_busy = keep.peer_busy;
+	c->cfg.peer_busy_ctx = keep.peer_busy_ctx;
 	c->cfg.sap_allowed = keep.sap_allowed;
 	c->cfg.sap_allowed_ctx = keep.sap_allowed_ctx;
 }

@@ -10,6 +10,17 @@
  * key given in CC_ACT_TIMER_START.  Messages sent to this node's own MAC
  * (a local leg) go round call control's own queue when events are fed with
  * cc_feed(); with the raw cc_handle() they are the caller's to feed back.
+ *
+ * Out of memory, the one policy of the daemon (docs/architecture.md): no
+ * path may lose a message, a timer or a state change because an allocation
+ * failed.  Where call control allocates in the middle of a procedure (its
+ * objects, the actions list, a kept SETUP or drop data) a failure is fatal:
+ * log_oom() logs it at LOG_CRIT and exits with CM_EXIT_NOMEM, systemd
+ * restarts the daemon and the peers recover the calls as after any crash.
+ * What reports the failure instead (cc_feed(), cc_enqueue() here;
+ * timers_start(), link_send() in the glue) leaves the decision to its
+ * caller, and the daemon's caller makes the same one: log_oom().  Only a
+ * request refused before anything changed may be answered CM_E_NOMEM.
  */
 #ifndef CALLMGR_CC_H
 #define CALLMGR_CC_H
@@ -79,6 +90,16 @@ struct cc_config {
 	 */
 	bool (*peer_allowed)(void *ctx, const uint8_t mac[6]);
 	void *peer_allowed_ctx;
+	/*
+	 * Whether the link to this peer MAC holds back as much as it should
+	 * (wire mode: link_busy(), the backlog behind SSCOP's queue at its
+	 * bound); NULL: never.  MakeCall and AddParty to a busy peer are
+	 * answered CC_CEV_REFUSED with CM_E_BUSY at once, before any state
+	 * changes; everything else (answers, drops, releases) still goes out,
+	 * so teardown always proceeds.  Kept across cc_reconfigure().
+	 */
+	bool (*peer_busy)(void *ctx, const uint8_t mac[6]);
+	void *peer_busy_ctx;
 	/*
 	 * Whether the session may register this selector (the daemon's
 	 * sap_ranges, by uid and groups); NULL: any.  A refused RegisterSap
@@ -273,8 +294,8 @@ void cc_handle(cc *c, const struct cc_event *ev, struct cc_actions *out);
  * for is done before the next one is handled.
  *
  * Returns CM_OK, or CM_E_NOMEM when a local message could not be queued:
- * that message is lost (as on a lossy wire; the protocol timers recover)
- * and the caller must say so (log it).  Everything else still happened.
+ * that message is lost, and by the policy above the caller ends the
+ * daemon (the daemon does: log_oom()).  Everything else still happened.
  */
 int cc_feed(cc *c, const struct cc_event *ev, struct cc_actions *out);
 
@@ -283,7 +304,7 @@ int cc_feed(cc *c, const struct cc_event *ev, struct cc_actions *out);
  * actions (re-entrancy: the link reports a state change from inside a
  * send).  It is handled, in order, by a later cc_feed(c, NULL, ...).  The
  * message and request data are copied.  Returns CM_OK, or CM_E_NOMEM: the
- * event was not queued, and the caller must act on that (at least log it).
+ * event was not queued, and by the policy above the caller ends the daemon.
  */
 int cc_enqueue(cc *c, const struct cc_event *ev);
 

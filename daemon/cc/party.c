@@ -111,7 +111,7 @@ void cc_vc_after_change(cc *c, struct cc_vc *vc, int cause, struct cc_actions *o
 		if (vc->close.type == CC_REQ_CLOSE_CALL || vc->close.type == CC_REQ_ADMIN_CLOSE) {
 			uint8_t t = vc->close.type;
 			cc_ref_complete(c, &vc->close, CM_OK, vc->close_cause, vc->id, 0, out);
-			if (t == CC_REQ_ADMIN_CLOSE) {
+			if (t == CC_REQ_ADMIN_CLOSE && vc->answer_due) {
 				/* the owner still has to answer its IncomingCloseCall */
 				cc_vc_set_state(c, vc, CC_VC_CLOSE_RECEIVED);
 				return;
@@ -442,8 +442,9 @@ void cc_party_drop_request(cc *c, struct cc_party *p, uint8_t cause, const struc
 				p->drop_deferred = true;
 				if (uu && uu->present) {
 					leg->deferred_uu = malloc(sizeof(*leg->deferred_uu));
-					if (leg->deferred_uu)
-						*leg->deferred_uu = *uu;
+					if (!leg->deferred_uu)
+						log_oom("a drop's user data kept for its DROP PARTY");
+					*leg->deferred_uu = *uu;
 				}
 			}
 			return;

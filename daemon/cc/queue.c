@@ -161,6 +161,15 @@ bool cc_refuse(cc *c, const struct cc_request *r, struct cc_actions *out)
 			return true;
 		}
 	}
+	if ((r->type == CC_REQ_MAKE_CALL || r->type == CC_REQ_ADD_PARTY) && c->cfg.peer_busy) {
+		/* back-pressure: new work waits until the link has sent what it holds */
+		const uint8_t *esi = r->addr + 13;
+		if (memcmp(esi, c->cfg.esi.a, 6) != 0 &&
+		    c->cfg.peer_busy(c->cfg.peer_busy_ctx, esi)) {
+			refuse(c, r, CM_E_BUSY, out);
+			return true;
+		}
+	}
 	return false;
 }
 

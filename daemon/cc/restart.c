@@ -53,15 +53,15 @@ void cc_restart_link_up(cc *c, struct cc_peer *peer, struct cc_actions *out)
 
 void cc_restart_defer(cc *c, struct cc_peer *peer, const struct q_msg *m, struct cc_actions *out)
 {
-	struct cc_deferred *e = NULL;
-	if (peer->restart != CC_RST_FAILED && peer->n_deferred < CC_MAX_DEFERRED)
-		e = calloc(1, sizeof(*e));
-	if (!e) {
+	if (peer->restart == CC_RST_FAILED || peer->n_deferred >= CC_MAX_DEFERRED) {
 		/* out of service, or more than a crossing explains */
 		cc_send_cause(c, peer->mac, m, Q_MSG_RELEASE_COMPLETE, Q_CAUSE_TEMPORARY_FAILURE,
 			      out);
 		return;
 	}
+	struct cc_deferred *e = calloc(1, sizeof(*e));
+	if (!e)
+		log_oom("a SETUP held during a RESTART");
 	e->msg = *m;
 	if (c->rx_dec) {
 		e->has_dec = true;

@@ -31,7 +31,7 @@ void cc_ht_init(struct htab *t)
 	t->n = 0;
 	t->b = calloc(t->nb, sizeof(struct hnode *));
 	if (!t->b)
-		abort();
+		log_oom("call control state");
 }
 
 void cc_ht_free(struct htab *t)
@@ -48,7 +48,7 @@ static void ht_grow(struct htab *t)
 	t->nb = onb * 2;
 	t->b = calloc(t->nb, sizeof(struct hnode *));
 	if (!t->b)
-		abort();
+		log_oom("call control state");
 	for (size_t i = 0; i < onb; i++) {
 		struct hnode *n = ob[i];
 		while (n) {
@@ -115,7 +115,7 @@ struct cc_session *cc_session_get(cc *c, uint64_t id)
 		return s;
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		abort();
+		log_oom("call control state");
 	s->id = id;
 	cc_ht_add(&c->sessions, &s->node, id, 0);
 	return s;
@@ -143,7 +143,7 @@ void cc_session_set_user(cc *c, struct cc_session *s, uint32_t uid)
 	if (!u) {
 		u = calloc(1, sizeof(*u));
 		if (!u)
-			abort();
+			log_oom("call control state");
 		u->uid = uid;
 		cc_ht_add(&c->users, &u->node, uid, 0);
 	}
@@ -234,7 +234,7 @@ struct cc_peer *cc_peer_get(cc *c, struct cc_mac mac)
 		return p;
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		abort();
+		log_oom("call control state");
 	p->mac = mac;
 	p->next_cref = 1;
 	cc_ht_add(&c->peers, &p->node, cc_mac_key(mac), 0);
@@ -318,7 +318,7 @@ struct cc_action *cc_act_push(struct cc_actions *out)
 		size_t cap = out->cap ? out->cap * 2 : 16;
 		struct cc_action *v = realloc(out->v, cap * sizeof(*v));
 		if (!v)
-			abort();
+			log_oom("call control state");
 		out->v = v;
 		out->cap = cap;
 	}
@@ -469,13 +469,13 @@ static void chunk_append(cc *c, struct cc_vc *vc)
 			size_t ncap = c->cap_chunks ? c->cap_chunks * 2 : 64;
 			struct cc_vchunk **nv = realloc(c->chunks, ncap * sizeof(*nv));
 			if (!nv)
-				abort();
+				log_oom("call control state");
 			c->chunks = nv;
 			c->cap_chunks = ncap;
 		}
 		ch = calloc(1, sizeof(*ch));
 		if (!ch)
-			abort();
+			log_oom("call control state");
 		ch->key = vc->id;
 		c->chunks[c->n_chunks++] = ch;
 	}
@@ -544,7 +544,7 @@ struct cc_vc *cc_vc_new(cc *c, struct cc_session *s, bool root)
 {
 	struct cc_vc *vc = calloc(1, sizeof(*vc));
 	if (!vc)
-		abort();
+		log_oom("call control state");
 	vc->id = c->next_vc++;
 	vc->session = s->id;
 	vc->root = root;
@@ -583,7 +583,7 @@ struct cc_party *cc_party_new_as(cc *c, struct cc_vc *vc, const uint8_t *addr, u
 {
 	struct cc_party *p = calloc(1, sizeof(*p));
 	if (!p)
-		abort();
+		log_oom("call control state");
 	p->id = id;
 	p->vc = vc;
 	p->state = Q_EPS_NULL;
@@ -666,27 +666,18 @@ void cc_party_free(cc *c, struct cc_party *p, struct cc_actions *out)
 }
 
 /*
- * Free a VC.  Its owed completions must be settled by the caller.  Parties
- * still in a wire procedure (a DROP PARTY or RELEASE awaiting its answer)
- * become orphans and finish it alone; legs are detached likewise.
+ * Cut a VC loose from the wire: parties still in a wire procedure (a DROP
+ * PARTY or RELEASE awaiting its answer) become orphans and finish it
+ * alone, legs are detached likewise.  Parties off the wire stay.
  */
-void cc_vc_free(cc *c, struct cc_vc *vc)
+void cc_vc_orphan_wire(cc *c, struct cc_vc *vc)
 {
-	if (freed_twice(&vc->dead, vc->id, 0, "vc"))
-		return;
 	struct cc_party *p = vc->p_head;
 	while (p) {
 		CC_STEP(c);
 		struct cc_party *next = p->vc_next;
-		if (p->leg) {
+		if (p->leg)
 			cc_party_unlink_vc(c, p);
-		} else {
-			cc_party_unlink_vc(c, p);
-			cc_ht_del(&c->parties, &p->id_node);
-			p->dead = true;
-			p->dead_next = c->dead_parties;
-			c->dead_parties = p;
-		}
 		p = next;
 	}
 	struct cc_leg *l = vc->l_head;
@@ -697,6 +688,30 @@ void cc_vc_free(cc *c, struct cc_vc *vc)
 		l->vc = NULL;
 		l->vc_prev = l->vc_next = NULL;
 		l = next;
+	}
+	vc->l_head = vc->l_tail = NULL;
+	vc->n_legs = 0;
+}
+
+/*
+ * Free a VC.  Its owed completions must be settled by the caller; its wire
+ * procedures finish as orphans (cc_vc_orphan_wire).
+ */
+void cc_vc_free(cc *c, struct cc_vc *vc)
+{
+	if (freed_twice(&vc->dead, vc->id, 0, "vc"))
+		return;
+	cc_vc_orphan_wire(c, vc);
+	struct cc_party *p = vc->p_head;
+	while (p) {
+		CC_STEP(c);
+		struct cc_party *next = p->vc_next;
+		cc_party_unlink_vc(c, p);
+		cc_ht_del(&c->parties, &p->id_node);
+		p->dead = true;
+		p->dead_next = c->dead_parties;
+		c->dead_parties = p;
+		p = next;
 	}
 	struct cc_session *s = cc_session_find(c, vc->session);
 	if (s) {
@@ -782,7 +797,7 @@ struct cc_leg *cc_leg_new(cc *c, struct cc_peer *peer, uint32_t cref, bool orig,
 {
 	struct cc_leg *leg = calloc(1, sizeof(*leg));
 	if (!leg)
-		abort();
+		log_oom("call control state");
 	if (orig) {
 		/* call references are per peer; skip the ones in use */
 		for (;;) {

@@ -229,6 +229,13 @@ struct cc_vc {
 	struct cc_vchunk *chunk; /* its chunk of the all list */
 	struct cc_vc *s_prev, *s_next;
 	struct cc_ref close; /* CLOSE_CALL or ADMIN_CLOSE */
+	/*
+	 * The owner was sent IncomingCloseCall by an operator's close or by
+	 * the shutdown and its CloseCall has not come yet: the VC outlives its
+	 * wire procedures in CLOSE_RECEIVED until it does.
+	 */
+	bool answer_due;
+	bool shut_down; /* CC_EV_SHUTDOWN has torn it down (shutdown_all) */
 	struct cc_vc *dead_next; /* on cc's dead list once freed */
 	bool dead;
 };
@@ -371,6 +378,7 @@ void cc_timer_stop(cc *c, uint16_t *bits, enum cc_timer_kind kind, uint64_t obj,
 struct cc_vc *cc_vc_new(cc *c, struct cc_session *s, bool root);
 void cc_vc_set_state(cc *c, struct cc_vc *vc, enum cc_vc_state state);
 void cc_vc_free(cc *c, struct cc_vc *vc);
+void cc_vc_orphan_wire(cc *c, struct cc_vc *vc);
 
 /* parties */
 bool cc_eps_in_use(enum q_ep_state state);

@@ -103,12 +103,8 @@ static struct dataio_counters *party_counters(struct end *root, cm_party_id part
 	if (n)
 		return &((struct pcount *)n)->c;
 	struct pcount *p = calloc(1, sizeof(*p));
-	if (!p)
-		return NULL;
-	if (dt_add(&root->parties, &p->node, party) < 0) {
-		free(p);
-		return NULL;
-	}
+	if (!p || dt_add(&root->parties, &p->node, party) < 0)
+		log_oom("a party's data counters");
 	return &p->c;
 }
 
@@ -144,7 +140,7 @@ static size_t receivers(struct dataio *d, cm_vc_id vc)
 		size_t cap = d->rcv_cap ? d->rcv_cap * 2 : 64;
 		struct cc_receiver *r = realloc(d->rcv, cap * sizeof(*r));
 		if (!r)
-			return n; /* the first rcv_cap receivers get it; the rest never see it */
+			log_oom("the receivers of an SDU");
 		d->rcv = r;
 		d->rcv_cap = cap;
 	}
@@ -198,14 +194,8 @@ static void block(struct dataio *d, struct end *root, const uint8_t *sdu, size_t
 {
 	root->pend = malloc(len);
 	root->pend_legs = malloc(n * sizeof(*legs));
-	if (!root->pend || !root->pend_legs) {
-		free(root->pend);
-		free(root->pend_legs);
-		root->pend = NULL;
-		root->pend_legs = NULL;
-		d->st.sdus_lost += n; /* out of memory: as if the wire had lost it */
-		return;
-	}
+	if (!root->pend || !root->pend_legs)
+		log_oom("an SDU held for a wire that is behind");
 	memcpy(root->pend, sdu, len);
 	memcpy(root->pend_legs, legs, n * sizeof(*legs));
 	root->pend_len = len;
@@ -221,12 +211,10 @@ static void forward(struct dataio *d, struct end *root, const uint8_t *sdu, size
 	cm_vc_id vc = root->node.key;
 	size_t n = receivers(d, vc);
 	uint8_t state_small[64], *state = n <= 64 ? state_small : calloc(n, 1);
-	if (!state)
-		state = state_small, n = 64; /* out of memory: the first 64 get it */
 	uint64_t owed_small[16], *owed = n <= 16 ? owed_small : calloc(n, sizeof(uint64_t));
 	size_t nowed = 0;
-	if (!owed)
-		owed = owed_small, n = n < 16 ? n : 16;
+	if (!state || !owed)
+		log_oom("an SDU's receivers");
 	for (size_t i = 0; i < n; i++) {
 		const struct cc_receiver *r = &d->rcv[i];
 		struct dataio_counters *pc = party_counters(root, r->party);
@@ -495,11 +483,8 @@ void dataio_drain_session(struct dataio *d, uint64_t session)
 			if (n == cap) {
 				size_t ncap = cap ? cap * 2 : 16;
 				cm_vc_id *nv = realloc(vcs, ncap * sizeof(*nv));
-				if (!nv) {
-					log_err("out of memory: session %llu's data not drained",
-						(unsigned long long)session);
-					break;
-				}
+				if (!nv)
+					log_oom("a session's data to drain");
 				vcs = nv;
 				cap = ncap;
 			}

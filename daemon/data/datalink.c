@@ -77,10 +77,8 @@ int datalink_send(struct datalink *dl, cm_vc_id vc, const struct cc_receiver *r,
 	struct dnode *n = dt_find(&dl->tx, r->leg);
 	if (!n) {
 		struct ltx *t = calloc(1, sizeof(*t));
-		if (!t || dt_add(&dl->tx, &t->node, r->leg) < 0) {
-			free(t);
-			return -ENOMEM;
-		}
+		if (!t || dt_add(&dl->tx, &t->node, r->leg) < 0)
+			log_oom("a leg's data sequence");
 		n = &t->node;
 	}
 	/*
@@ -162,11 +160,8 @@ static void frame_in(struct datalink *dl, const uint8_t src[6], const uint8_t *p
 	struct dnode *node = dt_find(&dl->rx, leg);
 	if (!node) {
 		struct lrx *x = calloc(1, sizeof(*x));
-		if (!x || dt_add(&dl->rx, &x->node, leg) < 0) {
-			free(x);
-			dl->ctr.rx_lost++;
-			return;
-		}
+		if (!x || dt_add(&dl->rx, &x->node, leg) < 0)
+			log_oom("a leg's data reassembly");
 		df_reasm_init(&x->r, max_sdu);
 		node = &x->node;
 	}
@@ -174,6 +169,8 @@ static void frame_in(struct datalink *dl, const uint8_t src[6], const uint8_t *p
 	const uint8_t *sdu;
 	size_t len;
 	int rc = df_reasm_push(&x->r, &h, now, DATALINK_REASM_MS, &sdu, &len);
+	if (rc == DF_E_NOMEM) /* frame.c is pure: it reports, the daemon's policy ends it */
+		log_oom("a reassembly buffer");
 	if (rc < 0)
 		dl->ctr.rx_lost++;
 	if (rc != 1)

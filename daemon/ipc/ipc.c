@@ -64,6 +64,7 @@ struct session {
 	bool ending;            /* no more input or output; reported or about to be */
 	bool flush;             /* deliver what is queued before closing */
 	bool dirty;             /* output queued since the last flush_cb */
+	bool throttled;         /* output over max_output: its requests wait unread */
 	struct held *held, *held_tail;
 	size_t held_bytes;
 	struct event *held_ev;  /* EV_WRITE while a descriptor's frame waits for room */
@@ -443,10 +444,8 @@ static bool session_release_held(struct session *s)
 	/* from here on ordinary output, up to the next descriptor */
 	do {
 		h = s->held;
-		if (evbuffer_add(out, h->bytes + off, h->len - off) < 0) {
-			session_end(s, "out of memory for output", false);
-			return false;
-		}
+		if (evbuffer_add(out, h->bytes + off, h->len - off) < 0)
+			log_oom("an event for a client");
 		off = 0;
 		s->held = h->next;
 		if (!s->held)
@@ -455,6 +454,26 @@ static bool session_release_held(struct session *s)
 		free(h);
 	} while (s->held && s->held->fd < 0);
 	return true;
+}
+
+/*
+ * Flow control toward a client: a session whose output passed max_output
+ * is not read until the output is below half of it; then what it sent
+ * meanwhile is handled (from its own read callback, not from here).
+ */
+static void session_maybe_resume(struct session *s)
+{
+	if (!s->throttled || s->ending)
+		return;
+	size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev)) + s->held_bytes;
+	if (queued >= s->ipc->cfg.max_output / 2)
+		return;
+	s->throttled = false;
+	log_info("session %llu (%s): reading again", (unsigned long long)s->info.id, s->name);
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+	bufferevent_enable(s->bev, EV_READ);
+	/* frames already read are waiting in the input buffer */
+	bufferevent_trigger(s->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 /* Write what is queued now; leave the rest to libevent if the socket is full. */
@@ -471,14 +490,16 @@ static void session_write_now(struct session *s)
 		evbuffer_freeze(out, 1);
 		if (evbuffer_get_length(out) > 0) {
 			bufferevent_enable(s->bev, EV_WRITE); /* EAGAIN, or an error it reports */
-			return;
-		}
-		if (!s->held || s->ending)
 			break;
+		}
+		if (!s->held || s->ending) {
+			monitor_resume(s);
+			break;
+		}
 		if (!session_release_held(s))
-			return;
+			break;
 	}
-	monitor_resume(s);
+	session_maybe_resume(s);
 }
 
 static void held_write_cb(evutil_socket_t fd, short what, void *arg)
@@ -558,10 +579,8 @@ static struct held *held_append(struct session *s, size_t len, int fd)
 static int session_hold(struct session *s, Callmgr__DaemonMsg *m, size_t n, int fd)
 {
 	struct held *h = held_append(s, CMC_FRAME_HDR + n, fd);
-	if (!h) {
-		session_end(s, "out of memory for output", false);
-		return -1;
-	}
+	if (!h)
+		log_oom("an event for a client");
 	cmc_frame_put_len(h->bytes, n);
 	callmgr__daemon_msg__pack(m, h->bytes + CMC_FRAME_HDR);
 	s->seq++;
@@ -590,29 +609,28 @@ static int session_queue_fd(struct session *s, Callmgr__DaemonMsg *m, bool lossy
 	size_t queued = evbuffer_get_length(out) + s->held_bytes;
 	if (lossy && queued + CMC_FRAME_HDR + n > ipc->cfg.monitor_output)
 		return -1; /* never with a descriptor: monitor events carry none */
-	if (queued + CMC_FRAME_HDR + n > ipc->cfg.max_output) {
+	if (!s->throttled && queued + CMC_FRAME_HDR + n > ipc->cfg.max_output) {
 		/*
-		 * Events to an owner are never dropped (that would break
-		 * exactly-once completions); a client this far behind is cut
-		 * off instead and call control tears its VCs down.
+		 * Events to an owner are never dropped (exactly-once) and the
+		 * owner is not cut off either: what it has not read is owed
+		 * to objects it holds, bounded by them.  What it may still
+		 * ask for is not: its requests wait unread until it catches
+		 * up (session_maybe_resume), holding back only its own work.
 		 */
-		log_warn("session %llu (%s, pid %d) does not read: %zu octets queued, limit %zu;"
-			 " disconnecting it",
-			 (unsigned long long)s->info.id, s->name, (int)s->info.pid, queued,
-			 ipc->cfg.max_output);
-		ipc->stats.sessions_dropped_slow++;
-		session_end(s, "too slow a reader (output limit reached)", false);
-		if (pass_fd >= 0)
-			close(pass_fd);
-		return -1;
+		log_notice("session %llu (%s, pid %d) does not read: %zu octets queued, limit %zu;"
+			   " its requests wait until it does",
+			   (unsigned long long)s->info.id, s->name, (int)s->info.pid, queued,
+			   ipc->cfg.max_output);
+		s->throttled = true;
+		bufferevent_disable(s->bev, EV_READ);
+		/* session_write_cb as soon as libevent has written it down to half */
+		bufferevent_setwatermark(s->bev, EV_WRITE, ipc->cfg.max_output / 2, 0);
 	}
 	if (s->held || pass_fd >= 0)
 		return session_hold(s, m, n, pass_fd);
 	struct evbuffer_iovec v;
-	if (evbuffer_reserve_space(out, (ev_ssize_t)(CMC_FRAME_HDR + n), &v, 1) < 1) {
-		session_end(s, "out of memory for output", false);
-		return -1;
-	}
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(CMC_FRAME_HDR + n), &v, 1) < 1)
+		log_oom("an event for a client"); /* the one policy: never lose an owner's event */
 	uint8_t *p = v.iov_base;
 	cmc_frame_put_len(p, n);
 	callmgr__daemon_msg__pack(m, p + CMC_FRAME_HDR);
@@ -712,10 +730,10 @@ static int session_queue_monitor(struct session *s, const uint8_t *body, size_t 
 	struct evbuffer_iovec v;
 	if (s->held) {
 		if (!(h = held_append(s, CMC_FRAME_HDR + len, -1)))
-			return -1;
+			log_oom("a monitor event");
 		v.iov_base = h->bytes;
 	} else if (evbuffer_reserve_space(out, (ev_ssize_t)(CMC_FRAME_HDR + len), &v, 1) < 1) {
-		return -1;
+		log_oom("a monitor event");
 	}
 	uint8_t *p = v.iov_base;
 	cmc_frame_put_len(p, len);
@@ -766,12 +784,8 @@ void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev)
 	size_t n = callmgr__daemon_msg__get_packed_size(&m);
 	if (n > CMC_MAX_FRAME - 11)
 		return;
-	if (n > sizeof(small) && !(body = malloc(n))) {
-		for (struct session *s = ipc->subs; s; s = s->sub_next)
-			s->lost++;
-		ipc->mon_events++;
-		return;
-	}
+	if (n > sizeof(small) && !(body = malloc(n)))
+		log_oom("a monitor event"); /* the one policy: losses are only a full queue's */
 	callmgr__daemon_msg__pack(&m, body);
 	ipc->mon_events++;
 	/* the read policy: an event of a session is its user's; others (links)
@@ -797,14 +811,18 @@ void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev)
 static void session_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
-	/* libevent finished what session_write_now could not: back to direct writes */
-	bufferevent_disable(bev, EV_WRITE);
-	if (s->held && !s->ending) {
-		session_write_now(s); /* a descriptor waited for the buffer to empty */
-		return;
+	/* libevent finished what session_write_now could not: back to direct
+	 * writes; a throttled session is called here at half, with output left */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		bufferevent_disable(bev, EV_WRITE);
+		if (s->held && !s->ending) {
+			session_write_now(s); /* a descriptor waited for the buffer to empty */
+			return;
+		}
+		/* The queue drained: tell a subscriber what it missed, then go on. */
+		monitor_resume(s);
 	}
-	/* The queue drained: tell a subscriber what it missed, then go on. */
-	monitor_resume(s);
+	session_maybe_resume(s);
 }
 
 /* ---------------------------------------------------------------- input */
@@ -952,8 +970,9 @@ static void session_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	/* Every complete frame of this read, in order; the rest waits. */
-	while (!s->ending) {
+	/* Every complete frame of this read, in order, until the session is
+	 * throttled (its output over the limit); the rest waits. */
+	while (!s->ending && !s->throttled) {
 		uint8_t hdr[CMC_FRAME_HDR];
 		ev_ssize_t got = evbuffer_copyout(in, hdr, sizeof(hdr));
 		size_t len;
@@ -970,10 +989,8 @@ static void session_read_cb(struct bufferevent *bev, void *arg)
 			break;
 		}
 		const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)(CMC_FRAME_HDR + len));
-		if (!p) {
-			session_end(s, "out of memory for input", false);
-			break;
-		}
+		if (!p)
+			log_oom("a client's request");
 		session_frame(s, p + CMC_FRAME_HDR, len);
 		evbuffer_drain(in, CMC_FRAME_HDR + len);
 	}

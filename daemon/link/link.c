@@ -35,6 +35,8 @@
 #define MAX_FRAME      (ETH_HDR_LEN + LEN_PREFIX + SSCOP_MAX_PDU)
 #define RX_BATCH       32
 #define RX_BUF_SIZE    2048
+/* A backlog this many times max_backlog: the peer is not reading (link_send) */
+#define LINK_BACKLOG_FAIL 4
 /* Making room scans the table.  Strangers may cause at most ROOM_SCANS
  * scans per ROOM_PERIOD_MS (and none for the rest of the period after one
  * found no room): a flood costs a bounded share of the CPU, not one scan
@@ -50,11 +52,21 @@ struct peer_timer {
 	struct event *ev;
 };
 
+/* A message waiting behind a full SSCOP queue (link_send). */
+struct backlog_msg {
+	struct backlog_msg *next;
+	size_t len;
+	uint8_t data[];
+};
+
 struct link_peer {
 	struct link *l;
 	uint8_t mac[6];
 	struct sscop *sscop;
 	struct peer_timer timers[SSCOP_TIMER_COUNT];
+	struct backlog_msg *bl_head, *bl_tail;
+	uint32_t bl_n;
+	uint64_t bl_bytes; /* payload plus per-message overhead */
 	uint64_t born;     /* creation order: the oldest unproven goes first */
 	unsigned busy;     /* inside an sscop call: must not be freed */
 	bool local;        /* we asked for it: link_send or link_establish */
@@ -108,6 +120,68 @@ void link_config_defaults(struct link_config *cfg)
 	cfg->timer_noresponse_ms = p.timer_noresp_ms;
 	cfg->timer_idle_ms = p.timer_idle_ms;
 	cfg->max_queue = 256;
+	cfg->max_backlog = 8u << 20;
+}
+
+/* ------------------------------------------------------------------ */
+/* The backlog behind SSCOP's queue                                    */
+
+static void backlog_clear(struct link_peer *p)
+{
+	while (p->bl_head) {
+		struct backlog_msg *m = p->bl_head;
+		p->bl_head = m->next;
+		free(m);
+	}
+	p->bl_tail = NULL;
+	p->bl_n = 0;
+	p->bl_bytes = 0;
+}
+
+static int backlog_push(struct link_peer *p, const uint8_t *msg, size_t len)
+{
+	struct backlog_msg *m = malloc(sizeof(*m) + len);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->data, msg, len);
+	if (p->bl_tail)
+		p->bl_tail->next = m;
+	else
+		p->bl_head = m;
+	p->bl_tail = m;
+	p->bl_n++;
+	p->bl_bytes += sizeof(*m) + len;
+	return 0;
+}
+
+/*
+ * Feed the backlog to SSCOP while its queue takes it.  Run after every
+ * event that may open the window (a PDU in, a timer) and after the
+ * association comes up.
+ */
+static void backlog_flush(struct link_peer *p)
+{
+	while (p->bl_head) {
+		struct backlog_msg *m = p->bl_head;
+		int rc = sscop_send(p->sscop, m->data, m->len);
+		if (rc == -ENOBUFS)
+			return;
+		if (rc == -ENOMEM)
+			log_oom("a message from the link backlog to SSCOP");
+		if (rc == -ENOTCONN) {
+			/* the association is gone, and with it what was queued for it */
+			backlog_clear(p);
+			return;
+		}
+		p->bl_head = m->next;
+		if (!p->bl_head)
+			p->bl_tail = NULL;
+		p->bl_n--;
+		p->bl_bytes -= sizeof(*m) + m->len;
+		free(m);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -164,6 +238,10 @@ static void peer_up(void *ctx)
 static void peer_down(void *ctx, enum sscop_reason why)
 {
 	struct link_peer *p = ctx;
+	if (p->bl_n)
+		log_at_limited(LOG_NOTICE, 0, 0, p->mac,
+			       "link: %u messages of the backlog discarded", (unsigned)p->bl_n);
+	backlog_clear(p);
 	log_at_limited(LOG_NOTICE, 0, 0, p->mac, "link: association down (%s)",
 		       sscop_reason_name(why));
 	p->reported_up = false;
@@ -201,7 +279,9 @@ static const struct sscop_ops peer_sscop_ops = {
 static void peer_timer_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct peer_timer *pt = arg;
-	PEER_CALL(pt->peer, sscop_timer_expired(pt->peer->sscop, pt->which));
+	/* the acknowledgements it brings may open the window for the backlog */
+	PEER_CALL(pt->peer, sscop_timer_expired(pt->peer->sscop, pt->which);
+		  backlog_flush(pt->peer));
 }
 
 /* ------------------------------------------------------------------ */
@@ -236,6 +316,7 @@ static struct link_peer *peer_find(const struct link *l, const uint8_t mac[6])
 
 static void peer_free(struct link_peer *p)
 {
+	backlog_clear(p);
 	sscop_destroy(p->sscop);
 	for (int t = 0; t < SSCOP_TIMER_COUNT; t++)
 		if (p->timers[t].ev)
@@ -261,7 +342,8 @@ static bool peer_configured(const struct link *l, const uint8_t mac[6])
 
 static bool peer_idle(const struct link_peer *p)
 {
-	return sscop_get_state(p->sscop) == SSCOP_IDLE && sscop_queued(p->sscop) == 0;
+	return sscop_get_state(p->sscop) == SSCOP_IDLE && sscop_queued(p->sscop) == 0 &&
+	       p->bl_n == 0;
 }
 
 static int64_t now_ms(void)
@@ -296,15 +378,13 @@ static void peer_remove(struct link *l, size_t i)
 		if (l->n_gone == l->cap_gone) {
 			size_t ncap = l->cap_gone ? l->cap_gone * 2 : 16;
 			uint8_t(*ng)[6] = realloc(l->gone, ncap * sizeof(*ng));
-			if (ng) {
-				l->gone = ng;
-				l->cap_gone = ncap;
-			}
+			if (!ng) /* call control would never learn that the link went */
+				log_oom("a freed peer's link-down report");
+			l->gone = ng;
+			l->cap_gone = ncap;
 		}
-		if (l->n_gone < l->cap_gone) {
-			memcpy(l->gone[l->n_gone++], p->mac, 6);
-			event_active(l->gone_ev, 0, 0);
-		}
+		memcpy(l->gone[l->n_gone++], p->mac, 6);
+		event_active(l->gone_ev, 0, 0);
 	}
 	memmove(l->peers + i, l->peers + i + 1, (l->n_peers - i - 1) * sizeof(struct link_peer *));
 	l->n_peers--;
@@ -478,7 +558,7 @@ static void link_frame_in(struct link *l, const uint8_t *f, size_t len)
 		if (!p)
 			return;
 	}
-	PEER_CALL(p, sscop_receive(p->sscop, pdu, plen));
+	PEER_CALL(p, sscop_receive(p->sscop, pdu, plen); backlog_flush(p));
 }
 
 static void link_readable(evutil_socket_t fd, short what, void *arg)
@@ -632,6 +712,7 @@ struct link *link_open_fd(struct event_base *base, const char *ifname, int fd,
 		TAKE(timer_noresponse_ms);
 		TAKE(timer_idle_ms);
 		TAKE(max_queue);
+		TAKE(max_backlog);
 #undef TAKE
 		l->cfg.n_allowed = cfg->n_allowed < LINK_MAX_ALLOWED ? cfg->n_allowed
 								     : LINK_MAX_ALLOWED;
@@ -711,7 +792,7 @@ void link_release_all(struct link *l)
 	size_t n = l->n_peers;
 	uint8_t(*macs)[6] = malloc((n ? n : 1) * sizeof(*macs));
 	if (!macs)
-		return;
+		log_oom("the list of associations to release");
 	for (size_t i = 0; i < n; i++)
 		memcpy(macs[i], l->peers[i]->mac, 6);
 	for (size_t i = 0; i < n; i++) {
@@ -759,11 +840,33 @@ int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t l
 	enum sscop_state st = sscop_get_state(p->sscop);
 	if (st == SSCOP_IDLE || st == SSCOP_OUT_DISC_PENDING)
 		sscop_establish(p->sscop);
-	rc = sscop_send(p->sscop, msg, len);
+	/* behind a backlog a message waits its turn, whatever SSCOP would take */
+	rc = p->bl_head ? -ENOBUFS : sscop_send(p->sscop, msg, len);
+	if (rc == -ENOBUFS && p->bl_bytes >= (uint64_t)LINK_BACKLOG_FAIL * l->cfg.max_backlog) {
+		/*
+		 * Set-up stopped at max_backlog, so only a peer that keeps
+		 * talking while it never opens its window gets here: it is
+		 * not taking what we send, and the association is failed
+		 * like one that went silent (call control recovers, T309).
+		 */
+		log_at(LOG_WARNING, 0, 0, mac,
+		       "link: backlog of %u messages not drained; ending the association",
+		       (unsigned)p->bl_n);
+		sscop_release(p->sscop);
+		rc = -EIO;
+	} else if (rc == -ENOBUFS) {
+		rc = backlog_push(p, msg, len);
+	}
 	p->busy--;
 	if (rc == -ENOTCONN)
 		return -EIO;
 	return rc;
+}
+
+bool link_busy(const struct link *l, const uint8_t mac[6])
+{
+	const struct link_peer *p = peer_find(l, mac);
+	return p && p->bl_bytes >= l->cfg.max_backlog;
 }
 
 size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max)
@@ -798,6 +901,8 @@ size_t link_peers_after(const struct link *l, const uint8_t *after, struct link_
 		o->establishments = st.establishments;
 		o->failures = st.failures;
 		o->queued = sscop_queued(p->sscop);
+		o->backlog = p->bl_n;
+		o->backlog_bytes = p->bl_bytes;
 	}
 	return n;
 }

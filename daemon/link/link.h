@@ -42,7 +42,13 @@ struct link_config {
 	uint32_t timer_keepalive_ms;   /* idle poll interval (default 2000) */
 	uint32_t timer_noresponse_ms;  /* no STAT at all: link failed (default 7000) */
 	uint32_t timer_idle_ms;        /* (default 15000) */
-	uint32_t max_queue;            /* messages queued per peer before refusing */
+	uint32_t max_queue;            /* messages in SSCOP's own queue per peer (default 256) */
+	/*
+	 * Octets of messages held per peer behind a full SSCOP queue before
+	 * link_busy() says so (default 8 MiB).  Never a reason to refuse a
+	 * message: the backlog takes every message link_send() is given.
+	 */
+	uint32_t max_backlog;
 	/* Peers allowed to associate; none listed: any peer (issue #7). */
 	uint8_t allowed[LINK_MAX_ALLOWED][6];
 	size_t n_allowed;
@@ -95,16 +101,36 @@ void link_establish(struct link *l, const uint8_t mac[6]);
 /* Whether mac may associate with us (the allowed_peers list). */
 bool link_peer_allowed(const struct link *l, const uint8_t mac[6]);
 
-/* Queue one message for mac; 0, or -EPERM (mac not allowed), -ENOSPC (no
- * room in the peer table), -ENOBUFS (its queue is full), -EMSGSIZE, -EIO
- * (no association can carry it now), -ENOMEM. */
+/*
+ * Queue one message for mac.  Never refused for a full queue: past
+ * max_queue messages in SSCOP's queue the message waits in the peer's
+ * backlog, and the backlog is fed to SSCOP, in order, as the peer's
+ * acknowledgements open the window (back-pressure the sender sees through
+ * link_busy()).  Like SSCOP's own queue, the backlog is discarded when the
+ * association goes down.  A backlog that reaches four times max_backlog
+ * means a peer that talks but does not take what it is sent: its
+ * association is ended as failed (call control recovers as from any link
+ * failure).  Returns 0, or -EPERM (mac not allowed), -ENOSPC (no room in
+ * the peer table), -EMSGSIZE, -EIO (no
+ * association can be had, or it was just ended), -ENOMEM (out of memory:
+ * the message is lost and the caller must treat it as fatal).
+ */
 int link_send(struct link *l, const uint8_t mac[6], const uint8_t *msg, size_t len);
+
+/*
+ * Whether mac's backlog holds max_backlog octets or more: new work for it
+ * (a set-up) should wait; what is already under way still goes through
+ * link_send().
+ */
+bool link_busy(const struct link *l, const uint8_t mac[6]);
 
 struct link_peer_info {
 	uint8_t mac[6];
 	const char *state;     /* "idle", "outgoing", "ready", "releasing", ... */
 	uint64_t sd_tx, sd_rx, retransmits, polls, stats, ustats, establishments, failures;
 	uint32_t queued;
+	uint32_t backlog;      /* messages in the backlog behind SSCOP's queue */
+	uint64_t backlog_bytes;
 };
 /* Up to max peers, returns the count (in MAC order). */
 size_t link_peers(const struct link *l, struct link_peer_info *out, size_t max);

@@ -73,6 +73,7 @@ struct sscop {
 
 	/* Q.2110 §7.1 transmitter state variables */
 	uint32_t vt_s, vt_ps, vt_a, vt_pa, vt_ms, vt_pd, vt_cc;
+	bool bgn_on_poll; /* OCP: a POLL already brought a BGN this Timer_CC period */
 	uint8_t vt_sq;
 	/* receiver state variables */
 	uint32_t vr_r, vr_h, vr_mr;
@@ -655,6 +656,7 @@ static void start_establish(struct sscop *s, unsigned ev)
 	s->vr_mr = SSCOP_RX_WINDOW;
 	s->vt_sq++;
 	s->vt_cc = 1;
+	s->bgn_on_poll = false;
 	send_bgn(s);
 	timer_start(s, SSCOP_TIMER_CC);
 	set_state(s, SSCOP_OUT_CONN_PENDING, ev, NULL);
@@ -827,6 +829,7 @@ static void ocp_timer_cc(struct sscop *s, unsigned ev)
 		return;
 	}
 	s->vt_cc++;
+	s->bgn_on_poll = false;
 	send_bgn(s);
 	timer_start(s, SSCOP_TIMER_CC);
 }
@@ -845,6 +848,24 @@ static void user_release_to_odp(struct sscop *s, unsigned ev)
 	report_down(s, SSCOP_REASON_USER);
 }
 
+/*
+ * OCP, POLL: the peer is in data transfer, either with the association
+ * our BGN asked for (its BGAK was lost) or with one from before.  Either
+ * way it needs our BGN: send it again now (same N(SQ), answered with BGAK
+ * or taken as a new association) rather than at Timer_CC, which may come
+ * after the peer's Timer_NO-RESPONSE has ended the association under loss.
+ * Once per Timer_CC period: every copy of a BGN in flight is one that a
+ * reordering network may deliver after the next association began, where
+ * its old N(SQ) would end that one.  Neither Timer_CC nor VT(CC) changes.
+ */
+static void ocp_poll(struct sscop *s)
+{
+	if (s->bgn_on_poll)
+		return;
+	s->bgn_on_poll = true;
+	send_bgn(s);
+}
+
 /* Q.2110 OCP, AA-RELEASE.request. */
 static void ocp_user_release(struct sscop *s, unsigned ev)
 {
@@ -859,6 +880,9 @@ static void ocp_event(struct sscop *s, unsigned ev, const struct sscop_pdu *pdu)
 		break;
 	case SSCOP_PDU_BGN:
 		ocp_bgn(s, pdu, ev);
+		break;
+	case SSCOP_PDU_POLL:
+		ocp_poll(s);
 		break;
 	case SSCOP_PDU_BGREJ:
 		ocp_bgrej(s, ev);
@@ -875,7 +899,7 @@ static void ocp_event(struct sscop *s, unsigned ev, const struct sscop_pdu *pdu)
 	case EV_USER_ESTABLISH: /* already establishing */
 	case SSCOP_PDU_ENDAK:   /* Q.2110 OCP: ignore */
 	case SSCOP_PDU_SD:      /* from an association the peer still holds; */
-	case SSCOP_PDU_POLL:    /* our BGN will end it */
+				/* our BGN will end it */
 	case SSCOP_PDU_STAT:
 	case SSCOP_PDU_USTAT:
 	case SSCOP_PDU_RS:
@@ -1114,7 +1138,7 @@ static void ready_sd(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
 	}
 	slot->data = malloc(pdu->data_len);
 	if (!slot->data)
-		return;
+		log_oom("an out-of-order SD kept for delivery");
 	memcpy(slot->data, pdu->data, pdu->data_len);
 	slot->len = (uint16_t)pdu->data_len;
 	if (b)
@@ -1429,7 +1453,7 @@ static int ready_user_data(struct sscop *s, const uint8_t *msg, size_t len)
 		return -ENOBUFS;
 	struct queued_msg *m = malloc(sizeof(*m) + len);
 	if (!m)
-		return -ENOBUFS;
+		return -ENOMEM;
 	m->next = NULL;
 	m->len = (uint16_t)len;
 	memcpy(m->data, msg, len);

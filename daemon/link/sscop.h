@@ -154,7 +154,8 @@ void sscop_release(struct sscop *s);
 /*
  * AA-DATA.request: 0 when sent or queued (queued while establishment is
  * pending or the peer's window is closed); -ENOTCONN when neither ready nor
- * establishing; -EMSGSIZE; -ENOBUFS when max_queue messages wait already.
+ * establishing; -EMSGSIZE; -ENOBUFS when max_queue messages wait already;
+ * -ENOMEM when the message could not be copied.
  */
 int sscop_send(struct sscop *s, const uint8_t *msg, size_t len);
 /* One received PDU; malformed bytes are counted and dropped.  0 or -EINVAL. */

@@ -11,9 +11,13 @@
  *
  * Blocking: cm_client_open() blocks for the connect and the hello exchange,
  * at most CM_OPEN_TIMEOUT_MS in all.  A request normally returns at once;
- * only when the socket buffer towards the daemon is full (a daemon that does
- * not read) does it wait for room, at most CM_REQUEST_TIMEOUT_MS, and then
- * it fails with CM_E_DISCONNECTED and the handle takes no more requests.
+ * only when the socket buffer towards the daemon is full does it wait for
+ * room.  The daemon stops reading a client that has not read its events
+ * (flow control), so while waiting the request reads what the daemon sends
+ * into the handle's buffer; those events are delivered by the next
+ * cm_client_dispatch() (the request's own answer makes the descriptor
+ * readable again).  After CM_REQUEST_TIMEOUT_MS without progress either
+ * way it fails with CM_E_DISCONNECTED and the handle takes no more requests.
  * cm_client_dispatch(), cm_client_close() and every other call never block.
  *
  * Threads: a cm_client is not locked.  Use each handle from one thread at a
@@ -51,7 +55,9 @@ enum cm_status {
 	CM_E_NO_PARTY = -3,      /* no such party on that VC */
 	CM_E_LAST_PARTY = -4,    /* DropParty on the only remaining party: use CloseCall */
 	CM_E_PARTIES_REMAIN = -5,/* CloseCall while other parties remain */
-	CM_E_BUSY = -6,          /* a drop or close is already pending for it */
+	CM_E_BUSY = -6,          /* a drop or close is already pending for it; or
+				  * (MakeCall, AddParty) the link to that node is
+				  * congested: try again later */
 	CM_E_CLOSING = -7,       /* the VC is being closed */
 	CM_E_REJECTED = -8,      /* the remote refused; the Q.2931 cause is given */
 	CM_E_TIMEOUT = -9,       /* a signalling timer expired */

@@ -42,6 +42,12 @@ const struct cc_action *must_sent(const char *file, int line, uint8_t type, size
 	return a;
 }
 
+int req_status(uint64_t req)
+{
+	const struct cc_client_event *e = drv_done(&d, req);
+	return e ? e->status : NONE;
+}
+
 int main(void)
 {
 	SRunner *sr = srunner_create(cc_test_suite());

@@ -69,6 +69,8 @@ Suite *cc_test_suite(void);
 const struct cc_client_event *must_done(const char *file, int line, uint64_t req);
 const struct cc_client_event *must_cev(const char *file, int line, uint8_t type, size_t n);
 const struct cc_action *must_sent(const char *file, int line, uint8_t type, size_t n);
+/* The status a request completed with, NONE while it has not. */
+int req_status(uint64_t req);
 /* MakeCall to P (selector 5); SETUP seen, not answered. */
 void root_calling(struct rcall *k);
 /* ... answered with CONNECT: active with party a (epref 0). */

@@ -270,7 +270,8 @@ static void track(struct drv *d, struct cc_request *r)
 {
 	r->req_id = d->next_req++;
 	d->req = grow(d->req, &d->capreq, d->nreq, sizeof(*d->req));
-	d->req[d->nreq++] = (struct drv_req){.req_id = r->req_id, .type = r->type};
+	d->req[d->nreq++] =
+		(struct drv_req){.req_id = r->req_id, .type = r->type, .session = r->session};
 }
 
 uint64_t drv_queue(struct drv *d, struct cc_request *r)
@@ -405,6 +406,9 @@ void drv_session_closed(struct drv *d, uint64_t session)
 	struct cc_event ev = {0};
 	ev.type = CC_EV_SESSION_CLOSED;
 	ev.session = session;
+	for (size_t i = 0; i < d->nreq; i++)
+		if (d->req[i].session == session && d->req[i].completions == 0)
+			d->req[i].orphaned = true;
 	size_t from = d->nlog;
 	drv_feed(d, &ev);
 	/* nothing is owed to a session that is gone */
@@ -501,4 +505,69 @@ size_t drv_ncev_session(const struct drv *d, uint64_t session)
 	for (size_t i = 0; i < d->nlog; i++)
 		n += d->log[i].type == CC_ACT_CLIENT_EVENT && d->log[i].cev.session == session;
 	return n;
+}
+
+/* One answer an owner owes, found in the public views; false when none is left. */
+static bool answer_one(struct drv *d)
+{
+	struct cc_vc_info vi[64];
+	cm_vc_id after = 0;
+	size_t n;
+	while ((n = cc_vc_list(d->c, after, vi, 64)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct cc_request r = {.session = vi[i].session, .vc = vi[i].vc};
+			if (vi[i].state == CC_VC_CLOSE_RECEIVED) {
+				r.type = CC_REQ_CLOSE_CALL;
+				r.flags = CM_CLOSE_FORCE;
+			} else {
+				struct cc_party_info pi[64];
+				size_t m = cc_party_list(d->c, vi[i].vc, 0, pi, 64);
+				size_t j = 0;
+				while (j < m && pi[j].state != Q_EPS_DROP_PARTY_RECEIVED)
+					j++;
+				if (j == m)
+					continue;
+				r.type = CC_REQ_DROP_PARTY;
+				r.party = pi[j].party;
+			}
+			uint64_t id = drv_request(d, &r);
+			const struct cc_client_event *e = drv_done(d, id);
+			ck_assert_msg(e && e->status == CM_OK,
+				      "the owner's answer (request %u) on VC %llu: %d", r.type,
+				      (unsigned long long)r.vc, e ? e->status : 999);
+			return true;
+		}
+		after = vi[n - 1].vc;
+	}
+	return false;
+}
+
+void drv_quiesce(struct drv *d)
+{
+	for (int round = 0;; round++) {
+		ck_assert_msg(round < 100000, "never quiescent");
+		if (d->ntm) {
+			struct drv_timer t = d->tm[0];
+			drv_fire(d, t.kind, t.obj);
+			continue;
+		}
+		if (!answer_one(d))
+			return;
+	}
+}
+
+void drv_check_exactly_once(const struct drv *d)
+{
+	for (size_t i = 0; i < d->nreq; i++) {
+		const struct drv_req *r = &d->req[i];
+		bool may_not_end = r->orphaned || r->type == CC_REQ_ACCEPT_CALL ||
+				   r->type == CC_REQ_REJECT_CALL;
+		if (may_not_end)
+			ck_assert_int_le(r->completions, 1);
+		else
+			ck_assert_msg(r->completions == 1,
+				      "request %llu (type %u, session %llu) ended %d times",
+				      (unsigned long long)r->req_id, r->type,
+				      (unsigned long long)r->session, r->completions);
+	}
 }

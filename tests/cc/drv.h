@@ -24,6 +24,8 @@ struct drv_timer {
 struct drv_req {
 	uint64_t req_id;
 	uint8_t type;
+	uint64_t session;
+	bool orphaned; /* its session closed before it completed: none owed */
 	int completions;
 	struct cc_client_event done;
 };
@@ -91,6 +93,19 @@ bool drv_running(const struct drv *d, uint8_t kind, uint64_t obj);
 /* the obj of the n-th running timer of that kind, 0 if none */
 uint64_t drv_timer_obj(const struct drv *d, uint8_t kind, size_t n);
 size_t drv_ntimers(const struct drv *d);
+/*
+ * Drive to quiescence: fire every running timer, then answer for each
+ * owner whatever it still owes (CloseCall for a VC in CLOSE_RECEIVED,
+ * DropParty for a party in PU6), until nothing is left to do.  Every
+ * answer must complete CM_OK.
+ */
+void drv_quiesce(struct drv *d);
+/*
+ * Every request ended exactly once: each whose session is still there
+ * (accept and reject, which end only when refused, at most once), and at
+ * most once those of a session that closed before they completed.
+ */
+void drv_check_exactly_once(const struct drv *d);
 
 /* completion of a request (NULL if none yet) */
 const struct cc_client_event *drv_done(const struct drv *d, uint64_t req_id);

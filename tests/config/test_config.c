@@ -528,7 +528,7 @@ START_TEST(key_table_lists_every_section)
 	}
 	ck_assert_uint_eq(daemon, 9);
 	ck_assert_uint_eq(timers, 20);
-	ck_assert_uint_eq(limits, 13);
+	ck_assert_uint_eq(limits, 14);
 	ck_assert_uint_eq(n, daemon + timers + limits);
 }
 END_TEST

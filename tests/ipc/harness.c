@@ -27,6 +27,11 @@ static long long now_ms(void)
 
 void dmn_start(struct dmn *d)
 {
+	dmn_start_conf(d, d->conf);
+}
+
+void dmn_start_conf(struct dmn *d, const char *conf)
+{
 	const char *exe = getenv("CALLMGRD");
 	ck_assert_msg(exe != NULL, "CALLMGRD (path of callmgrd) is not set");
 	snprintf(d->dir, sizeof(d->dir), "/tmp/cmtest.XXXXXX");
@@ -34,6 +39,14 @@ void dmn_start(struct dmn *d)
 	/* Other users (the permission test) must reach the socket. */
 	chmod(d->dir, 0755);
 	snprintf(d->sock, sizeof(d->sock), "%s/sub/callmgr.sock", d->dir);
+	char conf_path[128] = "/dev/null";
+	if (conf) {
+		snprintf(conf_path, sizeof(conf_path), "%s/callmgrd.conf", d->dir);
+		FILE *f = fopen(conf_path, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs(conf, f);
+		ck_assert_int_eq(fclose(f), 0);
+	}
 	d->pid = fork();
 	ck_assert_int_ge(d->pid, 0);
 	if (d->pid == 0) {
@@ -44,18 +57,12 @@ void dmn_start(struct dmn *d)
 			 asan && *asan ? ":" : "");
 		setenv("ASAN_OPTIONS", opts, 1);
 		const char *level = getenv("CALLMGRD_LOG_LEVEL");
-		if (d->conf) {
-			char conf[128];
-			snprintf(conf, sizeof(conf), "%s/callmgrd.conf", d->dir);
-			FILE *f = fopen(conf, "w");
-			if (!f || fputs(d->conf, f) < 0 || fclose(f) != 0)
-				_exit(126);
-			execl(exe, exe, "--foreground", "--config", conf, "--socket", d->sock,
-			      "--log-level", level ? level : "notice", (char *)NULL);
-		} else {
+		if (conf)
+			execl(exe, exe, "--foreground", "--socket", d->sock, "--log-level",
+			      level ? level : "notice", "--config", conf_path, (char *)NULL);
+		else
 			execl(exe, exe, "--foreground", "--socket", d->sock, "--log-level",
 			      level ? level : "notice", (char *)NULL);
-		}
 		_exit(127);
 	}
 	/* Ready once it accepts a connection. */
@@ -471,7 +478,7 @@ void raw_write(int fd, const void *buf, size_t len)
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
-		ck_assert_int_gt(n, 0);
+		ck_assert_msg(n > 0, "send(): %s", n < 0 ? strerror(errno) : "0");
 		p += n;
 		len -= (size_t)n;
 	}

@@ -23,6 +23,8 @@ struct dmn {
 
 /* Start callmgrd; extra arguments may be NULL-terminated list. */
 void dmn_start(struct dmn *d);
+/* The same with conf (not d->conf) as the text of its configuration file. */
+void dmn_start_conf(struct dmn *d, const char *conf);
 /* SIGTERM and wait; returns the exit status (or 128+signal). */
 int dmn_stop(struct dmn *d);
 /* Wait for it to exit by itself; the exit status, -1 if it had to be killed. */
@@ -95,6 +97,9 @@ void tc_addr(const struct tclient *t, uint8_t sel, char *buf);
 
 /* Raw framing. */
 int raw_connect(const struct dmn *d);
+/* Write all of buf or fail the test. A write after the point where the
+ * daemon may already have closed the session fails with EPIPE, so a test
+ * that provokes a cut-off writes the provoking bytes in one call. */
 void raw_write(int fd, const void *buf, size_t len);
 void raw_send(int fd, const Callmgr__ClientMsg *m);
 void raw_hello(int fd);

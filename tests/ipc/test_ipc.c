@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "callmgr-build.h"
+#include "cm_frame.h"
 #include "../ck_run.h"
 #include "cm_proto_const.h"
 #include "cm_hello_pb.h"
@@ -928,20 +930,28 @@ END_TEST
 
 /* ---------------------------------------------------------------- a client that never reads */
 
-static unsigned long flood_completions, flood_disconnected;
-
-static void flood_sap_complete(cm_client *c, int status, uint8_t sel, void *ctx)
+/* One RegisterSap frame with req_id id; its length. */
+static size_t sap_frame(uint8_t *buf, size_t cap, uint64_t id)
 {
-	flood_completions++;
-	flood_disconnected += status == CM_E_DISCONNECTED;
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__RegisterSap rs = CALLMGR__REGISTER_SAP__INIT;
+	rs.selector = 7;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_REGISTER_SAP;
+	m.register_sap = &rs;
+	m.req_id = id;
+	size_t n = callmgr__client_msg__get_packed_size(&m);
+	ck_assert_uint_le(n + CMC_FRAME_HDR, cap);
+	cmc_frame_put_len(buf, n);
+	callmgr__client_msg__pack(&m, buf + CMC_FRAME_HDR);
+	return n + CMC_FRAME_HDR;
 }
 
-static void flood_make_call_complete(cm_client *c, int status, cm_vc_id vc, cm_party_id p,
-				     void *ctx)
-{
-	*(int *)ctx = status == CM_OK ? 1 : -1;
-}
-
+/*
+ * A client that asks and asks and does not read (issue 11 item 4): once its
+ * output passes the limit the daemon stops reading its requests rather than
+ * cutting it off, and serves everyone else meanwhile; read again, every
+ * request gets its one answer, in order, and the session goes on.
+ */
 START_TEST(slow_reader)
 {
 	struct dmn d = { 0 };
@@ -950,56 +960,249 @@ START_TEST(slow_reader)
 	struct tclient *ts[] = { &a };
 	tc_open(&a, &d, "a");
 	register_sap(ts, 1, &a, 1);
-	char addr[CM_ADDR_HEX_LEN + 1];
-	tc_addr(&a, 1, addr);
-
-	static const struct cm_client_ops ops = {
-		CM_CLIENT_OPS_INIT,
-		.register_sap_complete = flood_sap_complete,
-		.make_call_complete = flood_make_call_complete,
-	};
-	int err, made = 0;
-	cm_client *x = cm_client_open(d.sock, &ops, NULL, &err);
-	ck_assert_ptr_nonnull(x);
-	ck_assert_int_eq(cm_make_call(x, &params, addr, &made), CM_OK);
-	for (int i = 0; i < 250 && made == 0; i++) {
-		pump_for(ts, 1, 10);
-		cm_client_dispatch(x);
-	}
-	ck_assert_int_eq(made, 1);
-	ck_assert_ptr_nonnull(tc_wait(ts, 1, &a, EV_CONNECTED, 1, 5000));
 	long rss0 = dmn_rss_kb(&d);
 
-	/* x asks and asks and never reads the answers */
-	unsigned long sent = 0;
-	int rc = CM_OK;
-	while (sent < 3000000 && (rc = cm_register_sap(x, 7, NULL)) == CM_OK)
-		sent++;
-	ck_assert_msg(rc == CM_E_DISCONNECTED, "x was never cut off (%lu requests): %s", sent,
-		      cm_strerror(rc));
+	int x = raw_connect(&d);
+	raw_hello(x);
+	int fl = fcntl(x, F_GETFL);
+	ck_assert_int_ge(fcntl(x, F_SETFL, fl | O_NONBLOCK), 0);
+	/* up to 600,000 requests (about 6 MiB of answers) until the daemon stops reading */
+	enum { MAX_REQS = 600000 };
+	uint64_t whole = 0; /* frames written completely */
+	uint8_t frame[64], rest[64];
+	size_t rest_len = 0;
+	bool stalled = false;
+	while (whole < MAX_REQS && !stalled) {
+		size_t n = sap_frame(frame, sizeof(frame), 100 + whole);
+		ssize_t w = send(x, frame, n, MSG_NOSIGNAL);
+		if (w == (ssize_t)n) {
+			whole++;
+			continue;
+		}
+		if (w > 0) {
+			memcpy(rest, frame + w, n - (size_t)w);
+			rest_len = n - (size_t)w;
+			break;
+		}
+		ck_assert_msg(w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK),
+			      "send: %s (the daemon cut the client off?)", strerror(errno));
+		struct pollfd pfd = { .fd = x, .events = POLLOUT };
+		stalled = poll(&pfd, 1, 1000) == 0;
+	}
+	if (rest_len)
+		stalled = true; /* the socket was full mid-frame */
+	ck_assert_msg(stalled, "the daemon read all %llu requests without stopping",
+		      (unsigned long long)whole);
 	long rss1 = dmn_rss_kb(&d);
 	ck_assert_msg(rss1 - rss0 < 48 * 1024, "daemon RSS grew from %ld to %ld kB", rss0, rss1);
 
-	/* its VC is torn down */
-	const struct ev *e = tc_wait(ts, 1, &a, EV_INCOMING_CLOSE, 1, 5000);
-	ck_assert_msg(e != NULL, "the slow client's VC was not torn down");
-
-	/* exactly one completion per accepted request, even now */
-	for (int i = 0; i < 10000 && cm_client_dispatch(x) != CM_E_DISCONNECTED; i++)
-		usleep(1000);
-	ck_assert_uint_eq(flood_completions, sent);
-	ck_assert_uint_gt(flood_disconnected, 0);
-	/* what the daemon wrote before it cut x off still arrives as sent */
-	ck_assert_uint_gt(flood_completions - flood_disconnected, 0);
-	cm_client_close(x);
-
-	/* and the daemon goes on */
+	/* meanwhile the daemon serves others */
 	static struct tclient b;
 	struct tclient *ts2[] = { &a, &b };
 	tc_open(&b, &d, "b");
 	register_sap(ts2, 2, &b, 2);
+
+	/* reading again: one answer per request, in order, and no end of file */
+	ck_assert_int_ge(fcntl(x, F_SETFL, fl), 0);
+	uint64_t want = 100;
+	for (uint64_t i = 0; i < whole; i++) {
+		bool eof;
+		Callmgr__DaemonMsg *r = raw_recv(x, 10000, &eof);
+		ck_assert_msg(r != NULL, "answer %llu of %llu: %s", (unsigned long long)i,
+			      (unsigned long long)whole, eof ? "end of file" : "timeout");
+		ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_COMPLETION);
+		ck_assert_uint_eq(r->req_id, want++);
+		callmgr__daemon_msg__free_unpacked(r, NULL);
+	}
+	/* the frame cut in two is completed; its answer follows, and nothing else */
+	if (rest_len)
+		raw_write(x, rest, rest_len);
+	get_status(x, 7, (uint64_t)whole + 2 + (rest_len ? 1 : 0));
+	close(x);
 	tc_close(&b);
 	tc_close(&a);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- an owner that stops reading */
+
+enum { BULK = 10000 };
+
+/* Counters of the two clients of owner_stops_reading. */
+static struct bulk {
+	cm_vc_id vc;
+	int made, added, added_ok, connected, closes_ok, drops_in, close_in, answers_ok;
+	int answers_bad;
+	bool disconnected;
+	cm_vc_id leaf_vc[BULK];
+	cm_party_id leaf_party[BULK];
+	cm_party_id root_party[BULK];        /* the root's parties, as completed */
+	int nroot;
+	unsigned char dropped[BULK]; /* IncomingDropParty count, by index in root_party */
+} bk;
+
+static void bk_make(cm_client *c, int status, cm_vc_id vc, cm_party_id p, void *ctx)
+{
+	bk.made = status == CM_OK ? 1 : -1;
+	bk.vc = vc;
+	bk.root_party[bk.nroot++] = p;
+}
+
+static void bk_add(cm_client *c, int status, cm_vc_id vc, cm_party_id p, void *ctx)
+{
+	bk.added++;
+	bk.added_ok += status == CM_OK;
+	if (status == CM_OK && bk.nroot < BULK)
+		bk.root_party[bk.nroot++] = p;
+}
+
+static void bk_incoming_drop(cm_client *c, cm_vc_id vc, cm_party_id party, int cause,
+			     const void *data, size_t len)
+{
+	bk.drops_in++;
+	/* party ids come from the session's own space: found by value */
+	int i = 0;
+	while (i < bk.nroot && bk.root_party[i] != party)
+		i++;
+	ck_assert_msg(i < bk.nroot, "IncomingDropParty for party %llu, not the root's",
+		      (unsigned long long)party);
+	bk.dropped[i]++;
+}
+
+static void bk_incoming_close(cm_client *c, cm_vc_id vc, int cause, const void *data, size_t len)
+{
+	bk.close_in++;
+}
+
+static void bk_answer(cm_client *c, int status, cm_vc_id vc, cm_party_id p, void *ctx)
+{
+	if (status == CM_OK)
+		bk.answers_ok++;
+	else
+		bk.answers_bad++;
+	bk.disconnected |= status == CM_E_DISCONNECTED;
+}
+
+static void bk_close_answer(cm_client *c, int status, cm_vc_id vc, void *ctx)
+{
+	bk_answer(c, status, vc, 0, ctx);
+}
+
+static void bk_leaf_call(cm_client *c, cm_vc_id vc, cm_party_id party, const char *caller,
+			 const struct cm_call_params *p)
+{
+	ck_assert_int_eq(cm_accept_call(c, vc, party), CM_OK);
+}
+
+static void bk_leaf_connected(cm_client *c, cm_vc_id vc, cm_party_id party)
+{
+	ck_assert_int_lt(bk.connected, BULK);
+	bk.leaf_vc[bk.connected] = vc;
+	bk.leaf_party[bk.connected] = party;
+	bk.connected++;
+}
+
+static void bk_leaf_closed(cm_client *c, int status, cm_vc_id vc, void *ctx)
+{
+	bk.closes_ok += status == CM_OK;
+}
+
+#define dispatch_until(c1, c2, count, want, ms) dispatch_until_(c1, c2, count, want, ms, #count)
+static void dispatch_until_(cm_client *c1, cm_client *c2, const int *count, int want, int ms,
+			    const char *what)
+{
+	for (int i = 0; i < ms && *count < want; i++) {
+		struct pollfd pfd[2] = { { .fd = cm_client_fd(c1), .events = POLLIN },
+					 { .fd = c2 ? cm_client_fd(c2) : -1, .events = POLLIN } };
+		poll(pfd, 2, 1);
+		ck_assert_int_ne(cm_client_dispatch(c1), CM_E_DISCONNECTED);
+		if (c2)
+			ck_assert_int_ne(cm_client_dispatch(c2), CM_E_DISCONNECTED);
+	}
+	ck_assert_msg(*count >= want, "waited for %d %s, have %d", want, what, *count);
+}
+
+/*
+ * Issue 11 item 4: the owner of a VC with 10,000 parties stops reading
+ * while the other end drops every one of them.  Its output passes the
+ * (small) limit; it is not cut off, and when it reads again it gets every
+ * IncomingDropParty exactly once, answers them all with CM_OK, and nothing
+ * is left.
+ */
+START_TEST(owner_stops_reading)
+{
+	struct dmn d = { 0 };
+	/* the adds go out faster than the leaf answers them: its offers must
+	 * not meet max_incoming_per_session (what it paces is not tested here) */
+	dmn_start_conf(&d, "[limits]\nsession_output_bytes = 65536\n"
+			   "max_incoming_per_session = 20000\n");
+	memset(&bk, 0, sizeof(bk));
+	static const struct cm_client_ops root_ops = {
+		CM_CLIENT_OPS_INIT,
+		.make_call_complete = bk_make,
+		.add_party_complete = bk_add,
+		.incoming_drop_party = bk_incoming_drop,
+		.incoming_close_call = bk_incoming_close,
+		.drop_party_complete = bk_answer,
+		.close_call_complete = bk_close_answer,
+	};
+	static const struct cm_client_ops leaf_ops = {
+		CM_CLIENT_OPS_INIT,
+		.incoming_call = bk_leaf_call,
+		.call_connected = bk_leaf_connected,
+		.close_call_complete = bk_leaf_closed,
+	};
+	int err;
+	cm_client *root = cm_client_open(d.sock, &root_ops, NULL, &err);
+	cm_client *leaf = cm_client_open(d.sock, &leaf_ops, NULL, &err);
+	ck_assert_ptr_nonnull(root);
+	ck_assert_ptr_nonnull(leaf);
+	int one = 0;
+	ck_assert_int_eq(cm_register_sap(leaf, 1, NULL), CM_OK);
+	char addr[CM_ADDR_HEX_LEN + 1];
+	ck_assert_int_eq(cm_client_address(leaf, 1, addr, sizeof(addr)), CM_OK);
+	ck_assert_int_eq(cm_make_call(root, &params, addr, NULL), CM_OK);
+	dispatch_until(root, leaf, &bk.made, 1, 5000);
+	ck_assert_int_eq(bk.made, 1);
+	for (int i = 1; i < BULK; i++)
+		ck_assert_int_eq(cm_add_party(root, bk.vc, addr, NULL), CM_OK);
+	dispatch_until(root, leaf, &bk.added, BULK - 1, 60000);
+	ck_assert_int_eq(bk.added_ok, BULK - 1);
+	dispatch_until(leaf, root, &bk.connected, BULK, 10000);
+
+	/* the root stops reading; the other end drops all its parties */
+	for (int i = 0; i < BULK; i++)
+		ck_assert_int_eq(cm_close_call(leaf, bk.leaf_vc[i], bk.leaf_party[i], NULL, 0, 0,
+					       NULL),
+				 CM_OK);
+	dispatch_until(leaf, NULL, &bk.closes_ok, BULK, 60000);
+
+	/* reading again: every event once, then every answer CM_OK */
+	dispatch_until(root, NULL, &bk.drops_in, BULK - 1, 30000);
+	dispatch_until(root, NULL, &bk.close_in, 1, 5000);
+	ck_assert_int_eq(bk.drops_in, BULK - 1);
+	ck_assert_int_eq(bk.nroot, BULK);
+	int once = 0;
+	for (int i = 0; i < BULK; i++) {
+		ck_assert_int_le(bk.dropped[i], 1);
+		once += bk.dropped[i];
+	}
+	ck_assert_int_eq(once, BULK - 1); /* each of the root's parties, once */
+	for (int i = 0; i < BULK; i++) {
+		cm_party_id p = bk.root_party[i];
+		if (bk.dropped[i])
+			ck_assert_int_eq(cm_drop_party(root, bk.vc, p, NULL, 0, NULL), CM_OK);
+		else
+			ck_assert_int_eq(cm_close_call(root, bk.vc, p, NULL, 0, 0, NULL), CM_OK);
+	}
+	dispatch_until(root, NULL, &bk.answers_ok, BULK, 30000);
+	ck_assert_int_eq(bk.answers_bad, 0);
+	ck_assert(!bk.disconnected);
+	ck_assert_int_eq(cm_client_dispatch(root), CM_OK);
+	(void)one;
+	cm_client_close(root);
+	cm_client_close(leaf);
 	stop_daemon(&d);
 }
 END_TEST
@@ -1186,6 +1389,15 @@ START_TEST(shutdown_releases)
 	ck_assert_ptr_nonnull(tc_wait(ts, 3, &root, EV_INCOMING_CLOSE, 1, 5000));
 	ck_assert_ptr_nonnull(tc_wait(ts, 3, &a, EV_INCOMING_CLOSE, 1, 5000));
 	ck_assert_ptr_nonnull(tc_wait(ts, 3, &b, EV_INCOMING_CLOSE, 1, 5000));
+	/* each answers its IncomingCloseCall (auto_answer): accepted while
+	 * the shutdown lasts, not CM_E_NO_VC */
+	for (int i = 0; i < 3; i++) {
+		const struct ev *e = tc_wait(ts, 3, ts[i], EV_CLOSE_CALL, 1, 5000);
+		ck_assert_msg(e != NULL, "%s: no answer to its CloseCall during shutdown",
+			      ts[i]->name);
+		ck_assert_msg(e->status == CM_OK, "%s: CloseCall during shutdown: %s",
+			      ts[i]->name, cm_strerror(e->status));
+	}
 	for (int i = 0; i < 500 && !(root.disconnected && a.disconnected && b.disconnected); i++)
 		pump_for(ts, 3, 10);
 	ck_assert_msg(root.disconnected && a.disconnected && b.disconnected,
@@ -1445,6 +1657,7 @@ int main(int argc, char **argv)
 		{ "client_killed", client_killed, 30 },
 		{ "bad_frames", bad_frames, 30 },
 		{ "slow_reader", slow_reader, 120 },
+		{ "owner_stops_reading", owner_stops_reading, 170 },
 		{ "daemon_dies", daemon_dies, 30 },
 		{ "close_in_callback", close_in_callback, 30 },
 		{ "monitor_overflow", monitor_overflow, 60 },

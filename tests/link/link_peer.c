@@ -95,6 +95,8 @@ struct peer_state {
 	uint32_t count, sent, echoed;
 	bool up, failed, bye_seen;
 	int ups, downs;
+	uint32_t max_backlog; /* most messages seen waiting behind SSCOP's queue */
+	bool busy_seen;       /* link_busy() said so at least once */
 };
 
 static size_t make_msg(uint32_t i, uint8_t *buf)
@@ -154,21 +156,27 @@ static void on_state(void *ctx, const uint8_t mac[6], bool up)
 		event_base_loopexit(ps->base, NULL);
 }
 
+/*
+ * Everything at once: the link never refuses for a full queue, what SSCOP's
+ * queue cannot take waits in the backlog and must still arrive in order.
+ */
 static void fill(struct peer_state *ps, const uint8_t mac[6])
 {
 	while (ps->sent < ps->count) {
 		uint8_t m[1500];
 		size_t len = make_msg(ps->sent, m);
 		int rc = link_send(ps->l, mac, m, len);
-		if (rc == -ENOBUFS)
-			return;
 		if (rc < 0) {
 			fprintf(stderr, "send: link_send: %s\n", strerror(-rc));
 			ps->failed = true;
 			return;
 		}
 		ps->sent++;
+		ps->busy_seen |= link_busy(ps->l, mac);
 	}
+	struct link_peer_info info[1];
+	if (link_peers(ps->l, info, 1) == 1 && info[0].backlog > ps->max_backlog)
+		ps->max_backlog = info[0].backlog;
 }
 
 static uint8_t peer_mac[6];
@@ -215,6 +223,8 @@ int main(int argc, char **argv)
 	ps.base = event_base_new();
 	struct link_config cfg;
 	link_config_defaults(&cfg);
+	/* small enough for the sender's burst to reach it */
+	cfg.max_backlog = 65536;
 	struct link_ops ops = { .deliver = on_deliver, .state = on_state };
 	ps.l = link_open(ps.base, argv[1], &cfg, &ops, &ps);
 	if (!ps.l) {
@@ -262,6 +272,12 @@ int main(int argc, char **argv)
 	} else {
 		ok = ok && ps.echoed == ps.count && info[0].sd_tx == ps.count + 1 && ps.downs == 0 &&
 		     strcmp(info[0].state, "ready") == 0;
+		/* the burst went through the backlog, which drained */
+		fprintf(stderr, "send: backlog peaked at %u messages, busy %s\n", ps.max_backlog,
+			ps.busy_seen ? "seen" : "never");
+		if (ps.count > cfg.max_queue)
+			ok = ok && ps.max_backlog > 0 && ps.busy_seen;
+		ok = ok && info[0].backlog == 0 && !link_busy(ps.l, peer_mac);
 		/* an orderly end: END to the peer */
 		link_release_all(ps.l);
 		n = link_peers(ps.l, info, 4);

@@ -471,6 +471,56 @@ START_TEST(restarted_quiet_peer_ends_stale_association)
 }
 END_TEST
 
+static bool drop_first_bgak(struct sim *sim, int from, const uint8_t *pdu, size_t len)
+{
+	struct sscop_pdu p;
+	if (sim->filter_state == 0 && sscop_pdu_parse(pdu, len, &p) == 0 &&
+	    p.type == SSCOP_PDU_BGAK) {
+		sim->filter_state = 1;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The BGAK is lost and the originator's Timer_CC is longer than the
+ * acceptor's Timer_NO-RESPONSE (the faults suite's 25 % loss made this
+ * happen by chance): the acceptor's POLLs bring the BGN again at once, so
+ * the association comes up instead of being ended by the acceptor.
+ */
+START_TEST(lost_bgak_recovered_by_peer_poll)
+{
+	struct sim sim;
+	sim_init(&sim, 21);
+	struct sscop_params pa = params(10), pb = params(10);
+	/* the faults suite's timers; A's Timer_CC past B's Timer_NO-RESPONSE */
+	struct sscop_params *both[] = { &pa, &pb };
+	for (int i = 0; i < 2; i++) {
+		both[i]->timer_poll_ms = 100;
+		both[i]->timer_keepalive_ms = 200;
+		both[i]->timer_idle_ms = 300;
+		both[i]->timer_noresp_ms = 1000;
+	}
+	pa.timer_cc_ms = 5000;
+	sim_node_start(&sim, A, &pa);
+	sim_node_start(&sim, B, &pb);
+	sim.filter = drop_first_bgak;
+	sscop_establish(sim.n[A].s);
+	sim_run(&sim, sim.now + 900, both_ready);
+	ck_assert_msg(both_ready(&sim), "A %s B %s, BGN %u, POLL %u, BGAK %u",
+		      sscop_state_name(sscop_get_state(sim.n[A].s)),
+		      sscop_state_name(sscop_get_state(sim.n[B].s)),
+		      (unsigned)sim.n[A].sent[SSCOP_PDU_BGN], (unsigned)sim.n[B].sent[SSCOP_PDU_POLL],
+		      (unsigned)sim.n[B].sent[SSCOP_PDU_BGAK]);
+	ck_assert_uint_eq(sim.n[A].sent[SSCOP_PDU_BGN], 2);
+	ck_assert_int_eq(sim.n[B].downs, 0);
+	ck_assert_int_eq(sim.n[A].downs, 0);
+	sim_run(&sim, sim.now + 3000, NULL);
+	ck_assert(both_ready(&sim));
+	sim_fini(&sim);
+}
+END_TEST
+
 START_TEST(bgrej_refuses_establishment)
 {
 	struct sim sim;
@@ -932,6 +982,7 @@ int main(void)
 			CK_TEST(every_truncation_is_rejected),
 			CK_TEST(truncated_pdus_change_nothing_in_any_state),
 			CK_TEST(random_pdus_never_crash), CK_TEST(invalid_stat_is_dropped),
+			CK_TEST(lost_bgak_recovered_by_peer_poll),
 			CK_LOOP(stall_settles_in_one_association, 0, 2 * N_STALLS),
 			CK_TEST(stale_pdus_leave_ready_alone),
 			CK_TEST(crossing_bgns_ignore_old_nsq)));
