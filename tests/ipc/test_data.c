@@ -481,12 +481,9 @@ END_TEST
 int main(int argc, char **argv)
 {
 	const struct ck_named cases[] = {
-		{ "sizes", sizes, 30 },
-		{ "drop", drop, 30 },
-		{ "late_join_and_close", late_join_and_close, 30 },
-		{ "slow_leaf", slow_leaf, 60 },
-		{ "leaf_killed", leaf_killed, 30 },
-		{ "daemon_gone", daemon_gone, 30 },
+#define CASE(name, timeout) { #name, name, timeout },
+#include "data_cases.def"
+#undef CASE
 	};
 	return ck_run_named("data", argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -1647,25 +1647,9 @@ END_TEST
 int main(int argc, char **argv)
 {
 	struct ck_named cases[] = {
-		{ "lifecycle", lifecycle, 30 },
-		{ "chained_teardown", chained_teardown, 30 },
-		{ "incoming_drop", incoming_drop, 30 },
-		{ "permissions", permissions, 30 },
-		{ "monitor_read_policy", monitor_read_policy, 30 },
-		{ "sap_policy", sap_policy, 30 },
-		{ "sessions_per_user", sessions_per_user, 30 },
-		{ "client_killed", client_killed, 30 },
-		{ "bad_frames", bad_frames, 30 },
-		{ "slow_reader", slow_reader, 120 },
-		{ "owner_stops_reading", owner_stops_reading, 170 },
-		{ "daemon_dies", daemon_dies, 30 },
-		{ "close_in_callback", close_in_callback, 30 },
-		{ "monitor_overflow", monitor_overflow, 60 },
-		{ "shutdown_releases", shutdown_releases, 30 },
-		{ "admin_reads", admin_reads, 30 },
-		{ "open_errors", open_errors, 30 },
-		{ "versions_and_sizes", versions_and_sizes, 30 },
-		{ "root_api", root_api, 30 },
+#define CASE(name, timeout) { #name, name, timeout },
+#include "ipc_cases.def"
+#undef CASE
 	};
 	/* these need a second client as uid 65534: root only */
 	static const char *const as_root[] = { "permissions", "monitor_read_policy", "sap_policy",
