@@ -22,10 +22,16 @@ VCS=${BURST_VCS:-100}
 PARTIES=${BURST_PARTIES:-20}
 netns_init burst A B
 for n in A B; do
-	# T309 short, so that the SIGKILL scenario ends within the suite's time;
-	# the adds arrive faster than the leaf answers them, and this test wants
-	# every one CM_OK, not paced by max_incoming_per_session (cause 41)
-	printf '[timers]\nt309 = 2000\ntimer_keepalive = 300\ntimer_noresponse = 1500\n[limits]\nmax_incoming_per_session = 100000\n' \
+	# T309 and Timer_NO-RESPONSE short, so that the SIGKILL scenario ends
+	# within the suite's time.  NO-RESPONSE ends an association when a whole
+	# period passes without a STAT; with Timer_POLL at its default 750 ms a
+	# 1.5 s period held only two POLL rounds, and on a loaded machine two
+	# late rounds in a row (each daemon is busy with 10,000 requests) ended
+	# it mid-burst.  POLLs every 250 ms and 3 s leave a dozen rounds, the
+	# margin SSCOP's defaults (750 ms, 7 s) keep.  The adds arrive faster
+	# than the leaf answers them, and this test wants every one CM_OK, not
+	# paced by max_incoming_per_session (cause 41).
+	printf '[timers]\nt309 = 2000\ntimer_poll = 250\ntimer_keepalive = 300\ntimer_noresponse = 3000\n[limits]\nmax_incoming_per_session = 100000\n' \
 		>"$(node_config $n)"
 done
 node_start A
