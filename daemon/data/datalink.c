@@ -251,9 +251,26 @@ void datalink_drain(struct datalink *dl)
 }
 
 /* Reassemblies that stalled, and the state of legs that are gone. */
+/*
+ * Frames the kernel dropped because the socket's receive buffer was full
+ * (a leaf node slower than the wire): they never reach frame_in, so only
+ * the kernel can count them.  PACKET_STATISTICS resets its count as it
+ * reads it, hence the running sum.
+ */
+static void kernel_drops(struct datalink *dl)
+{
+	struct { /* linux/if_packet.h's tpacket_stats, which clashes with netpacket/packet.h */
+		unsigned int tp_packets, tp_drops;
+	} st;
+	socklen_t len = sizeof(st);
+	if (getsockopt(dl->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+		dl->ctr.rx_kernel_dropped += st.tp_drops;
+}
+
 static void sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct datalink *dl = arg;
+	kernel_drops(dl);
 	uint64_t now = now_ms();
 	for (size_t i = 0; i < dl->rx.nb; i++)
 		for (struct dnode *n = dl->rx.b[i], *next; n; n = next) {
@@ -371,10 +388,12 @@ void datalink_close(struct datalink *dl)
 	free(dl);
 }
 
-void datalink_get_counters(const struct datalink *dl, struct datalink_counters *out)
+void datalink_get_counters(struct datalink *dl, struct datalink_counters *out)
 {
-	if (dl)
+	if (dl) {
+		kernel_drops(dl);
 		*out = dl->ctr;
-	else
+	} else {
 		memset(out, 0, sizeof(*out));
+	}
 }

@@ -18,7 +18,11 @@
 #      its node (cmctl vc show) and in the node's totals (cmctl stats);
 #      the leaves beside it and on another node get every SDU, and their
 #      counters say so.
-#   7. Through the impairing switch (10% loss, 25% reordering): SDUs are
+#   7. A leaf node that stops (SIGSTOP) while the root streams: its kernel
+#      drops data frames, counted in its cmctl stats
+#      (data_frames_kernel_dropped); the root's node is not held and loses
+#      nothing.
+#   8. Through the impairing switch (10% loss, 25% reordering): SDUs are
 #      lost, never delivered damaged, spliced or out of order.
 #   data.sh BUILD_DIR SOURCE_DIR
 BUILD=$1
@@ -261,7 +265,31 @@ for l in b1 b2 c1; do leaf_done $l; in_order $l; done
 # b2 reads what its descriptor held when it stalled, and nothing more
 [ "$(seqs b2 | wc -l)" = "$sdus2" ] || fail "b2 read $(seqs b2 | wc -l) SDUs, its party counted $sdus2"
 
-log "7. through a switch that loses and reorders"
+log "7. a leaf node that stops: its kernel's drops are counted, the root goes on"
+k0=$(stat_of B data_frames_kernel_dropped)
+a0=$(stat_of A data_sdus_lost)
+leaf b1 B 1
+# 1,000 SDUs of 9,180 octets are 7,000 frames, over 10 MB: more than B's
+# data socket holds (4 MiB, doubled by the kernel) while B reads nothing
+root_start b1 A 1000 9180 "$(aesa B 1)" -- hold
+kill -STOP "${NODE_PID[B]}"
+for i in $(seq 50); do
+	grep -q '^sent ' "$NETNS_TMP/root.out" && break
+	sleep 0.1
+done
+kill -CONT "${NODE_PID[B]}"
+grep -q '^sent 1000$' "$NETNS_TMP/root.out" ||
+	fail "the root was held by a stopped leaf node: $(tail -n 2 "$NETNS_TMP/root.out")"
+[ "$(stat_of A data_sdus_lost)" = "$a0" ] || fail "A lost SDUs: the wire refused them"
+k=$(($(stat_of B data_frames_kernel_dropped) - k0))
+root_end
+leaf_done b1
+in_order b1
+log "B stopped: $k data frames dropped by its kernel, b1 got $(seqs b1 | wc -l) of 1000 SDUs"
+[ "$k" -gt 0 ] && [ "$k" -le 7000 ] || fail "B's data_frames_kernel_dropped rose by $k"
+[ "$(seqs b1 | wc -l)" -lt 1000 ] || fail "b1 got every SDU: B's kernel dropped nothing?"
+
+log "8. through a switch that loses and reorders"
 for n in A B C; do node_kill $n; done
 switch_impair 10 25
 for n in A B C; do node_start $n; done
