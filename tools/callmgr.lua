@@ -159,10 +159,16 @@ function data.dissector(tvb, pinfo, tree)
 	t:add(d_res, tvb(9, 1))
 	t:add(d_len, tvb(10, 2))
 	local flags = tvb(1, 1):uint()
-	if tvb(0, 1):uint() ~= 1 or bit.band(flags, 0xfe) ~= 0 or tvb(9, 1):uint() ~= 0 then
+	-- a receiver drops such a frame: shown, not taken into a reassembly
+	local dropped = tvb(0, 1):uint() ~= 1 or bit.band(flags, 0xfe) ~= 0 or tvb(9, 1):uint() ~= 0
+	if dropped then
 		t:add_proto_expert_info(e_hdr)
 	end
 	local n = tvb(10, 2):uint()
+	local vci, seq, frag = tvb(4, 2):uint(), tvb(6, 2):uint(), tvb(8, 1):uint()
+	local last = bit.band(flags, 1) == 1
+	pinfo.cols.info = string.format("VCI %d SDU %d fragment %d%s, %d octets", vci, seq, frag,
+		last and " (last)" or "", n)
 	if n == 0 or n > 1488 or n + 12 > tvb:len() then
 		t:add_proto_expert_info(e_dlen)
 		return tvb:len()
@@ -171,12 +177,11 @@ function data.dissector(tvb, pinfo, tree)
 	if tvb:len() > n + 12 then
 		t:add(d_pad, tvb(12 + n))
 	end
-	local vci, seq, frag = tvb(4, 2):uint(), tvb(6, 2):uint(), tvb(8, 1):uint()
-	local last = bit.band(flags, 1) == 1
-	pinfo.cols.info = string.format("VCI %d SDU %d fragment %d%s, %d octets", vci, seq, frag,
-		last and " (last)" or "", n)
 	if (not last and n ~= 1488) or (last and n % 48 ~= 0) then
 		t:add_proto_expert_info(e_frag)
+		return tvb:len()
+	end
+	if dropped then
 		return tvb:len()
 	end
 	if not pinfo.visited then
