@@ -23,28 +23,10 @@
 #include <string.h>
 
 #include "data/frame.h"
+#include "../pcap_file.h"
 
 static FILE *out;
 static unsigned frame_no;
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-	p[2] = (v >> 16) & 0xff;
-	p[3] = v >> 24;
-}
-
-static void write_pcap_header(void)
-{
-	uint8_t h[24] = { 0 };
-	put_le32(h, 0xa1b2c3d4);
-	h[4] = 2; /* version 2.4 */
-	h[6] = 4;
-	put_le32(h + 16, 65535); /* snaplen */
-	put_le32(h + 20, 1);     /* LINKTYPE_ETHERNET */
-	fwrite(h, 1, sizeof(h), out);
-}
 
 /* One frame of n octets after the Ethernet header; returns its number. */
 static unsigned emit(const uint8_t *body, size_t n)
@@ -52,13 +34,7 @@ static unsigned emit(const uint8_t *body, size_t n)
 	uint8_t f[14 + DF_HDR + DF_FRAG_MAX] = { 0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01,
 						  0x88, 0xb6 };
 	memcpy(f + 14, body, n);
-	size_t flen = 14 + n < 60 ? 60 : 14 + n;
-	uint8_t rec[16] = { 0 };
-	put_le32(rec, frame_no); /* seconds: one per frame */
-	put_le32(rec + 8, (uint32_t)flen);
-	put_le32(rec + 12, (uint32_t)flen);
-	fwrite(rec, 1, sizeof(rec), out);
-	fwrite(f, 1, flen, out);
+	pcap_write_frame(out, frame_no, f, 14 + n < 60 ? 60 : 14 + n); /* a second per frame */
 	return ++frame_no;
 }
 
@@ -120,7 +96,7 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	write_pcap_header();
+	pcap_write_header(out);
 	/* whole SDUs: one cell, the pad boundary, one and two frames, 9,180, the maximum */
 	const size_t lens[] = { 1, 40, 41, 1480, 1481, 1500, 9180, DF_MAX_SDU };
 	for (unsigned i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)

@@ -9,10 +9,11 @@ fragment), and an expert error on each frame a receiver drops.
 usage: tshark_data_check.py DATA_PCAP_PROGRAM CALLMGR_LUA.  Exit 77 (skip)
 without tshark."""
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
+
+import tshark_fields
 
 FIELDS = ["frame.number", "callmgr_data.vci", "callmgr_data.seq", "callmgr_data.frag",
           "callmgr_data.flags", "callmgr_data.sdu_length", "callmgr_data.crc",
@@ -25,29 +26,13 @@ def main():
     if len(sys.argv) != 3:
         print(__doc__)
         return 2
-    tshark = shutil.which("tshark")
-    if tshark is None:
-        print("tshark not installed: skipped")
-        return 77
     program, lua = sys.argv[1:]
+    tshark_fields.tshark_path()
     with tempfile.TemporaryDirectory() as tmp:
         pcap = os.path.join(tmp, "data.pcap")
         made = subprocess.run([program, pcap], capture_output=True, text=True, check=True)
-        cmd = [tshark, "-n", "-X", "lua_script:" + lua, "-r", pcap, "-T", "fields",
-               "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=;"]
-        for f in FIELDS:
-            cmd += ["-e", f]
-        run = subprocess.run(cmd, capture_output=True, text=True)
-    errors = []
-    if run.returncode:
-        errors.append(f"tshark exited {run.returncode}")
-    for line in run.stderr.splitlines():
-        if "Running as user" not in line:
-            errors.append("tshark stderr: " + line)
-    rows = {}
-    for row in run.stdout.splitlines():
-        r = dict(zip(FIELDS, row.split("|")))
-        rows[r["frame.number"]] = r
+        decoded, errors = tshark_fields.decode(pcap, lua, FIELDS)
+    rows = {r["frame.number"]: r for r in decoded}
     expected = made.stdout.splitlines()
     if len(rows) != len(expected):
         errors.append(f"{len(rows)} frames decoded, {len(expected)} written")

@@ -21,10 +21,12 @@ Fails unless, as tshark decodes them:
 
 usage: data_wire_check.py PCAP CALLMGR_LUA N SIZES ROOT_MAC LEAF_MAC...
 Exit 77 without tshark."""
-import shutil
+import os
 import struct
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
+import tshark_fields  # noqa: E402  (tests/data/tshark_fields.py)
 
 FIELDS = ["frame.number", "eth.type", "eth.src", "eth.dst", "q2931.message_type",
           "q2931.conn_id.vpci", "q2931.conn_id.vci", "callmgr_data.vpci", "callmgr_data.vci",
@@ -78,44 +80,23 @@ def main():
     if len(sys.argv) < 7:
         print(__doc__)
         return 2
-    tshark = shutil.which("tshark")
-    if tshark is None:
-        print("tshark not installed: skipped")
-        return 77
     pcap, lua, n_sdus, sizes, root = sys.argv[1:6]
     leaves = [m.lower() for m in sys.argv[6:]]
     root = root.lower()
     n_sdus = int(n_sdus)
     sizes = [int(s) for s in sizes.split(",")]
-    base = [tshark, "-n", "-X", "lua_script:" + lua, "-o", "sscop.payload:Q.2931", "-r", pcap]
-    cmd = base + ["-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
-                  "-E", "aggregator=,"]
-    for f in FIELDS:
-        cmd += ["-e", f]
-    run = subprocess.run(cmd, capture_output=True, text=True)
-    verbose = subprocess.run(base + ["-V"], capture_output=True, text=True)
-    errors = []
-    if run.returncode or verbose.returncode:
-        errors.append(f"tshark exited {run.returncode}/{verbose.returncode}")
-    for stream in (run.stderr, verbose.stderr):
-        for line in stream.splitlines():
-            if "Running as user" not in line:
-                errors.append("tshark stderr: " + line)
-    for bad in ("[Malformed", "Lua Error"):
-        if bad in verbose.stdout:
-            errors.append("tshark -V output contains " + bad)
+    rows, errors = tshark_fields.decode(pcap, lua, FIELDS, verbose=True)
 
     labels = set()      # (root, leaf, vpci, vci) from the leaf's CONNECT
     legs = {}           # (dst, vpci, vci) -> [data frame rows]
     n_data = n_sig = 0
-    for row in run.stdout.splitlines():
-        r = dict(zip(FIELDS, row.split("|")))
+    for r in rows:
         where = f"frame {r['frame.number']}"
         if r["_ws.malformed"]:
             errors.append(f"{where}: malformed")
         if r["eth.type"] == "0x88b5":
             n_sig += 1
-            if number(r["q2931.message_type"].split(",")[0] or None) == CONNECT \
+            if number(r["q2931.message_type"].split(";")[0] or None) == CONNECT \
                     and r["q2931.conn_id.vci"]:
                 labels.add((r["eth.dst"], r["eth.src"], number(r["q2931.conn_id.vpci"]),
                             number(r["q2931.conn_id.vci"])))
