@@ -171,13 +171,15 @@ static void frame_in(struct datalink *dl, const uint8_t src[6], const uint8_t *p
 	int rc = df_reasm_push(&x->r, &h, now, DATALINK_REASM_MS, &sdu, &len);
 	if (rc == DF_E_NOMEM) /* frame.c is pure: it reports, the daemon's policy ends it */
 		log_oom("a reassembly buffer");
-	if (rc < 0)
-		dl->ctr.rx_lost++;
 	if (rc != 1)
 		return;
+	/* SDUs are lost by sequence number, once each, whatever came of their frames */
+	dl->ctr.rx_lost += x->r.missed;
 	dl->ctr.sdus_rx++;
-	for (size_t i = 0; i < nr; i++)
+	for (size_t i = 0; i < nr; i++) {
+		dataio_missed(dl->dio, dl->rcv[i], x->r.missed);
 		dataio_deliver(dl->dio, dl->rcv[i], sdu, len);
+	}
 }
 
 static void read_frames(struct datalink *dl, int rounds)
@@ -276,8 +278,8 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
 		for (struct dnode *n = dl->rx.b[i], *next; n; n = next) {
 			next = n->next;
 			struct lrx *x = (struct lrx *)n;
-			if (df_reasm_expire(&x->r, now, DATALINK_REASM_MS))
-				dl->ctr.rx_lost++;
+			/* counted lost when a later one arrives (x->r.missed) */
+			(void)df_reasm_expire(&x->r, now, DATALINK_REASM_MS);
 			if (!cc_leg_alive(dl->cc, n->key)) {
 				dt_del(&dl->rx, n);
 				df_reasm_free(&x->r);

@@ -21,7 +21,8 @@
 #   7. A leaf node that stops (SIGSTOP) while the root streams: its kernel
 #      drops data frames, counted in its cmctl stats
 #      (data_frames_kernel_dropped); the root's node is not held and loses
-#      nothing.
+#      nothing; once later SDUs arrive, the leaf's party counts every SDU
+#      sent as delivered or lost, and data_sdus_lost the same losses.
 #   8. Through the impairing switch (10% loss, 25% reordering): SDUs are
 #      lost, never delivered damaged, spliced or out of order.
 #   data.sh BUILD_DIR SOURCE_DIR
@@ -140,6 +141,20 @@ p = json.load(sys.stdin)["party_list"]
 assert len(p) == 1, p
 print(p[0]["data_sdus"], p[0]["data_octets"], p[0]["data_lost"])' ||
 		fail "cmctl vc show $vc on $1"
+}
+
+# settle NODE LEAF : until neither the node's daemon has written an SDU to a
+# leaf descriptor nor the leaf has read one for half a second
+settle() {
+	local i now last= same=0
+	for i in $(seq 300); do
+		now="$(stat_of "$1" data_sdus_out) $(stat_of "$1" data_sdus_lost) $(seqs "$2" | wc -l)"
+		[ "$now" = "$last" ] && same=$((same + 1)) || same=0
+		[ $same -ge 5 ] && return 0
+		last=$now
+		sleep 0.1
+	done
+	fail "node $1 and leaf $2 never settled"
 }
 
 # wait_sdus LEAF N : until the leaf has read N SDUs (30 s at most)
@@ -274,26 +289,39 @@ for l in b1 b2 c1; do leaf_done $l; in_order $l; done
 log "7. a leaf node that stops: its kernel's drops are counted, the root goes on"
 k0=$(stat_of B data_frames_kernel_dropped)
 a0=$(stat_of A data_sdus_lost)
+l0=$(stat_of B data_sdus_lost)
 leaf b1 B 1
 # 1,000 SDUs of 9,180 octets are 7,000 frames, over 10 MB: more than B's
 # data socket holds (4 MiB, doubled by the kernel) while B reads nothing
-root_start b1 A 1000 9180 "$(aesa B 1)" -- hold
+root_start b1 A 1010 9180 "$(aesa B 1)" -- pause 1000 hold
 kill -STOP "${NODE_PID[B]}"
 for i in $(seq 50); do
-	grep -q '^sent ' "$NETNS_TMP/root.out" && break
+	grep -q '^paused ' "$NETNS_TMP/root.out" && break
 	sleep 0.1
 done
 kill -CONT "${NODE_PID[B]}"
-grep -q '^sent 1000$' "$NETNS_TMP/root.out" ||
+grep -q '^paused 1000$' "$NETNS_TMP/root.out" ||
 	fail "the root was held by a stopped leaf node: $(tail -n 2 "$NETNS_TMP/root.out")"
 [ "$(stat_of A data_sdus_lost)" = "$a0" ] || fail "A lost SDUs: the wire refused them"
+# B works through what its socket kept, b1 reads it; then ten more SDUs,
+# whose sequence numbers tell B how many of the first thousand never came
+settle B b1
+n=$(seqs b1 | wc -l)
+echo more >&"$ROOT_GO"
+wait_sdus b1 $((n + 10))
+grep -q '^sent 1010$' "$NETNS_TMP/root.out" || fail "root: $(tail -n 2 "$NETNS_TMP/root.out")"
 k=$(($(stat_of B data_frames_kernel_dropped) - k0))
+read -r sdus octets lost <<<"$(party_counters B b1)"
+log "B stopped: $k data frames dropped by its kernel; b1's party: $sdus SDUs, $lost lost"
+[ "$k" -gt 0 ] && [ "$k" -le 7000 ] || fail "B's data_frames_kernel_dropped rose by $k"
+[ "$lost" -gt 0 ] && [ $((sdus + lost)) = 1010 ] && [ "$octets" = $((sdus * 9180)) ] ||
+	fail "b1's party on B: $sdus SDUs ($octets octets) and $lost lost of 1010"
+[ "$(($(stat_of B data_sdus_lost) - l0))" = "$lost" ] ||
+	fail "B's data_sdus_lost rose by $(($(stat_of B data_sdus_lost) - l0)), b1's party lost $lost"
 root_end
 leaf_done b1
 in_order b1
-log "B stopped: $k data frames dropped by its kernel, b1 got $(seqs b1 | wc -l) of 1000 SDUs"
-[ "$k" -gt 0 ] && [ "$k" -le 7000 ] || fail "B's data_frames_kernel_dropped rose by $k"
-[ "$(seqs b1 | wc -l)" -lt 1000 ] || fail "b1 got every SDU: B's kernel dropped nothing?"
+[ "$(seqs b1 | wc -l)" = "$sdus" ] || fail "b1 read $(seqs b1 | wc -l) SDUs, its party counted $sdus"
 
 log "8. through a switch that loses and reorders"
 for n in A B C; do node_kill $n; done

@@ -23,6 +23,8 @@
  *       drop K I    after K SDUs drop the I-th party (0-based) and wait
  *       add K ADDR  after K SDUs add a party at ADDR and wait
  *       gap MS      sleep MS between SDUs
+ *       pause K     after K SDUs print "paused K" and wait for a line on
+ *                   standard input before sending the rest
  *       hold        once all are sent, wait for a line (or end of file) on
  *                   standard input before closing, so the counters of the
  *                   live call can be read
@@ -270,7 +272,7 @@ static int root(int argc, char **argv)
 	int naddr = 0;
 	while (naddr < argc && strcmp(argv[naddr], "--") != 0)
 		naddr++;
-	unsigned drop_at = ~0u, add_at = ~0u, gap_ms = 0;
+	unsigned drop_at = ~0u, add_at = ~0u, gap_ms = 0, pause_at = ~0u;
 	bool hold = false;
 	int drop_idx = 0;
 	const char *add_addr = NULL;
@@ -283,6 +285,8 @@ static int root(int argc, char **argv)
 			add_addr = argv[++i];
 		} else if (!strcmp(argv[i], "gap") && i + 1 < argc) {
 			gap_ms = (unsigned)atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "pause") && i + 1 < argc) {
+			pause_at = (unsigned)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "hold")) {
 			hold = true;
 		}
@@ -321,6 +325,11 @@ static int root(int argc, char **argv)
 			await("drop party");
 			printf("dropped %d\n", drop_idx);
 			fflush(stdout);
+		}
+		if (k == pause_at) {
+			printf("paused %u\n", k);
+			fflush(stdout);
+			wait_for_line();
 		}
 		if (k == add_at) {
 			if ((rc = cm_add_party(cl, vc, add_addr, NULL)) != CM_OK)
