@@ -6,15 +6,28 @@
 # octets from a root on R to one leaf node and to four, with the daemons'
 # CPU time per SDU.  Prints one table; not a test.  Needs root.
 #   bench/data.sh BUILD_DIR [SECONDS]
+# The memory mode streams 1,500-octet SDUs from a root on R to leaves on L1
+# and L2 for SECONDS (default 600), samples the three daemons' VmRSS every
+# INTERVAL seconds (default 20) and prints them with the max-min spread:
+#   bench/data.sh BUILD_DIR rss [SECONDS [INTERVAL]]
 set -euo pipefail
-build=${1:?usage: bench/data.sh BUILD_DIR [SECONDS]}
+usage="usage: bench/data.sh BUILD_DIR [SECONDS] | BUILD_DIR rss [SECONDS [INTERVAL]]"
+build=${1:?$usage}
 build=$(cd "$build" && pwd)
-secs=${2:-3}
+mode=rate
+if [ "${2:-}" = rss ]; then
+	mode=rss
+	secs=${3:-600}
+	interval=${4:-20}
+	nodes=(R L1 L2)
+else
+	secs=${2:-3}
+	nodes=(R L1 L2 L3 L4)
+fi
 [ "$(id -u)" = 0 ] || { echo "bench/data.sh: needs root" >&2; exit 1; }
 bin=$build/bench/callmgr-bench-data
 tag="cmd$$"
 tmp=$(mktemp -d /tmp/callmgr-bench-data.XXXXXX)
-nodes=(R L1 L2 L3 L4)
 declare -A MAC PID
 pids=()
 
@@ -81,8 +94,11 @@ cpu_ticks() { # total utime + stime of every callmgrd, in clock ticks
 	echo $t
 }
 
-run() { # octets leaf-node...
-	local len=$1 l lp=() fifo="$tmp/go" rp
+# run OCTETS LEAF-NODE... : one stream, then its line of the table.  While
+# it runs, $during (if set) is run in the background and waited for.
+during=
+run() {
+	local len=$1 l lp=() fifo="$tmp/go" rp dp=
 	shift
 	for l in "$@"; do
 		ip netns exec "$tag$l" "$bin" leaf "$tmp/$l.sock" 1 >"$tmp/$l.out" &
@@ -107,7 +123,12 @@ run() { # octets leaf-node...
 	t0=$(cpu_ticks)
 	echo go >&$go
 	exec {go}>&-
+	if [ -n "$during" ]; then
+		$during &
+		dp=$!
+	fi
 	wait $rp
+	[ -z "$dp" ] || wait "$dp"
 	for p in "${lp[@]}"; do wait "$p"; done
 	local t1 sent hz
 	t1=$(cpu_ticks)
@@ -123,6 +144,37 @@ run() { # octets leaf-node...
 			sent ? ticks / hz * 1e6 / sent : 0, got / nl, sent }'
 	rm -f "$tmp"/L*.out
 }
+
+rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
+
+# rss_samples : VmRSS of every daemon at 0, INTERVAL, ... up to SECONDS
+# into the stream, one table row each, then the spread per daemon
+rss_samples() {
+	local t n row
+	{
+		for t in $(seq 0 "$interval" "$secs"); do
+			row="| $t |"
+			for n in "${nodes[@]}"; do row="$row $(rss_kb "${PID[$n]}") |"; done
+			echo "$row"
+			[ "$t" -ge "$secs" ] || sleep $((t + interval > secs ? secs - t : interval))
+		done
+	} | tee "$tmp/rss"
+	echo "| max - min |$(awk -F'|' -v n=${#nodes[@]} '{
+		for (i = 1; i <= n; i++) { v = $(i + 2) + 0
+			if (NR == 1 || v > max[i]) max[i] = v
+			if (NR == 1 || v < min[i]) min[i] = v } }
+		END { for (i = 1; i <= n; i++) printf " %d |", max[i] - min[i] }' "$tmp/rss")"
+	printf '\n| run | rate | throughput | daemons'"'"' CPU per SDU sent |\n|---|---|---|---|\n'
+}
+
+if [ $mode = rss ]; then
+	printf '| seconds into the stream |'
+	for n in "${nodes[@]}"; do printf ' VmRSS of callmgrd on %s, kB |' "$n"; done
+	printf '\n|---|---|---|---|\n'
+	during=rss_samples
+	run 1500 L1 L2
+	exit 0
+fi
 
 echo "| run | rate | throughput | daemons' CPU per SDU sent |"
 echo "|---|---|---|---|"

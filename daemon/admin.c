@@ -323,6 +323,7 @@ static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t
 		s.data_sdus_dropped = ds.sdus_dropped;
 		s.data_frames_dropped = ds.frames_dropped;
 		s.data_fds = ds.fds;
+		s.data_frames_kernel_dropped = ds.frames_kernel_dropped;
 	}
 	m.body_case = CALLMGR__DAEMON_MSG__BODY_STATS;
 	m.stats = &s;

@@ -31,6 +31,7 @@ struct admin_data_counters {
 struct admin_data_stats {
 	uint64_t sdus_in, octets_in, sdus_out, octets_out, sdus_lost, sdus_dropped;
 	uint64_t frames_dropped, fds;
+	uint64_t frames_kernel_dropped;
 };
 
 struct admin_src {

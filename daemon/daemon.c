@@ -392,6 +392,7 @@ static void view_data_stats(void *ctx, struct admin_data_stats *out)
 	datalink_get_counters(d->dl, &lc);
 	out->sdus_lost += lc.rx_lost;
 	out->frames_dropped = lc.rx_bad + lc.rx_unknown_peer + lc.rx_unknown_label;
+	out->frames_kernel_dropped = lc.rx_kernel_dropped;
 }
 
 static void wire_writable(void *ctx)

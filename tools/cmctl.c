@@ -841,6 +841,7 @@ static void cmd_stats(char **argv)
 	STAT(data_sdus_dropped);
 	STAT(data_frames_dropped);
 	STAT(data_fds);
+	STAT(data_frames_kernel_dropped);
 #undef STAT
 	kv_done(&kv);
 	release(r);

@@ -551,6 +551,13 @@ void dataio_deliver(struct dataio *d, cm_vc_id leaf_vc, const uint8_t *sdu, size
 		leaf_send(d, e, sdu, len);
 }
 
+void dataio_missed(struct dataio *d, cm_vc_id leaf_vc, uint64_t n)
+{
+	struct end *e = end_find(d, leaf_vc);
+	if (e && !e->root)
+		e->c.lost += n;
+}
+
 void dataio_party_counters(const struct dataio *d, cm_vc_id vc, cm_party_id party,
 			   struct dataio_counters *out)
 {

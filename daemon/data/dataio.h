@@ -87,6 +87,11 @@ void dataio_wire_writable(struct dataio *d);
 
 /* Deliver one SDU that arrived for a leaf VC on this node (the wire's receive side). */
 void dataio_deliver(struct dataio *d, cm_vc_id leaf_vc, const uint8_t *sdu, size_t len);
+/*
+ * n SDUs for leaf_vc were lost on the way in (the wire side counts them in
+ * its own total): they count in its party's losses, not in sdus_lost.
+ */
+void dataio_missed(struct dataio *d, cm_vc_id leaf_vc, uint64_t n);
 
 struct dataio_counters {
 	uint64_t sdus, octets, lost;

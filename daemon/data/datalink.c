@@ -171,13 +171,15 @@ static void frame_in(struct datalink *dl, const uint8_t src[6], const uint8_t *p
 	int rc = df_reasm_push(&x->r, &h, now, DATALINK_REASM_MS, &sdu, &len);
 	if (rc == DF_E_NOMEM) /* frame.c is pure: it reports, the daemon's policy ends it */
 		log_oom("a reassembly buffer");
-	if (rc < 0)
-		dl->ctr.rx_lost++;
 	if (rc != 1)
 		return;
+	/* SDUs are lost by sequence number, once each, whatever came of their frames */
+	dl->ctr.rx_lost += x->r.missed;
 	dl->ctr.sdus_rx++;
-	for (size_t i = 0; i < nr; i++)
+	for (size_t i = 0; i < nr; i++) {
+		dataio_missed(dl->dio, dl->rcv[i], x->r.missed);
 		dataio_deliver(dl->dio, dl->rcv[i], sdu, len);
+	}
 }
 
 static void read_frames(struct datalink *dl, int rounds)
@@ -251,16 +253,33 @@ void datalink_drain(struct datalink *dl)
 }
 
 /* Reassemblies that stalled, and the state of legs that are gone. */
+/*
+ * Frames the kernel dropped because the socket's receive buffer was full
+ * (a leaf node slower than the wire): they never reach frame_in, so only
+ * the kernel can count them.  PACKET_STATISTICS resets its count as it
+ * reads it, hence the running sum.
+ */
+static void kernel_drops(struct datalink *dl)
+{
+	struct { /* linux/if_packet.h's tpacket_stats, which clashes with netpacket/packet.h */
+		unsigned int tp_packets, tp_drops;
+	} st;
+	socklen_t len = sizeof(st);
+	if (getsockopt(dl->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+		dl->ctr.rx_kernel_dropped += st.tp_drops;
+}
+
 static void sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct datalink *dl = arg;
+	kernel_drops(dl);
 	uint64_t now = now_ms();
 	for (size_t i = 0; i < dl->rx.nb; i++)
 		for (struct dnode *n = dl->rx.b[i], *next; n; n = next) {
 			next = n->next;
 			struct lrx *x = (struct lrx *)n;
-			if (df_reasm_expire(&x->r, now, DATALINK_REASM_MS))
-				dl->ctr.rx_lost++;
+			/* counted lost when a later one arrives (x->r.missed) */
+			(void)df_reasm_expire(&x->r, now, DATALINK_REASM_MS);
 			if (!cc_leg_alive(dl->cc, n->key)) {
 				dt_del(&dl->rx, n);
 				df_reasm_free(&x->r);
@@ -371,10 +390,12 @@ void datalink_close(struct datalink *dl)
 	free(dl);
 }
 
-void datalink_get_counters(const struct datalink *dl, struct datalink_counters *out)
+void datalink_get_counters(struct datalink *dl, struct datalink_counters *out)
 {
-	if (dl)
+	if (dl) {
+		kernel_drops(dl);
 		*out = dl->ctr;
-	else
+	} else {
 		memset(out, 0, sizeof(*out));
+	}
 }

@@ -31,7 +31,13 @@ struct datalink_counters {
 	uint64_t rx_bad;          /* does not parse */
 	uint64_t rx_unknown_peer; /* from a MAC outside allowed_peers */
 	uint64_t rx_unknown_label;/* no leaf leg of ours has that label (stale or forged) */
-	uint64_t rx_lost;         /* SDUs lost in reassembly: gap, crc, length, oversize, timeout */
+	/*
+	 * SDUs lost on the way in (the wire, the kernel, reassembly: gap, crc,
+	 * length, oversize, timeout), by the sequence numbers a delivered SDU
+	 * skipped: losses after a leg's last delivered SDU are not seen
+	 */
+	uint64_t rx_lost;
+	uint64_t rx_kernel_dropped; /* frames the kernel dropped: the socket's receive buffer was full */
 };
 
 /*
@@ -71,6 +77,10 @@ bool datalink_wait_room(struct datalink *dl, int ms);
  */
 void datalink_drain(struct datalink *dl);
 
-void datalink_get_counters(const struct datalink *dl, struct datalink_counters *out);
+/*
+ * The counters; rx_kernel_dropped as of now (the kernel's count is read
+ * and added up here and every sweep, since reading it resets it).
+ */
+void datalink_get_counters(struct datalink *dl, struct datalink_counters *out);
 
 #endif

@@ -157,6 +157,8 @@ static int finish(struct df_reasm *r, const uint8_t **sdu, size_t *len)
 	if (df_crc32(0xFFFFFFFFu, r->buf, r->len) != DF_CRC_RESIDUE)
 		return lose(r, DF_E_CRC);
 	r->count[0]++;
+	/* the leg's SDUs count from 0; later ones come out only after earlier ones */
+	r->missed = r->delivered ? (uint16_t)(r->seq - r->last_seq - 1) : r->seq;
 	r->delivered = true;
 	r->last_seq = r->seq;
 	*sdu = r->buf;

@@ -93,6 +93,12 @@ struct df_reasm {
 	uint8_t *buf;        /* DF_MAX_PDU octets once needed */
 	bool delivered;      /* last_seq is set */
 	uint16_t last_seq;   /* of the last SDU delivered: older ones are not */
+	/*
+	 * Set when an SDU is delivered: how many sequence numbers it skipped
+	 * since the last one delivered (since 0, the leg's first, for the
+	 * first): SDUs that will never be, whatever became of their frames.
+	 */
+	uint16_t missed;
 	/* SDUs lost, by reason (index -reason); [0] counts SDUs delivered */
 	uint64_t count[DF_NREASONS];
 };
@@ -103,7 +109,10 @@ void df_reasm_free(struct df_reasm *r);
  * Give one parsed frame of this leg to its reassembler at time now_ms.
  * Returns 1 with the whole SDU in *sdu / *len (valid until the next call),
  * 0 when the frame was taken and the SDU is not complete yet, or a
- * negative reason when an SDU (or a lone frame) was lost; the frame may
+ * negative reason when an SDU (or a lone frame) was lost; on 1, r->missed
+ * says how many SDUs before it were lost in all (counting losses by the
+ * negative returns would count a lone frame per frame and an SDU of which
+ * no frame came not at all); the frame may
  * still have begun the next SDU.  SDUs come out in sequence order: one
  * that begins with a sequence number not after the last delivered (by
  * serial number arithmetic, a window of 32,768) was overtaken and is

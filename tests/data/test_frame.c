@@ -232,6 +232,64 @@ START_TEST(overtaken)
 }
 END_TEST
 
+/*
+ * Losses are counted once per SDU by the sequence numbers a delivered SDU
+ * skips, whatever came of their frames: none, some, or all but damaged.
+ */
+START_TEST(missed_by_sequence)
+{
+	static uint8_t a[MAX];
+	pattern(a, MAX, 3);
+	const uint8_t *out;
+	size_t out_len;
+	struct df_reasm r;
+	df_reasm_init(&r, MAX);
+	unsigned n = cut(a, MAX, 9, 2); /* the leg's first: 0 and 1 never came */
+	for (unsigned k = 0; k < n; k++)
+		push(&r, k, 0, &out, &out_len);
+	ck_assert_uint_eq(r.missed, 2);
+	/* 3: no frame; 4: every frame but the first (six lone frames); 5: damaged */
+	cut(a, MAX, 9, 4);
+	for (unsigned k = 1; k < n; k++)
+		ck_assert_int_eq(push(&r, k, 0, &out, &out_len), DF_E_GAP);
+	cut(a, MAX, 9, 5);
+	frames[1][DF_HDR + 7] ^= 1;
+	for (unsigned k = 0; k < n; k++)
+		push(&r, k, 0, &out, &out_len);
+	cut(a, MAX, 9, 6);
+	int rc = 0;
+	for (unsigned k = 0; k < n; k++)
+		rc = push(&r, k, 0, &out, &out_len);
+	ck_assert_int_eq(rc, 1);
+	ck_assert_uint_eq(r.missed, 3);
+	/* one overtaken after its successor was delivered: counted then, not again */
+	cut(a, MAX, 9, 8);
+	for (unsigned k = 0; k < n; k++)
+		push(&r, k, 0, &out, &out_len);
+	ck_assert_uint_eq(r.missed, 1);
+	cut(a, MAX, 9, 7);
+	ck_assert_int_eq(push(&r, 0, 0, &out, &out_len), DF_E_GAP);
+	cut(a, MAX, 9, 9);
+	for (unsigned k = 0; k < n; k++)
+		push(&r, k, 0, &out, &out_len);
+	ck_assert_uint_eq(r.missed, 0);
+	/* across the wrap of the sequence number, in steps within the window */
+	static const uint16_t steps[] = { 30000, 60000, 65534 };
+	static const uint16_t skipped[] = { 30000 - 9 - 1, 60000 - 30000 - 1, 65534 - 60000 - 1 };
+	for (unsigned i = 0; i < 3; i++) {
+		cut(a, MAX, 9, steps[i]);
+		for (unsigned k = 0; k < n; k++)
+			push(&r, k, 0, &out, &out_len);
+		ck_assert_uint_eq(r.missed, skipped[i]);
+	}
+	cut(a, MAX, 9, 1);
+	for (unsigned k = 0; k < n; k++)
+		push(&r, k, 0, &out, &out_len);
+	ck_assert_uint_eq(r.missed, 2); /* 65535 and 0 */
+	df_reasm_free(&r);
+}
+END_TEST
+
 START_TEST(timeout_and_oversize)
 {
 	static uint8_t a[4000];
@@ -287,5 +345,6 @@ END_TEST
 int main(void)
 {
 	CK_RUN("data-frame", NULL, NULL, crc_catalogue, round_trip, lost_fragment,
-	       reordered_and_spliced, damaged, timeout_and_oversize, overtaken, bad_frames);
+	       reordered_and_spliced, damaged, timeout_and_oversize, overtaken, missed_by_sequence,
+	       bad_frames);
 }

@@ -2,16 +2,18 @@
 /*
  * dataclient: a root or a leaf of the data path for the netns tests.
  *
- *   dataclient -s SOCK leaf SEL
+ *   dataclient -s SOCK leaf SEL [stall K]
  *     registers SEL, accepts the call offered, asks for the data
  *     descriptor and reads it to end of file.  Prints "registered" once
- *     SEL is its (a call before that is refused), "connected" once it
- *     holds the descriptor, "sdu SEQ LEN" per intact SDU, "bad ..." per
+ *     SEL is its (a call before that is refused), "connected VC" once it
+ *     holds the descriptor of VC, "sdu SEQ LEN" per intact SDU, "bad ..." per
  *     damaged one (truncated, corrupt, spliced: the digest inside each SDU
  *     says), "eof" at end of file; exits 1 if any was bad.  An SDU too
  *     short for the digest (under 12 octets) is matched against the
  *     pattern of the sequence number after the last one seen; after a loss
- *     it cannot be told and is printed as "short".
+ *     it cannot be told and is printed as "short".  With stall K it stops
+ *     reading the descriptor after K SDUs ("stalled"), as a client that
+ *     falls behind, until a line comes on its standard input ("resumed").
  *
  *   dataclient -s SOCK root N SIZES ADDR [ADDR...] [-- OPTIONS]
  *     makes a call to the first ADDR, adds the others, then sends N SDUs
@@ -21,6 +23,11 @@
  *       drop K I    after K SDUs drop the I-th party (0-based) and wait
  *       add K ADDR  after K SDUs add a party at ADDR and wait
  *       gap MS      sleep MS between SDUs
+ *       pause K     after K SDUs print "paused K" and wait for a line on
+ *                   standard input before sending the rest
+ *       hold        once all are sent, wait for a line (or end of file) on
+ *                   standard input before closing, so the counters of the
+ *                   live call can be read
  *     Prints "ready" once it holds its descriptor, then waits for a line on
  *     its standard input (the leaves' descriptors are asked for at their
  *     own pace, and a leaf without one receives nothing), then sends and
@@ -150,7 +157,24 @@ static int await(const char *what)
 	return st;
 }
 
-static int leaf(unsigned sel)
+/* Dispatch the client's events until a line (or end of file) on stdin. */
+static void wait_for_line(void)
+{
+	for (;;) {
+		struct pollfd p[2] = { { .fd = 0, .events = POLLIN },
+				       { .fd = cm_client_fd(cl), .events = POLLIN } };
+		poll(p, 2, 1000);
+		if (p[1].revents && cm_client_dispatch(cl) != CM_OK)
+			die("waiting for a line", CM_E_DISCONNECTED);
+		if (p[0].revents) {
+			char line[16];
+			(void)fgets(line, sizeof(line), stdin);
+			return;
+		}
+	}
+}
+
+static int leaf(unsigned sel, long stall_at)
 {
 	int rc = cm_register_sap(cl, (uint8_t)sel, NULL);
 	if (rc != CM_OK)
@@ -164,12 +188,21 @@ static int leaf(unsigned sel)
 		if (cm_client_dispatch(cl) != CM_OK)
 			die("waiting for the call", CM_E_DISCONNECTED);
 	}
-	printf("connected\n");
+	printf("connected %llu\n", (unsigned long long)vc);
 	fflush(stdout);
 	static uint8_t b[MAX_SDU + 1];
 	int bad = 0;
 	uint32_t next_seq = 0;
+	long got = 0; /* SDUs read, whole or not */
 	for (;;) {
+		if (got == stall_at) {
+			stall_at = -1;
+			printf("stalled\n");
+			fflush(stdout);
+			wait_for_line();
+			printf("resumed\n");
+			fflush(stdout);
+		}
 		struct pollfd p[2] = { { .fd = data_fd, .events = POLLIN },
 				       { .fd = cm_client_fd(cl), .events = POLLIN } };
 		poll(p, 2, 1000);
@@ -182,6 +215,7 @@ static int leaf(unsigned sel)
 			continue;
 		if (n <= 0)
 			break;
+		got++;
 		static uint8_t ref[MAX_SDU + 1];
 		if (n < 12) {
 			/* too short for the header: the pattern of the next sequence number */
@@ -238,7 +272,8 @@ static int root(int argc, char **argv)
 	int naddr = 0;
 	while (naddr < argc && strcmp(argv[naddr], "--") != 0)
 		naddr++;
-	unsigned drop_at = ~0u, add_at = ~0u, gap_ms = 0;
+	unsigned drop_at = ~0u, add_at = ~0u, gap_ms = 0, pause_at = ~0u;
+	bool hold = false;
 	int drop_idx = 0;
 	const char *add_addr = NULL;
 	for (int i = naddr + 1; i < argc; i++) {
@@ -250,6 +285,10 @@ static int root(int argc, char **argv)
 			add_addr = argv[++i];
 		} else if (!strcmp(argv[i], "gap") && i + 1 < argc) {
 			gap_ms = (unsigned)atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "pause") && i + 1 < argc) {
+			pause_at = (unsigned)atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "hold")) {
+			hold = true;
 		}
 	}
 	struct cm_call_params params = { CM_CALL_PARAMS_INIT, .max_sdu = 9180 };
@@ -287,6 +326,11 @@ static int root(int argc, char **argv)
 			printf("dropped %d\n", drop_idx);
 			fflush(stdout);
 		}
+		if (k == pause_at) {
+			printf("paused %u\n", k);
+			fflush(stdout);
+			wait_for_line();
+		}
 		if (k == add_at) {
 			if ((rc = cm_add_party(cl, vc, add_addr, NULL)) != CM_OK)
 				die("add party", rc);
@@ -304,6 +348,8 @@ static int root(int argc, char **argv)
 	}
 	printf("sent %u\n", n);
 	fflush(stdout);
+	if (hold)
+		wait_for_line();
 	if ((rc = cm_close_call(cl, vc, 0, NULL, 0, CM_CLOSE_FORCE, NULL)) != CM_OK)
 		die("close", rc);
 	await("close");
@@ -321,14 +367,15 @@ int main(int argc, char **argv)
 		argv += 2;
 	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: dataclient -s SOCK leaf SEL | root N SIZES ADDR...\n");
+		fprintf(stderr, "usage: dataclient -s SOCK leaf SEL [stall K] | root N SIZES ADDR...\n");
 		return 2;
 	}
 	int err;
 	cl = cm_client_open(sock, &ops, NULL, &err);
 	if (!cl)
 		die("open", err);
-	int rc = !strcmp(argv[1], "leaf") ? leaf((unsigned)atoi(argv[2]))
+	long stall_at = argc > 4 && !strcmp(argv[3], "stall") ? atol(argv[4]) : -1;
+	int rc = !strcmp(argv[1], "leaf") ? leaf((unsigned)atoi(argv[2]), stall_at)
 					  : root(argc - 2, argv + 2);
 	cm_client_close(cl);
 	return rc;

@@ -13,28 +13,10 @@
 
 #include "sig/q2931.h"
 #include "sig_samples.h"
+#include "../pcap_file.h"
 
 static FILE *out;
 static unsigned frame_no;
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-	p[2] = (v >> 16) & 0xff;
-	p[3] = v >> 24;
-}
-
-static void write_pcap_header(void)
-{
-	uint8_t h[24] = {0};
-	put_le32(h, 0xa1b2c3d4);
-	h[4] = 2; /* version 2.4 */
-	h[6] = 4;
-	put_le32(h + 16, 65535); /* snaplen */
-	put_le32(h + 20, 1);     /* LINKTYPE_ETHERNET */
-	fwrite(h, 1, sizeof(h), out);
-}
 
 static void emit(const struct q_msg *m)
 {
@@ -59,13 +41,7 @@ static void emit(const struct q_msg *m)
 	if (flen < 60)
 		flen = 60;
 
-	uint8_t rec[16];
-	put_le32(rec, 1700000000 + frame_no);
-	put_le32(rec + 4, 0);
-	put_le32(rec + 8, flen);
-	put_le32(rec + 12, flen);
-	fwrite(rec, 1, sizeof(rec), out);
-	fwrite(f, 1, flen, out);
+	pcap_write_frame(out, 1700000000 + frame_no, f, flen);
 	frame_no++;
 
 	printf("%02x %d ", m->type, n - Q_HDR_LEN);
@@ -131,7 +107,7 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	write_pcap_header();
+	pcap_write_header(out);
 
 	struct q_msg m;
 	for (size_t i = 0; i < N_SAMPLE_TYPES; i++) {
