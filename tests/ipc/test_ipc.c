@@ -664,6 +664,15 @@ static int many_sessions(const struct dmn *d)
 	close(fd);
 	if (!refused)
 		return 12;
+	/* and the library reports the refusal as such, not as a hang-up */
+	err = CM_OK;
+	if (cm_client_open(d->sock, NULL, NULL, &err) != NULL)
+		return 14;
+	if (err != CM_E_LIMIT) {
+		fprintf(stderr, "third session refused with %d (%s), not CM_E_LIMIT\n", err,
+			cm_strerror(err));
+		return 15;
+	}
 	cm_client *c = NULL;
 	/* one goes: room for another */
 	cm_client_close(a);
