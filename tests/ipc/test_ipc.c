@@ -511,6 +511,15 @@ static void start_pair(struct dmn *d, struct tclient *root, struct tclient *a)
 	register_sap(ts, 2, a, 1);
 }
 
+/* A daemon with one client, "a", holding selector 1. */
+static void start_one(struct dmn *d, struct tclient *a)
+{
+	struct tclient *ts[] = { a };
+	dmn_start(d);
+	tc_open(a, d, "a");
+	register_sap(ts, 1, a, 1);
+}
+
 /*
  * In a child running as nobody: a monitor subscriber that is not an
  * operator.  Tells the parent it is subscribed (one byte on ready), then
@@ -775,11 +784,9 @@ END_TEST
 START_TEST(client_killed)
 {
 	struct dmn d = { 0 };
-	dmn_start(&d);
 	static struct tclient a;
 	struct tclient *ts[] = { &a };
-	tc_open(&a, &d, "a");
-	register_sap(ts, 1, &a, 1);
+	start_one(&d, &a);
 	char addr[CM_ADDR_HEX_LEN + 1];
 	tc_addr(&a, 1, addr);
 
@@ -823,19 +830,26 @@ static Callmgr__DaemonMsg *expect_error(int fd, bool fatal)
 	return r;
 }
 
+/* Send m as req_id on a raw session that reads; its answer. */
+static Callmgr__DaemonMsg *raw_ask(int fd, Callmgr__ClientMsg *m, uint64_t req_id)
+{
+	m->req_id = req_id;
+	raw_send(fd, m);
+	bool eof;
+	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->req_id, req_id);
+	return r;
+}
+
 static void get_status(int fd, uint64_t req_id, uint64_t want_seq)
 {
 	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
 	Callmgr__GetStatus gs = CALLMGR__GET_STATUS__INIT;
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_GET_STATUS;
 	m.get_status = &gs;
-	m.req_id = req_id;
-	raw_send(fd, &m);
-	bool eof;
-	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
-	ck_assert_ptr_nonnull(r);
+	Callmgr__DaemonMsg *r = raw_ask(fd, &m, req_id);
 	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_STATUS);
-	ck_assert_uint_eq(r->req_id, req_id);
 	ck_assert_uint_eq(r->seq, want_seq);
 	ck_assert(r->status->local_mode);
 	callmgr__daemon_msg__free_unpacked(r, NULL);
@@ -1036,11 +1050,8 @@ static void nonreader_drain(struct nonreader *x)
 START_TEST(slow_reader)
 {
 	struct dmn d = { 0 };
-	dmn_start(&d);
 	static struct tclient a;
-	struct tclient *ts[] = { &a };
-	tc_open(&a, &d, "a");
-	register_sap(ts, 1, &a, 1);
+	start_one(&d, &a);
 	long rss0 = dmn_rss_kb(&d);
 
 	struct nonreader x;
@@ -1068,13 +1079,8 @@ static Callmgr__DaemonMsg *get_stats(int fd, uint64_t req_id)
 	Callmgr__GetStats gs = CALLMGR__GET_STATS__INIT;
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_GET_STATS;
 	m.get_stats = &gs;
-	m.req_id = req_id;
-	raw_send(fd, &m);
-	bool eof;
-	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
-	ck_assert_msg(r != NULL, "no Stats: %s", eof ? "end of file" : "timeout");
+	Callmgr__DaemonMsg *r = raw_ask(fd, &m, req_id);
 	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_STATS);
-	ck_assert_uint_eq(r->req_id, req_id);
 	return r;
 }
 
@@ -1518,17 +1524,6 @@ START_TEST(shutdown_releases)
 END_TEST
 
 /* ---------------------------------------------------------------- admin reads, socket path */
-
-static Callmgr__DaemonMsg *raw_ask(int fd, Callmgr__ClientMsg *m, uint64_t req_id)
-{
-	m->req_id = req_id;
-	raw_send(fd, m);
-	bool eof;
-	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_uint_eq(r->req_id, req_id);
-	return r;
-}
 
 START_TEST(admin_reads)
 {
