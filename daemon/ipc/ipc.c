@@ -797,8 +797,7 @@ static int session_queue_monitor(struct session *s, const uint8_t *body, size_t 
 	}
 	size_t len = sn + n;
 	if (evbuffer_get_length(out) + s->held_bytes + CMC_FRAME_HDR + len >
-		    s->ipc->cfg.monitor_output ||
-	    !monitor_room(s->ipc, CMC_FRAME_HDR + len))
+	    s->ipc->cfg.monitor_output)
 		return -1;
 	/* behind a descriptor's frame, it waits its turn with the others */
 	struct held *h = NULL;
@@ -859,9 +858,18 @@ void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev)
 	size_t n = callmgr__daemon_msg__get_packed_size(&m);
 	if (n > CMC_MAX_FRAME - 11)
 		return;
-	if (n > sizeof(small) && !(body = malloc(n)))
-		log_oom("a monitor event"); /* the one policy: losses are only a full queue's */
-	callmgr__daemon_msg__pack(&m, body);
+	/*
+	 * All output over three quarters of max_output_total: every
+	 * subscriber loses this one, counted as its own (it is not set aside
+	 * as a full one is: its queue may be empty, and nothing would bring it
+	 * back); its EventsLost goes before the next event that fits.
+	 */
+	bool room = monitor_room(ipc, CMC_FRAME_HDR + 11 + n);
+	if (room) {
+		if (n > sizeof(small) && !(body = malloc(n)))
+			log_oom("a monitor event"); /* the one policy: losses are only the bounds' */
+		callmgr__daemon_msg__pack(&m, body);
+	}
 	ipc->mon_events++;
 	/* the read policy: an event of a session is its user's; others (links)
 	 * only operators' */
@@ -871,6 +879,12 @@ void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev)
 		next = s->sub_next;
 		if (s->ending || (!s->info.reads_all && (!of || s->info.uid != owner)))
 			continue;
+		if (!room) {
+			s->lost++;
+			continue;
+		}
+		if (s->lost > 0)
+			session_send_lost(s);
 		if (session_queue_monitor(s, body, n) == 0)
 			continue;
 		/* full: this event and every one until it drains are lost */

@@ -91,8 +91,8 @@ int ipc_send_error(struct ipc *ipc, uint64_t session, uint64_t req_id, int statu
 		   bool fatal, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /*
  * To every subscriber allowed to see it (one that reads all, or one of the
- * uid of ev->session's live session), lossy: a full queue counts the event
- * as lost.
+ * uid of ev->session's live session), lossy: a full queue, or all output
+ * over three quarters of max_output_total, counts the event as lost.
  */
 void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev);
 

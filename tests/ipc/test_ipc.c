@@ -1084,6 +1084,22 @@ static Callmgr__DaemonMsg *get_stats(int fd, uint64_t req_id)
 	return r;
 }
 
+/* raw_subscribe, and its answer read and checked; the answer's seq. */
+static uint64_t subscribe_ok(int fd, uint64_t req_id)
+{
+	raw_subscribe(fd, req_id);
+	bool eof;
+	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->req_id, req_id);
+	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_COMPLETION);
+	ck_assert_int_eq(r->completion->kind, CALLMGR__REQUEST_KIND__SUBSCRIBE);
+	ck_assert_int_eq(r->completion->status, CM_OK);
+	uint64_t seq = r->seq;
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	return seq;
+}
+
 /*
  * max_output_total (issue 13): several sessions that do not read, none
  * near its own session_output_bytes (4 MiB), are held once all output
@@ -1120,12 +1136,37 @@ START_TEST(output_budget)
 	ck_assert_msg(queued <= BUDGET + NONREADERS * (64 * 1024 + 1024),
 		      "%llu octets queued", (unsigned long long)queued);
 
-	/* a client that reads is served at once meanwhile */
+	/* a client that reads is served at once meanwhile; a monitor, past
+	 * three quarters of the budget, loses the event (before any owner) */
+	int mon = raw_connect(&d);
+	raw_hello(mon);
+	uint64_t seq = subscribe_ok(mon, 2);
 	register_sap(ts, 1, &a, 2);
 	get_status(g, 3, 3); /* Hello, Stats, this */
+	bool eof;
+	r = raw_recv(mon, 300, &eof);
+	ck_assert_msg(r == NULL && !eof, "a monitor event queued over the budget");
 
 	for (int i = 0; i < NONREADERS; i++)
 		nonreader_drain(&x[i]);
+	/* the monitor: first told what it lost, then the stream goes on */
+	register_sap(ts, 1, &a, 3);
+	bool told = false, sap3 = false;
+	while ((r = raw_recv(mon, 1000, &eof)) != NULL) {
+		ck_assert_uint_eq(r->seq, ++seq);
+		if (!told) {
+			ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_EVENTS_LOST);
+			ck_assert_uint_ge(r->events_lost->count, 1);
+			told = true;
+		}
+		sap3 |= r->body_case == CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT &&
+			strcmp(r->monitor_event->kind, "register-sap-complete") == 0 &&
+			r->monitor_event->status == CM_OK;
+		callmgr__daemon_msg__free_unpacked(r, NULL);
+	}
+	ck_assert(!eof);
+	ck_assert_msg(told && sap3, "the monitor got no EventsLost (%d) or no event after it (%d)",
+		      told, sap3);
 	/* all read: nothing left queued or held (the count is exact) */
 	r = get_stats(g, 5);
 	ck_assert_uint_eq(r->stats->output_queued, 0);
@@ -1133,6 +1174,7 @@ START_TEST(output_budget)
 	ck_assert_uint_ge(r->stats->sessions_throttled_total, NONREADERS);
 	ck_assert_uint_eq(r->stats->sessions_dropped_slow, 0);
 	callmgr__daemon_msg__free_unpacked(r, NULL);
+	close(mon);
 	close(g);
 	tc_close(&a);
 	stop_daemon(&d);
@@ -1421,21 +1463,9 @@ START_TEST(monitor_overflow)
 	dmn_start(&d);
 	int sub = raw_connect(&d);
 	raw_hello(sub);
-	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__Subscribe sb = CALLMGR__SUBSCRIBE__INIT;
-	sb.enable = true;
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_SUBSCRIBE;
-	m.subscribe = &sb;
-	m.req_id = 3;
-	raw_send(sub, &m);
+	uint64_t seq = subscribe_ok(sub, 3);
 	bool eof;
-	Callmgr__DaemonMsg *r = raw_recv(sub, 5000, &eof);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_COMPLETION);
-	ck_assert_int_eq(r->completion->kind, CALLMGR__REQUEST_KIND__SUBSCRIBE);
-	ck_assert_uint_eq(r->req_id, 3);
-	uint64_t seq = r->seq;
-	callmgr__daemon_msg__free_unpacked(r, NULL);
+	Callmgr__DaemonMsg *r;
 
 	/* 30000 events while the subscriber reads nothing */
 	static const struct cm_client_ops ops = { CM_CLIENT_OPS_INIT,
