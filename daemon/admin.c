@@ -298,6 +298,9 @@ static void answer_stats(const struct admin_src *src, uint64_t session, uint64_t
 	s.monitors = is.monitors;
 	s.monitors_refused = is.monitors_refused;
 	s.sessions_refused_user = is.sessions_refused_user;
+	s.output_queued = is.output_queued;
+	s.sessions_throttled = is.sessions_throttled;
+	s.sessions_throttled_total = is.sessions_throttled_total;
 	if (!src->local_mode) {
 		struct link_counters lc;
 		src->link_counters(src->ctx, &lc);

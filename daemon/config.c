@@ -99,6 +99,7 @@ static const struct key_def keys[] = {
 	{ "limits", "monitor_queue", CF(monitor_queue), 4096, 1u << 30, K_U32, false },
 	{ "limits", "max_monitors", CF(max_monitors), 1, 100000, K_U32, false },
 	{ "limits", "max_sessions_per_user", CF(max_sessions_per_user), 1, 100000, K_U32, false },
+	{ "limits", "max_output_total", CF(max_output_total), 65536, UINT32_MAX, K_U32, false },
 	{ "limits", "link_queue", CF(link.max_queue), 1, 10000000, K_U32, false },
 	{ "limits", "link_backlog_bytes", CF(link.max_backlog), 65536, 1u << 30, K_U32, false },
 };
@@ -134,6 +135,7 @@ void config_daemon_defaults(struct daemon_config *cfg)
 	cfg->monitor_queue = 512u << 10;
 	cfg->max_monitors = 64;
 	cfg->max_sessions_per_user = 64;
+	cfg->max_output_total = 256u << 20;
 }
 
 int config_parse_prefix(const char *s, uint8_t out[13])

@@ -50,6 +50,7 @@ struct daemon_config {
 	uint32_t monitor_queue;    /* bytes of events queued per monitor before EventsLost */
 	uint32_t max_monitors;     /* monitor subscribers at once */
 	uint32_t max_sessions_per_user; /* client sessions of one uid but root */
+	uint32_t max_output_total; /* output queued to all sessions before readers are held */
 	struct cc_config cc;
 	struct link_config link;
 };

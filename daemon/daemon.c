@@ -726,6 +726,8 @@ int daemon_run(const struct daemon_settings *set)
 		ic.max_monitors = set->max_monitors;
 	if (set->max_sessions_per_user)
 		ic.max_sessions_per_user = set->max_sessions_per_user;
+	if (set->max_output_total)
+		ic.max_output_total = set->max_output_total;
 	ic.have_admin_gid = set->have_admin_gid;
 	ic.admin_gid = set->admin_gid;
 	ic.have_operator_gid = set->have_operator_gid;

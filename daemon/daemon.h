@@ -39,6 +39,7 @@ struct daemon_settings {
 	uint32_t monitor_output_bytes; /* 0: the IPC default */
 	uint32_t max_monitors;         /* 0: the IPC default */
 	uint32_t max_sessions_per_user; /* 0: the IPC default */
+	uint32_t max_output_total;     /* 0: the IPC default (256 MiB) */
 	uint32_t shutdown_ms;      /* bound on SIGTERM clean-up; 0: 3000 */
 	bool foreground;           /* else detach once the socket listens (not under systemd) */
 	/*

@@ -157,6 +157,7 @@ int main(int argc, char **argv)
 	set.monitor_output_bytes = running.monitor_queue;
 	set.max_monitors = running.max_monitors;
 	set.max_sessions_per_user = running.max_sessions_per_user;
+	set.max_output_total = running.max_output_total;
 	set.foreground = cmdline.foreground;
 	set.cc = running.cc;
 	set.link = running.link;

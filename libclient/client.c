@@ -623,6 +623,8 @@ static int hello(cm_client *c, int64_t deadline)
 	int rc = send_msg(c, &m);
 	if (rc != CM_OK)
 		return rc;
+	/* the daemon hung up; frames it sent before are still read first */
+	bool gone = false;
 	for (;;) {
 		bool bad;
 		Callmgr__DaemonMsg *r = next_frame(c, &bad);
@@ -655,6 +657,8 @@ static int hello(cm_client *c, int64_t deadline)
 			callmgr__daemon_msg__free_unpacked(r, NULL);
 			return st;
 		}
+		if (gone)
+			return CM_E_DISCONNECTED;
 		int64_t left = deadline - mono_ms();
 		if (left <= 0)
 			return CM_E_TIMEOUT;
@@ -663,10 +667,15 @@ static int hello(cm_client *c, int64_t deadline)
 		if (n < 0 && errno != EINTR)
 			return CM_E_DISCONNECTED;
 		if (n > 0) {
+			/*
+			 * A refusal (max_sessions_per_user: a fatal Error with
+			 * CM_E_LIMIT) arrives with the end of file in one read:
+			 * the Error is what the caller must see, not the hang-up.
+			 */
 			uint64_t before = c->in_read;
 			if (!read_some(c, CMC_MAX_FRAME + CMC_FRAME_HDR) ||
 			    (c->in_read == before && (pfd.revents & (POLLHUP | POLLERR))))
-				return CM_E_DISCONNECTED;
+				gone = true;
 		}
 	}
 }

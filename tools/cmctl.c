@@ -833,6 +833,9 @@ static void cmd_stats(char **argv)
 	STAT(monitors);
 	STAT(monitors_refused);
 	STAT(sessions_refused_user);
+	STAT(output_queued);
+	STAT(sessions_throttled);
+	STAT(sessions_throttled_total);
 	STAT(data_sdus_in);
 	STAT(data_octets_in);
 	STAT(data_sdus_out);

@@ -158,13 +158,21 @@ void cc_session_set_user(cc *c, struct cc_session *s, uint32_t uid)
  * what malloc holds for it; what max_memory is measured against.
  */
 #define OBJ_OVERHEAD 16
+#define N_STATE_TABLES 9
+static void state_tables(const cc *c, const struct htab *all[N_STATE_TABLES])
+{
+	const struct htab *t[N_STATE_TABLES] = { &c->vcs,	 &c->parties, &c->eprefs,
+						 &c->legs,	 &c->legs_by_id, &c->vcpeer,
+						 &c->peers,	 &c->sessions,	 &c->users };
+	memcpy(all, t, sizeof(t));
+}
+
 uint64_t cc_state_bytes(const cc *c)
 {
-	const struct htab *all[] = { &c->vcs,	     &c->parties, &c->eprefs, &c->legs,
-				     &c->legs_by_id, &c->vcpeer,  &c->peers,  &c->sessions,
-				     &c->users };
+	const struct htab *all[N_STATE_TABLES];
+	state_tables(c, all);
 	uint64_t b = 0;
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+	for (size_t i = 0; i < N_STATE_TABLES; i++)
 		b += all[i]->nb * sizeof(struct hnode *);
 	b += c->vcs.n * (sizeof(struct cc_vc) + OBJ_OVERHEAD);
 	b += c->parties.n * (sizeof(struct cc_party) + OBJ_OVERHEAD);
@@ -187,6 +195,18 @@ bool cc_budget_full(const cc *c, const struct cc_session *s, bool vc, bool pendi
 	/* a VC brings a party and a leg; a party may bring a leg */
 	uint64_t more = sizeof(struct cc_party) + sizeof(struct cc_leg) + sizeof(struct q_msg) +
 			(vc ? sizeof(struct cc_vc) : 0) + 4 * OBJ_OVERHEAD;
+	/*
+	 * A table whose entries fill its buckets doubles them at its next add
+	 * (cc_ht_add), and an admission adds at most one entry to each: that
+	 * growth is counted before it happens, so the estimate never passes
+	 * max_memory.  Full tables this admission will not touch are counted
+	 * too; the cost is refusing slightly early, only at the edge.
+	 */
+	const struct htab *all[N_STATE_TABLES];
+	state_tables(c, all);
+	for (size_t i = 0; i < N_STATE_TABLES; i++)
+		if (all[i]->n >= all[i]->nb)
+			more += all[i]->nb * sizeof(struct hnode *);
 	return c->cfg.max_memory_mib &&
 	       cc_state_bytes(c) + more > (uint64_t)c->cfg.max_memory_mib << 20;
 }

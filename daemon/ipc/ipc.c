@@ -31,6 +31,14 @@
 #define IPC_FLUSH_MAX (256u * 1024u)
 /* Out of descriptors: accepting pauses until a session closes, or this. */
 #define IPC_ACCEPT_RETRY_MS 1000
+/*
+ * Past max_output_total a session holding more than this is held (its
+ * requests wait unread) until it reads down to half.  A client that reads
+ * holds next to nothing (its output is written in the pass that queued
+ * it), so only those that do not read are held; fixed rather than a share
+ * of the budget, so that opening more sessions cannot shrink anyone's.
+ */
+#define IPC_BUDGET_HOLD (64u * 1024u)
 
 /*
  * A frame held back behind one that carries a descriptor (ipc_send_fd):
@@ -64,7 +72,8 @@ struct session {
 	bool ending;            /* no more input or output; reported or about to be */
 	bool flush;             /* deliver what is queued before closing */
 	bool dirty;             /* output queued since the last flush_cb */
-	bool throttled;         /* output over max_output: its requests wait unread */
+	bool throttled;         /* output over a bound: its requests wait unread */
+	size_t resume_below;    /* throttled: read again once its output is below this */
 	struct held *held, *held_tail;
 	size_t held_bytes;
 	struct event *held_ev;  /* EV_WRITE while a descriptor's frame waits for room */
@@ -122,6 +131,9 @@ struct ipc {
 	uint64_t next_id;
 	bool closing;
 	struct ipc_stats stats;
+	/* octets queued to every session, held frames included (max_output_total) */
+	size_t out_total;
+	size_t nthrottled;
 	struct uid_count *uids[IPC_UID_BUCKETS];
 };
 
@@ -132,6 +144,7 @@ void ipc_config_defaults(struct ipc_config *cfg)
 	cfg->listen_fd = -1;
 	cfg->socket_mode = 0666;
 	cfg->max_output = 4u * 1024u * 1024u;
+	cfg->max_output_total = 256u * 1024u * 1024u;
 	cfg->monitor_output = 512u * 1024u;
 	cfg->max_monitors = 64;
 	cfg->max_sessions_per_user = 64;
@@ -299,21 +312,48 @@ static void held_free_all(struct session *s)
 		free(h);
 	}
 	s->held_tail = NULL;
+	s->ipc->out_total -= s->held_bytes;
 	s->held_bytes = 0;
 }
 
 static void accept_resume(struct ipc *ipc);
 
+/*
+ * Every change to a session's output buffer, written or queued, by us or
+ * by libevent: keeps ipc->out_total exact without walking the sessions.
+ */
+static void output_changed_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+			      void *arg)
+{
+	struct session *s = arg;
+	s->ipc->out_total += info->n_added;
+	s->ipc->out_total -= info->n_deleted;
+}
+
+static void session_unthrottle(struct session *s)
+{
+	if (!s->throttled)
+		return;
+	s->throttled = false;
+	s->ipc->nthrottled--;
+}
+
 static void session_free(struct session *s)
 {
 	struct ipc *ipc = s->ipc;
 	held_free_all(s);
+	session_unthrottle(s);
 	if (s->held_ev)
 		event_free(s->held_ev);
 	if (s->hello_ev)
 		event_free(s->hello_ev);
-	if (s->bev)
+	if (s->bev) {
+		/* what it leaves unwritten is no longer anyone's to hold */
+		struct evbuffer *out = bufferevent_get_output(s->bev);
+		evbuffer_remove_cb(out, output_changed_cb, s);
+		ipc->out_total -= evbuffer_get_length(out);
 		bufferevent_free(s->bev);
+	}
 	free(s);
 	/* a descriptor is free now: a paused listener may take it */
 	if (ipc && ipc->accept_paused && !ipc->closing)
@@ -357,6 +397,7 @@ static void session_end(struct session *s, const char *reason, bool flush)
 	snprintf(s->reason, sizeof(s->reason), "%s", reason);
 	s->flush = flush;
 	bufferevent_disable(s->bev, EV_READ);
+	session_unthrottle(s);
 	table_remove(ipc, s);
 	s->next = ipc->reap;
 	ipc->reap = s;
@@ -451,6 +492,7 @@ static bool session_release_held(struct session *s)
 		if (!s->held)
 			s->held_tail = NULL;
 		s->held_bytes -= h->len;
+		s->ipc->out_total -= h->len;
 		free(h);
 	} while (s->held && s->held->fd < 0);
 	return true;
@@ -458,17 +500,19 @@ static bool session_release_held(struct session *s)
 
 /*
  * Flow control toward a client: a session whose output passed max_output
- * is not read until the output is below half of it; then what it sent
- * meanwhile is handled (from its own read callback, not from here).
+ * (or IPC_BUDGET_HOLD while all sessions' output is over
+ * max_output_total) is not read until its output is below half of that;
+ * then what it sent meanwhile is handled (from its own read callback, not
+ * from here).
  */
 static void session_maybe_resume(struct session *s)
 {
 	if (!s->throttled || s->ending)
 		return;
 	size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev)) + s->held_bytes;
-	if (queued >= s->ipc->cfg.max_output / 2)
+	if (queued >= s->resume_below)
 		return;
-	s->throttled = false;
+	session_unthrottle(s);
 	log_info("session %llu (%s): reading again", (unsigned long long)s->info.id, s->name);
 	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
 	bufferevent_enable(s->bev, EV_READ);
@@ -572,6 +616,7 @@ static struct held *held_append(struct session *s, size_t len, int fd)
 		s->held = h;
 	s->held_tail = h;
 	s->held_bytes += len;
+	s->ipc->out_total += len;
 	return h;
 }
 
@@ -586,6 +631,35 @@ static int session_hold(struct session *s, Callmgr__DaemonMsg *m, size_t n, int 
 	s->seq++;
 	session_mark_dirty(s);
 	return 0;
+}
+
+/*
+ * Stop reading s's requests until its output is below half of mark
+ * (session_maybe_resume, from the write callback libevent calls there).
+ */
+static void session_throttle(struct session *s, size_t queued, size_t mark, const char *why)
+{
+	log_at_limited(LOG_NOTICE, 0, 0, NULL,
+		       "session %llu (%s, pid %d) does not read: %zu octets queued (%s);"
+		       " its requests wait until it does",
+		       (unsigned long long)s->info.id, s->name, (int)s->info.pid, queued, why);
+	s->throttled = true;
+	s->ipc->nthrottled++;
+	s->ipc->stats.sessions_throttled_total++;
+	s->resume_below = mark / 2;
+	bufferevent_disable(s->bev, EV_READ);
+	bufferevent_setwatermark(s->bev, EV_WRITE, s->resume_below, 0);
+}
+
+/*
+ * Whether a frame of a lossy stream (monitor events) may still queue:
+ * under the global budget monitors lose first, before any owner's session
+ * is held, so they may fill only three quarters of it.
+ */
+static bool monitor_room(const struct ipc *ipc, size_t frame)
+{
+	size_t cap = ipc->cfg.max_output_total;
+	return !cap || ipc->out_total + frame <= cap - cap / 4;
 }
 
 static int session_queue(struct session *s, Callmgr__DaemonMsg *m, bool lossy)
@@ -607,9 +681,10 @@ static int session_queue_fd(struct session *s, Callmgr__DaemonMsg *m, bool lossy
 		return -1;
 	}
 	size_t queued = evbuffer_get_length(out) + s->held_bytes;
-	if (lossy && queued + CMC_FRAME_HDR + n > ipc->cfg.monitor_output)
+	size_t frame = CMC_FRAME_HDR + n;
+	if (lossy && (queued + frame > ipc->cfg.monitor_output || !monitor_room(ipc, frame)))
 		return -1; /* never with a descriptor: monitor events carry none */
-	if (!s->throttled && queued + CMC_FRAME_HDR + n > ipc->cfg.max_output) {
+	if (!s->throttled) {
 		/*
 		 * Events to an owner are never dropped (exactly-once) and the
 		 * owner is not cut off either: what it has not read is owed
@@ -617,14 +692,13 @@ static int session_queue_fd(struct session *s, Callmgr__DaemonMsg *m, bool lossy
 		 * ask for is not: its requests wait unread until it catches
 		 * up (session_maybe_resume), holding back only its own work.
 		 */
-		log_notice("session %llu (%s, pid %d) does not read: %zu octets queued, limit %zu;"
-			   " its requests wait until it does",
-			   (unsigned long long)s->info.id, s->name, (int)s->info.pid, queued,
-			   ipc->cfg.max_output);
-		s->throttled = true;
-		bufferevent_disable(s->bev, EV_READ);
-		/* session_write_cb as soon as libevent has written it down to half */
-		bufferevent_setwatermark(s->bev, EV_WRITE, ipc->cfg.max_output / 2, 0);
+		if (queued + frame > ipc->cfg.max_output)
+			session_throttle(s, queued, ipc->cfg.max_output, "its limit");
+		else if (ipc->cfg.max_output_total &&
+			 ipc->out_total + frame > ipc->cfg.max_output_total &&
+			 queued + frame > IPC_BUDGET_HOLD)
+			session_throttle(s, queued, IPC_BUDGET_HOLD,
+					 "all sessions' output over max_output_total");
 	}
 	if (s->held || pass_fd >= 0)
 		return session_hold(s, m, n, pass_fd);
@@ -784,9 +858,18 @@ void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev)
 	size_t n = callmgr__daemon_msg__get_packed_size(&m);
 	if (n > CMC_MAX_FRAME - 11)
 		return;
-	if (n > sizeof(small) && !(body = malloc(n)))
-		log_oom("a monitor event"); /* the one policy: losses are only a full queue's */
-	callmgr__daemon_msg__pack(&m, body);
+	/*
+	 * All output over three quarters of max_output_total: every
+	 * subscriber loses this one, counted as its own (it is not set aside
+	 * as a full one is: its queue may be empty, and nothing would bring it
+	 * back); its EventsLost goes before the next event that fits.
+	 */
+	bool room = monitor_room(ipc, CMC_FRAME_HDR + 11 + n);
+	if (room) {
+		if (n > sizeof(small) && !(body = malloc(n)))
+			log_oom("a monitor event"); /* the one policy: losses are only the bounds' */
+		callmgr__daemon_msg__pack(&m, body);
+	}
 	ipc->mon_events++;
 	/* the read policy: an event of a session is its user's; others (links)
 	 * only operators' */
@@ -796,6 +879,12 @@ void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev)
 		next = s->sub_next;
 		if (s->ending || (!s->info.reads_all && (!of || s->info.uid != owner)))
 			continue;
+		if (!room) {
+			s->lost++;
+			continue;
+		}
+		if (s->lost > 0)
+			session_send_lost(s);
 		if (session_queue_monitor(s, body, n) == 0)
 			continue;
 		/* full: this event and every one until it drains are lost */
@@ -1090,6 +1179,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	bufferevent_set_max_single_read(s->bev, 64 * 1024);
+	if (!evbuffer_add_cb(bufferevent_get_output(s->bev), output_changed_cb, s)) {
+		session_end(s, "out of memory", false);
+		return;
+	}
 	bufferevent_setcb(s->bev, session_read_cb, session_write_cb, session_event_cb, s);
 	if (ipc->cfg.hello_timeout_ms) {
 		struct timeval tv = { ipc->cfg.hello_timeout_ms / 1000,
@@ -1351,4 +1444,6 @@ void ipc_get_stats(const struct ipc *ipc, struct ipc_stats *out)
 	*out = ipc->stats;
 	out->sessions = ipc->nsessions;
 	out->monitors = ipc->nsubs;
+	out->output_queued = ipc->out_total;
+	out->sessions_throttled = ipc->nthrottled;
 }

@@ -30,7 +30,10 @@ struct ipc_config {
 	const char *path;       /* where to bind, unless listen_fd >= 0 */
 	int listen_fd;          /* already listening (socket activation), or -1 */
 	unsigned socket_mode;   /* chmod of a socket we bind; 0 = 0666 */
-	size_t max_output;      /* per session, bytes queued before disconnect */
+	size_t max_output;      /* per session, bytes queued before its requests wait unread */
+	/* all sessions together: past it those holding over 64 KiB wait too,
+	 * and monitor events are lost past three quarters of it (0: no bound) */
+	size_t max_output_total;
 	size_t monitor_output;  /* per subscriber, bytes queued before events are lost */
 	size_t max_monitors;    /* subscribers at once; more: CM_E_LIMIT (0: no bound) */
 	size_t max_sessions_per_user; /* past their hello, per uid but root (0: no bound) */
@@ -72,8 +75,9 @@ void ipc_close(struct ipc *ipc);
 
 /*
  * Queue m (its seq is filled in) to a session.  0; -1 if the session is
- * unknown or already ending.  A session whose output would pass
- * max_output is ended as too slow (reported later through ops.closed).
+ * unknown or already ending.  Never dropped: a session whose output passes
+ * max_output (or holds over 64 KiB while all output is over
+ * max_output_total) has its requests left unread until it reads.
  */
 int ipc_send(struct ipc *ipc, uint64_t session, Callmgr__DaemonMsg *m);
 /*
@@ -87,8 +91,8 @@ int ipc_send_error(struct ipc *ipc, uint64_t session, uint64_t req_id, int statu
 		   bool fatal, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /*
  * To every subscriber allowed to see it (one that reads all, or one of the
- * uid of ev->session's live session), lossy: a full queue counts the event
- * as lost.
+ * uid of ev->session's live session), lossy: a full queue, or all output
+ * over three quarters of max_output_total, counts the event as lost.
  */
 void ipc_monitor(struct ipc *ipc, const Callmgr__MonitorEvent *ev);
 
@@ -101,6 +105,9 @@ struct ipc_stats {
 	uint64_t monitors;              /* subscribers now */
 	uint64_t monitors_refused;      /* Subscribe over max_monitors */
 	uint64_t sessions_refused_user; /* Hello over max_sessions_per_user */
+	uint64_t output_queued;         /* octets queued to all sessions now */
+	uint64_t sessions_throttled;    /* sessions whose requests wait unread now */
+	uint64_t sessions_throttled_total; /* times a session's reading was stopped */
 };
 void ipc_get_stats(const struct ipc *ipc, struct ipc_stats *out);
 

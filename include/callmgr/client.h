@@ -165,6 +165,7 @@ struct cm_client_ops {
  * CM_E_NO_DAEMON (no socket file, or a stale one nothing listens on),
  * CM_E_ACCESS (no permission on the socket), CM_E_TIMEOUT (the daemon did
  * not accept or answer the hello in time), CM_E_INVAL (bad ops size, path too long), CM_E_PROTO,
+ * CM_E_LIMIT (the user has max_sessions_per_user sessions open already),
  * CM_E_NOMEM or CM_E_DISCONNECTED.
  */
 #define CM_DEFAULT_SOCKET "/run/callmgr/callmgr.sock"

@@ -210,6 +210,9 @@ def tables_and_json():
     for key in ("frames_group_src", "peers_evicted", "peers_refused", "peers_idle_freed",
                 "peers", "rx_buffered", "accept_pauses"):
         check(stats.get(key) == 0, "stats %s in local mode: %r" % (key, stats.get(key)))
+    # cmctl reads what it is sent: nothing of others waits, nobody is held
+    for key in ("output_queued", "sessions_throttled", "sessions_throttled_total"):
+        check(stats.get(key) == 0, "stats %s: %r" % (key, stats.get(key)))
     check(cmctl_json("link", "list") == [], "links in local mode")
     check("links up" in cmctl_ok("status"), "status table")
     stop_all()

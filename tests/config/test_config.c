@@ -114,7 +114,8 @@ START_TEST(every_key_is_read)
 		      "max_incoming_per_session = 14\n"
 		      "max_vcs_per_user = 15\nmax_pending_per_user = 16\nmax_memory = 17\n"
 		      "max_saps_per_user = 18\n"
-		      "session_output_bytes = 65536\nmonitor_queue = 8192\nlink_queue = 16\n",
+		      "session_output_bytes = 65536\nmonitor_queue = 8192\nlink_queue = 16\n"
+		      "max_output_total = 1048576\n",
 		      &cfg, msg, sizeof(msg));
 	ck_assert_msg(rc == 0, "%s", msg);
 	ck_assert_str_eq(cfg.interface, "veth0");
@@ -173,6 +174,7 @@ START_TEST(every_key_is_read)
 	ck_assert_uint_eq(cfg.cc.max_saps_per_user, 18);
 	ck_assert_uint_eq(cfg.session_output_bytes, 65536);
 	ck_assert_uint_eq(cfg.monitor_queue, 8192);
+	ck_assert_uint_eq(cfg.max_output_total, 1048576);
 	ck_assert_uint_eq(cfg.link.max_queue, 16);
 }
 END_TEST
@@ -230,6 +232,10 @@ static const struct {
 	  ":2: [timers] timer_idle: \"1.5\" is not a number of milliseconds" },
 	{ "[limits]\nsession_output_bytes = 100\n",
 	  ":2: [limits] session_output_bytes: 100 is out of range (4096..1073741824)" },
+	{ "[limits]\nmax_output_total = 0\n",
+	  ":2: [limits] max_output_total: 0 is out of range (65536..4294967295)" },
+	{ "[limits]\nmax_output_total = 4294967296\n",
+	  ":2: [limits] max_output_total: \"4294967296\" is not a whole number" },
 	{ "[limits]\nmonitor_queue = 0\n",
 	  ":2: [limits] monitor_queue: 0 is out of range (4096..1073741824)" },
 	{ "[timers]\nt999 = 5\n", ":2: [timers] t999: unknown key" },
@@ -528,7 +534,7 @@ START_TEST(key_table_lists_every_section)
 	}
 	ck_assert_uint_eq(daemon, 9);
 	ck_assert_uint_eq(timers, 20);
-	ck_assert_uint_eq(limits, 14);
+	ck_assert_uint_eq(limits, 15);
 	ck_assert_uint_eq(n, daemon + timers + limits);
 }
 END_TEST

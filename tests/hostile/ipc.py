@@ -27,6 +27,11 @@
   slow_owner   a SAP owner taking 1 ms per event under 4,000 calls with
                2,048 in flight: never disconnected, the calls past 256
                unanswered refused at once (cause 41), cmctl answers in 1 s
+  output_total 32 sessions of 4 users that send GetStatus and never read,
+               max_output_total 4 MiB: all held, output_queued within the
+               budget plus 64 KiB and an answer each (128 MiB at their own
+               session_output_bytes), RSS grows under 48 MiB, cmctl
+               answers in 1 s, nobody is disconnected
 
     ipc.py BUILD_DIR [CASE...]
 Root only (uid/gid switching, rlimits); exits 77 otherwise.
@@ -35,6 +40,7 @@ import grp
 import json
 import os
 import resource
+import signal
 import socket
 import stat
 import subprocess
@@ -415,6 +421,108 @@ def case_slow_owner():
     check(d.stop() == 0, "daemon did not exit cleanly")
 
 
+def frame(payload):
+    return len(payload).to_bytes(4, "big") + payload
+
+
+# ClientMsg{req_id 1, hello{min_version 1, max_version 2, client_name "nonreader"}}
+HELLO = frame(b"\x08\x01\x12\x0f\x08\x01\x10\x02\x1a\x09nonreader")
+# ClientMsg{req_id 1, get_status{}}: field 20, empty
+GET_STATUS = frame(b"\x08\x01\xa2\x01\x00")
+
+
+def nonreaders(sock, uid, n):
+    """A child of uid with n sessions that ask and never read; it prints
+    "stalled N" once the daemon reads none of them for a second, then
+    holds them until SIGTERM."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        socks = []
+        for _ in range(n):
+            c = socket.socket(socket.AF_UNIX)
+            c.connect(sock)
+            c.sendall(HELLO)
+            c.setblocking(False)
+            socks.append(c)
+        chunk = GET_STATUS * 2000
+        progress = {c: time.time() for c in socks}
+        stalled = set()
+        deadline = time.time() + 60
+        while len(stalled) < n and time.time() < deadline:
+            for c in socks:
+                if c in stalled:
+                    continue
+                try:
+                    if c.send(chunk) > 0:
+                        progress[c] = time.time()
+                except BlockingIOError:
+                    if time.time() - progress[c] > 1.0:
+                        stalled.add(c)
+            time.sleep(0.01)
+        os.write(1, b"stalled %d\n" % len(stalled))
+        while True:
+            time.sleep(1)
+    finally:
+        os._exit(code)
+
+
+def case_output_total():
+    sock = os.path.join(TMP, "outtotal.sock")
+    conf = os.path.join(TMP, "outtotal.conf")
+    budget = 4 << 20
+    with open(conf, "w") as f:
+        f.write(f"[limits]\nmax_output_total = {budget}\n")
+    d = Daemon(sock, conf=conf, name="outtotal")
+    check(d.wait_socket(), "daemon did not start")
+    os.chmod(TMP, 0o755)
+    rss0 = d.rss_kb()
+    users, per_user = [65534, 65533, 65532, 65531], 8
+    kids = []
+    for uid in users:
+        rd, wr = os.pipe()       # the child's stdout: "stalled N"
+        saved = os.dup(1)
+        os.dup2(wr, 1)
+        pid = nonreaders(sock, uid, per_user)
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(wr)
+        kids.append((pid, rd))
+    stalled = 0
+    for pid, rd in kids:
+        line = os.read(rd, 64).decode()
+        stalled += int(line.split()[1]) if line.startswith("stalled") else 0
+    rss = d.rss_kb()
+    t0 = time.time()
+    st = stats(sock)
+    rtt = time.time() - t0
+    n = len(users) * per_user
+    queued = st.get("output_queued", -1)
+    log(f"output_total: {stalled} of {n} sessions stalled, output_queued {queued}, "
+        f"sessions_throttled {st.get('sessions_throttled')}, RSS {rss0} -> {rss} kB, "
+        f"cmctl stats {rtt:.3f} s")
+    check(stalled == n, f"{stalled} of {n} non-readers stalled")
+    check(st.get("sessions_throttled") == n, f"sessions_throttled {st.get('sessions_throttled')}")
+    check(budget <= queued <= budget + n * (65536 + 1024), f"output_queued {queued}")
+    check(rss - rss0 < 48 * 1024 * RSS_SCALE, f"RSS grew from {rss0} to {rss} kB")
+    check(rtt < 1.0, f"cmctl stats took {rtt:.3f} s")
+    check(st.get("sessions_dropped_slow") == 0, "a session was dropped as too slow")
+    check(st.get("sessions") == n + 1, f"{st.get('sessions')} sessions open, want {n} + cmctl")
+    for pid, rd in kids:
+        os.close(rd)
+        os.kill(pid, signal.SIGTERM)
+        _, status = os.waitpid(pid, 0)
+        # still holding its sessions: it had not failed on its own
+        check(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM,
+              f"non-reader child ended with status {status}")
+    check(d.stop() == 0, "daemon did not exit cleanly")
+
+
 CASES = {
     "slowloris": case_slowloris,
     "emfile": case_emfile,
@@ -425,6 +533,7 @@ CASES = {
     "monitors": case_monitors,
     "budgets": case_budgets,
     "slow_owner": case_slow_owner,
+    "output_total": case_output_total,
 }
 
 if __name__ == "__main__":

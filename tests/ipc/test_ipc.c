@@ -511,6 +511,15 @@ static void start_pair(struct dmn *d, struct tclient *root, struct tclient *a)
 	register_sap(ts, 2, a, 1);
 }
 
+/* A daemon with one client, "a", holding selector 1. */
+static void start_one(struct dmn *d, struct tclient *a)
+{
+	struct tclient *ts[] = { a };
+	dmn_start(d);
+	tc_open(a, d, "a");
+	register_sap(ts, 1, a, 1);
+}
+
 /*
  * In a child running as nobody: a monitor subscriber that is not an
  * operator.  Tells the parent it is subscribed (one byte on ready), then
@@ -664,6 +673,15 @@ static int many_sessions(const struct dmn *d)
 	close(fd);
 	if (!refused)
 		return 12;
+	/* and the library reports the refusal as such, not as a hang-up */
+	err = CM_OK;
+	if (cm_client_open(d->sock, NULL, NULL, &err) != NULL)
+		return 14;
+	if (err != CM_E_LIMIT) {
+		fprintf(stderr, "third session refused with %d (%s), not CM_E_LIMIT\n", err,
+			cm_strerror(err));
+		return 15;
+	}
 	cm_client *c = NULL;
 	/* one goes: room for another */
 	cm_client_close(a);
@@ -766,11 +784,9 @@ END_TEST
 START_TEST(client_killed)
 {
 	struct dmn d = { 0 };
-	dmn_start(&d);
 	static struct tclient a;
 	struct tclient *ts[] = { &a };
-	tc_open(&a, &d, "a");
-	register_sap(ts, 1, &a, 1);
+	start_one(&d, &a);
 	char addr[CM_ADDR_HEX_LEN + 1];
 	tc_addr(&a, 1, addr);
 
@@ -814,19 +830,26 @@ static Callmgr__DaemonMsg *expect_error(int fd, bool fatal)
 	return r;
 }
 
+/* Send m as req_id on a raw session that reads; its answer. */
+static Callmgr__DaemonMsg *raw_ask(int fd, Callmgr__ClientMsg *m, uint64_t req_id)
+{
+	m->req_id = req_id;
+	raw_send(fd, m);
+	bool eof;
+	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->req_id, req_id);
+	return r;
+}
+
 static void get_status(int fd, uint64_t req_id, uint64_t want_seq)
 {
 	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
 	Callmgr__GetStatus gs = CALLMGR__GET_STATUS__INIT;
 	m.body_case = CALLMGR__CLIENT_MSG__BODY_GET_STATUS;
 	m.get_status = &gs;
-	m.req_id = req_id;
-	raw_send(fd, &m);
-	bool eof;
-	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
-	ck_assert_ptr_nonnull(r);
+	Callmgr__DaemonMsg *r = raw_ask(fd, &m, req_id);
 	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_STATUS);
-	ck_assert_uint_eq(r->req_id, req_id);
 	ck_assert_uint_eq(r->seq, want_seq);
 	ck_assert(r->status->local_mode);
 	callmgr__daemon_msg__free_unpacked(r, NULL);
@@ -946,6 +969,78 @@ static size_t sap_frame(uint8_t *buf, size_t cap, uint64_t id)
 	return n + CMC_FRAME_HDR;
 }
 
+/* A raw session that sends requests and does not read its answers. */
+struct nonreader {
+	int fd;
+	int flags;              /* as it was before O_NONBLOCK */
+	uint64_t whole;         /* requests written completely: req_ids 100, 101, ... */
+	uint8_t rest[64];       /* the tail of a frame the full socket cut in two */
+	size_t rest_len;
+};
+
+/*
+ * Connect and send RegisterSap requests, never reading, until the daemon
+ * stops reading them (the socket stays full for a second), at most
+ * 600,000 (about 6 MiB of answers).
+ */
+static void nonreader_fill(struct nonreader *x, const struct dmn *d)
+{
+	x->fd = raw_connect(d);
+	raw_hello(x->fd);
+	x->flags = fcntl(x->fd, F_GETFL);
+	ck_assert_int_ge(fcntl(x->fd, F_SETFL, x->flags | O_NONBLOCK), 0);
+	enum { MAX_REQS = 600000 };
+	uint8_t frame[64];
+	bool stalled = false;
+	x->whole = 0;
+	x->rest_len = 0;
+	while (x->whole < MAX_REQS && !stalled) {
+		size_t n = sap_frame(frame, sizeof(frame), 100 + x->whole);
+		ssize_t w = send(x->fd, frame, n, MSG_NOSIGNAL);
+		if (w == (ssize_t)n) {
+			x->whole++;
+			continue;
+		}
+		if (w > 0) {
+			memcpy(x->rest, frame + w, n - (size_t)w);
+			x->rest_len = n - (size_t)w;
+			break;
+		}
+		ck_assert_msg(w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK),
+			      "send: %s (the daemon cut the client off?)", strerror(errno));
+		struct pollfd pfd = { .fd = x->fd, .events = POLLOUT };
+		stalled = poll(&pfd, 1, 1000) == 0;
+	}
+	if (x->rest_len)
+		stalled = true; /* the socket was full mid-frame */
+	ck_assert_msg(stalled, "the daemon read all %llu requests without stopping",
+		      (unsigned long long)x->whole);
+}
+
+/*
+ * The non-reader reads again: one answer per request, in order, and no end
+ * of file; the frame cut in two is completed, its answer follows, and
+ * nothing else (the Status answer's seq counts every frame).  Closes it.
+ */
+static void nonreader_drain(struct nonreader *x)
+{
+	ck_assert_int_ge(fcntl(x->fd, F_SETFL, x->flags), 0);
+	uint64_t want = 100;
+	for (uint64_t i = 0; i < x->whole; i++) {
+		bool eof;
+		Callmgr__DaemonMsg *r = raw_recv(x->fd, 10000, &eof);
+		ck_assert_msg(r != NULL, "answer %llu of %llu: %s", (unsigned long long)i,
+			      (unsigned long long)x->whole, eof ? "end of file" : "timeout");
+		ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_COMPLETION);
+		ck_assert_uint_eq(r->req_id, want++);
+		callmgr__daemon_msg__free_unpacked(r, NULL);
+	}
+	if (x->rest_len)
+		raw_write(x->fd, x->rest, x->rest_len);
+	get_status(x->fd, 7, x->whole + 2 + (x->rest_len ? 1 : 0));
+	close(x->fd);
+}
+
 /*
  * A client that asks and asks and does not read (issue 11 item 4): once its
  * output passes the limit the daemon stops reading its requests rather than
@@ -955,44 +1050,12 @@ static size_t sap_frame(uint8_t *buf, size_t cap, uint64_t id)
 START_TEST(slow_reader)
 {
 	struct dmn d = { 0 };
-	dmn_start(&d);
 	static struct tclient a;
-	struct tclient *ts[] = { &a };
-	tc_open(&a, &d, "a");
-	register_sap(ts, 1, &a, 1);
+	start_one(&d, &a);
 	long rss0 = dmn_rss_kb(&d);
 
-	int x = raw_connect(&d);
-	raw_hello(x);
-	int fl = fcntl(x, F_GETFL);
-	ck_assert_int_ge(fcntl(x, F_SETFL, fl | O_NONBLOCK), 0);
-	/* up to 600,000 requests (about 6 MiB of answers) until the daemon stops reading */
-	enum { MAX_REQS = 600000 };
-	uint64_t whole = 0; /* frames written completely */
-	uint8_t frame[64], rest[64];
-	size_t rest_len = 0;
-	bool stalled = false;
-	while (whole < MAX_REQS && !stalled) {
-		size_t n = sap_frame(frame, sizeof(frame), 100 + whole);
-		ssize_t w = send(x, frame, n, MSG_NOSIGNAL);
-		if (w == (ssize_t)n) {
-			whole++;
-			continue;
-		}
-		if (w > 0) {
-			memcpy(rest, frame + w, n - (size_t)w);
-			rest_len = n - (size_t)w;
-			break;
-		}
-		ck_assert_msg(w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK),
-			      "send: %s (the daemon cut the client off?)", strerror(errno));
-		struct pollfd pfd = { .fd = x, .events = POLLOUT };
-		stalled = poll(&pfd, 1, 1000) == 0;
-	}
-	if (rest_len)
-		stalled = true; /* the socket was full mid-frame */
-	ck_assert_msg(stalled, "the daemon read all %llu requests without stopping",
-		      (unsigned long long)whole);
+	struct nonreader x;
+	nonreader_fill(&x, &d);
 	long rss1 = dmn_rss_kb(&d);
 	ck_assert_msg(rss1 - rss0 < 48 * 1024, "daemon RSS grew from %ld to %ld kB", rss0, rss1);
 
@@ -1002,24 +1065,117 @@ START_TEST(slow_reader)
 	tc_open(&b, &d, "b");
 	register_sap(ts2, 2, &b, 2);
 
-	/* reading again: one answer per request, in order, and no end of file */
-	ck_assert_int_ge(fcntl(x, F_SETFL, fl), 0);
-	uint64_t want = 100;
-	for (uint64_t i = 0; i < whole; i++) {
-		bool eof;
-		Callmgr__DaemonMsg *r = raw_recv(x, 10000, &eof);
-		ck_assert_msg(r != NULL, "answer %llu of %llu: %s", (unsigned long long)i,
-			      (unsigned long long)whole, eof ? "end of file" : "timeout");
-		ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_COMPLETION);
-		ck_assert_uint_eq(r->req_id, want++);
+	nonreader_drain(&x);
+	tc_close(&b);
+	tc_close(&a);
+	stop_daemon(&d);
+}
+END_TEST
+
+/* GetStats on a raw session that reads. */
+static Callmgr__DaemonMsg *get_stats(int fd, uint64_t req_id)
+{
+	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
+	Callmgr__GetStats gs = CALLMGR__GET_STATS__INIT;
+	m.body_case = CALLMGR__CLIENT_MSG__BODY_GET_STATS;
+	m.get_stats = &gs;
+	Callmgr__DaemonMsg *r = raw_ask(fd, &m, req_id);
+	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_STATS);
+	return r;
+}
+
+/* raw_subscribe, and its answer read and checked; the answer's seq. */
+static uint64_t subscribe_ok(int fd, uint64_t req_id)
+{
+	raw_subscribe(fd, req_id);
+	bool eof;
+	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->req_id, req_id);
+	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_COMPLETION);
+	ck_assert_int_eq(r->completion->kind, CALLMGR__REQUEST_KIND__SUBSCRIBE);
+	ck_assert_int_eq(r->completion->status, CM_OK);
+	uint64_t seq = r->seq;
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	return seq;
+}
+
+/*
+ * max_output_total (issue 13): several sessions that do not read, none
+ * near its own session_output_bytes (4 MiB), are held once all output
+ * passes the budget; a client that reads is served meanwhile; nobody is
+ * cut off, and when they read, each gets every answer once, in order.
+ */
+enum { BUDGET = 256 * 1024, NONREADERS = 4 };
+START_TEST(output_budget)
+{
+	struct dmn d = { 0 };
+	char conf[96];
+	snprintf(conf, sizeof(conf), "[limits]\nmax_output_total = %d\n", BUDGET);
+	dmn_start_conf(&d, conf);
+	static struct tclient a;
+	struct tclient *ts[] = { &a };
+	tc_open(&a, &d, "a");
+	register_sap(ts, 1, &a, 1);
+	int g = raw_connect(&d);
+	raw_hello(g);
+
+	static struct nonreader x[NONREADERS];
+	for (int i = 0; i < NONREADERS; i++)
+		nonreader_fill(&x[i], &d);
+
+	Callmgr__DaemonMsg *r = get_stats(g, 2);
+	uint64_t queued = r->stats->output_queued;
+	uint64_t held = r->stats->sessions_throttled;
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	/* every one held by the budget, not by its own limit: each holds more
+	 * than 64 KiB but nowhere near 4 MiB */
+	ck_assert_uint_eq(held, NONREADERS);
+	ck_assert_uint_ge(queued, BUDGET);
+	/* the budget, and past it at most 64 KiB (and one answer) each */
+	ck_assert_msg(queued <= BUDGET + NONREADERS * (64 * 1024 + 1024),
+		      "%llu octets queued", (unsigned long long)queued);
+
+	/* a client that reads is served at once meanwhile; a monitor, past
+	 * three quarters of the budget, loses the event (before any owner) */
+	int mon = raw_connect(&d);
+	raw_hello(mon);
+	uint64_t seq = subscribe_ok(mon, 2);
+	register_sap(ts, 1, &a, 2);
+	get_status(g, 3, 3); /* Hello, Stats, this */
+	bool eof;
+	r = raw_recv(mon, 300, &eof);
+	ck_assert_msg(r == NULL && !eof, "a monitor event queued over the budget");
+
+	for (int i = 0; i < NONREADERS; i++)
+		nonreader_drain(&x[i]);
+	/* the monitor: first told what it lost, then the stream goes on */
+	register_sap(ts, 1, &a, 3);
+	bool told = false, sap3 = false;
+	while ((r = raw_recv(mon, 1000, &eof)) != NULL) {
+		ck_assert_uint_eq(r->seq, ++seq);
+		if (!told) {
+			ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_EVENTS_LOST);
+			ck_assert_uint_ge(r->events_lost->count, 1);
+			told = true;
+		}
+		sap3 |= r->body_case == CALLMGR__DAEMON_MSG__BODY_MONITOR_EVENT &&
+			strcmp(r->monitor_event->kind, "register-sap-complete") == 0 &&
+			r->monitor_event->status == CM_OK;
 		callmgr__daemon_msg__free_unpacked(r, NULL);
 	}
-	/* the frame cut in two is completed; its answer follows, and nothing else */
-	if (rest_len)
-		raw_write(x, rest, rest_len);
-	get_status(x, 7, (uint64_t)whole + 2 + (rest_len ? 1 : 0));
-	close(x);
-	tc_close(&b);
+	ck_assert(!eof);
+	ck_assert_msg(told && sap3, "the monitor got no EventsLost (%d) or no event after it (%d)",
+		      told, sap3);
+	/* all read: nothing left queued or held (the count is exact) */
+	r = get_stats(g, 5);
+	ck_assert_uint_eq(r->stats->output_queued, 0);
+	ck_assert_uint_eq(r->stats->sessions_throttled, 0);
+	ck_assert_uint_ge(r->stats->sessions_throttled_total, NONREADERS);
+	ck_assert_uint_eq(r->stats->sessions_dropped_slow, 0);
+	callmgr__daemon_msg__free_unpacked(r, NULL);
+	close(mon);
+	close(g);
 	tc_close(&a);
 	stop_daemon(&d);
 }
@@ -1307,21 +1463,9 @@ START_TEST(monitor_overflow)
 	dmn_start(&d);
 	int sub = raw_connect(&d);
 	raw_hello(sub);
-	Callmgr__ClientMsg m = CALLMGR__CLIENT_MSG__INIT;
-	Callmgr__Subscribe sb = CALLMGR__SUBSCRIBE__INIT;
-	sb.enable = true;
-	m.body_case = CALLMGR__CLIENT_MSG__BODY_SUBSCRIBE;
-	m.subscribe = &sb;
-	m.req_id = 3;
-	raw_send(sub, &m);
+	uint64_t seq = subscribe_ok(sub, 3);
 	bool eof;
-	Callmgr__DaemonMsg *r = raw_recv(sub, 5000, &eof);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_int_eq(r->body_case, CALLMGR__DAEMON_MSG__BODY_COMPLETION);
-	ck_assert_int_eq(r->completion->kind, CALLMGR__REQUEST_KIND__SUBSCRIBE);
-	ck_assert_uint_eq(r->req_id, 3);
-	uint64_t seq = r->seq;
-	callmgr__daemon_msg__free_unpacked(r, NULL);
+	Callmgr__DaemonMsg *r;
 
 	/* 30000 events while the subscriber reads nothing */
 	static const struct cm_client_ops ops = { CM_CLIENT_OPS_INIT,
@@ -1410,17 +1554,6 @@ START_TEST(shutdown_releases)
 END_TEST
 
 /* ---------------------------------------------------------------- admin reads, socket path */
-
-static Callmgr__DaemonMsg *raw_ask(int fd, Callmgr__ClientMsg *m, uint64_t req_id)
-{
-	m->req_id = req_id;
-	raw_send(fd, m);
-	bool eof;
-	Callmgr__DaemonMsg *r = raw_recv(fd, 5000, &eof);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_uint_eq(r->req_id, req_id);
-	return r;
-}
 
 START_TEST(admin_reads)
 {
