@@ -46,7 +46,7 @@ impair_start() {
 	mkfifo "$fifo"
 	: >"$NETNS_TMP/impair-$n.out"
 	(spawn_clean ip netns exec "${NETNS_TAG}sw" python3 "$SRC/tests/faults/impair.py" \
-		"$port" "$q") <"$fifo" >"$NETNS_TMP/impair-$n.out" 2>&1 &
+		"$port" "$q") <"$fifo" >>"$NETNS_TMP/impair-$n.out" 2>&1 &
 	IMPAIR_PID+=($!)
 	exec {fd}>"$fifo"
 	IMPAIR_FD[$n]=$fd

@@ -45,7 +45,7 @@ LEAF_PID=
 leaf_start() {
 	: >"$NETNS_TMP/leaf.out"
 	(spawn_clean ip netns exec "${NODE_NS[B]}" "$BUILD/tests/netns/burst" -s "${NODE_SOCK[B]}" \
-		leaf 16 "$1" </dev/null >"$NETNS_TMP/leaf.out" 2>&1) &
+		leaf 16 "$1" </dev/null >>"$NETNS_TMP/leaf.out" 2>&1) &
 	LEAF_PID=$!
 	local i
 	for i in $(seq 100); do
@@ -93,8 +93,11 @@ no_timer_expired A B
 # root_hold : the root sets up VCS x PARTIES and holds them (root_pid)
 root_hold() {
 	leaf_start $((VCS * PARTIES))
+	# emptied here, not by the job's own redirection: the job may open it
+	# after the loop below has read the last scenario's "held" in it
+	: >"$NETNS_TMP/root.out"
 	BURST_HOLD_MS=60000 in_node A "$BUILD/tests/netns/burst" -s "${NODE_SOCK[A]}" root "$addr" \
-		"$VCS" "$PARTIES" 0 hold </dev/null >"$NETNS_TMP/root.out" 2>&1 &
+		"$VCS" "$PARTIES" 0 hold </dev/null >>"$NETNS_TMP/root.out" 2>&1 &
 	root_pid=$!
 	local i
 	for i in $(seq 600); do

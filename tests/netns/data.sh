@@ -44,8 +44,11 @@ leaf() {
 	local i fifo="$NETNS_TMP/$1.in"
 	rm -f "$fifo"
 	mkfifo "$fifo"
+	# emptied before, not by the job: a name used again must not show
+	# the last run's "registered" to the loop below
+	: >"$NETNS_TMP/$1.out"
 	(spawn_clean ip netns exec "${NODE_NS[$2]}" "$BUILD/tests/netns/dataclient" \
-		-s "${NODE_SOCK[$2]}" leaf "${@:3}") <"$fifo" >"$NETNS_TMP/$1.out" 2>&1 &
+		-s "${NODE_SOCK[$2]}" leaf "${@:3}") <"$fifo" >>"$NETNS_TMP/$1.out" 2>&1 &
 	LEAF_PID[$1]=$!
 	exec {i}>"$fifo"
 	LEAF_IN[$1]=$i
@@ -73,8 +76,9 @@ root_start() {
 	shift 2
 	rm -f "$fifo"
 	mkfifo "$fifo"
+	: >"$NETNS_TMP/root.out" # as in leaf(): no "ready" from the last case
 	(spawn_clean ip netns exec "${NODE_NS[$n]}" timeout 120 "$BUILD/tests/netns/dataclient" \
-		-s "${NODE_SOCK[$n]}" root "$@") <"$fifo" >"$NETNS_TMP/root.out" 2>&1 &
+		-s "${NODE_SOCK[$n]}" root "$@") <"$fifo" >>"$NETNS_TMP/root.out" 2>&1 &
 	pid=$!
 	exec {ROOT_GO}>"$fifo"
 	for i in $(seq 300); do

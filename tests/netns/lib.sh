@@ -206,7 +206,7 @@ client_start() {
 	mkfifo "$fifo"
 	: >"$NETNS_TMP/$c.out"
 	(spawn_clean ip netns exec "${NODE_NS[$n]}" "$BUILD/tests/netns/cmscript" \
-		-s "${NODE_SOCK[$n]}" -n "$c") <"$fifo" >"$NETNS_TMP/$c.out" 2>"$NETNS_TMP/$c.err" &
+		-s "${NODE_SOCK[$n]}" -n "$c") <"$fifo" >>"$NETNS_TMP/$c.out" 2>"$NETNS_TMP/$c.err" &
 	CLIENT_PID[$c]=$!
 	exec {fd}>"$fifo"
 	CLIENT_FD[$c]=$fd
@@ -293,6 +293,7 @@ switch_impair() {
 		ip -n "$sw" link set "p$i" nomaster || fail "unbridge p$i"
 		ports+=("p$i")
 	done
+	rm -f "$ready" # a second impairer must not find the first one's
 	IMPAIR_READY=$ready ip netns exec "$sw" "$BUILD/tests/netns/impair" "$1" "$2" \
 		"${IMPAIR_SEED:-$$}" "${ports[@]}" >"$NETNS_TMP/impair.log" 2>&1 &
 	IMPAIR_PID=$!
@@ -316,8 +317,12 @@ capture_start() {
 	local ns="${NETNS_TAG}sw" ifc=br0
 	[ $# -eq 2 ] && ns=${NODE_NS[$1]} && ifc=$2
 	CAPTURE_FILE="$NETNS_TMP/wire.pcap"
+	# a second capture must not take the first one's file or "Capturing
+	# on" for its own start (frames sent meanwhile would be missed)
+	rm -f "$CAPTURE_FILE"
+	: >"$NETNS_TMP/dumpcap.log"
 	ip netns exec "$ns" dumpcap -q -i "$ifc" -P -f "${CAPTURE_FILTER:-ether proto 0x88b5}" \
-		-w "$CAPTURE_FILE" >"$NETNS_TMP/dumpcap.log" 2>&1 &
+		-w "$CAPTURE_FILE" >>"$NETNS_TMP/dumpcap.log" 2>&1 &
 	CAPTURE_PID=$!
 	local i
 	for i in $(seq 200); do
