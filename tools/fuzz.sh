@@ -3,6 +3,7 @@
 # SECONDS (default 60) on a copy of its seed corpus in fuzz/corpus/.
 #   tools/fuzz.sh [SECONDS] [TARGET...]   run (all targets when none named)
 #   tools/fuzz.sh --seeds                 regenerate fuzz/corpus with gen_seeds
+#                                         (the regress-* inputs are kept)
 # Exits non-zero if any target finds a crash, leak, timeout or broken
 # invariant, and prints the path of the input that did it (kept under
 # fuzz-out/, which git ignores).  Reproduce with: build-fuzz/fuzz/TARGET FILE
@@ -24,7 +25,9 @@ setup() {
 
 if [ "${1:-}" = "--seeds" ]; then
 	setup
-	rm -rf fuzz/corpus
+	# the generated seeds only: regress-* are inputs that once found a bug,
+	# kept by hand, and gen_seeds cannot make them again
+	find fuzz/corpus -type f ! -name 'regress-*' -delete 2>/dev/null || true
 	"$build/fuzz/gen_seeds" fuzz/corpus
 	find fuzz/corpus -type f | sort
 	exit 0
