@@ -11,6 +11,14 @@ work=$1 cpid=$2 machine=$3 build=$4
 ns=cmsys$$
 peer_pid=
 cleanup() {
+	local rc=$?
+	if [ "$rc" != 0 ]; then
+		# the checks after this one need the container's daemon in local
+		# mode and stopped: stopped while the peer still answers, or its
+		# stop waits for RELEASE COMPLETEs that never come (T308)
+		cx systemctl stop callmgrd.service
+		cx sh -c "printf '[daemon]\nlog_level = debug\n' >/etc/callmgr/callmgrd.conf"
+	fi
 	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null && wait "$peer_pid" 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
 	true
@@ -59,8 +67,15 @@ fi
 echo "call over the veth: $(grep call_complete "$work/root/srv/t/nroot.out")"
 wait_for 10 grep -q "call_connected\|incoming_call" "$work/pleaf.out" || { cat "$work/pleaf.out"; exit 1; }
 
-# journal: the leg lines carry the peer's MAC, once
-cx journalctl -u callmgrd -o json --no-pager _COMM=callmgrd >"$work/njournal.json"
+# journal: the leg lines carry the peer's MAC, once.  journald writes
+# what the daemon sent when it gets to it: on a loaded machine after the
+# call completed, so the lines are waited for (bounded), then judged.
+njournal() {
+	cx journalctl --sync
+	cx journalctl -u callmgrd -o json --no-pager _COMM=callmgrd >"$work/njournal.json"
+	grep -Eq "\"CM_PEER\" ?: ?\"$mac_p\"" "$work/njournal.json"
+}
+wait_for 10 njournal || true
 python3 - "$work/njournal.json" "$mac_p" <<'PY'
 import json, sys
 n = 0

@@ -166,7 +166,14 @@ check "a call from a client of the packaged library" test -n "$vc_1"
 vc=$vc_1
 
 # ---- journal: CM_ fields once each, one location per entry, no own address as peer
-cx journalctl -u callmgrd -o json --no-pager _COMM=callmgrd >"$work/journal.json"
+# (journald writes what the daemon sent when it gets to it: waited for,
+# bounded, on a loaded machine; then judged)
+journal_has_vc() {
+	cx journalctl --sync
+	cx journalctl -u callmgrd -o json --no-pager _COMM=callmgrd >"$work/journal.json"
+	grep -Eq "\"CM_VC\" ?: ?\"$vc\"" "$work/journal.json"
+}
+wait_for 10 journal_has_vc || true
 check "journal: CM_VC/CM_PARTY once each, one CODE_ location, no CM_PEER of our own" \
 	python3 - "$work/journal.json" "$vc" <<'PY'
 import json, sys
