@@ -17,6 +17,12 @@
  *   after a stall.  Were the peer really out of step, its Idle state
  *   answers our next POLL with END, and Timer_NO-RESPONSE ends the rest.
  *
+ * - in Outgoing Connection Pending, the first BGREJ of an establishment is
+ *   answered with a BGN of a new N(SQ) rather than releasing: a node that
+ *   restarted draws its first N(SQ) at random, and one time in 256 it is the
+ *   one its peer took last from the node's previous life, which the peer's
+ *   retransmission check then refuses.  A second BGREJ releases.
+ *
  * Stale BGNs are recognised by N(SQ) as Q.2110 §7.x "detect retransmission"
  * does (VR(SQ) holds the N(SQ) of the last BGN we took), in every state.
  */
@@ -74,6 +80,7 @@ struct sscop {
 	/* Q.2110 §7.1 transmitter state variables */
 	uint32_t vt_s, vt_ps, vt_a, vt_pa, vt_ms, vt_pd, vt_cc;
 	bool bgn_on_poll; /* OCP: a POLL already brought a BGN this Timer_CC period */
+	bool bgrej_seen;  /* OCP: this establishment was refused once already */
 	uint8_t vt_sq;
 	/* receiver state variables */
 	uint32_t vr_r, vr_h, vr_mr;
@@ -657,6 +664,7 @@ static void start_establish(struct sscop *s, unsigned ev)
 	s->vt_sq++;
 	s->vt_cc = 1;
 	s->bgn_on_poll = false;
+	s->bgrej_seen = false;
 	send_bgn(s);
 	timer_start(s, SSCOP_TIMER_CC);
 	set_state(s, SSCOP_OUT_CONN_PENDING, ev, NULL);
@@ -801,9 +809,26 @@ static void ocp_bgn(struct sscop *s, const struct sscop_pdu *pdu, unsigned ev)
 	enter_ready(s, pdu->nmr, ev);
 }
 
-/* Q.2110 OCP, BGREJ: AA-RELEASE.indication (establishment refused). */
+/*
+ * Q.2110 OCP, BGREJ: AA-RELEASE.indication (establishment refused) — after
+ * one BGN of a new N(SQ) (see the deviations above).  The messages queued
+ * meanwhile stay queued for the association that BGN may make.
+ */
 static void ocp_bgrej(struct sscop *s, unsigned ev)
 {
+	if (!s->bgrej_seen) {
+		s->bgrej_seen = true;
+		sscop_log(s, LOG_INFO,
+			  "sscop outgoing: BGREJ, BGN again with a new N(SQ) (the peer may hold "
+			  "ours from before a restart)");
+		s->vt_sq++;
+		s->vt_cc = 1;
+		s->bgn_on_poll = false;
+		timer_stop(s, SSCOP_TIMER_CC);
+		send_bgn(s);
+		timer_start(s, SSCOP_TIMER_CC);
+		return;
+	}
 	teardown(s);
 	set_state(s, SSCOP_IDLE, ev, NULL);
 	report_down(s, SSCOP_REASON_REJECTED);

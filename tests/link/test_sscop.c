@@ -405,6 +405,42 @@ static bool b_up(struct sim *sim)
 	return sim->n[B].s && sim->n[B].ups > 0;
 }
 
+/*
+ * A restarts and draws, as its first N(SQ), the one B took last from A's
+ * previous life (one time in 256): B's retransmission check refuses that
+ * BGN, and A's next BGN, with a new N(SQ), makes the association.  No
+ * down is reported, and the message queued meanwhile goes through.
+ */
+START_TEST(restarted_node_reusing_its_nsq_gets_through)
+{
+	struct sim sim;
+	start_pair(&sim, 11);
+	establish(&sim);
+	sscop_release(sim.n[A].s);
+	sim_run(&sim, sim.now + 5000, NULL);
+	ck_assert(both_idle(&sim));
+	sim_node_stop(&sim, A);
+	memset(&sim.n[A], 0, sizeof(sim.n[A]));
+	sim.n[A].sim = &sim;
+	sim.n[A].id = A;
+	struct sscop_params pa = params(10); /* the first BGN's N(SQ) again */
+	sim_node_start(&sim, A, &pa);
+	uint8_t m[64];
+	size_t len = sim_msg(0, m);
+	sscop_establish(sim.n[A].s);
+	ck_assert_int_eq(sscop_send(sim.n[A].s, m, len), 0);
+	sim_run(&sim, sim.now + 5000, NULL);
+	ck_assert_msg(both_ready(&sim), "A %s B %s", sscop_state_name(sscop_get_state(sim.n[A].s)),
+		      sscop_state_name(sscop_get_state(sim.n[B].s)));
+	ck_assert_uint_eq(sim.n[B].sent[SSCOP_PDU_BGREJ], 1);
+	ck_assert_uint_eq(sim.n[A].sent[SSCOP_PDU_BGN], 2);
+	ck_assert_int_eq(sim.n[A].downs, 0);
+	ck_assert_int_eq(sim.n[A].ups, 1);
+	ck_assert_uint_eq(sim.n[B].delivered, 1);
+	sim_fini(&sim);
+}
+END_TEST
+
 /* B restarts and begins a new association while A still holds the old
  * one: A reports down, then up, and data flows in the new association. */
 START_TEST(peer_restart_is_reported_down_then_up)
@@ -535,8 +571,10 @@ START_TEST(bgrej_refuses_establishment)
 	sscop_establish(sim.n[A].s);
 	ck_assert_int_eq(sscop_send(sim.n[A].s, m, len), 0);
 	sim_run(&sim, sim.now + 5000, NULL);
-	ck_assert_int_eq(sim.n[B].incomings, 1);
-	ck_assert_uint_eq(sim.n[B].sent[SSCOP_PDU_BGREJ], 1);
+	/* a user that refuses refuses the second BGN too (a new N(SQ)) */
+	ck_assert_int_eq(sim.n[B].incomings, 2);
+	ck_assert_uint_eq(sim.n[B].sent[SSCOP_PDU_BGREJ], 2);
+	ck_assert_uint_eq(sim.n[A].sent[SSCOP_PDU_BGN], 2);
 	ck_assert_int_eq(sim.n[A].downs, 1);
 	ck_assert_int_eq(sim.n[A].ups, 0);
 	ck_assert_int_eq(sim.n[A].last_reason, SSCOP_REASON_REJECTED);
@@ -547,7 +585,7 @@ START_TEST(bgrej_refuses_establishment)
 	sscop_establish(sim.n[A].s);
 	sim_run(&sim, sim.now + 5000, NULL);
 	ck_assert(both_ready(&sim));
-	ck_assert_int_eq(sim.n[B].incomings, 2);
+	ck_assert_int_eq(sim.n[B].incomings, 3);
 	sim_fini(&sim);
 }
 END_TEST
@@ -974,6 +1012,7 @@ int main(void)
 			CK_TEST(release_even_when_end_is_lost),
 			CK_TEST(silent_peer_fails_link_then_reestablishes),
 			CK_TEST(silent_peer_during_transfer),
+			CK_TEST(restarted_node_reusing_its_nsq_gets_through),
 			CK_TEST(peer_restart_is_reported_down_then_up),
 			CK_TEST(restarted_quiet_peer_ends_stale_association),
 			CK_TEST(bgrej_refuses_establishment),
