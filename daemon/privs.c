@@ -95,9 +95,28 @@ int privs_reexec(char **argv, int link_fd, int data_fd, char *err, size_t errlen
 		rc = pass_fd(data_fd, PRIVS_DATA_FD_ENV, "data socket", err, errlen);
 	if (rc < 0)
 		return rc;
-	execv("/proc/self/exe", argv);
+	/*
+	 * The program's own path, so that the kernel names the new image
+	 * "callmgrd" from its first instruction.  Executed as /proc/self/exe
+	 * it is "exe" until privs_after_reexec() renames it, and journald,
+	 * which caches a process's name for a while, may read it in that
+	 * window (late, on a loaded machine, for a line sent before the exec)
+	 * and record the next lines as _COMM=exe.  /proc/self/exe remains for
+	 * a binary replaced on disk since (an upgrade): the running image.
+	 */
+	char path[4096];
+	const char *image = "/proc/self/exe";
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n > 0) {
+		path[n] = '\0';
+		static const char gone[] = " (deleted)";
+		size_t glen = sizeof(gone) - 1;
+		if (path[0] == '/' && !((size_t)n >= glen && strcmp(path + n - glen, gone) == 0))
+			image = path;
+	}
+	execv(image, argv);
 	int e = errno;
-	snprintf(err, errlen, "executing /proc/self/exe: %s", strerror(e));
+	snprintf(err, errlen, "executing %s: %s", image, strerror(e));
 	return -e;
 }
 
@@ -106,9 +125,10 @@ void privs_after_reexec(const char *argv0)
 	if (!getenv(PRIVS_REEXEC_ENV))
 		return;
 	/*
-	 * The kernel named this image after the file executed, "exe" from
-	 * /proc/self/exe; journald records that as _COMM and pgrep, ps and
-	 * "journalctl _COMM=callmgrd" look for the program's own name.
+	 * The kernel named this image after the file executed: "exe" when
+	 * that was /proc/self/exe (see privs_reexec()); journald records the
+	 * name as _COMM and pgrep, ps and "journalctl _COMM=callmgrd" look for
+	 * the program's own name.
 	 */
 	const char *base = argv0 ? strrchr(argv0, '/') : NULL;
 	base = base ? base + 1 : argv0;

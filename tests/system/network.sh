@@ -75,7 +75,16 @@ njournal() {
 	cx journalctl -u callmgrd -o json --no-pager _COMM=callmgrd >"$work/njournal.json"
 	grep -Eq "\"CM_PEER\" ?: ?\"$mac_p\"" "$work/njournal.json"
 }
-wait_for 10 njournal || true
+if ! wait_for 10 njournal; then
+	# what the journal holds instead, to tell a late journald from lines
+	# never sent or dropped (rate limit, another _COMM)
+	echo "journal after 10 s: $(wc -l <"$work/njournal.json") callmgrd entries; CM_PEER values:"
+	grep -Eo '"CM_PEER" ?: ?"[^"]*"' "$work/njournal.json" | sort | uniq -c
+	echo "_COMM values of the unit's entries:"
+	cx journalctl -u callmgrd -o json --no-pager | grep -Eo '"_COMM" ?: ?"[^"]*"' | sort | uniq -c
+	cx journalctl --no-pager -o cat -u systemd-journald | tail -n 5
+	cx journalctl -u callmgrd --no-pager -o cat -n 15
+fi
 python3 - "$work/njournal.json" "$mac_p" <<'PY'
 import json, sys
 n = 0

@@ -194,6 +194,11 @@ print("\n".join(bad))
 sys.exit(1 if bad else 0)
 PY
 
+# the re-exec (privileges) names the image callmgrd from its start: an
+# image named "exe" for a moment was cached by journald for the lines after
+check "journal: no line of the daemon under the name exe" sh -c \
+	"! nsenter -t $cpid -m -p -- journalctl -u callmgrd -o json --no-pager | grep -Eq '\"_COMM\" ?: ?\"exe\"'"
+
 # ---- group access and admin rights
 cx groupadd -f cmadmin
 cx useradd -M -G callmgr alice
